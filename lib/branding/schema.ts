@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+// Branding is tenant input that ends up in mail and pages: every field is validated where it
+// enters, and is only ever rendered as escaped text, a colour or a checked URL.
+const ZHexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1f4e79');
+const ZHttpsUrl = z
+  .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+  .max(2048)
+  .refine((u) => !/["'<>\s\\]/.test(u), 'must not contain quotes, brackets, spaces or backslashes');
+const ZLogo = z.union([
+  ZHttpsUrl,
+  z
+    .string()
+    .max(140_000, 'an inline logo must be at most 100 KB')
+    .regex(/^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/, 'must be an https URL or a base64 PNG, JPEG, GIF or WebP data URL'),
+]);
+const text = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+export const LANGUAGES = ['en', 'zh-Hant', 'zh-Hans'] as const;
+export type TLanguage = (typeof LANGUAGES)[number];
+
+export const ZBranding = z
+  .object({
+    displayName: text(120).optional(),
+    logo: ZLogo.optional(),
+    primaryColour: ZHexColour.default('#1f4e79'),
+    buttonTextColour: ZHexColour.default('#ffffff'),
+    introduction: text(500).optional(),
+    emailText: text(2000).optional(),
+    portalText: text(2000).optional(),
+    disclaimer: text(2000).optional(),
+    buttonText: text(40).optional(),
+    privacyUrl: ZHttpsUrl.optional(),
+    hideSubject: z.boolean().default(false),
+    expiryDays: z.number().int().min(1).max(3650).nullable().default(null),
+    language: z.enum(LANGUAGES).default('en'),
+    delivery: z
+      .object({ link: z.boolean().default(true), attachment: z.boolean().default(true) })
+      .default({ link: true, attachment: true })
+      .refine((d) => d.link || d.attachment, 'at least one of link and attachment must be on'),
+  })
+  .strict();
+
+export type TBranding = z.infer<typeof ZBranding>;
+export const DEFAULT_TEMPLATE = 'default';
+export const ZTemplateName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'template names are lowercase letters, digits, - and _');

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// An empty variable counts as unset, so `FOO=` in a .env file never means "the empty value".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const ZPort = z.coerce.number().int().min(1).max(65535);
+const ZHostname = z
+  .string()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS host name');
+
+export const ZEnv = z.object({
+  PORT: optional(ZPort).default(3000),
+  HOST: optional(z.string()).default('127.0.0.1'),
+  SEALPOST_BASE_DOMAIN: optional(ZHostname).default('localhost'),
+  SEALPOST_PUBLIC_SCHEME: optional(z.enum(['http', 'https'])),
+  SEALPOST_PUBLIC_PORT: optional(ZPort),
+  SEALPOST_DATA_DIR: optional(z.string()).default('./data'),
+  DATABASE_URL: optional(
+    z.string().regex(/^(file:|sqlite:|postgres(ql)?:\/\/)/, 'must start with file:, sqlite: or postgres://'),
+  ),
+  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  SEALPOST_MASTER_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
+  SEALPOST_MASTER_KEY_PREVIOUS: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
+  SEALPOST_MAX_MESSAGE_BYTES: optional(z.coerce.number().int().min(1024).max(200 * 1024 * 1024)).default(25 * 1024 * 1024),
+  SEALPOST_WORKER: optional(z.enum(['on', 'off'])).default('on'),
+  SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
+  SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
+  SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+});
+export type TEnv = z.infer<typeof ZEnv>;
+
+export type TConfig = TEnv & {
+  dataDir: string;
+  databaseUrl: string;
+  publicScheme: 'http' | 'https';
+  publicPort: number | undefined;
+};
+
+export class ConfigError extends Error {}
+
+// Parses the environment once; a wrong value names the variable and stops the process.
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): TConfig {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.SEALPOST_DATA_DIR);
+  const isLocal = e.SEALPOST_BASE_DOMAIN === 'localhost';
+  return {
+    ...e,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, 'sealpost.db')}`,
+    publicScheme: e.SEALPOST_PUBLIC_SCHEME ?? (isLocal ? 'http' : 'https'),
+    publicPort: e.SEALPOST_PUBLIC_PORT ?? (isLocal ? e.PORT : undefined),
+  };
+}
+
+let cached: TConfig | undefined;
+export function getConfig(): TConfig {
+  cached ??= parseConfig();
+  return cached;
+}

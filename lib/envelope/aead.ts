@@ -1,0 +1,35 @@
+import crypto from 'node:crypto';
+
+// Key wrapping and at-rest sealing with node:crypto's AES-256-GCM. jose has no AAD in compact
+// form, and the AAD is what binds a wrapped key to its row (a key copied to another message or
+// tenant fails to open), so these few lines stay on the platform primitive.
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export type SealBytesOptions = { key: Uint8Array; plaintext: Uint8Array; aad: string };
+export type OpenBytesOptions = { key: Uint8Array; sealed: Uint8Array; aad: string };
+
+export function sealBytes({ key, plaintext, aad }: SealBytesOptions): Buffer {
+  const iv = crypto.randomBytes(IV_BYTES);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.of(VERSION), iv, body, cipher.getAuthTag()]);
+}
+
+export function openBytes({ key, sealed, aad }: OpenBytesOptions): Buffer {
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  if (buf.length < 1 + IV_BYTES + TAG_BYTES || buf[0] !== VERSION) throw new Error('sealed data is malformed');
+  const iv = buf.subarray(1, 1 + IV_BYTES);
+  const tag = buf.subarray(buf.length - TAG_BYTES);
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]);
+}
+
+// A subkey for one purpose, so one tenant key never encrypts two kinds of data directly.
+export function deriveKey(key: Uint8Array, purpose: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `sealpost/${purpose}`, 32));
+}

@@ -1,0 +1,41 @@
+import { AppError } from '../errors';
+import { getMessage, shredMessage } from '../store/messages';
+import type { TMessageTable } from '../store/schema';
+import { unwrapContentKey } from './content-key';
+import { envelopeInvalid, openEnvelopeWithKey, readEnvelopeHeader } from './envelope';
+import { getTenantKey, type TKeyContext } from './tenant-keys';
+
+export type OpenMessageOptions = TKeyContext & {
+  // The tenant of the host the envelope arrived on: an envelope of another tenant never opens here.
+  tenantId: string;
+  token: unknown;
+  maxChars: number;
+  now?: number;
+};
+
+export type TOpenedMessage = { message: TMessageTable; mime: Uint8Array };
+
+// Opens an envelope from anywhere (message.html, the store): hostile until proven otherwise.
+export async function openMessage({ db, master, tenantId, token, maxChars, now = Date.now() }: OpenMessageOptions): Promise<TOpenedMessage> {
+  const header = readEnvelopeHeader({ token, tenantId, maxChars });
+  // `kid` is a bound parameter in a lookup, never part of a path or a query string.
+  const message = await getMessage(db, header.kid);
+  if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
+  if (message.revoked_at) {
+    throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.', { revokedAt: message.revoked_at });
+  }
+  const isExpired = message.expires_at !== null && now >= message.expires_at;
+  if (isExpired || !message.wrapped_cek) {
+    if (isExpired && message.wrapped_cek) await shredMessage(db, message.id, { now });
+    throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.', { expiredAt: message.expires_at });
+  }
+  const tenantKey = await getTenantKey({ db, master, tenantId, version: message.key_version });
+  let contentKey: Buffer;
+  try {
+    contentKey = unwrapContentKey({ tenantKey, tenantId, messageId: message.id, wrapped: message.wrapped_cek });
+  } catch {
+    throw envelopeInvalid();
+  }
+  const mime = await openEnvelopeWithKey({ token: token as string, header, contentKey });
+  return { message, mime };
+}

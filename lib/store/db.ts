@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { createMigrationProvider, type TDialectName } from './migrations';
+import type { TDatabase } from './schema';
+
+export type TDb = Kysely<TDatabase> & { dialectName: TDialectName };
+
+export type OpenDatabaseOptions = { databaseUrl: string };
+
+// PostgreSQL returns int8 as text by default; our bigint columns are millisecond times and sizes.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function openDatabase({ databaseUrl }: OpenDatabaseOptions): TDb {
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const db = new Kysely<TDatabase>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }),
+    });
+    return Object.assign(db, { dialectName: 'postgres' as const });
+  }
+  const file = databaseUrl.replace(/^(file|sqlite):(\/\/)?/, '');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a row the outbox reported as committed survives a power cut, not only a process crash.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  // Shredded keys are overwritten with zeros, not left in free pages for a forensic reader.
+  sqlite.pragma('secure_delete = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<TDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return Object.assign(db, { dialectName: 'sqlite' as const });
+}
+
+export async function migrateToLatest(db: TDb): Promise<void> {
+  const migrator = new Migrator({ db, provider: createMigrationProvider(db.dialectName) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
+  }
+}

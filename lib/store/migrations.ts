@@ -1,0 +1,117 @@
+import { type Kysely, sql } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+// Column types chosen to mean the same on SQLite and PostgreSQL: text, bigint (ms times),
+// integer, and a blob type that the dialect names.
+export type TDialectName = 'sqlite' | 'postgres';
+
+const createMigrations = (dialect: TDialectName): Record<string, Migration> => ({
+  '0001_foundation': {
+    async up(db: Kysely<any>) {
+      const isPg = dialect === 'postgres';
+      const blob = isPg ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('mail_domain', 'text', (c) => c.notNull())
+        .addColumn('custom_domain', 'text', (c) => c.unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('branding')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('branding_pk', ['tenant_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('tenant_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('wrapped_key', blob, (c) => c.notNull())
+        .addColumn('master_key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tenant_keys_pk', ['tenant_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('sender', 'text', (c) => c.notNull())
+        .addColumn('key_version', 'integer', (c) => c.notNull())
+        .addColumn('wrapped_cek', blob)
+        .addColumn('envelope', 'text')
+        .addColumn('size_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('template', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text')
+        .addColumn('request_hash', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('shredded_at', 'bigint')
+        .addUniqueConstraint('messages_idempotency', ['tenant_id', 'idempotency_key'])
+        .execute();
+      await db.schema.createIndex('messages_expiry').on('messages').columns(['expires_at']).execute();
+      await db.schema
+        .createTable('recipients')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addUniqueConstraint('recipients_unique', ['message_id', 'address'])
+        .execute();
+      await db.schema.createIndex('recipients_address').on('recipients').columns(['address']).execute();
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('message_id', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('mail_from', 'text', (c) => c.notNull())
+        .addColumn('rcpt_to', 'text', (c) => c.notNull())
+        .addColumn('smtp_message_id', 'text', (c) => c.notNull().unique())
+        .addColumn('key_version', 'integer', (c) => c.notNull())
+        .addColumn('payload', blob)
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['status', 'priority', 'next_attempt_at']).execute();
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', isPg ? 'bigserial' : 'integer', (c) => (isPg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text')
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text')
+        .addColumn('data', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_tenant_at').on('audit_events').columns(['tenant_id', 'at']).execute();
+    },
+  },
+});
+
+export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({
+  getMigrations: async () => createMigrations(dialect),
+});

@@ -1,0 +1,107 @@
+import type { Generated } from 'kysely';
+
+// Times are integer milliseconds since the epoch on both dialects; booleans are 0/1.
+export type TTenantTable = {
+  id: string;
+  slug: string;
+  name: string;
+  mail_domain: string;
+  custom_domain: string | null;
+  created_at: number;
+};
+
+export type TBrandingTable = {
+  tenant_id: string;
+  name: string;
+  json: string;
+  updated_at: number;
+};
+
+export type TTenantKeyTable = {
+  tenant_id: string;
+  version: number;
+  wrapped_key: Buffer;
+  master_key_id: string;
+  created_at: number;
+};
+
+export type TMessageTable = {
+  id: string;
+  tenant_id: string;
+  sender: string;
+  key_version: number;
+  // Null once destroyed: revocation and expiry shred the content key.
+  wrapped_cek: Buffer | null;
+  envelope: string | null;
+  size_bytes: number;
+  template: string;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  shredded_at: number | null;
+};
+
+export type TRecipientTable = {
+  id: string;
+  message_id: string;
+  address: string;
+  kind: 'to' | 'cc' | 'bcc';
+};
+
+export type TApiKeyTable = {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+};
+
+export type TOutboxStatus = 'queued' | 'sent' | 'bounced' | 'failed';
+
+export type TOutboxTable = {
+  id: string;
+  tenant_id: string;
+  message_id: string | null;
+  kind: 'wrapper' | 'passcode' | 'reply' | 'notification';
+  priority: number;
+  status: TOutboxStatus;
+  mail_from: string;
+  rcpt_to: string;
+  smtp_message_id: string;
+  key_version: number;
+  // The built mail, sealed under the tenant key; cleared once the mail is sent or given up.
+  payload: Buffer | null;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+};
+
+export type TAuditTable = {
+  id: Generated<number>;
+  tenant_id: string;
+  message_id: string | null;
+  type: string;
+  actor: string | null;
+  data: string | null;
+  at: number;
+};
+
+export type TDatabase = {
+  tenants: TTenantTable;
+  branding: TBrandingTable;
+  tenant_keys: TTenantKeyTable;
+  messages: TMessageTable;
+  recipients: TRecipientTable;
+  api_keys: TApiKeyTable;
+  outbox: TOutboxTable;
+  audit_events: TAuditTable;
+};

@@ -1,0 +1,86 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_TEMPLATE, ZBranding, type TBranding } from '../branding/schema';
+import { addTenantKeyVersion, type TKeyContext } from '../envelope/tenant-keys';
+import { AppError } from '../errors';
+import type { TConfig } from '../env';
+import type { TDb } from '../store/db';
+import type { TTenantTable } from '../store/schema';
+
+const RESERVED_SLUGS = new Set(['www', 'auth', 'admin', 'api', 'mail', 'mailbox', 'static', 'assets']);
+export const ZSlug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'a slug is 1–32 lowercase letters, digits and inner hyphens')
+  .refine((s) => !RESERVED_SLUGS.has(s), 'that slug is reserved');
+export const ZMailDomain = z
+  .string()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a mail domain such as example.com');
+
+export type TTenant = TTenantTable;
+
+export const tenantHost = (config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN'>, tenant: Pick<TTenant, 'slug'>) =>
+  `${tenant.slug}.${config.SEALPOST_BASE_DOMAIN}`;
+
+// The origin recipients reach: https://<slug>.<base> in production, http://<slug>.localhost:3000 locally.
+export function portalOrigin(config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN' | 'publicScheme' | 'publicPort'>, tenant: Pick<TTenant, 'slug' | 'custom_domain'>) {
+  const host = tenant.custom_domain ?? tenantHost(config, tenant);
+  const isDefaultPort = !config.publicPort || (config.publicScheme === 'https' ? config.publicPort === 443 : config.publicPort === 80);
+  return `${config.publicScheme}://${host}${isDefaultPort ? '' : `:${config.publicPort}`}`;
+}
+
+export type CreateTenantOptions = TKeyContext & { db: TDb; slug: string; name: string; mailDomain: string; now?: number };
+
+export async function createTenant({ db, master, slug, name, mailDomain, now = Date.now() }: CreateTenantOptions): Promise<TTenant> {
+  const parsedSlug = ZSlug.safeParse(slug);
+  if (!parsedSlug.success) throw new AppError('BAD_REQUEST', `Invalid slug "${slug}": ${parsedSlug.error.issues[0]?.message}`);
+  const parsedDomain = ZMailDomain.safeParse(mailDomain);
+  if (!parsedDomain.success) throw new AppError('BAD_REQUEST', `Invalid domain "${mailDomain}": ${parsedDomain.error.issues[0]?.message}`);
+  const cleanName = name.trim();
+  if (!cleanName || cleanName.length > 120) throw new AppError('BAD_REQUEST', 'A tenant name is 1–120 characters');
+  if (await getTenantBySlug(db, slug)) throw new AppError('CONFLICT', `A tenant with slug "${slug}" already exists`);
+  const tenant: TTenant = { id: crypto.randomUUID(), slug, name: cleanName, mail_domain: parsedDomain.data, custom_domain: null, created_at: now };
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('tenants').values(tenant).execute();
+    await trx
+      .insertInto('branding')
+      .values({ tenant_id: tenant.id, name: DEFAULT_TEMPLATE, json: JSON.stringify(ZBranding.parse({})), updated_at: now })
+      .execute();
+    await addTenantKeyVersion({ db: trx, master, tenantId: tenant.id, now });
+  });
+  return tenant;
+}
+
+export const getTenantBySlug = (db: TDb, slug: string) => db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+
+export async function getTenantBySlugOrThrow(db: TDb, slug: string): Promise<TTenant> {
+  const tenant = await getTenantBySlug(db, slug);
+  if (!tenant) throw new AppError('NOT_FOUND', `No tenant "${slug}"`);
+  return tenant;
+}
+
+export const listTenants = (db: TDb) => db.selectFrom('tenants').selectAll().orderBy('slug').execute();
+
+export async function getBranding(db: TDb, tenantId: string, template = DEFAULT_TEMPLATE): Promise<TBranding> {
+  const row =
+    (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', template).executeTakeFirst()) ??
+    (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', DEFAULT_TEMPLATE).executeTakeFirst());
+  return ZBranding.parse(row ? JSON.parse(row.json) : {});
+}
+
+export type SetBrandingOptions = { db: TDb; tenantId: string; template?: string; input: unknown; now?: number };
+
+export async function setBranding({ db, tenantId, template = DEFAULT_TEMPLATE, input, now = Date.now() }: SetBrandingOptions): Promise<TBranding> {
+  const parsed = ZBranding.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new AppError('BAD_REQUEST', `Invalid branding: ${problems.join('; ')}`, { problems });
+  }
+  const json = JSON.stringify(parsed.data);
+  await db
+    .insertInto('branding')
+    .values({ tenant_id: tenantId, name: template, json, updated_at: now })
+    .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet({ json, updated_at: now }))
+    .execute();
+  return parsed.data;
+}
