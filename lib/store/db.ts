@@ -22,7 +22,7 @@ export function openDatabase({ databaseUrl }: OpenDatabaseOptions): TDb {
     return Object.assign(db, { dialectName: 'postgres' as const });
   }
   const file = databaseUrl.replace(/^(file|sqlite):(\/\/)?/, '');
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a row the outbox reported as committed survives a power cut, not only a process crash.

@@ -1,0 +1,37 @@
+import { readLimitedBody } from '@/lib/api/read-limited-body';
+import { AppError, toErrorResponse } from '@/lib/errors';
+import { sendMessage } from '@/lib/messages/send-message';
+import { getContext } from '@/lib/server/context';
+import { authenticateApiKey } from '@/lib/tenants/api-keys';
+import { tenantHost } from '@/lib/tenants/tenants';
+
+export const runtime = 'nodejs';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+// POST /api/v1/messages – encrypt a raw RFC 5322 message and queue a wrapper per recipient
+export async function POST(request: Request) {
+  try {
+    const ctx = await getContext();
+    const tenant = await authenticateApiKey({ db: ctx.db, authorization: request.headers.get('authorization') });
+    // On a tenant host, the key must be that tenant's: a key never acts for another tenant.
+    const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (host.endsWith(`.${ctx.config.SEALPOST_BASE_DOMAIN}`) && host !== tenantHost(ctx.config, tenant)) {
+      throw new AppError('FORBIDDEN', 'This API key belongs to another tenant');
+    }
+    const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'message/rfc822') throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the message as Content-Type: message/rfc822');
+    const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1–200 visible ASCII characters');
+    }
+    const raw = await readLimitedBody({ request, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+    const sent = await sendMessage({ ctx, tenant, raw, idempotencyKey });
+    return Response.json(
+      { messageId: sent.messageId, recipients: sent.recipients, rejected: sent.rejected, replayed: sent.isReplay },
+      { status: 202 },
+    );
+  } catch (error) {
+    return toErrorResponse(error);
+  }
+}

@@ -1,0 +1,63 @@
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { TBranding } from '../branding/schema';
+import { mailMessages } from '../i18n/mail-messages';
+import { renderMessageHtml } from './templates/message-html';
+import { renderWrapperHtml, renderWrapperText } from './templates/wrapper-mail';
+
+export type BuildWrapperMailOptions = {
+  branding: TBranding;
+  tenantName: string;
+  sender: string;
+  senderName: string;
+  recipient: string;
+  subject: string;
+  origin: string;
+  messageId: string;
+  smtpMessageId: string;
+  envelope: string;
+  recipientToken: string;
+  expiresAt: number | null;
+  date: Date;
+};
+
+export const readUrlFor = (origin: string, recipientToken: string) => `${origin}/r/${recipientToken}`;
+
+// One wrapper per recipient: the branded notice, the "Read the message" link carrying that
+// recipient's token, and message.html holding the envelope.
+export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buffer> {
+  const t = mailMessages(o.branding.language);
+  const senderLabel = o.senderName ? `${o.senderName} (${o.sender})` : o.sender;
+  const readUrl = o.branding.delivery.link ? readUrlFor(o.origin, o.recipientToken) : null;
+  const hasAttachment = o.branding.delivery.attachment;
+  const content = { branding: o.branding, tenantName: o.tenantName, senderLabel, readUrl, expiresAt: o.expiresAt, hasAttachment };
+  const composer = new MailComposer({
+    from: { name: o.senderName, address: o.sender },
+    to: o.recipient,
+    subject: o.branding.hideSubject ? t.subjectHidden(o.senderName || o.sender) : o.subject,
+    messageId: o.smtpMessageId,
+    date: o.date,
+    text: renderWrapperText(content),
+    html: renderWrapperHtml(content),
+    headers: { 'X-Sealpost-Message-Id': o.messageId },
+    attachments: hasAttachment
+      ? [
+          {
+            filename: 'message.html',
+            contentType: 'text/html; charset=utf-8',
+            content: renderMessageHtml({
+              branding: o.branding,
+              tenantName: o.tenantName,
+              senderLabel,
+              origin: o.origin,
+              envelope: o.envelope,
+              recipientToken: o.recipientToken,
+              expiresAt: o.expiresAt,
+            }),
+          },
+        ]
+      : [],
+  });
+  return new Promise((resolve, reject) => {
+    composer.compile().build((error, message) => (error ? reject(error) : resolve(message)));
+  });
+}

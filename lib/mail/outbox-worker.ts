@@ -1,0 +1,122 @@
+import crypto from 'node:crypto';
+import { recordAudit } from '../audit/record-audit';
+import { purgeExpired } from '../envelope/revoke-message';
+import { getTenantKey } from '../envelope/tenant-keys';
+import { logger } from '../logger';
+import type { TContext } from '../server/context';
+import type { TOutboxTable } from '../store/schema';
+import { normaliseAddress } from './address';
+import { claimDueMail, markFailed, markSent, openOutboxPayload, type TDeliveryFailure } from './outbox';
+import { createMailTransport, type TMailTransport } from './transport';
+
+export type ProcessOutboxOptions = {
+  ctx: TContext;
+  transport: TMailTransport;
+  owner?: string;
+  now?: number;
+  limit?: number;
+};
+
+export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number };
+
+// One pass over due mail: claim, send each with nodemailer, record the outcome.
+export async function processOutboxBatch({ ctx, transport, owner = crypto.randomUUID(), now = Date.now(), limit = 20 }: ProcessOutboxOptions): Promise<TBatchResult> {
+  const leaseMs = ctx.config.SEALPOST_OUTBOX_LEASE_SECONDS * 1000;
+  const rows = await claimDueMail(ctx.db, { owner, now, leaseMs, limit });
+  const result: TBatchResult = { claimed: rows.length, sent: 0, retried: 0, bounced: 0, failed: 0 };
+  for (const row of rows) {
+    const failure = await deliver({ ctx, transport, row });
+    const at = Date.now() > now ? Date.now() : now;
+    if (!failure) {
+      await markSent(ctx.db, row.id, owner, at);
+      result.sent += 1;
+      logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id }, 'mail delivered');
+      continue;
+    }
+    const status = await markFailed(ctx.db, row, owner, failure, at);
+    if (status === 'queued') result.retried += 1;
+    else if (status === 'bounced') result.bounced += 1;
+    else result.failed += 1;
+    if (status !== 'queued') {
+      await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'bounced', actor: 'system', data: { status, kind: row.kind } });
+    }
+    logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
+  }
+  return result;
+}
+
+type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable };
+
+async function deliver({ ctx, transport, row }: DeliverOptions): Promise<TDeliveryFailure | null> {
+  // Checked again at the last moment: whatever is in the row, mail goes only to a valid address.
+  if (normaliseAddress(row.rcpt_to) !== row.rcpt_to) return { permanent: true, reason: 'invalid recipient address' };
+  let raw: Buffer;
+  try {
+    const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
+    raw = openOutboxPayload(row, tenantKey);
+  } catch {
+    return { permanent: true, reason: 'queued mail cannot be decrypted' };
+  }
+  try {
+    const info = await transport.send({ id: row.id, from: row.mail_from, to: row.rcpt_to, raw });
+    // The envelope nodemailer actually used must be exactly the one intended recipient.
+    const isExact = info.envelopeTo.length === 1 && info.envelopeTo[0]?.toLowerCase() === row.rcpt_to && info.rejected.length === 0;
+    if (!isExact) {
+      logger.error({ outboxId: row.id, envelopeCount: info.envelopeTo.length }, 'SMTP envelope differs from the intended recipient');
+      return { permanent: true, reason: 'SMTP envelope differs from the intended recipient' };
+    }
+    return null;
+  } catch (error) {
+    return classifySmtpError(error);
+  }
+}
+
+// 5xx is a bounce; 4xx and connection trouble are retried.
+export function classifySmtpError(error: unknown): TDeliveryFailure {
+  const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
+  const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const reason = code ? `${code} ${String(e.response ?? '').replace(/\s+/g, ' ').slice(0, 200)}` : `${e.code ?? 'ERROR'} ${String(e.message ?? '').slice(0, 200)}`;
+  return { permanent: code !== undefined && code >= 500, reason };
+}
+
+export type StartOutboxWorkerOptions = { ctx: TContext; transport?: TMailTransport };
+
+// The long-running loop (in the web process by default, or `sealpost worker`): delivers due
+// mail, and once a minute shreds the content keys of expired messages.
+export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.config.dataDir }) }: StartOutboxWorkerOptions) {
+  const owner = crypto.randomUUID();
+  let isStopped = false;
+  let lastPurge = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    try {
+      for (;;) {
+        const r = await processOutboxBatch({ ctx, transport, owner });
+        if (r.claimed === 0 || isStopped) break;
+      }
+      if (Date.now() - lastPurge > 60_000) {
+        lastPurge = Date.now();
+        await purgeExpired({ db: ctx.db });
+      }
+    } catch (error) {
+      logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'outbox worker pass failed');
+    }
+  };
+  const loop = () => {
+    if (isStopped) return;
+    running = tick().finally(() => {
+      if (!isStopped) timer = setTimeout(loop, ctx.config.SEALPOST_OUTBOX_POLL_MS);
+    });
+  };
+  loop();
+  logger.info({ transport: transport.kind }, 'outbox worker started');
+  return {
+    async stop() {
+      isStopped = true;
+      clearTimeout(timer);
+      await running;
+      transport.close();
+    },
+  };
+}

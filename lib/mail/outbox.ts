@@ -1,0 +1,126 @@
+import crypto from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { deriveKey, openBytes, sealBytes } from '../envelope/aead';
+import type { TTenantKey } from '../envelope/tenant-keys';
+import type { TDatabase, TOutboxTable } from '../store/schema';
+
+type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
+
+// Passcode mail goes first: a recipient is waiting at the screen for it.
+export const OUTBOX_PRIORITY = { passcode: 0, reply: 5, wrapper: 10, notification: 20 } as const;
+// Retry like an MTA: minutes apart at first, then every four hours, for five days.
+export const RETRY_DELAYS_MINUTES = [1, 2, 5, 10, 20, 30, 60, 120, 240];
+export const GIVE_UP_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
+
+const payloadAad = (outboxId: string) => `sealpost:outbox:v1:${outboxId}`;
+
+export const newOutboxId = () => crypto.randomUUID();
+
+export type TOutboxMail = {
+  id: string;
+  tenantId: string;
+  messageId: string | null;
+  kind: TOutboxTable['kind'];
+  mailFrom: string;
+  rcptTo: string;
+  smtpMessageId: string;
+  raw: Buffer;
+};
+
+export type EnqueueMailOptions = { tenantKey: TTenantKey; mail: TOutboxMail; now?: number };
+
+// The built mail is stored sealed under the tenant key (it may show a subject or a passcode),
+// so the database holds no readable mail even while it waits.
+export async function enqueueMail(db: TDbLike, { tenantKey, mail, now = Date.now() }: EnqueueMailOptions): Promise<void> {
+  await db
+    .insertInto('outbox')
+    .values({
+      id: mail.id,
+      tenant_id: mail.tenantId,
+      message_id: mail.messageId,
+      kind: mail.kind,
+      priority: OUTBOX_PRIORITY[mail.kind],
+      status: 'queued',
+      mail_from: mail.mailFrom,
+      rcpt_to: mail.rcptTo,
+      smtp_message_id: mail.smtpMessageId,
+      key_version: tenantKey.version,
+      payload: sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext: mail.raw, aad: payloadAad(mail.id) }),
+      attempts: 0,
+      next_attempt_at: now,
+      lease_until: null,
+      lease_owner: null,
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+    })
+    .execute();
+}
+
+export const openOutboxPayload = (row: Pick<TOutboxTable, 'id' | 'payload'>, tenantKey: TTenantKey): Buffer => {
+  if (!row.payload) throw new Error('outbox row has no payload');
+  return openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: payloadAad(row.id) });
+};
+
+export type ClaimDueMailOptions = { owner: string; now: number; leaseMs: number; limit: number };
+
+// Leases due rows to one worker. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets instances share the
+// queue without waiting on each other; SQLite has one writer, so its transaction is enough.
+// A lease that runs out (the worker died) makes the row due again: mail is sent at least once.
+export async function claimDueMail(db: Kysely<TDatabase> & { dialectName: string }, o: ClaimDueMailOptions): Promise<TOutboxTable[]> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .selectFrom('outbox')
+      .select('id')
+      .where('status', '=', 'queued')
+      .where('next_attempt_at', '<=', o.now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', o.now)]))
+      .orderBy('priority')
+      .orderBy('next_attempt_at')
+      .limit(o.limit);
+    if (db.dialectName === 'postgres') query = query.forUpdate().skipLocked();
+    const ids = (await query.execute()).map((r) => r.id);
+    if (!ids.length) return [];
+    return trx
+      .updateTable('outbox')
+      .set({ lease_owner: o.owner, lease_until: o.now + o.leaseMs })
+      .where('id', 'in', ids)
+      .returningAll()
+      .execute();
+  });
+}
+
+export async function markSent(db: TDbLike, id: string, owner: string, now: number): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'sent', payload: null, sent_at: now, lease_until: null, lease_owner: null, last_error: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
+export type TDeliveryFailure = { permanent: boolean; reason: string };
+
+export async function markFailed(db: TDbLike, row: TOutboxTable, owner: string, failure: TDeliveryFailure, now: number): Promise<TOutboxTable['status']> {
+  const attempts = row.attempts + 1;
+  const isGivingUp = failure.permanent || now - row.created_at >= GIVE_UP_AFTER_MS;
+  const status = failure.permanent ? 'bounced' : isGivingUp ? 'failed' : 'queued';
+  const delayMinutes = RETRY_DELAYS_MINUTES[Math.min(attempts - 1, RETRY_DELAYS_MINUTES.length - 1)] ?? 240;
+  // Up to 10% jitter so a recovering server is not hit by every queued mail at once.
+  const delayMs = delayMinutes * 60_000 * (1 + Math.random() * 0.1);
+  await db
+    .updateTable('outbox')
+    .set({
+      status,
+      attempts,
+      last_error: failure.reason.slice(0, 500),
+      next_attempt_at: isGivingUp ? row.next_attempt_at : Math.min(now + delayMs, row.created_at + GIVE_UP_AFTER_MS),
+      lease_until: null,
+      lease_owner: null,
+      ...(isGivingUp ? { payload: null } : {}),
+    })
+    .where('id', '=', row.id)
+    .where('lease_owner', '=', owner)
+    .execute();
+  return status;
+}

@@ -1,0 +1,87 @@
+import { renderToStaticMarkup } from 'react-dom/server';
+import type { TBranding } from '../../branding/schema';
+import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
+import { BrandHeader } from './brand-header';
+
+export type TWrapperContent = {
+  branding: TBranding;
+  tenantName: string;
+  senderLabel: string;
+  readUrl: string | null;
+  expiresAt: number | null;
+  hasAttachment: boolean;
+};
+
+const FONT = '-apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang TC", "Microsoft JhengHei", Arial, sans-serif';
+
+// The wrapper's HTML part: a single-column layout that mail clients and phones render alike.
+function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent) {
+  const t = mailMessages(branding.language);
+  return (
+    <html lang={branding.language}>
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+      </head>
+      <body style={{ margin: 0, padding: 0, background: '#f3f4f6', fontFamily: FONT, color: '#111827' }}>
+        <div style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff' }}>
+          <BrandHeader branding={branding} tenantName={tenantName} />
+          <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
+            <p style={{ marginTop: 0 }}>{branding.introduction ?? t.introduction(senderLabel)}</p>
+            {branding.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.emailText}</p> : null}
+            {readUrl ? (
+              <p style={{ margin: '28px 0' }}>
+                <a
+                  href={readUrl}
+                  style={{
+                    background: branding.primaryColour,
+                    color: branding.buttonTextColour,
+                    padding: '14px 28px',
+                    borderRadius: 6,
+                    textDecoration: 'none',
+                    fontWeight: 600,
+                    display: 'inline-block',
+                  }}
+                >
+                  {branding.buttonText ?? t.readButton}
+                </a>
+              </p>
+            ) : null}
+            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.language))}</p> : null}
+            {hasAttachment ? <p style={{ color: '#4b5563', fontSize: 14 }}>{t.attachmentHint}</p> : null}
+            {readUrl ? (
+              <p style={{ color: '#4b5563', fontSize: 13, wordBreak: 'break-all' }}>
+                {t.linkHint} {readUrl}
+              </p>
+            ) : null}
+          </div>
+          <div style={{ padding: '16px 24px', borderTop: '1px solid #e5e7eb', fontSize: 12, color: '#6b7280' }}>
+            {branding.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.disclaimer}</p> : null}
+            {branding.privacyUrl ? (
+              <p>
+                <a href={branding.privacyUrl} style={{ color: '#374151' }}>
+                  {t.privacy}
+                </a>
+              </p>
+            ) : null}
+            <p style={{ marginBottom: 0 }}>{t.poweredBy}</p>
+          </div>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+export const renderWrapperHtml = (content: TWrapperContent): string => `<!DOCTYPE html>${renderToStaticMarkup(<WrapperMail {...content} />)}`;
+
+export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent): string {
+  const t = mailMessages(branding.language);
+  const lines = [branding.displayName ?? tenantName, '', branding.introduction ?? t.introduction(senderLabel)];
+  if (branding.emailText) lines.push('', branding.emailText);
+  if (readUrl) lines.push('', `${branding.buttonText ?? t.readButton}:`, readUrl);
+  if (expiresAt) lines.push('', t.expires(formatMailDate(expiresAt, branding.language)));
+  if (hasAttachment) lines.push('', t.attachmentHint);
+  if (branding.disclaimer) lines.push('', '--', branding.disclaimer);
+  if (branding.privacyUrl) lines.push('', `${t.privacy}: ${branding.privacyUrl}`);
+  return `${lines.join('\n')}\n`;
+}

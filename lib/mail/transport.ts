@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+
+export type TSendResult = { accepted: string[]; rejected: string[]; envelopeTo: string[]; response: string };
+export type TMailTransport = {
+  kind: 'smtp' | 'mailbox';
+  send(mail: { id: string; from: string; to: string; raw: Buffer }): Promise<TSendResult>;
+  close(): void;
+};
+
+export type CreateTransportOptions = { smtpUrl?: string; dataDir: string };
+
+// SMTP_URL set: nodemailer over SMTP. Unset: the local mailbox, one .eml per mail under the
+// data dir, which the portal shows so the whole journey can be tried on one machine.
+export function createMailTransport({ smtpUrl, dataDir }: CreateTransportOptions): TMailTransport {
+  if (smtpUrl) {
+    const transporter = nodemailer.createTransport(smtpUrl);
+    return {
+      kind: 'smtp',
+      async send({ from, to, raw }) {
+        const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw });
+        return {
+          accepted: (info.accepted ?? []).map(String),
+          rejected: (info.rejected ?? []).map(String),
+          envelopeTo: (info.envelope?.to ?? []).map(String),
+          response: String(info.response ?? ''),
+        };
+      },
+      close: () => transporter.close(),
+    };
+  }
+  const dir = mailboxDir(dataDir);
+  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true });
+  return {
+    kind: 'mailbox',
+    async send({ id, from, to, raw }) {
+      const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const base = path.join(dir, `${Date.now()}-${id}`);
+      fs.writeFileSync(`${base}.eml`, info.message as Buffer, { mode: 0o600 });
+      fs.writeFileSync(`${base}.json`, JSON.stringify({ from, to }), { mode: 0o600 });
+      const envelopeTo = (info.envelope?.to ?? []).map(String);
+      return { accepted: envelopeTo, rejected: [], envelopeTo, response: 'stored in local mailbox' };
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export const mailboxDir = (dataDir: string) => path.join(dataDir, 'mailbox');

@@ -1,0 +1,136 @@
+import crypto from 'node:crypto';
+import { recordAudit } from '../audit/record-audit';
+import { DEFAULT_TEMPLATE } from '../branding/schema';
+import { wrapContentKey } from '../envelope/content-key';
+import { sealEnvelope } from '../envelope/envelope';
+import { createRecipientToken } from '../envelope/recipient-token';
+import { getTenantKey } from '../envelope/tenant-keys';
+import { AppError } from '../errors';
+import { addressDomain } from '../mail/address';
+import { buildWrapperMail } from '../mail/build-wrapper-mail';
+import { enqueueMail, newOutboxId } from '../mail/outbox';
+import { parseOutgoingMessage } from '../mail/parse-message';
+import type { TContext } from '../server/context';
+import { getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
+import type { TRecipientTable } from '../store/schema';
+import { getBranding, portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
+
+export type SendMessageOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  raw: Buffer;
+  template?: string;
+  idempotencyKey?: string;
+  // false: keep the message and its keys but hand the wrapper mails back instead of queueing them.
+  deliver?: boolean;
+  actor?: string;
+  now?: number;
+};
+
+export type TSentMessage = {
+  messageId: string;
+  recipients: string[];
+  rejected: string[];
+  isReplay: boolean;
+  wrappers: Array<{ recipient: string; smtpMessageId: string; raw: Buffer }>;
+};
+
+// Seals one outgoing message and queues a wrapper per recipient, all in one transaction:
+// either the message, its keys and every wrapper are committed, or nothing is.
+export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', now = Date.now() }: SendMessageOptions): Promise<TSentMessage> {
+  const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
+  if (idempotencyKey) {
+    const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
+    if (replay) return replay;
+  }
+  const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+  const senderDomain = addressDomain(parsed.sender);
+  if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
+    throw new AppError('FORBIDDEN', `The sender ${parsed.sender} is not in ${tenant.mail_domain}, the organisation's mail domain`);
+  }
+  if (!parsed.recipients.length) {
+    throw new AppError('NO_VALID_RECIPIENT', 'The message has no valid recipient', { rejected: parsed.rejected });
+  }
+
+  const branding = await getBranding(ctx.db, tenant.id, template);
+  const expiresAt = branding.expiryDays ? now + branding.expiryDays * 86_400_000 : null;
+  const messageId = crypto.randomUUID();
+  const contentKey = crypto.randomBytes(32);
+  const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
+  const envelope = await sealEnvelope({ mime: parsed.mime, messageId, tenantId: tenant.id, contentKey, expiresAt });
+  const wrappedCek = wrapContentKey({ tenantKey, tenantId: tenant.id, messageId, contentKey });
+  contentKey.fill(0);
+
+  const origin = portalOrigin(ctx.config, tenant);
+  const host = tenantHost(ctx.config, tenant);
+  const recipients: TRecipientTable[] = parsed.recipients.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
+  const wrappers = await Promise.all(
+    recipients.map(async (r) => {
+      const outboxId = newOutboxId();
+      const smtpMessageId = `<${outboxId}@${host}>`;
+      const recipientToken = await createRecipientToken({
+        db: ctx.db,
+        master: ctx.master,
+        tenantId: tenant.id,
+        claims: { messageId, recipientId: r.id, address: r.address },
+      });
+      const mail = await buildWrapperMail({
+        branding, tenantName: tenant.name, sender: parsed.sender, senderName: parsed.senderName, recipient: r.address,
+        subject: parsed.subject, origin, messageId, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
+      });
+      return { outboxId, recipient: r.address, smtpMessageId, raw: mail };
+    }),
+  );
+
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await insertMessage(
+        trx,
+        {
+          id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek,
+          // Attachment-only delivery keeps no copy of the mail on the server.
+          envelope: branding.delivery.link ? envelope : null,
+          size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
+          created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
+        },
+        recipients,
+      );
+      if (deliver) {
+        for (const w of wrappers) {
+          await enqueueMail(trx, {
+            tenantKey,
+            now,
+            mail: { id: w.outboxId, tenantId: tenant.id, messageId, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: w.recipient, smtpMessageId: w.smtpMessageId, raw: w.raw },
+          });
+        }
+      }
+      await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
+    });
+  } catch (error) {
+    // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
+    if (idempotencyKey) {
+      const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
+      if (replay) return replay;
+    }
+    throw error;
+  }
+  return {
+    messageId,
+    recipients: recipients.map((r) => r.address),
+    rejected: parsed.rejected,
+    isReplay: false,
+    wrappers: wrappers.map(({ recipient, smtpMessageId, raw: mail }) => ({ recipient, smtpMessageId, raw: mail })),
+  };
+}
+
+type FindReplayOptions = { ctx: TContext; tenantId: string; idempotencyKey: string; requestHash: string };
+
+async function findReplay({ ctx, tenantId, idempotencyKey, requestHash }: FindReplayOptions): Promise<TSentMessage | null> {
+  const existing = await getMessageByIdempotencyKey(ctx.db, tenantId, idempotencyKey);
+  if (!existing) return null;
+  if (existing.request_hash !== requestHash) {
+    throw new AppError('CONFLICT', 'This Idempotency-Key was already used with a different message');
+  }
+  const recipients = await listRecipients(ctx.db, existing.id);
+  return { messageId: existing.id, recipients: recipients.map((r) => r.address), rejected: [], isReplay: true, wrappers: [] };
+}
