@@ -37,14 +37,14 @@ export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buff
     messageId: o.smtpMessageId,
     date: o.date,
     text: renderWrapperText(content),
-    html: renderWrapperHtml(content),
+    html: await renderWrapperHtml(content),
     headers: { 'X-Sealpost-Message-Id': o.messageId },
     attachments: hasAttachment
       ? [
           {
             filename: 'message.html',
             contentType: 'text/html; charset=utf-8',
-            content: renderMessageHtml({
+            content: await renderMessageHtml({
               branding: o.branding,
               tenantName: o.tenantName,
               senderLabel,

@@ -1,4 +1,3 @@
-import { renderToStaticMarkup } from 'react-dom/server';
 import type { TBranding } from '../../branding/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader } from './brand-header';
@@ -77,5 +76,8 @@ function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, reci
   );
 }
 
-export const renderMessageHtml = (content: TMessageHtmlContent): string =>
-  `<!DOCTYPE html>${renderToStaticMarkup(<MessageHtml {...content} />)}`;
+export async function renderMessageHtml(content: TMessageHtmlContent): Promise<string> {
+  // Imported at call time: Next.js refuses a static react-dom/server import in app code.
+  const { renderToStaticMarkup } = await import('react-dom/server');
+  return `<!DOCTYPE html>${renderToStaticMarkup(<MessageHtml {...content} />)}`;
+}

@@ -1,4 +1,3 @@
-import { renderToStaticMarkup } from 'react-dom/server';
 import type { TBranding } from '../../branding/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader } from './brand-header';
@@ -72,7 +71,11 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
   );
 }
 
-export const renderWrapperHtml = (content: TWrapperContent): string => `<!DOCTYPE html>${renderToStaticMarkup(<WrapperMail {...content} />)}`;
+export async function renderWrapperHtml(content: TWrapperContent): Promise<string> {
+  // Imported at call time: Next.js refuses a static react-dom/server import in app code.
+  const { renderToStaticMarkup } = await import('react-dom/server');
+  return `<!DOCTYPE html>${renderToStaticMarkup(<WrapperMail {...content} />)}`;
+}
 
 export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent): string {
   const t = mailMessages(branding.language);

@@ -1,0 +1,23 @@
+import { logger } from '../logger';
+import { startOutboxWorker } from '../mail/outbox-worker';
+import { createTenant, getTenantBySlug, portalOrigin } from '../tenants/tenants';
+import { getContext } from './context';
+
+export const DEMO_TENANT = { slug: 'demo', name: 'Demo Organisation', mailDomain: 'example.com' };
+
+// The embedded default: with nothing configured there is a demo tenant to try the journey on,
+// and the web process delivers its own outbox (SEALPOST_WORKER=off leaves that to `sealpost worker`).
+export async function bootServer(): Promise<void> {
+  const ctx = await getContext();
+  if (ctx.config.SEALPOST_DEMO_TENANT === 'on' && !(await getTenantBySlug(ctx.db, DEMO_TENANT.slug))) {
+    const tenant = await createTenant({ db: ctx.db, master: ctx.master, ...DEMO_TENANT });
+    logger.info({ tenant: tenant.slug, url: portalOrigin(ctx.config, tenant) }, 'created the demo tenant');
+  }
+  if (ctx.config.SEALPOST_WORKER === 'on') {
+    const worker = startOutboxWorker({ ctx });
+    const stop = () => void worker.stop();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  logger.info({ port: ctx.config.PORT, baseDomain: ctx.config.SEALPOST_BASE_DOMAIN, smtp: ctx.config.SMTP_URL ? 'smtp' : 'local mailbox' }, 'sealpost ready');
+}
