@@ -7,7 +7,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
-    testTimeout: 30_000,
+    testTimeout: 60_000,
+    env: { LOG_LEVEL: 'silent' },
     hookTimeout: 60_000,
   },
 });

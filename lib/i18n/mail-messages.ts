@@ -63,4 +63,4 @@ const CATALOGUES: Record<TLanguage, TMailCatalogue> = { en, 'zh-Hant': zhHant, '
 export const mailMessages = (language: TLanguage): TMailCatalogue => CATALOGUES[language];
 
 export const formatMailDate = (ms: number, language: TLanguage): string =>
-  new Intl.DateTimeFormat(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC', timeZoneName: 'short' }).format(ms);
+  `${new Intl.DateTimeFormat(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(ms)} UTC`;

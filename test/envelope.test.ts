@@ -1,0 +1,188 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENVELOPE_TYP, maxEnvelopeChars, sealEnvelope } from '@/lib/envelope/envelope';
+import { openMessage } from '@/lib/envelope/open-message';
+import { purgeExpired, revokeMessage } from '@/lib/envelope/revoke-message';
+import { addTenantKeyVersion } from '@/lib/envelope/tenant-keys';
+import { isAppError } from '@/lib/errors';
+import { sendMessage } from '@/lib/messages/send-message';
+import { checkpointAfterShred, getMessage } from '@/lib/store/messages';
+import { setBranding, type TTenant } from '@/lib/tenants/tenants';
+import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+
+let ctx: TTestContext;
+let tenant: TTenant;
+let other: TTenant;
+const MAX = maxEnvelopeChars(25 * 1024 * 1024);
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  tenant = await seedTenant(ctx);
+  other = await seedTenant(ctx);
+});
+afterAll(() => ctx.close());
+afterEach(() => vi.useRealTimers());
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+async function sealed(raw = sampleEml(), t = tenant) {
+  const sent = await sendMessage({ ctx, tenant: t, raw, deliver: false });
+  const row = await getMessage(ctx.db, sent.messageId);
+  return { messageId: sent.messageId, token: row!.envelope!, raw };
+}
+
+const open = (token: unknown, tenantId = tenant.id) => openMessage({ db: ctx.db, master: ctx.master, tenantId, token, maxChars: MAX });
+
+async function expectRefused(promise: Promise<unknown>, code = 'ENVELOPE_INVALID') {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(isAppError(error), `expected an AppError, got ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code).toBe(code);
+  if (code === 'ENVELOPE_INVALID') expect((error as Error).message).toBe('This message cannot be opened.');
+}
+
+describe('envelope', () => {
+  it('round-trips the original MIME byte for byte, with our exact JWE profile', async () => {
+    const { token, raw, messageId } = await sealed();
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: messageId, tnt: tenant.id });
+    expect(token.split('.')[1]).toBe('');
+    const opened = await open(token);
+    expect(Buffer.from(opened.mime).equals(raw)).toBe(true);
+  });
+
+  it('holds no readable body, attachment or subject', async () => {
+    const { token } = await sealed(sampleEml({ subject: 'Quarterly secret subject' }));
+    const decoded = token.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1')).join('\n');
+    for (const secret of ['secret body', 'Quarterly secret subject', 'statement.pdf', 'alice@acme.example']) {
+      expect(decoded).not.toContain(secret);
+    }
+  });
+
+  it.each([0, 1, 2, 3, 4])('refuses a token whose segment %i was tampered with, with the one generic error', async (index) => {
+    const { token } = await sealed();
+    const parts = token.split('.');
+    const s = parts[index]!;
+    if (index === 0) {
+      // A header edit that still passes the allowlist: only authentication can catch it.
+      const h = JSON.parse(Buffer.from(s, 'base64url').toString());
+      parts[0] = b64({ ...h, exp: 4102444800 });
+    } else if (s.length === 0) {
+      parts[index] = 'AAAA';
+    } else {
+      const i = Math.floor(s.length / 2);
+      parts[index] = s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    }
+    await expectRefused(open(parts.join('.')));
+  });
+
+  it("refuses an envelope presented on another tenant's host", async () => {
+    const { token } = await sealed();
+    await expectRefused(open(token, other.id));
+  });
+
+  it('refuses an unknown kid, looked up and never interpolated', async () => {
+    const { token } = await sealed();
+    const [h, ...rest] = token.split('.');
+    const header = JSON.parse(Buffer.from(h!, 'base64url').toString());
+    for (const kid of [crypto.randomUUID(), "x' OR '1'='1", '../../etc/passwd', '']) {
+      await expectRefused(open([b64({ ...header, kid }), ...rest].join('.')));
+    }
+  });
+
+  it.each([
+    ['none', { alg: 'none' }],
+    ['RSA-OAEP', { alg: 'RSA-OAEP-256' }],
+    ['RSA1_5', { alg: 'RSA1_5' }],
+    ['PBES2 with a huge p2c', { alg: 'PBES2-HS512+A256KW', p2c: 2_000_000_000, p2s: 'c2FsdA' }],
+    ['ECDH-ES with an embedded key', { alg: 'ECDH-ES', epk: { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' } }],
+    ['A128GCM', { enc: 'A128GCM' }],
+    ['A256CBC-HS512', { enc: 'A256CBC-HS512' }],
+    ['zip', { zip: 'DEF' }],
+    ['crit', { crit: ['exp'] }],
+    ['jku', { jku: 'https://attacker.example/keys' }],
+    ['another typ', { typ: 'JWT' }],
+    ['no typ', { typ: undefined }],
+  ])('refuses a header with %s', async (_name, change) => {
+    const { token } = await sealed();
+    const [h, ...rest] = token.split('.');
+    const header = { ...JSON.parse(Buffer.from(h!, 'base64url').toString()), ...change };
+    await expectRefused(open([b64(header), ...rest].join('.')));
+  });
+
+  it('refuses a token over the size limit before parsing it', async () => {
+    const huge = `${'A'.repeat(MAX)}..AAAA.AAAA.AAAA`;
+    await expectRefused(open(huge));
+    await expectRefused(openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: (await sealed()).token, maxChars: 100 }));
+  });
+
+  it.each([[null], [42], [{}], [''], ['a.b'], ['....'], ['!!!!.x.y.z.w']])('refuses %j', async (value) => {
+    await expectRefused(open(value));
+  });
+
+  it('expires: the envelope opens until its expiry, then never again and its key is shredded', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-23T12:00:00Z'), toFake: ['Date'] });
+    const branded = await seedTenant(ctx);
+    await setBranding({ db: ctx.db, tenantId: branded.id, input: { expiryDays: 7 } });
+    const { token, messageId } = await sealed(sampleEml(), branded);
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    expect(header.exp).toBe(Date.parse('2026-11-30T12:00:00Z') / 1000);
+    vi.setSystemTime(new Date('2026-11-30T11:59:59Z'));
+    await expect(open(token, branded.id)).resolves.toBeTruthy();
+    vi.setSystemTime(new Date('2026-11-30T12:00:00Z'));
+    await expectRefused(open(token, branded.id), 'ENVELOPE_EXPIRED');
+    expect((await getMessage(ctx.db, messageId))!.wrapped_cek).toBeNull();
+  });
+
+  it('purgeExpired shreds every expired content key', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
+    const branded = await seedTenant(ctx);
+    await setBranding({ db: ctx.db, tenantId: branded.id, input: { expiryDays: 1 } });
+    const a = await sealed(sampleEml(), branded);
+    vi.setSystemTime(new Date('2026-01-03T00:00:00Z'));
+    expect(await purgeExpired({ db: ctx.db })).toBeGreaterThanOrEqual(1);
+    const row = await getMessage(ctx.db, a.messageId);
+    expect(row!.wrapped_cek).toBeNull();
+    expect(row!.envelope).toBeNull();
+    await expectRefused(open(a.token, branded.id), 'ENVELOPE_EXPIRED');
+  });
+
+  it('revoked: unreadable for good, even to someone holding the whole database and the master key', async () => {
+    const { token, messageId } = await sealed();
+    const before = await getMessage(ctx.db, messageId);
+    const wrapped = Buffer.from(before!.wrapped_cek!);
+    await checkpointAfterShred(ctx.db);
+    // The search below can see the key while it exists.
+    expect(fs.readFileSync(path.join(ctx.dataDir, 'sealpost.db')).indexOf(wrapped)).toBeGreaterThan(-1);
+    await revokeMessage({ db: ctx.db, messageId });
+    await expectRefused(open(token), 'ENVELOPE_REVOKED');
+    const after = await getMessage(ctx.db, messageId);
+    expect(after!.wrapped_cek).toBeNull();
+    expect(after!.revoked_at).toBeTypeOf('number');
+    // The destroyed key is nowhere on disk: not in the database file, not in its WAL.
+    for (const file of ['sealpost.db', 'sealpost.db-wal']) {
+      const p = path.join(ctx.dataDir, file);
+      if (fs.existsSync(p)) expect(fs.readFileSync(p).indexOf(wrapped)).toBe(-1);
+    }
+  });
+
+  it('tenant key rotation: new mail uses the new version, old mail still opens', async () => {
+    const t = await seedTenant(ctx);
+    const first = await sealed(sampleEml(), t);
+    const version = await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id });
+    expect(version).toBe(2);
+    const second = await sealed(sampleEml(), t);
+    expect((await getMessage(ctx.db, first.messageId))!.key_version).toBe(1);
+    expect((await getMessage(ctx.db, second.messageId))!.key_version).toBe(2);
+    expect(Buffer.from((await open(first.token, t.id)).mime).equals(first.raw)).toBe(true);
+    expect(Buffer.from((await open(second.token, t.id)).mime).equals(second.raw)).toBe(true);
+  });
+
+  it('seals with jose exactly what openMessage accepts and nothing looser', async () => {
+    const key = crypto.randomBytes(32);
+    const token = await sealEnvelope({ mime: Buffer.from('x'), messageId: crypto.randomUUID(), tenantId: tenant.id, contentKey: key });
+    // Sealed with a key the server does not hold: the message id is unknown, so it is refused.
+    await expectRefused(open(token));
+  });
+});

@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export type TReceivedMail = { rcptTo: string[]; mailFrom: string; raw: Buffer; parsed: ParsedMail };
+
+export type TSmtpSink = {
+  port: number;
+  url: string;
+  mails: TReceivedMail[];
+  // Answer every DATA with this SMTP reply code (e.g. 451, 550) instead of accepting.
+  failWith: number | null;
+  waitFor(count: number, timeoutMs?: number): Promise<TReceivedMail[]>;
+  close(): Promise<void>;
+};
+
+// A real SMTP server on loopback that keeps every mail it accepts, parsed with mailparser.
+export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
+  const mails: TReceivedMail[] = [];
+  const sink = { failWith: null as number | null };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        if (sink.failWith) {
+          const err = Object.assign(new Error(sink.failWith >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: sink.failWith });
+          return callback(err);
+        }
+        const raw = Buffer.concat(chunks);
+        mails.push({
+          raw,
+          parsed: await simpleParser(raw),
+          rcptTo: session.envelope.rcptTo.map((r) => r.address),
+          mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const actualPort = (server.server.address() as AddressInfo).port;
+  return Object.assign(sink, {
+    port: actualPort,
+    url: `smtp://127.0.0.1:${actualPort}`,
+    mails,
+    async waitFor(count: number, timeoutMs = 20_000) {
+      const start = Date.now();
+      while (mails.length < count) {
+        if (Date.now() - start > timeoutMs) throw new Error(`expected ${count} mails, got ${mails.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return mails;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
