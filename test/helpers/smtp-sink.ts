@@ -10,6 +10,8 @@ export type TSmtpSink = {
   mails: TReceivedMail[];
   // Answer every DATA with this SMTP reply code (e.g. 451, 550) instead of accepting.
   failWith: number | null;
+  // Hold each mail this long before answering, to catch a sender in the middle of a batch.
+  delayMs: number;
   waitFor(count: number, timeoutMs?: number): Promise<TReceivedMail[]>;
   close(): Promise<void>;
 };
@@ -17,7 +19,7 @@ export type TSmtpSink = {
 // A real SMTP server on loopback that keeps every mail it accepts, parsed with mailparser.
 export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
   const mails: TReceivedMail[] = [];
-  const sink = { failWith: null as number | null };
+  const sink = { failWith: null as number | null, delayMs: 0 };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -26,6 +28,7 @@ export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
         if (sink.failWith) {
           const err = Object.assign(new Error(sink.failWith >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: sink.failWith });
           return callback(err);
