@@ -43,7 +43,7 @@ export type TConfig = TEnv & {
 export class ConfigError extends Error {}
 
 // Parses the environment once; a wrong value names the variable and stops the process.
-export function parseConfig(env: NodeJS.ProcessEnv = process.env): TConfig {
+export function parseConfig(env: Record<string, string | undefined> = process.env): TConfig {
   const parsed = ZEnv.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
