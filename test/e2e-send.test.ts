@@ -284,3 +284,32 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     expect(await messageCount()).toBe(before);
   });
 });
+
+describe('the web server', () => {
+  let server: TServer;
+  beforeAll(async () => {
+    server = await startServer({ SEALPOST_DATA_DIR: makeTempDir(), SEALPOST_DEMO_TENANT: 'on' });
+  });
+  afterAll(() => server?.stop());
+
+  it('sends security headers on every response', async () => {
+    for (const p of ['/', '/api/health', '/nope']) {
+      const res = await fetch(`${server.origin}${p}`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('never serves the internal tenant tree directly', async () => {
+    for (const p of ['/t', '/t/demo', '/t/demo/anything']) {
+      expect((await fetch(`${server.origin}${p}`)).status).toBe(404);
+    }
+  });
+
+  it('creates the demo tenant on its first start', () => {
+    expect(server.output()).toContain('created the demo tenant');
+    expect(server.output()).toContain('demo.localhost');
+  });
+});
