@@ -1,14 +1,23 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
+const shared = {
   resolve: { alias: { '@': fileURLToPath(new URL('./', import.meta.url)) } },
+};
+
+// The suites that exercise the store run twice: on SQLite (the embedded default) and on
+// PostgreSQL at 127.0.0.1:5432 (scale-out). The end-to-end suites run on SQLite.
+const STORE_SUITES = ['test/envelope.test.ts', 'test/outbox.test.ts', 'test/corpus-mime.test.ts', 'test/corpus-jose.test.ts'];
+
+export default defineConfig({
+  ...shared,
   test: {
-    include: ['test/**/*.test.ts'],
-    environment: 'node',
     pool: 'forks',
     testTimeout: 60_000,
-    env: { LOG_LEVEL: 'silent' },
     hookTimeout: 60_000,
+    projects: [
+      { ...shared, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { LOG_LEVEL: 'silent' } } },
+      { ...shared, test: { name: 'postgres', include: STORE_SUITES, env: { LOG_LEVEL: 'silent', SEALPOST_TEST_DB: 'postgres' } } },
+    ],
   },
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   ctx = await createTestContext();
   tenant = await seedTenant(ctx);
 });
-afterAll(() => ctx.close());
+afterAll(() => ctx?.close());
 
 describe(`RFC 7520 JWE cookbook (${vectors.length} examples, ${cases.length} serialisations)`, () => {
   it('has examples to try', () => expect(cases.length).toBeGreaterThanOrEqual(vectors.length));

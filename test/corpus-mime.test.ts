@@ -22,7 +22,7 @@ let ctx: TTestContext;
 beforeAll(async () => {
   ctx = await createTestContext();
 });
-afterAll(() => ctx.close());
+afterAll(() => ctx?.close());
 
 describe(`mailparser fixtures (${fixtures.length} files)`, () => {
   it('has fixtures to try', () => expect(fixtures.length).toBeGreaterThanOrEqual(10));

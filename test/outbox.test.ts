@@ -113,7 +113,7 @@ describe('durable outbox', () => {
     const recipients = Array.from({ length: 12 }, (_, i) => `r${i}@example.org`);
     await sendMessage({ ctx, tenant, raw: sampleEml({ to: recipients }) });
     const expectedIds = (await ctx.db.selectFrom('outbox').select('smtp_message_id').execute()).map((r) => r.smtp_message_id).sort();
-    const env = { SEALPOST_DATA_DIR: ctx.dataDir, SMTP_URL: smtp.url, SEALPOST_OUTBOX_LEASE_SECONDS: '2', SEALPOST_OUTBOX_POLL_MS: '100' };
+    const env = { ...ctx.cliEnv, SMTP_URL: smtp.url, SEALPOST_OUTBOX_LEASE_SECONDS: '2', SEALPOST_OUTBOX_POLL_MS: '100' };
 
     const first = startCli(['worker'], env);
     await smtp.waitFor(3, 30_000);

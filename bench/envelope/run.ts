@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SIZES, formatBytes, newContext } from './fixtures';
 import { OPEN_RSS_MODE, type OpenRssResult, SEAL_FIXTURE_MODE, measureOpenRss, openRssChild, sealFixtureChild } from './open-rss';
-import { type ThroughputResult, measureThroughput } from './throughput';
+import { OP_NAMES, type ThroughputResult, measureThroughput } from './throughput';
 
 const TARGET_OPEN_RATIO = 0.5;
 const TARGET_RSS_MULTIPLE = 4;
@@ -26,7 +26,7 @@ const x = (n: number) => `${n.toFixed(2)}x`;
 
 function printThroughput(label: string, r: ThroughputResult) {
   const m = r.mibPerSec;
-  console.log(`\n${label} message (${r.rounds} rounds, median; batch sizes ${Object.values(r.batch).join('/')})`);
+  console.log(`\n${label} message (${r.rounds} rounds, median; ops per batch raw-enc/raw-dec/seal/open ${OP_NAMES.map((n) => r.batch[n]).join('/')})`);
   console.log(`  raw AES-256-GCM encrypt ${fmt(m.rawEncrypt)} MiB/s`);
   console.log(`  raw AES-256-GCM decrypt ${fmt(m.rawDecrypt)} MiB/s`);
   console.log(`  sealEnvelope            ${fmt(m.seal)} MiB/s   ${x(r.sealVsRawEncrypt)} raw encrypt`);

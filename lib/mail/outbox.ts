@@ -107,7 +107,7 @@ export async function markFailed(db: TDbLike, row: TOutboxTable, owner: string, 
   const status = failure.permanent ? 'bounced' : isGivingUp ? 'failed' : 'queued';
   const delayMinutes = RETRY_DELAYS_MINUTES[Math.min(attempts - 1, RETRY_DELAYS_MINUTES.length - 1)] ?? 240;
   // Up to 10% jitter so a recovering server is not hit by every queued mail at once.
-  const delayMs = delayMinutes * 60_000 * (1 + Math.random() * 0.1);
+  const delayMs = Math.round(delayMinutes * 60_000 * (1 + Math.random() * 0.1));
   await db
     .updateTable('outbox')
     .set({

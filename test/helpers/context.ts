@@ -1,6 +1,8 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { parseConfig } from '@/lib/env';
 import { clearTenantKeyCache } from '@/lib/envelope/tenant-keys';
 import { createContext, type TContext } from '@/lib/server/context';
@@ -8,15 +10,49 @@ import { createTenant, type TTenant } from '@/lib/tenants/tenants';
 
 export const makeTempDir = (prefix = 'sealpost-test-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-export type TTestContext = TContext & { dataDir: string; close(): Promise<void> };
+export type TTestContext = TContext & {
+  dataDir: string;
+  // The environment a `sealpost` child process needs to share this context's database and keys.
+  cliEnv: Record<string, string>;
+  close(): Promise<void>;
+};
 
-// A real database file and key file in a fresh directory, configured as `npm start` would be.
+// SEALPOST_TEST_DB=postgres runs the same suites on PostgreSQL (the `postgres` vitest project).
+export const TEST_DIALECT = process.env.SEALPOST_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
+
+// A fresh database (a new SQLite file, or a new PostgreSQL database) and key file, configured as
+// `npm start` would be.
 export async function createTestContext(env: Record<string, string> = {}): Promise<TTestContext> {
   const dataDir = makeTempDir();
   clearTenantKeyCache();
-  const config = parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', ...env });
+  let dropDatabase = async () => {};
+  const dbEnv: Record<string, string> = {};
+  if (TEST_DIALECT === 'postgres') {
+    const name = `sealpost_test_${crypto.randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    dbEnv.DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const config = parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', ...dbEnv, ...env });
   const ctx = await createContext({ config });
-  return { ...ctx, dataDir, close: () => ctx.db.destroy() };
+  return {
+    ...ctx,
+    dataDir,
+    cliEnv: { SEALPOST_DATA_DIR: dataDir, ...dbEnv },
+    async close() {
+      await ctx.db.destroy();
+      await dropDatabase();
+    },
+  };
 }
 
 let counter = 0;
