@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENVELOPE_TYP, maxEnvelopeChars, sealEnvelope } from '@/lib/envelope/envelope';
+import { compactDecrypt } from 'jose';
+import { ENVELOPE_TYP, maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader, sealEnvelope } from '@/lib/envelope/envelope';
 import { openMessage } from '@/lib/envelope/open-message';
 import { purgeExpired, revokeMessage } from '@/lib/envelope/revoke-message';
 import { addTenantKeyVersion } from '@/lib/envelope/tenant-keys';
@@ -184,5 +185,45 @@ describe('envelope', () => {
     const token = await sealEnvelope({ mime: Buffer.from('x'), messageId: crypto.randomUUID(), tenantId: tenant.id, contentKey: key });
     // Sealed with a key the server does not hold: the message id is unknown, so it is refused.
     await expectRefused(open(token));
+  });
+});
+
+describe('opening agrees with jose', () => {
+  const tenantId = crypto.randomUUID();
+  const seal = async (mime: Uint8Array) => {
+    const contentKey = crypto.randomBytes(32);
+    const messageId = crypto.randomUUID();
+    const token = await sealEnvelope({ mime, messageId, tenantId, contentKey });
+    return { token, contentKey, header: readEnvelopeHeader({ token, tenantId, maxChars: MAX }) };
+  };
+
+  // Sizes around base64 padding and the 1 Mi-character decoding slice.
+  it.each([0, 1, 2, 3, 4, 5, 786_431, 786_432, 786_433, 3 * 1024 * 1024 + 7])('opens a %i-byte envelope exactly as jose does', async (size) => {
+    const mime = crypto.randomBytes(size);
+    const { token, contentKey, header } = await seal(mime);
+    const ours = await openEnvelopeWithKey({ token, header, contentKey });
+    const theirs = await compactDecrypt(token, contentKey, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    expect(Buffer.from(ours).equals(mime)).toBe(true);
+    expect(Buffer.from(theirs.plaintext).equals(mime)).toBe(true);
+  });
+
+  it.each([
+    ['a + in the IV', (t: string[]) => (t[2] = `+${t[2]!.slice(1)}`)],
+    ['a / in the tag', (t: string[]) => (t[4] = `${t[4]!.slice(0, -1)}/`)],
+    ['a changed ciphertext character', (t: string[]) => (t[3] = `${t[3]![0] === 'A' ? 'B' : 'A'}${t[3]!.slice(1)}`)],
+    ['padding', (t: string[]) => (t[3] = `${t[3]}==`)],
+    ['whitespace in the ciphertext', (t: string[]) => (t[3] = `${t[3]!.slice(0, 8)} \n${t[3]!.slice(8)}`)],
+    ['a non-ASCII character', (t: string[]) => (t[3] = `${t[3]!.slice(0, 8)}é${t[3]!.slice(8)}`)],
+    ['a short tag', (t: string[]) => (t[4] = t[4]!.slice(0, 20))],
+    ['a long IV', (t: string[]) => (t[2] = `${t[2]}AAAA`)],
+    ['a sixth segment', (t: string[]) => t.push('AAAA')],
+    ['the wrong key', null],
+  ] as const)('refuses %s', async (_name, mutate) => {
+    const { token, contentKey, header } = await seal(crypto.randomBytes(1000));
+    const parts = token.split('.');
+    if (mutate) mutate(parts);
+    const key = mutate ? contentKey : crypto.randomBytes(32);
+    const error = await openEnvelopeWithKey({ token: parts.join('.'), header, contentKey: key }).then(() => null, (e: unknown) => e);
+    expect(isAppError(error) && error.code).toBe('ENVELOPE_INVALID');
   });
 });

@@ -1,4 +1,5 @@
-import { CompactEncrypt, compactDecrypt } from 'jose';
+import crypto from 'node:crypto';
+import { CompactEncrypt } from 'jose';
 import { AppError } from '../errors';
 
 export const ENVELOPE_TYP = 'sealpost-envelope+jwe';
@@ -70,18 +71,63 @@ function isEnvelopeHeader(h: unknown): h is TEnvelopeHeader {
 
 export type OpenEnvelopeWithKeyOptions = { token: string; header: TEnvelopeHeader; contentKey: Uint8Array };
 
+const IV_CHARS = 16; // 12 bytes
+const TAG_CHARS = 22; // 16 bytes
+// The ciphertext is decoded and decrypted slice by slice through one small reused buffer, so
+// opening holds the token and the plaintext, never a second full-size copy of the ciphertext.
+const SLICE_CHARS = 1 << 20;
+
+// Decrypts our exact profile (compact JWE, `dir`, `A256GCM`) with node:crypto. Sealing uses jose,
+// and the tests check both agree; opening does not, because jose 6 on Node 24 decodes base64url
+// in JavaScript (Uint8Array.fromBase64 is not there yet): a 25 MB envelope opened at 4% of raw
+// AES-GCM speed and peaked at 11x its size (bench/envelope). RFC 7516 §5.2: the AAD is the ASCII
+// protected header segment, the key is the content key itself.
 export async function openEnvelopeWithKey({ token, header, contentKey }: OpenEnvelopeWithKeyOptions): Promise<Uint8Array> {
+  const d1 = token.indexOf('.');
+  const d3 = token.indexOf('.', d1 + 2);
+  const d4 = token.indexOf('.', d3 + 1);
+  const isShapeValid =
+    d1 > 0 && token[d1 + 1] === '.' && d3 === d1 + 2 + IV_CHARS && d4 > d3 && token.lastIndexOf('.') === d4 && token.length - d4 - 1 === TAG_CHARS;
+  if (!isShapeValid || contentKey.length !== 32) throw envelopeInvalid();
+  const protectedSegment = token.slice(0, d1);
+  const authentic = readEnvelopeHeader({ token, tenantId: header.tnt, maxChars: token.length });
+  if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
+  const iv = decodeStrict(token.slice(d1 + 2, d3));
+  const tag = decodeStrict(token.slice(d4 + 1));
+  if (!iv || iv.length !== 12 || !tag || tag.length !== 16) throw envelopeInvalid();
+
+  const ctStart = d3 + 1;
+  const ctChars = d4 - ctStart;
+  if (ctChars % 4 === 1) throw envelopeInvalid();
+  const plaintext = Buffer.allocUnsafe(Math.floor((ctChars * 3) / 4));
+  const slice = Buffer.allocUnsafe(Math.floor((Math.min(SLICE_CHARS, ctChars) * 3) / 4));
+  let written = 0;
   try {
-    const { plaintext, protectedHeader } = await compactDecrypt(token, contentKey, {
-      keyManagementAlgorithms: ['dir'],
-      contentEncryptionAlgorithms: ['A256GCM'],
-    });
-    if (protectedHeader.kid !== header.kid || protectedHeader.tnt !== header.tnt || protectedHeader.exp !== header.exp) {
-      throw envelopeInvalid();
+    const decipher = crypto.createDecipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
+    decipher.setAuthTag(tag);
+    for (let at = ctStart; at < d4; at += SLICE_CHARS) {
+      const end = Math.min(at + SLICE_CHARS, d4);
+      // Node's decoder skips characters outside the alphabet, so any such character (whitespace,
+      // '=', non-ASCII) leaves a slice short. It does read '+' and '/' as '-' and '_': such an
+      // alias decodes to the very bytes that were sealed, which the tag then authenticates.
+      const expected = Math.floor(((end - at) * 3) / 4);
+      if (slice.write(token.slice(at, end), 0, expected, 'base64url') !== expected) throw envelopeInvalid();
+      written += decipher.update(slice.subarray(0, expected)).copy(plaintext, written);
     }
-    return plaintext;
+    written += decipher.final().copy(plaintext, written);
   } catch {
-    // jose's messages name the failing check; none of that reaches a caller.
+    // Never hand out (or leave in memory) bytes that failed authentication.
+    plaintext.fill(0);
     throw envelopeInvalid();
   }
+  if (written !== plaintext.length) throw envelopeInvalid();
+  return plaintext;
+}
+
+// The IV and tag are short: strict base64url (Node's decoder alone would accept + / and skip =).
+function decodeStrict(text: string): Buffer | null {
+  if (text.length % 4 === 1 || text.includes('+') || text.includes('/') || text.includes('=')) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === Math.floor((text.length * 3) / 4) ? bytes : null;
 }
