@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { CompactEncrypt } from 'jose';
 import { AppError } from '../errors';
 
 export const ENVELOPE_TYP = 'sealpost-envelope+jwe';
@@ -26,11 +25,20 @@ export type SealEnvelopeOptions = {
   expiresAt?: number | null;
 };
 
+// Produces a compact JWE that jose (and any RFC 7516 implementation) opens; the tests check it
+// with jose's compactDecrypt. Written on node:crypto for the reason given at openEnvelopeWithKey:
+// jose's JavaScript base64url made sealing a 25 MB message take 0.6 s and 11x its size in memory.
 export async function sealEnvelope({ mime, messageId, tenantId, contentKey, expiresAt }: SealEnvelopeOptions): Promise<string> {
   const header: TEnvelopeHeader = { alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: messageId, tnt: tenantId };
   if (expiresAt) header.exp = Math.floor(expiresAt / 1000);
   // No `zip`: compressing secret-bearing content invites size oracles, and decompression bombs.
-  return new CompactEncrypt(mime).setProtectedHeader(header).encrypt(contentKey);
+  const protectedSegment = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
+  const ciphertext = cipher.update(mime);
+  cipher.final();
+  return `${protectedSegment}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
 }
 
 export type ReadEnvelopeHeaderOptions = { token: unknown; tenantId: string; maxChars: number };

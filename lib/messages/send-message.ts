@@ -64,23 +64,19 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   const origin = portalOrigin(ctx.config, tenant);
   const host = tenantHost(ctx.config, tenant);
   const recipients: TRecipientTable[] = parsed.recipients.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
-  const wrappers = await Promise.all(
-    recipients.map(async (r) => {
-      const outboxId = newOutboxId();
-      const smtpMessageId = `<${outboxId}@${host}>`;
-      const recipientToken = await createRecipientToken({
-        db: ctx.db,
-        master: ctx.master,
-        tenantId: tenant.id,
-        claims: { messageId, recipientId: r.id, address: r.address },
-      });
-      const mail = await buildWrapperMail({
-        branding, tenantName: tenant.name, sender: parsed.sender, senderName: parsed.senderName, recipient: r.address,
-        subject: parsed.subject, origin, messageId, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
-      });
-      return { outboxId, recipient: r.address, smtpMessageId, raw: mail };
-    }),
-  );
+  // One after another: each wrapper of a large message holds a copy of the envelope.
+  const wrappers: Array<{ outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer }> = [];
+  for (const r of recipients) {
+    const outboxId = newOutboxId();
+    const smtpMessageId = `<${outboxId}@${host}>`;
+    const claims = { messageId, recipientId: r.id, address: r.address };
+    const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
+    const mail = await buildWrapperMail({
+      branding, tenantName: tenant.name, sender: parsed.sender, senderName: parsed.senderName, recipient: r.address,
+      subject: parsed.subject, origin, messageId, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
+    });
+    wrappers.push({ outboxId, recipient: r.address, smtpMessageId, raw: mail });
+  }
 
   try {
     await ctx.db.transaction().execute(async (trx) => {
