@@ -25,7 +25,7 @@ export type OpenRssResult = {
   durationMs: number;
 };
 
-// The sampler lives on its own thread: jose's base64url decode is synchronous and would starve
+// The sampler lives on its own thread: opening is synchronous work and would starve
 // a setInterval on the main thread exactly while memory peaks. RSS is per process, so a worker
 // sees the main thread's allocations.
 const SAMPLER = `
@@ -75,7 +75,7 @@ type Fixture = { token: string; tenantId: string; contentKey: string; bytes: num
 const fixturePath = (dir: string) => path.join(dir, 'envelope.json');
 
 // First child: seals the fixture and exits. Sealing in the measuring process would leave
-// jose's garbage in resident heap pages that the open then reuses, hiding most of its cost.
+// sealing's garbage in resident heap pages that the open then reuses, hiding most of its cost.
 export async function sealFixtureChild(bytes: number, dir: string): Promise<void> {
   const { contentKey, messageId, tenantId } = newContext();
   const token = await sealEnvelope({ mime: makeMime(bytes), messageId, tenantId, contentKey });
