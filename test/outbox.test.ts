@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GIVE_UP_AFTER_MS } from '@/lib/mail/outbox';
 import { processOutboxBatch } from '@/lib/mail/outbox-worker';
@@ -6,20 +5,13 @@ import { createMailTransport } from '@/lib/mail/transport';
 import { sendMessage } from '@/lib/messages/send-message';
 import { runCli, startCli, stopChild } from './helpers/cli';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { freePort } from './helpers/server';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function setup(smtpPort: number) {
   const ctx: TTestContext = await createTestContext({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
