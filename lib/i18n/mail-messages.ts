@@ -14,6 +14,11 @@ export type TMailCatalogue = {
   htmlTitle: string;
   htmlInstructions: string;
   htmlNoScript: string;
+  passcodeSubject: (code: string, reference: string) => string;
+  passcodeIntro: string;
+  passcodeReference: (reference: string) => string;
+  passcodeValidity: string;
+  passcodeIgnore: string;
 };
 
 const en: TMailCatalogue = {
@@ -28,6 +33,11 @@ const en: TMailCatalogue = {
   htmlTitle: 'Encrypted message',
   htmlInstructions: 'Select "Read the message". You will confirm who you are, then read the message in your browser.',
   htmlNoScript: 'This page needs no scripts and no software.',
+  passcodeSubject: (code, reference) => `Your passcode is ${code} (reference ${reference})`,
+  passcodeIntro: 'Use this one-time passcode to read your encrypted message:',
+  passcodeReference: (reference) => `Reference: ${reference}. The page where you asked for the code shows the same reference.`,
+  passcodeValidity: 'The passcode works once, in the browser where you asked for it, for 10 minutes.',
+  passcodeIgnore: 'If you did not ask for a passcode, you can ignore this email.',
 };
 
 const zhHant: TMailCatalogue = {
@@ -42,6 +52,11 @@ const zhHant: TMailCatalogue = {
   htmlTitle: '加密郵件',
   htmlInstructions: '請選擇「閱讀郵件」。確認您的身分後，即可在瀏覽器中閱讀郵件。',
   htmlNoScript: '此頁面不需要任何指令碼或軟體。',
+  passcodeSubject: (code, reference) => `您的一次性密碼是 ${code}（參考碼 ${reference}）`,
+  passcodeIntro: '請使用此一次性密碼閱讀您的加密郵件：',
+  passcodeReference: (reference) => `參考碼：${reference}。您要求密碼的頁面會顯示相同的參考碼。`,
+  passcodeValidity: '此密碼僅能在您提出要求的瀏覽器中使用一次，有效時間為 10 分鐘。',
+  passcodeIgnore: '如果您沒有要求密碼，請忽略此郵件。',
 };
 
 const zhHans: TMailCatalogue = {
@@ -56,6 +71,11 @@ const zhHans: TMailCatalogue = {
   htmlTitle: '加密邮件',
   htmlInstructions: '请选择“阅读邮件”。确认您的身份后，即可在浏览器中阅读邮件。',
   htmlNoScript: '此页面不需要任何脚本或软件。',
+  passcodeSubject: (code, reference) => `您的一次性密码是 ${code}（参考码 ${reference}）`,
+  passcodeIntro: '请使用此一次性密码阅读您的加密邮件：',
+  passcodeReference: (reference) => `参考码：${reference}。您请求密码的页面会显示相同的参考码。`,
+  passcodeValidity: '此密码只能在您提出请求的浏览器中使用一次，有效期为 10 分钟。',
+  passcodeIgnore: '如果您没有请求密码，请忽略此邮件。',
 };
 
 const CATALOGUES: Record<TLanguage, TMailCatalogue> = { en, 'zh-Hant': zhHant, 'zh-Hans': zhHans };

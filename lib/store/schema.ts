@@ -95,7 +95,31 @@ export type TAuditTable = {
   at: number;
 };
 
+export type TPasscodeChallengeTable = {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  // Null when the address asked for is not a recipient: such a challenge never verifies.
+  recipient_id: string | null;
+  address: string;
+  key_version: number;
+  code_hash: string;
+  browser_hash: string;
+  reference: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+};
+
+export type TRateEventTable = {
+  key: string;
+  at: number;
+};
+
 export type TDatabase = {
+  passcode_challenges: TPasscodeChallengeTable;
+  rate_events: TRateEventTable;
   tenants: TTenantTable;
   branding: TBrandingTable;
   tenant_keys: TTenantKeyTable;

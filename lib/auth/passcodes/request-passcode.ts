@@ -1,0 +1,82 @@
+import crypto from 'node:crypto';
+import { recordAudit } from '../../audit/record-audit';
+import { getTenantKey } from '../../envelope/tenant-keys';
+import { AppError } from '../../errors';
+import { normaliseAddress } from '../../mail/address';
+import { buildPasscodeMail } from '../../mail/build-passcode-mail';
+import { enqueueMail, newOutboxId } from '../../mail/outbox';
+import { consumeRateLimit, countRateEvents, RATE_LIMITS } from '../../rate-limit/rate-limits';
+import type { TContext } from '../../server/context';
+import { getMessage, listRecipients } from '../../store/messages';
+import { getBranding, tenantHost, type TTenant } from '../../tenants/tenants';
+import {
+  hashBrowserSecret, hashPasscode, newBrowserSecret, newPasscode, newReference, PASSCODE_TTL_MS, RESEND_MAX_IN_WINDOW, RESEND_MIN_INTERVAL_MS, RESEND_WINDOW_MS,
+} from './passcode-hash';
+
+export type RequestPasscodeOptions = { ctx: TContext; tenant: TTenant; messageId: string; address: string; ip: string; now?: number };
+
+export type TPasscodeChallenge = { challengeId: string; reference: string; browserSecret: string; expiresAt: number };
+
+// Issues a passcode for one recipient of one message and queues its mail ahead of other mail.
+// Whether or not the address is a recipient, the caller gets the same kind of answer after the
+// same work (the mail is built either way); only a recipient's challenge is mailed and can verify.
+export async function requestPasscode({ ctx, tenant, messageId, address, ip, now = Date.now() }: RequestPasscodeOptions): Promise<TPasscodeChallenge> {
+  await consumeRateLimit(ctx.db, { name: 'passcodeRequestPerIp', key: ip, now });
+  const normalised = normaliseAddress(address);
+  const message = /^[0-9a-f-]{36}$/.test(messageId) ? await getMessage(ctx.db, messageId) : undefined;
+  if (!normalised || !message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'This message cannot be found.');
+  if (message.revoked_at) throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
+  if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
+
+  const recipientKey = `${message.id}:${normalised}`;
+  if ((await countRateEvents(ctx.db, { name: 'passcodeFailuresPerRecipient', key: recipientKey, now })) >= RATE_LIMITS.passcodeFailuresPerRecipient.max) {
+    throw new AppError('LOCKED_OUT', 'Too many wrong passcodes. Try again in an hour.');
+  }
+  const recent = await ctx.db
+    .selectFrom('passcode_challenges')
+    .select('created_at')
+    .where('message_id', '=', message.id)
+    .where('address', '=', normalised)
+    .where('created_at', '>', now - RESEND_WINDOW_MS)
+    .orderBy('created_at', 'desc')
+    .execute();
+  const latest = recent[0]?.created_at;
+  if (latest !== undefined && now - latest < RESEND_MIN_INTERVAL_MS) {
+    throw new AppError('RATE_LIMITED', 'A passcode was just sent. Wait a moment before asking for another.', { retryAfterSeconds: Math.ceil((latest + RESEND_MIN_INTERVAL_MS - now) / 1000) });
+  }
+  if (recent.length >= RESEND_MAX_IN_WINDOW) {
+    throw new AppError('RATE_LIMITED', 'Too many passcodes were sent. Try again in 15 minutes.', { retryAfterSeconds: Math.ceil((recent[recent.length - 1]!.created_at + RESEND_WINDOW_MS - now) / 1000) });
+  }
+
+  const recipient = (await listRecipients(ctx.db, message.id)).find((r) => r.address === normalised);
+  const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
+  const challengeId = crypto.randomUUID();
+  const code = newPasscode();
+  const reference = newReference();
+  const browserSecret = newBrowserSecret();
+  const outboxId = newOutboxId();
+  const branding = await getBranding(ctx.db, tenant.id, message.template);
+  const mail = await buildPasscodeMail({
+    branding, tenantName: tenant.name, from: `no-reply@${tenant.mail_domain}`, recipient: normalised, code, reference,
+    smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, date: new Date(now),
+  });
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('passcode_challenges')
+      .values({
+        id: challengeId, tenant_id: tenant.id, message_id: message.id, recipient_id: recipient?.id ?? null, address: normalised,
+        key_version: tenantKey.version, code_hash: hashPasscode(tenantKey, challengeId, code), browser_hash: hashBrowserSecret(browserSecret),
+        reference, attempts: 0, created_at: now, expires_at: now + PASSCODE_TTL_MS, consumed_at: null,
+      })
+      .execute();
+    if (recipient) {
+      await enqueueMail(trx, {
+        tenantKey,
+        now,
+        mail: { id: outboxId, tenantId: tenant.id, messageId: message.id, kind: 'passcode', mailFrom: `no-reply@${tenant.mail_domain}`, rcptTo: normalised, smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, raw: mail },
+      });
+      await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'passcode_sent', actor: normalised, data: { reference }, at: now });
+    }
+  });
+  return { challengeId, reference, browserSecret, expiresAt: now + PASSCODE_TTL_MS };
+}
