@@ -3,6 +3,7 @@ import { recordAudit } from '../audit/record-audit';
 import { purgeExpired } from '../envelope/revoke-message';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { logger } from '../logger';
+import { purgeRateEvents } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import type { TOutboxTable } from '../store/schema';
 import { normaliseAddress } from './address';
@@ -98,6 +99,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
       if (Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
         await purgeExpired({ db: ctx.db });
+        await purgeRateEvents(ctx.db, lastPurge);
       }
     } catch (error) {
       logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'outbox worker pass failed');
