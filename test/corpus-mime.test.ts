@@ -7,6 +7,7 @@ import { isAppError } from '@/lib/errors';
 import { addressDomain } from '@/lib/mail/address';
 import { parseOutgoingMessage } from '@/lib/mail/parse-message';
 import { sendMessage } from '@/lib/messages/send-message';
+import { toMessageView } from '@/lib/messages/to-message-view';
 import { getMessage } from '@/lib/store/messages';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
 
@@ -27,7 +28,7 @@ afterAll(() => ctx?.close());
 describe(`mailparser fixtures (${fixtures.length} files)`, () => {
   it('has fixtures to try', () => expect(fixtures.length).toBeGreaterThanOrEqual(10));
 
-  it.each(fixtures)('%s is sealed and opens byte for byte, or is refused with a clear error, within bounds', async (file) => {
+  it.each(fixtures)('%s is sealed, opens byte for byte and renders, or is refused with a clear error, within bounds', async (file) => {
     const raw = fs.readFileSync(path.join(dir.pathname, file));
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -41,6 +42,9 @@ describe(`mailparser fixtures (${fixtures.length} files)`, () => {
       const row = await getMessage(ctx.db, sent.messageId);
       const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: row!.envelope, maxChars: maxEnvelopeChars(MAX_BYTES) });
       expect(Buffer.from(opened.mime).equals(parsed.mime)).toBe(true);
+      // And what a reader would be shown of it: parsed and sanitised within the same bounds.
+      const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/attachments/${i}` });
+      expect(view.html === null || !/<script/i.test(view.html)).toBe(true);
       outcome = 'sealed';
     } catch (error) {
       expect(isAppError(error), `${file}: ${String(error)}`).toBe(true);
