@@ -11,7 +11,7 @@ import { isAppError } from '@/lib/errors';
 import { createContext, type TContext } from '@/lib/server/context';
 import { runCli, startCli, stopChild } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
-import { startServer, type TServer } from './helpers/server';
+import { requestAs, startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TReceivedMail, type TSmtpSink } from './helpers/smtp-sink';
 
 const MAX = maxEnvelopeChars(25 * 1024 * 1024);
@@ -306,6 +306,25 @@ describe('the web server', () => {
     for (const p of ['/t', '/t/demo', '/t/demo/anything']) {
       expect((await fetch(`${server.origin}${p}`)).status).toBe(404);
     }
+  });
+
+  it("serves a tenant's portal on its host, by exact match, and a plain 404 to any other host", async () => {
+    const home = await requestAs(server.port, `demo.localhost:${server.port}`, '/');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('Secure messages from Demo Organisation');
+    expect(home.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    for (const host of ['nope.localhost', 'demo.localhost.evil.example', 'x.demo.localhost', 'demo-localhost', 'evil.example']) {
+      const res = await requestAs(server.port, `${host}:${server.port}`, '/');
+      expect(res.status, host).toBe(404);
+      expect(res.body).not.toContain('Demo Organisation');
+    }
+    // The internal tree is unreachable directly, from any host, and so is the middleware-bypass header.
+    expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/t/demo.localhost')).status).toBe(404);
+    expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/', { headers: { 'x-middleware-subrequest': 'proxy:proxy:proxy:proxy:proxy' } })).status).toBe(404);
+    // The API and health answer on tenant hosts too.
+    expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/api/health')).status).toBe(200);
+    // The base host is the app itself, not a tenant.
+    expect((await requestAs(server.port, `localhost:${server.port}`, '/')).body).toContain('This server delivers encrypted email');
   });
 
   it('creates the demo tenant on its first start', () => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, stopChild } from './cli';
@@ -40,4 +41,20 @@ export async function startServer(env: Record<string, string>): Promise<TServer>
     await new Promise((r) => setTimeout(r, 100));
   }
   return { port, origin, child, output: () => out, stop: () => stopChild(child) };
+}
+
+export type THttpResponse = { status: number; headers: http.IncomingHttpHeaders; body: string };
+
+// A request with exactly the Host header a browser on that name would send (fetch cannot set it).
+export function requestAs(port: number, host: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<THttpResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host, ...init.headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
