@@ -7,6 +7,8 @@ const nextConfig: NextConfig = {
   experimental: {
     // TypeScript 7 (the native compiler) has no programmatic API; type-check through its CLI.
     useTypeScriptCli: true,
+    // unauthorized() and forbidden(): 401 and 403 pages from server components.
+    authInterrupts: true,
   },
 };
 

@@ -1,0 +1,92 @@
+import { cookies } from 'next/headers';
+import { forbidden, unauthorized } from 'next/navigation';
+import { sessionCookieName } from '@/lib/auth/recipient-session';
+import { isAppError } from '@/lib/errors';
+import { toMessageView } from '@/lib/messages/to-message-view';
+import { BrandShell } from '@/lib/portal/brand-shell';
+import { openForReader } from '@/lib/portal/open-for-reader';
+import { recordAudit } from '@/lib/audit/record-audit';
+import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+
+export const dynamic = 'force-dynamic';
+
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string }> };
+
+const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+// GET /m/<id> – the decrypted message, for its signed-in recipient
+export default async function MessagePage({ params, searchParams }: TProps) {
+  const { host, id } = await params;
+  const allowImages = (await searchParams).images === '1';
+  const { ctx, tenant, branding } = await loadTenantPage({ host });
+  let opened;
+  try {
+    opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+  } catch (error) {
+    if (isAppError(error) && error.code === 'UNAUTHORIZED') unauthorized();
+    if (isAppError(error) && error.code === 'FORBIDDEN') forbidden();
+    throw error;
+  }
+  const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
+  await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
+  // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
+  // its own CSP that loads nothing but inline images, and remote ones only once allowed.
+  const frameCsp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${allowImages ? ' https: http:' : ''}`;
+  const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>${view.html ?? ''}</body></html>`;
+  const people = (list: { name: string; address: string }[]) => list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
+  return (
+    <BrandShell branding={branding} tenantName={tenant.name}>
+      <article>
+        <h1 className="text-2xl font-semibold break-words">{view.subject || '(no subject)'}</h1>
+        <dl className="mt-4 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm break-words">
+          <dt className="font-medium">From</dt>
+          <dd>{people(view.from)}</dd>
+          <dt className="font-medium">To</dt>
+          <dd>{people(view.to)}</dd>
+          {view.cc.length ? (
+            <>
+              <dt className="font-medium">Cc</dt>
+              <dd>{people(view.cc)}</dd>
+            </>
+          ) : null}
+          {view.date ? (
+            <>
+              <dt className="font-medium">Date</dt>
+              <dd>
+                <time dateTime={view.date}>{new Date(view.date).toUTCString()}</time>
+              </dd>
+            </>
+          ) : null}
+        </dl>
+        {view.hasRemoteImages && !allowImages ? (
+          <p className="mt-4 rounded-md bg-amber-50 p-3 text-sm">
+            Remote images are hidden to protect your privacy.{' '}
+            <a className="underline" href={`/m/${id}?images=1`}>
+              Show images
+            </a>
+          </p>
+        ) : null}
+        {view.html !== null ? (
+          <iframe title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={srcDoc} className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white" />
+        ) : (
+          <pre className="mt-4 whitespace-pre-wrap break-words rounded-md border border-gray-300 bg-white p-3 font-sans">{view.text}</pre>
+        )}
+        {view.attachments.length ? (
+          <section className="mt-6">
+            <h2 className="text-lg font-semibold">Attachments</h2>
+            <ul className="mt-2 space-y-2">
+              {view.attachments.map((a) => (
+                <li key={a.index}>
+                  <a className="inline-flex min-h-11 items-center underline" href={`/m/${id}/attachments/${a.index}`} download={a.filename}>
+                    {a.filename}
+                  </a>{' '}
+                  <span className="text-sm text-gray-600">{`${a.contentType}, ${formatSize(a.size)}`}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+      </article>
+    </BrandShell>
+  );
+}

@@ -1,0 +1,41 @@
+import { NextResponse } from 'next/server';
+import { passcodeCookieName } from '@/lib/auth/recipient-session';
+import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
+import { readRecipientToken } from '@/lib/envelope/recipient-token';
+import { isAppError } from '@/lib/errors';
+import { logger } from '@/lib/logger';
+import { assertSameOrigin, clientIp } from '@/lib/portal/request-guards';
+import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+
+export const runtime = 'nodejs';
+
+const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
+
+// POST /r/<token>/passcode – the recipient asks for a passcode
+export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
+  const { host, token } = await params;
+  try {
+    assertSameOrigin(request);
+    const { ctx, tenant } = await resolveRouteTenant({ host });
+    const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
+    const challenge = await requestPasscode({ ctx, tenant, messageId: claims.messageId, address: claims.address, ip: clientIp(request.headers) });
+    const response = seeOther(`/r/${token}/verify?ref=${challenge.reference}`);
+    // Binds the code to this browser: it works only where this cookie is.
+    response.cookies.set(passcodeCookieName(ctx.config), `${challenge.challengeId}.${challenge.browserSecret}`, {
+      httpOnly: true,
+      secure: ctx.config.publicScheme === 'https',
+      sameSite: 'lax',
+      path: '/',
+      maxAge: 10 * 60,
+    });
+    return response;
+  } catch (error) {
+    if (isAppError(error)) {
+      if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
+      if (error.code === 'FORBIDDEN') return new NextResponse(error.message, { status: 403 });
+      return seeOther(`/r/${token}?error=${error.code}`);
+    }
+    logger.error({ err: { name: (error as Error).name } }, 'passcode request failed');
+    return new NextResponse('Internal error', { status: 500 });
+  }
+}

@@ -1,0 +1,66 @@
+import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { loadLanding } from '@/lib/portal/load-landing';
+import { portalErrorText } from '@/lib/portal/portal-errors';
+import { maskAddress } from '@/lib/portal/request-guards';
+import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+import { notFound } from 'next/navigation';
+
+export const dynamic = 'force-dynamic';
+
+type TProps = { params: Promise<{ host: string; token: string }>; searchParams: Promise<{ ref?: string; error?: string }> };
+
+// GET /r/<token>/verify – where the recipient types the passcode
+export default async function VerifyPage({ params, searchParams }: TProps) {
+  const { host, token } = await params;
+  const { ref, error } = await searchParams;
+  const { ctx, tenant, branding } = await loadTenantPage({ host });
+  const landing = await loadLanding({ ctx, tenant, token });
+  if (landing.state !== 'ready') notFound();
+  const reference = ref && /^[A-Z2-9]{4}$/.test(ref) ? ref : null;
+  const errorText = portalErrorText(error);
+  return (
+    <BrandShell branding={branding} tenantName={tenant.name}>
+      <h1 className="text-2xl font-semibold">Check your email</h1>
+      <p className="mt-4 break-words">{`We sent a one-time passcode to ${maskAddress(landing.address)}. It works for 10 minutes, in this browser only.`}</p>
+      {reference ? <p className="mt-2">{`Reference: ${reference}`}</p> : null}
+      {errorText ? (
+        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
+          {errorText}
+        </p>
+      ) : null}
+      <form method="post" action={`/r/${token}/signin`} className="mt-6 space-y-4">
+        <div>
+          <label htmlFor="passcode" className="block font-medium">
+            Passcode
+          </label>
+          <input
+            id="passcode"
+            name="passcode"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            pattern="[0-9 ]{8,9}"
+            maxLength={9}
+            required
+            className="mt-1 block min-h-11 w-full max-w-xs rounded-md border border-gray-400 px-3 py-2 text-lg tracking-widest"
+          />
+        </div>
+        <label className="flex min-h-11 items-center gap-3">
+          <input type="checkbox" name="keep" value="1" className="h-5 w-5" />
+          <span>Keep me signed in on this device</span>
+        </label>
+        <button type="submit" className={BUTTON}>
+          Sign in
+        </button>
+      </form>
+      {/* Shown after ten seconds with no script: a CSS animation reveals it. */}
+      <p className="mt-6 text-gray-700 [animation:sealpost-reveal_0s_10s_forwards] opacity-0">
+        No email yet? Check your spam or junk folder, or go back and ask for a new passcode.
+      </p>
+      <form method="post" action={`/r/${token}/passcode`} className="mt-2">
+        <button type="submit" className="min-h-11 underline">
+          Send me a new passcode
+        </button>
+      </form>
+    </BrandShell>
+  );
+}

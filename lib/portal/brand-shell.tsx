@@ -1,0 +1,31 @@
+import type { CSSProperties, ReactNode } from 'react';
+import type { TBranding } from '../branding/schema';
+
+export type BrandShellProps = { branding: TBranding; tenantName: string; children: ReactNode };
+
+// The tenant's frame around every portal page: its colours as CSS variables, its logo or name.
+export function BrandShell({ branding, tenantName, children }: BrandShellProps) {
+  const name = branding.displayName ?? tenantName;
+  const brand = { '--brand': branding.primaryColour, '--brand-text': branding.buttonTextColour } as CSSProperties;
+  return (
+    <div style={brand} className="min-h-screen">
+      <header className="bg-[var(--brand)] px-4 py-4 text-[var(--brand-text)] sm:px-6">
+        {branding.logo ? <img src={branding.logo} alt={name} className="h-10 max-w-[200px] object-contain" /> : <p className="text-xl font-semibold">{name}</p>}
+      </header>
+      <main className="mx-auto max-w-2xl p-4 sm:p-6">{children}</main>
+      <footer className="mx-auto max-w-2xl px-4 pb-8 text-sm text-gray-600 sm:px-6">
+        {branding.disclaimer ? <p className="whitespace-pre-line">{branding.disclaimer}</p> : null}
+        {branding.privacyUrl ? (
+          <p className="mt-2">
+            <a className="underline" href={branding.privacyUrl} rel="noopener noreferrer">
+              Privacy statement
+            </a>
+          </p>
+        ) : null}
+      </footer>
+    </div>
+  );
+}
+
+export const BUTTON =
+  'inline-flex min-h-11 items-center justify-center rounded-md bg-[var(--brand)] px-6 py-3 font-semibold text-[var(--brand-text)] focus:outline-none focus-visible:ring-4 focus-visible:ring-offset-2';

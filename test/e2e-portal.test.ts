@@ -1,0 +1,173 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, PHONE } from './helpers/browser';
+import { ROOT, runCli } from './helpers/cli';
+import { makeTempDir, sampleEml } from './helpers/context';
+import { requestAs, startServer, type TServer } from './helpers/server';
+import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+const ATTACHMENT = Buffer.from('%PDF-1.4 secret attachment bytes');
+
+let sink: TSmtpSink;
+let server: TServer;
+let browser: Browser;
+let messageId: string;
+const links: Record<string, string> = {};
+
+// The link a recipient finds in their wrapper mail.
+function linkFor(address: string): string {
+  const mail = sink.mails.find((m) => m.rcptTo[0] === address && /\/r\//.test(String(m.parsed.html)));
+  const href = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail?.parsed.html))?.[1];
+  if (!href) throw new Error(`no wrapper link for ${address}`);
+  return href;
+}
+
+async function passcodeFor(address: string, seen: number): Promise<string> {
+  const start = Date.now();
+  for (;;) {
+    const mails = sink.mails.filter((m) => m.rcptTo[0] === address && /passcode/i.test(m.parsed.subject ?? ''));
+    if (mails.length > seen) return /(\d{8})/.exec(mails.at(-1)!.parsed.subject ?? '')![1]!;
+    if (Date.now() - start > 20_000) throw new Error(`no passcode mail for ${address}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const passcodeCount = (address: string) => sink.mails.filter((m) => m.rcptTo[0] === address && /passcode/i.test(m.parsed.subject ?? '')).length;
+
+async function shot(page: Page, name: string) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, address: string, label: string) {
+  await page.goto(links[address]!);
+  await shot(page, `${label}-1-landing`);
+  const before = passcodeCount(address);
+  await page.getByRole('button', { name: 'Send me a passcode' }).click();
+  await page.waitForLoadState();
+  await shot(page, `${label}-1b-after-request`);
+  await page.getByLabel('Passcode').waitFor();
+  await shot(page, `${label}-2-passcode`);
+  await page.getByLabel('Passcode').fill(await passcodeFor(address, before));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your statement' }).waitFor();
+  await shot(page, `${label}-3-message`);
+}
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  const dataDir = makeTempDir();
+  const env = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '100', SEALPOST_DEMO_TENANT: 'off' };
+  server = await startServer(env);
+  // The CLI builds the links: it must know the port the portal listens on, as an operator's would.
+  const cliEnv = { ...env, PORT: String(server.port) };
+  runCli(['tenant', 'create', 'acme', '--name', 'Acme Bank', '--domain', 'acme.example'], cliEnv);
+  const file = path.join(dataDir, 'statement.eml');
+  fs.writeFileSync(file, sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com', 'dave@example.org'] }));
+  messageId = runCli(['send', '--tenant', 'acme', file], cliEnv).json.messageId;
+  await sink.waitFor(3);
+  for (const a of ['bob@gmail.com', 'carol@yahoo.com', 'dave@example.org']) links[a] = linkFor(a);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sink?.close();
+});
+
+describe('the recipient journey in Chromium', () => {
+  it('link → passcode → read → download, on a desktop with JavaScript on', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'bob@gmail.com', 'desktop');
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body: account 12345678.');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'statement.pdf' }).click()]);
+    expect(download.suggestedFilename()).toBe('statement.pdf');
+    expect(fs.readFileSync((await download.path())!).equals(ATTACHMENT)).toBe(true);
+    await context.close();
+  });
+
+  it('the same journey on a phone with JavaScript disabled', async () => {
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false, acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'carol@yahoo.com', 'phone-nojs');
+    await expect(page.getByRole('link', { name: 'statement.pdf' }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('fits a 360 px screen without horizontal scrolling', async () => {
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(links['bob@gmail.com']!);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(360);
+    const button = await page.getByRole('button', { name: 'Send me a passcode' }).boundingBox();
+    expect(button!.height).toBeGreaterThanOrEqual(44);
+    await context.close();
+  });
+});
+
+describe('portal isolation', () => {
+  let signedIn: BrowserContext;
+  beforeAll(async () => {
+    signedIn = await browser.newContext();
+    await signIn(await signedIn.newPage(), 'dave@example.org', 'isolation');
+  });
+  afterAll(() => signedIn?.close());
+
+  it('refuses reading without a session (401), with a session for another message (403), and unknown hosts (404)', async () => {
+    const host = `acme.localhost:${server.port}`;
+    expect((await requestAs(server.port, host, `/m/${messageId}`)).status).toBe(401);
+    expect((await requestAs(server.port, host, `/m/${messageId}/attachments/0`)).status).toBe(401);
+    const cookies = await signedIn.cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const other = '00000000-0000-4000-8000-000000000000';
+    expect((await requestAs(server.port, host, `/m/${other}`, { headers: { cookie } })).status).toBe(403);
+    const mine = await requestAs(server.port, host, `/m/${messageId}`, { headers: { cookie } });
+    expect(mine.status).toBe(200);
+    // The session cookie is worthless on any other host.
+    expect((await requestAs(server.port, `other.localhost:${server.port}`, `/m/${messageId}`, { headers: { cookie } })).status).toBe(404);
+  });
+
+  it('refuses a passcode request or a sign-in posted from a foreign origin (CSRF)', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const token = links['carol@yahoo.com']!.split('/r/')[1]!;
+    const before = passcodeCount('carol@yahoo.com');
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { origin: `http://other.localhost:${server.port}` },
+      // A browser says where a post comes from; a same-looking Origin does not outweigh it.
+      { origin: `http://${host}`, 'sec-fetch-site': 'cross-site' },
+      { origin: `http://${host}`, 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of foreign) {
+      const form = { ...headers, 'content-type': 'application/x-www-form-urlencoded' };
+      expect((await requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers: form, body: '' })).status, JSON.stringify(headers)).toBe(403);
+      expect((await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers: form, body: 'passcode=12345678' })).status, JSON.stringify(headers)).toBe(403);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(passcodeCount('carol@yahoo.com')).toBe(before);
+  });
+
+  it('serves attachments only as downloads, with nosniff', async () => {
+    const cookie = (await signedIn.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const res = await requestAs(server.port, `acme.localhost:${server.port}`, `/m/${messageId}/attachments/0`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="statement.pdf"/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect((await requestAs(server.port, `acme.localhost:${server.port}`, `/m/${messageId}/attachments/7`, { headers: { cookie } })).status).toBe(404);
+  });
+
+  it('shows a damaged link as such, and changes nothing on GET', async () => {
+    const res = await requestAs(server.port, `acme.localhost:${server.port}`, '/r/not-a-token');
+    expect(res.body).toContain('This link cannot be used');
+    const before = passcodeCount('bob@gmail.com');
+    await requestAs(server.port, `acme.localhost:${server.port}`, new URL(links['bob@gmail.com']!).pathname);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(passcodeCount('bob@gmail.com')).toBe(before);
+  });
+});
