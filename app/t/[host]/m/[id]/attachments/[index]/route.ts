@@ -3,6 +3,7 @@ import { simpleParser } from 'mailparser';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { AppError, toErrorResponse } from '@/lib/errors';
+import { attachmentResponse } from '@/lib/http/attachment-response';
 import { safeContentType, safeFilename } from '@/lib/messages/to-message-view';
 import { openForReader } from '@/lib/portal/open-for-reader';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
@@ -20,17 +21,8 @@ export async function GET(_request: Request, { params }: { params: Promise<{ hos
     const attachment = parsed.attachments[i];
     if (!attachment) throw new AppError('NOT_FOUND', 'No such attachment');
     const filename = safeFilename(attachment.filename, i, attachment.contentType);
-    const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
     await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'downloaded', actor: opened.session.address, data: { index: i } });
-    return new Response(new Uint8Array(attachment.content), {
-      headers: {
-        'Content-Type': safeContentType(attachment.contentType),
-        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
-        'X-Content-Type-Options': 'nosniff',
-        'Cache-Control': 'private, no-store',
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-      },
-    });
+    return attachmentResponse({ filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
   } catch (error) {
     return toErrorResponse(error);
   }

@@ -1,0 +1,20 @@
+// RFC 5987 attr-chars only: encodeURIComponent leaves ' ( ) * ! as they are.
+const encodeRfc5987 = (s: string) => encodeURIComponent(s).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+export type AttachmentResponseOptions = { filename: string; contentType: string; content: Uint8Array };
+
+// An attachment always downloads, never renders on our origin: Content-Disposition attachment,
+// nosniff, a sandboxing CSP, and an ASCII fallback name beside the UTF-8 one (RFC 6266).
+// `filename` and `contentType` must already be sanitised (safeFilename, safeContentType).
+export function attachmentResponse({ filename, contentType, content }: AttachmentResponseOptions): Response {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return new Response(new Uint8Array(content), {
+    headers: {
+      'Content-Type': contentType,
+      'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeRfc5987(filename)}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'private, no-store',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    },
+  });
+}
