@@ -12,6 +12,8 @@ const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
 const ATTACHMENT = Buffer.from('%PDF-1.4 secret attachment bytes');
 
 let sink: TSmtpSink;
+let cliEnv: Record<string, string>;
+let dataDir: string;
 let server: TServer;
 let browser: Browser;
 let messageId: string;
@@ -59,11 +61,11 @@ async function signIn(page: Page, address: string, label: string) {
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  const dataDir = makeTempDir();
+  dataDir = makeTempDir();
   const env = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '100', SEALPOST_DEMO_TENANT: 'off' };
   server = await startServer(env);
   // The CLI builds the links: it must know the port the portal listens on, as an operator's would.
-  const cliEnv = { ...env, PORT: String(server.port) };
+  cliEnv = { ...env, PORT: String(server.port) };
   runCli(['tenant', 'create', 'acme', '--name', 'Acme Bank', '--domain', 'acme.example'], cliEnv);
   const file = path.join(dataDir, 'statement.eml');
   fs.writeFileSync(file, sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com', 'dave@example.org'] }));
@@ -107,6 +109,82 @@ describe('the recipient journey in Chromium', () => {
     const button = await page.getByRole('button', { name: 'Send me a passcode' }).boundingBox();
     expect(button!.height).toBeGreaterThanOrEqual(44);
     await context.close();
+  });
+});
+
+// Sends a message through the CLI and saves one recipient's message.html to disk, as a mail
+// client would when the recipient opens the attachment.
+async function messageHtmlFor({ tenant, to }: { tenant: string; to: string }) {
+  const file = path.join(dataDir, `${tenant}-${to}.eml`);
+  fs.writeFileSync(file, sampleEml({ to: [to], from: `Alice Example <alice@${tenant}.example>` }));
+  const before = sink.mails.length;
+  const sent = runCli(['send', '--tenant', tenant, file], cliEnv);
+  expect(sent.status, sent.stderr).toBe(0);
+  await sink.waitFor(before + 1);
+  const mail = sink.mails.slice(before).find((m) => m.rcptTo[0] === to)!;
+  const html = mail.parsed.attachments.find((a) => a.filename === 'message.html')!.content;
+  const saved = path.join(dataDir, `${tenant}-${to}-message.html`);
+  fs.writeFileSync(saved, html);
+  return { saved, mail, messageId: sent.json.messageId as string };
+}
+
+async function readThroughMessageHtml(page: Page, saved: string, address: string, label: string) {
+  await page.goto(`file://${saved}`);
+  await shot(page, `${label}-0-message-html`);
+  await page.getByRole('button', { name: 'Read the message' }).click();
+  await page.getByRole('button', { name: 'Send me a passcode' }).waitFor();
+  const before = passcodeCount(address);
+  await page.getByRole('button', { name: 'Send me a passcode' }).click();
+  await page.getByLabel('Passcode').fill(await passcodeFor(address, before));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your statement' }).waitFor();
+  await shot(page, `${label}-3-message`);
+}
+
+describe('message.html', () => {
+  it('opened from disk, its button leads to the passcode and the message', async () => {
+    const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'erin@example.org' });
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await readThroughMessageHtml(page, saved, 'erin@example.org', 'message-html');
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body');
+    // Sign out ends the session.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForLoadState();
+    const cookieNames = (await context.cookies()).map((c) => c.name);
+    expect(cookieNames).not.toContain('sealpost-session');
+    await context.close();
+  });
+
+  it('works for a tenant that keeps no copy of the mail (attachment-only delivery)', async () => {
+    const created = runCli(['tenant', 'create', 'lawfirm', '--name', 'Law Firm', '--domain', 'lawfirm.example'], cliEnv);
+    expect(created.status, created.stderr).toBe(0);
+    const branding = path.join(dataDir, 'lawfirm.json');
+    fs.writeFileSync(branding, JSON.stringify({ delivery: { link: false, attachment: true } }));
+    expect(runCli(['branding', 'set', '--tenant', 'lawfirm', branding], cliEnv).status).toBe(0);
+    const { saved, mail } = await messageHtmlFor({ tenant: 'lawfirm', to: 'frank@example.org' });
+    expect(String(mail.parsed.html)).not.toMatch(/\/r\//);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await readThroughMessageHtml(page, saved, 'frank@example.org', 'attachment-only');
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body');
+    await context.close();
+  });
+
+  it('refuses a posted envelope that does not match its token, or another tenant', async () => {
+    const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'gina@example.org' });
+    const html = fs.readFileSync(saved, 'utf8');
+    const rt = /name="rt" value="([^"]+)"/.exec(html)![1]!;
+    const envelope = /name="envelope" value="([^"]+)"/.exec(html)![1]!;
+    const other = (await messageHtmlFor({ tenant: 'acme', to: 'hal@example.org' })).saved;
+    const otherEnvelope = /name="envelope" value="([^"]+)"/.exec(fs.readFileSync(other, 'utf8'))![1]!;
+    const post = (host: string, body: string) =>
+      requestAs(server.port, `${host}:${server.port}`, '/open', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, body });
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(303);
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${otherEnvelope}`)).status).toBe(400);
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope.slice(0, -4)}AAAA`)).status).toBe(400);
+    expect((await post('lawfirm.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(400);
+    expect((await post('nope.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(404);
   });
 });
 

@@ -100,6 +100,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
         lastPurge = Date.now();
         await purgeExpired({ db: ctx.db });
         await purgeRateEvents(ctx.db, lastPurge);
+        await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
       }
     } catch (error) {
       logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'outbox worker pass failed');

@@ -4,6 +4,7 @@ import { openMessage } from '../envelope/open-message';
 import { AppError } from '../errors';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
+import { findEnvelope } from './accept-posted-envelope';
 import type { TTenant } from '../tenants/tenants';
 
 export type OpenForReaderOptions = { ctx: TContext; tenant: TTenant; messageId: string; sessionValue: string | undefined };
@@ -16,7 +17,8 @@ export async function openForReader({ ctx, tenant, messageId, sessionValue }: Op
   if (session.messageId !== messageId) throw new AppError('FORBIDDEN', 'This message was not sent to you.');
   const message = await getMessage(ctx.db, messageId);
   if (!message || message.tenant_id !== tenant.id) throw new AppError('FORBIDDEN', 'This message was not sent to you.');
-  if (!message.envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.');
-  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: message.envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
+  const envelope = await findEnvelope({ ctx, messageId });
+  if (!envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.');
+  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
   return { session, message, mime: opened.mime };
 }

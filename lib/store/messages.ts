@@ -24,6 +24,7 @@ export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at
     .set({ wrapped_cek: null, envelope: null, shredded_at: fields.now, ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}) })
     .where('id', '=', id)
     .executeTakeFirst();
+  await db.deleteFrom('held_envelopes').where('message_id', '=', id).execute();
   return Number(result.numUpdatedRows) > 0;
 }
 

@@ -137,6 +137,16 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('rate_events_key_at').on('rate_events').columns(['key', 'at']).execute();
     },
   },
+  '0003_held_envelopes': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('held_envelopes')
+        .addColumn('message_id', 'text', (c) => c.primaryKey().references('messages.id').onDelete('cascade'))
+        .addColumn('envelope', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -117,7 +117,16 @@ export type TRateEventTable = {
   at: number;
 };
 
+// An envelope posted from message.html for a message the server keeps no copy of: held only
+// while the recipient signs in and reads, then deleted.
+export type THeldEnvelopeTable = {
+  message_id: string;
+  envelope: string;
+  expires_at: number;
+};
+
 export type TDatabase = {
+  held_envelopes: THeldEnvelopeTable;
   passcode_challenges: TPasscodeChallengeTable;
   rate_events: TRateEventTable;
   tenants: TTenantTable;

@@ -87,6 +87,11 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           </section>
         ) : null}
       </article>
+      <form method="post" action="/signout" className="mt-8">
+        <button type="submit" className="min-h-11 underline">
+          Sign out
+        </button>
+      </form>
     </BrandShell>
   );
 }

@@ -1,0 +1,21 @@
+import { NextResponse } from 'next/server';
+import { sessionCookieName } from '@/lib/auth/recipient-session';
+import { isAppError } from '@/lib/errors';
+import { assertSameOrigin } from '@/lib/portal/request-guards';
+import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+
+export const runtime = 'nodejs';
+
+// POST /signout – end the recipient's session on this device
+export async function POST(request: Request, { params }: { params: Promise<{ host: string }> }) {
+  try {
+    assertSameOrigin(request);
+    const { ctx } = await resolveRouteTenant({ host: (await params).host });
+    const response = new NextResponse(null, { status: 303, headers: { Location: '/?signed-out=1' } });
+    response.cookies.set(sessionCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
+    return response;
+  } catch (error) {
+    if (isAppError(error)) return new NextResponse(error.code === 'NOT_FOUND' ? 'Not found' : error.message, { status: error.status });
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+import { maxEnvelopeChars } from '../envelope/envelope';
+import { openMessage } from '../envelope/open-message';
+import { readRecipientToken } from '../envelope/recipient-token';
+import { AppError } from '../errors';
+import type { TContext } from '../server/context';
+import { getMessage } from '../store/messages';
+import type { TTenant } from '../tenants/tenants';
+
+// Long enough to ask for a passcode, read it and sign in; a kept session re-posts message.html.
+export const HOLD_MS = 60 * 60_000;
+
+export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; recipientToken: string; now?: number };
+
+// POST /open from message.html: the token must be this tenant's, and the envelope must be the
+// very message it names and open with this tenant's keys. Where the server keeps no copy (the
+// tenant delivers by attachment only), the ciphertext is held just for the sign-in and reading.
+export async function acceptPostedEnvelope({ ctx, tenant, envelope, recipientToken, now = Date.now() }: AcceptPostedEnvelopeOptions) {
+  const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: recipientToken });
+  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES), now });
+  if (opened.message.id !== claims.messageId) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
+  const message = await getMessage(ctx.db, claims.messageId);
+  if (message && !message.envelope) {
+    await ctx.db
+      .insertInto('held_envelopes')
+      .values({ message_id: message.id, envelope, expires_at: now + HOLD_MS })
+      .onConflict((oc) => oc.column('message_id').doUpdateSet({ envelope, expires_at: now + HOLD_MS }))
+      .execute();
+  }
+  return claims;
+}
+
+// The envelope a reader may open: the stored one, or one held for them from message.html.
+export async function findEnvelope({ ctx, messageId, now = Date.now() }: { ctx: TContext; messageId: string; now?: number }): Promise<string | null> {
+  const message = await getMessage(ctx.db, messageId);
+  if (message?.envelope) return message.envelope;
+  const held = await ctx.db.selectFrom('held_envelopes').select(['envelope', 'expires_at']).where('message_id', '=', messageId).executeTakeFirst();
+  return held && held.expires_at > now ? held.envelope : null;
+}
