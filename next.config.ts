@@ -7,6 +7,9 @@ const nextConfig: NextConfig = {
   experimental: {
     // TypeScript 7 (the native compiler) has no programmatic API; type-check through its CLI.
     useTypeScriptCli: true,
+    // The proxy buffers request bodies and silently cuts them at this size (10 MB by default):
+    // it must hold a 25 MB message (API) and its 33 MB envelope posted from message.html (/open).
+    proxyClientMaxBodySize: '48mb',
     // unauthorized() and forbidden(): 401 and 403 pages from server components.
     authInterrupts: true,
   },

@@ -232,6 +232,19 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     }
   });
 
+  it('seals a message larger than the proxy\'s default body buffer whole (12 MB)', async () => {
+    const big = Buffer.concat([sampleEml({ to: ['big@example.org'], attachment: false }).subarray(0, -2), Buffer.from(`\r\n${'x'.repeat(76)}`.repeat(170_000)), Buffer.from('\r\n')]);
+    expect(big.length).toBeGreaterThan(12 * 1024 * 1024);
+    const res = await post(new Uint8Array(big));
+    expect(res.status).toBe(202);
+    const { messageId } = await res.json();
+    const ctx = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir }) });
+    const row = await ctx.db.selectFrom('messages').select(['envelope', 'tenant_id', 'size_bytes']).where('id', '=', messageId).executeTakeFirstOrThrow();
+    await ctx.db.destroy();
+    expect(row.size_bytes).toBe(big.length);
+    expect(Buffer.from((await openAs(dataDir, row.tenant_id, row.envelope)).mime).equals(big)).toBe(true);
+  });
+
   it('honours Idempotency-Key: a retry returns the same message and sends nothing more', async () => {
     const raw = sampleEml({ to: ['dave@example.org'] });
     const first = await (await post(raw, { 'idempotency-key': 'order-42' })).json();
