@@ -188,6 +188,49 @@ describe('message.html', () => {
   });
 });
 
+describe('replying', () => {
+  it('Reply all with an attachment reaches the original sender, who reads it the same way', async () => {
+    const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'ivan@example.org' });
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await readThroughMessageHtml(page, saved, 'ivan@example.org', 'reply');
+    await page.getByRole('button', { name: 'Reply all' }).click();
+    await page.getByLabel('Message').fill('Thank you, statement received. Signed form attached.');
+    const form = path.join(dataDir, 'signed-form.pdf');
+    fs.writeFileSync(form, Buffer.from('%PDF-1.4 signed form from ivan'));
+    await page.getByLabel(/Attachments/).setInputFiles(form);
+    await shot(page, 'reply-1-compose');
+    const before = sink.mails.length;
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('status').waitFor();
+    await shot(page, 'reply-2-sent');
+    await context.close();
+
+    // The original sender receives the reply as a Sealpost wrapper, threaded under the original.
+    await sink.waitFor(before + 1);
+    const wrapper = sink.mails.slice(before).find((m) => m.rcptTo[0] === 'alice@acme.example')!;
+    expect(wrapper.parsed.subject).toBe('Re: Your statement');
+    expect(wrapper.raw.toString('latin1')).not.toContain('Thank you, statement received');
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(wrapper.parsed.html))![1]!;
+    const alice = await browser.newContext({ acceptDownloads: true });
+    const alicePage = await alice.newPage();
+    await alicePage.goto(link);
+    const seen = passcodeCount('alice@acme.example');
+    await alicePage.getByRole('button', { name: 'Send me a passcode' }).click();
+    await alicePage.getByLabel('Passcode').fill(await passcodeFor('alice@acme.example', seen));
+    await alicePage.getByRole('button', { name: 'Sign in' }).click();
+    await alicePage.getByRole('heading', { name: 'Re: Your statement' }).waitFor();
+    await shot(alicePage, 'reply-3-sender-reads');
+    const article = await alicePage.locator('article').textContent();
+    expect(article).toContain('Thank you, statement received. Signed form attached.');
+    expect(article).toContain('> The secret body: account 12345678.');
+    expect(article).toContain('ivan@example.org');
+    const [download] = await Promise.all([alicePage.waitForEvent('download'), alicePage.getByRole('link', { name: 'signed-form.pdf' }).click()]);
+    expect(fs.readFileSync((await download.path())!).equals(Buffer.from('%PDF-1.4 signed form from ivan'))).toBe(true);
+    await alice.close();
+  });
+});
+
 describe('portal isolation', () => {
   let signedIn: BrowserContext;
   beforeAll(async () => {

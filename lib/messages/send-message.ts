@@ -24,6 +24,8 @@ export type SendMessageOptions = {
   // false: keep the message and its keys but hand the wrapper mails back instead of queueing them.
   deliver?: boolean;
   actor?: string;
+  // A recipient's encrypted reply: its sender is outside the organisation by nature.
+  replyTo?: { messageId: string; from: string };
   now?: number;
 };
 
@@ -37,7 +39,7 @@ export type TSentMessage = {
 
 // Seals one outgoing message and queues a wrapper per recipient, all in one transaction:
 // either the message, its keys and every wrapper are committed, or nothing is.
-export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', now = Date.now() }: SendMessageOptions): Promise<TSentMessage> {
+export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', replyTo, now = Date.now() }: SendMessageOptions): Promise<TSentMessage> {
   const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
   if (idempotencyKey) {
     const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
@@ -45,7 +47,9 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   }
   const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   const senderDomain = addressDomain(parsed.sender);
-  if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
+  if (replyTo) {
+    if (parsed.sender !== replyTo.from) throw new AppError('FORBIDDEN', 'A reply is sent from the address that signed in');
+  } else if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
     throw new AppError('FORBIDDEN', `The sender ${parsed.sender} is not in ${tenant.mail_domain}, the organisation's mail domain`);
   }
   if (!parsed.recipients.length) {
@@ -96,11 +100,12 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
           await enqueueMail(trx, {
             tenantKey,
             now,
-            mail: { id: w.outboxId, tenantId: tenant.id, messageId, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: w.recipient, smtpMessageId: w.smtpMessageId, raw: w.raw },
+            mail: { id: w.outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: w.recipient, smtpMessageId: w.smtpMessageId, raw: w.raw },
           });
         }
       }
       await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
+      if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
     });
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.

@@ -8,6 +8,8 @@ export const PORTAL_ERROR_TEXT: Record<string, string> = {
   PASSCODE_INVALID: 'This passcode can no longer be used. Ask for a new one.',
   FORBIDDEN: 'This form cannot be sent from here. Open the link from your email again.',
   SESSION: 'Please sign in to read this message.',
+  BAD_REQUEST: 'Write a reply or attach a file.',
+  PAYLOAD_TOO_LARGE: 'The attachments are too large: at most 10 files and 20 MB in all.',
 };
 
 export const portalErrorText = (code: string | undefined) => (code ? PORTAL_ERROR_TEXT[code] ?? 'Something went wrong. Please try again.' : null);

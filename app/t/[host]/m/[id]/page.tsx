@@ -3,21 +3,22 @@ import { forbidden, unauthorized } from 'next/navigation';
 import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { isAppError } from '@/lib/errors';
 import { toMessageView } from '@/lib/messages/to-message-view';
-import { BrandShell } from '@/lib/portal/brand-shell';
+import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { openForReader } from '@/lib/portal/open-for-reader';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
 export const dynamic = 'force-dynamic';
 
-type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string }> };
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string }> };
 
 const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
 // GET /m/<id> – the decrypted message, for its signed-in recipient
 export default async function MessagePage({ params, searchParams }: TProps) {
   const { host, id } = await params;
-  const allowImages = (await searchParams).images === '1';
+  const query = await searchParams;
+  const allowImages = query.images === '1';
   const { ctx, tenant, branding } = await loadTenantPage({ host });
   let opened;
   try {
@@ -36,6 +37,11 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const people = (list: { name: string; address: string }[]) => list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
   return (
     <BrandShell branding={branding} tenantName={tenant.name}>
+      {query.replied === '1' ? (
+        <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+          Your reply was sent, encrypted.
+        </p>
+      ) : null}
       <article>
         <h1 className="text-2xl font-semibold break-words">{view.subject || '(no subject)'}</h1>
         <dl className="mt-4 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm break-words">
@@ -87,6 +93,14 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           </section>
         ) : null}
       </article>
+      <form method="get" action={`/m/${id}/reply`} className="mt-6 flex flex-wrap gap-3">
+        <button type="submit" name="all" value="0" className={BUTTON}>
+          Reply
+        </button>
+        <button type="submit" name="all" value="1" className={BUTTON}>
+          Reply all
+        </button>
+      </form>
       <form method="post" action="/signout" className="mt-8">
         <button type="submit" className="min-h-11 underline">
           Sign out

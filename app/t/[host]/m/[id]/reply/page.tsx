@@ -1,0 +1,65 @@
+import { cookies } from 'next/headers';
+import { forbidden, unauthorized } from 'next/navigation';
+import { sessionCookieName } from '@/lib/auth/recipient-session';
+import { isAppError } from '@/lib/errors';
+import { REPLY_MAX_ATTACHMENTS } from '@/lib/messages/send-reply';
+import { toMessageView } from '@/lib/messages/to-message-view';
+import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { openForReader } from '@/lib/portal/open-for-reader';
+import { portalErrorText } from '@/lib/portal/portal-errors';
+import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+
+export const dynamic = 'force-dynamic';
+
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ all?: string; error?: string }> };
+
+// GET /m/<id>/reply – write an encrypted reply (Reply, or Reply all with ?all=1)
+export default async function ReplyPage({ params, searchParams }: TProps) {
+  const { host, id } = await params;
+  const { all, error } = await searchParams;
+  const { ctx, tenant, branding } = await loadTenantPage({ host });
+  let opened;
+  try {
+    opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+  } catch (e) {
+    if (isAppError(e) && e.code === 'UNAUTHORIZED') unauthorized();
+    if (isAppError(e) && e.code === 'FORBIDDEN') forbidden();
+    throw e;
+  }
+  const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
+  const isReplyAll = all === '1';
+  const sender = view.from[0]?.address ?? '';
+  const me = opened.session.address;
+  const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender) : [];
+  const errorText = portalErrorText(error);
+  return (
+    <BrandShell branding={branding} tenantName={tenant.name}>
+      <h1 className="text-2xl font-semibold break-words">{/^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`}</h1>
+      <p className="mt-2 text-sm break-words">{`To: ${[sender, ...others].join(', ')}`}</p>
+      <p className="mt-1 text-sm text-gray-600">Your reply is sent encrypted, like the message you received.</p>
+      {errorText ? (
+        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
+          {errorText}
+        </p>
+      ) : null}
+      <form method="post" action={`/m/${id}/reply/send`} encType="multipart/form-data" className="mt-4 space-y-4">
+        <input type="hidden" name="all" value={isReplyAll ? '1' : '0'} />
+        <div>
+          <label htmlFor="body" className="block font-medium">
+            Message
+          </label>
+          <textarea id="body" name="body" rows={8} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
+        </div>
+        <div>
+          <label htmlFor="attachments" className="block font-medium">
+            {`Attachments (up to ${REPLY_MAX_ATTACHMENTS} files, 20 MB in all)`}
+          </label>
+          <input id="attachments" name="attachments" type="file" multiple className="mt-1 block w-full min-h-11" />
+        </div>
+        <button type="submit" className={BUTTON}>
+          Send
+        </button>
+      </form>
+    </BrandShell>
+  );
+}
