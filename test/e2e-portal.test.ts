@@ -188,6 +188,35 @@ describe('message.html', () => {
   });
 });
 
+describe('in the reader\'s language', () => {
+  it('walks the journey in Traditional Chinese (zh-TW, phone, JavaScript off); zh-CN gets Simplified', async () => {
+    const { mail } = await messageHtmlFor({ tenant: 'acme', to: 'jane@example.org' });
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false, locale: 'zh-TW' });
+    const page = await context.newPage();
+    await page.goto(link);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-Hant');
+    await shot(page, 'zh-Hant-1-landing');
+    const before = passcodeCount('jane@example.org');
+    await page.getByRole('button', { name: '寄送一次性密碼給我' }).click();
+    await page.getByLabel('一次性密碼').fill(await passcodeFor('jane@example.org', before));
+    await shot(page, 'zh-Hant-2-passcode');
+    await page.getByRole('button', { name: '登入' }).click();
+    await page.getByRole('heading', { name: 'Your statement' }).waitFor();
+    await expect(page.getByRole('heading', { name: '附件' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: '全部回覆' }).isVisible()).resolves.toBe(true);
+    await shot(page, 'zh-Hant-3-message');
+    await context.close();
+
+    const simplified = await browser.newContext({ locale: 'zh-CN' });
+    const other = await simplified.newPage();
+    await other.goto(link);
+    expect(await other.locator('html').getAttribute('lang')).toBe('zh-Hans');
+    await expect(other.getByRole('button', { name: '给我发送一次性密码' }).isVisible()).resolves.toBe(true);
+    await simplified.close();
+  });
+});
+
 describe('replying', () => {
   it('Reply all with an attachment reaches the original sender, who reads it the same way', async () => {
     const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'ivan@example.org' });

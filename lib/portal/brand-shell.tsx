@@ -1,10 +1,10 @@
 import type { CSSProperties, ReactNode } from 'react';
 import type { TBranding } from '../branding/schema';
 
-export type BrandShellProps = { branding: TBranding; tenantName: string; children: ReactNode };
+export type BrandShellProps = { branding: TBranding; tenantName: string; privacyLabel: string; children: ReactNode };
 
 // The tenant's frame around every portal page: its colours as CSS variables, its logo or name.
-export function BrandShell({ branding, tenantName, children }: BrandShellProps) {
+export function BrandShell({ branding, tenantName, privacyLabel, children }: BrandShellProps) {
   const name = branding.displayName ?? tenantName;
   const brand = { '--brand': branding.primaryColour, '--brand-text': branding.buttonTextColour } as CSSProperties;
   return (
@@ -18,7 +18,7 @@ export function BrandShell({ branding, tenantName, children }: BrandShellProps) 
         {branding.privacyUrl ? (
           <p className="mt-2">
             <a className="underline" href={branding.privacyUrl} rel="noopener noreferrer">
-              Privacy statement
+              {privacyLabel}
             </a>
           </p>
         ) : null}

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { logger } from '../logger';
 import { createMigrationProvider, type TDialectName } from './migrations';
 import type { TDatabase } from './schema';
 
@@ -16,9 +17,11 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export function openDatabase({ databaseUrl }: OpenDatabaseOptions): TDb {
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    const db = new Kysely<TDatabase>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle connection the server drops (restart, failover, admin command) emits 'error' on the
+    // pool; unhandled, that would end the process. The pool replaces the connection itself.
+    pool.on('error', (error) => logger.warn({ code: (error as { code?: string }).code }, 'database connection dropped'));
+    const db = new Kysely<TDatabase>({ dialect: new PostgresDialect({ pool }) });
     return Object.assign(db, { dialectName: 'postgres' as const });
   }
   const file = databaseUrl.replace(/^(file|sqlite):(\/\/)?/, '');

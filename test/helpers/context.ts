@@ -38,7 +38,16 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     dropDatabase = async () => {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // Without FORCE first: a connection the pool is still closing must not be killed mid-close.
+      for (let i = 0; ; i += 1) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name}${i >= 20 ? ' WITH (FORCE)' : ''}`);
+          break;
+        } catch (error) {
+          if (i >= 20) throw error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
       await c.end();
     };
   }

@@ -2,6 +2,7 @@ import { cookies } from 'next/headers';
 import { forbidden, unauthorized } from 'next/navigation';
 import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { isAppError } from '@/lib/errors';
+import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { openForReader } from '@/lib/portal/open-for-reader';
@@ -28,6 +29,7 @@ export default async function MessagePage({ params, searchParams }: TProps) {
     if (isAppError(error) && error.code === 'FORBIDDEN') forbidden();
     throw error;
   }
+  const { t } = await getPortalText();
   const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
   // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
@@ -36,28 +38,28 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>${view.html ?? ''}</body></html>`;
   const people = (list: { name: string; address: string }[]) => list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
   return (
-    <BrandShell branding={branding} tenantName={tenant.name}>
+    <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       {query.replied === '1' ? (
         <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
-          Your reply was sent, encrypted.
+          {t('replySent')}
         </p>
       ) : null}
       <article>
-        <h1 className="text-2xl font-semibold break-words">{view.subject || '(no subject)'}</h1>
+        <h1 className="text-2xl font-semibold break-words">{view.subject || t('noSubject')}</h1>
         <dl className="mt-4 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm break-words">
-          <dt className="font-medium">From</dt>
+          <dt className="font-medium">{t('from')}</dt>
           <dd>{people(view.from)}</dd>
-          <dt className="font-medium">To</dt>
+          <dt className="font-medium">{t('to')}</dt>
           <dd>{people(view.to)}</dd>
           {view.cc.length ? (
             <>
-              <dt className="font-medium">Cc</dt>
+              <dt className="font-medium">{t('cc')}</dt>
               <dd>{people(view.cc)}</dd>
             </>
           ) : null}
           {view.date ? (
             <>
-              <dt className="font-medium">Date</dt>
+              <dt className="font-medium">{t('date')}</dt>
               <dd>
                 <time dateTime={view.date}>{new Date(view.date).toUTCString()}</time>
               </dd>
@@ -66,20 +68,20 @@ export default async function MessagePage({ params, searchParams }: TProps) {
         </dl>
         {view.hasRemoteImages && !allowImages ? (
           <p className="mt-4 rounded-md bg-amber-50 p-3 text-sm">
-            Remote images are hidden to protect your privacy.{' '}
+            {t('imagesHidden')}{' '}
             <a className="underline" href={`/m/${id}?images=1`}>
-              Show images
+              {t('showImages')}
             </a>
           </p>
         ) : null}
         {view.html !== null ? (
-          <iframe title="Message body" sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={srcDoc} className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white" />
+          <iframe title={t('messageBody')} sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={srcDoc} className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white" />
         ) : (
           <pre className="mt-4 whitespace-pre-wrap break-words rounded-md border border-gray-300 bg-white p-3 font-sans">{view.text}</pre>
         )}
         {view.attachments.length ? (
           <section className="mt-6">
-            <h2 className="text-lg font-semibold">Attachments</h2>
+            <h2 className="text-lg font-semibold">{t('attachments')}</h2>
             <ul className="mt-2 space-y-2">
               {view.attachments.map((a) => (
                 <li key={a.index}>
@@ -95,15 +97,15 @@ export default async function MessagePage({ params, searchParams }: TProps) {
       </article>
       <form method="get" action={`/m/${id}/reply`} className="mt-6 flex flex-wrap gap-3">
         <button type="submit" name="all" value="0" className={BUTTON}>
-          Reply
+          {t('reply')}
         </button>
         <button type="submit" name="all" value="1" className={BUTTON}>
-          Reply all
+          {t('replyAll')}
         </button>
       </form>
       <form method="post" action="/signout" className="mt-8">
         <button type="submit" className="min-h-11 underline">
-          Sign out
+          {t('signOut')}
         </button>
       </form>
     </BrandShell>

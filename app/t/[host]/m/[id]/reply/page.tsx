@@ -6,7 +6,7 @@ import { REPLY_MAX_ATTACHMENTS } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { openForReader } from '@/lib/portal/open-for-reader';
-import { portalErrorText } from '@/lib/portal/portal-errors';
+import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
 export const dynamic = 'force-dynamic';
@@ -31,12 +31,13 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const sender = view.from[0]?.address ?? '';
   const me = opened.session.address;
   const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender) : [];
-  const errorText = portalErrorText(error);
+  const { t, errorText: toErrorText } = await getPortalText();
+  const errorText = toErrorText(error);
   return (
-    <BrandShell branding={branding} tenantName={tenant.name}>
+    <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       <h1 className="text-2xl font-semibold break-words">{/^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`}</h1>
-      <p className="mt-2 text-sm break-words">{`To: ${[sender, ...others].join(', ')}`}</p>
-      <p className="mt-1 text-sm text-gray-600">Your reply is sent encrypted, like the message you received.</p>
+      <p className="mt-2 text-sm break-words">{t('replyTo', { recipients: [sender, ...others].join(', ') })}</p>
+      <p className="mt-1 text-sm text-gray-600">{t('replyEncrypted')}</p>
       {errorText ? (
         <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
           {errorText}
@@ -46,18 +47,18 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
         <input type="hidden" name="all" value={isReplyAll ? '1' : '0'} />
         <div>
           <label htmlFor="body" className="block font-medium">
-            Message
+            {t('replyMessage')}
           </label>
           <textarea id="body" name="body" rows={8} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
         </div>
         <div>
           <label htmlFor="attachments" className="block font-medium">
-            {`Attachments (up to ${REPLY_MAX_ATTACHMENTS} files, 20 MB in all)`}
+            {t('replyAttachments', { count: REPLY_MAX_ATTACHMENTS })}
           </label>
           <input id="attachments" name="attachments" type="file" multiple className="mt-1 block w-full min-h-11" />
         </div>
         <button type="submit" className={BUTTON}>
-          Send
+          {t('send')}
         </button>
       </form>
     </BrandShell>

@@ -1,6 +1,6 @@
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
-import { portalErrorText } from '@/lib/portal/portal-errors';
+import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 import { notFound } from 'next/navigation';
@@ -17,12 +17,13 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
   const landing = await loadLanding({ ctx, tenant, token });
   if (landing.state !== 'ready') notFound();
   const reference = ref && /^[A-Z2-9]{4}$/.test(ref) ? ref : null;
-  const errorText = portalErrorText(error);
+  const { t, errorText: toErrorText } = await getPortalText();
+  const errorText = toErrorText(error);
   return (
-    <BrandShell branding={branding} tenantName={tenant.name}>
-      <h1 className="text-2xl font-semibold">Check your email</h1>
-      <p className="mt-4 break-words">{`We sent a one-time passcode to ${maskAddress(landing.address)}. It works for 10 minutes, in this browser only.`}</p>
-      {reference ? <p className="mt-2">{`Reference: ${reference}`}</p> : null}
+    <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
+      <h1 className="text-2xl font-semibold">{t('verifyTitle')}</h1>
+      <p className="mt-4 break-words">{t('verifySent', { address: maskAddress(landing.address) })}</p>
+      {reference ? <p className="mt-2">{t('reference', { reference })}</p> : null}
       {errorText ? (
         <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
           {errorText}
@@ -31,7 +32,7 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
       <form method="post" action={`/r/${token}/signin`} className="mt-6 space-y-4">
         <div>
           <label htmlFor="passcode" className="block font-medium">
-            Passcode
+            {t('passcode')}
           </label>
           <input
             id="passcode"
@@ -46,19 +47,19 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
         </div>
         <label className="flex min-h-11 items-center gap-3">
           <input type="checkbox" name="keep" value="1" className="h-5 w-5" />
-          <span>Keep me signed in on this device</span>
+          <span>{t('keepSignedIn')}</span>
         </label>
         <button type="submit" className={BUTTON}>
-          Sign in
+          {t('signIn')}
         </button>
       </form>
       {/* Shown after ten seconds with no script: a CSS animation reveals it. */}
       <p className="mt-6 text-gray-700 [animation:sealpost-reveal_0s_10s_forwards] opacity-0">
-        No email yet? Check your spam or junk folder, or go back and ask for a new passcode.
+        {t('spamHint')}
       </p>
       <form method="post" action={`/r/${token}/passcode`} className="mt-2">
         <button type="submit" className="min-h-11 underline">
-          Send me a new passcode
+          {t('newPasscode')}
         </button>
       </form>
     </BrandShell>
