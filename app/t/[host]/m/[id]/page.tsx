@@ -1,11 +1,7 @@
-import { cookies } from 'next/headers';
-import { forbidden, unauthorized } from 'next/navigation';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
-import { isAppError } from '@/lib/errors';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { openForReader } from '@/lib/portal/open-for-reader';
+import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
@@ -21,14 +17,7 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const query = await searchParams;
   const allowImages = query.images === '1';
   const { ctx, tenant, branding } = await loadTenantPage({ host });
-  let opened;
-  try {
-    opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
-  } catch (error) {
-    if (isAppError(error) && error.code === 'UNAUTHORIZED') unauthorized();
-    if (isAppError(error) && error.code === 'FORBIDDEN') forbidden();
-    throw error;
-  }
+  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
   const { t } = await getPortalText();
   const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });

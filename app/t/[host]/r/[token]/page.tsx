@@ -1,3 +1,4 @@
+import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
@@ -24,11 +25,7 @@ export default async function LandingPage({ params, searchParams }: TProps) {
           <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
           {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
           <p className="mt-4">{t('landingHow')}</p>
-          {errorText ? (
-            <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
-              {errorText}
-            </p>
-          ) : null}
+          <ErrorAlert text={errorText} />
           <form method="post" action={`/r/${token}/passcode`} className="mt-6">
             <button type="submit" className={BUTTON}>
               {t('sendPasscode')}

@@ -1,11 +1,8 @@
-import { cookies } from 'next/headers';
-import { forbidden, unauthorized } from 'next/navigation';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
-import { isAppError } from '@/lib/errors';
 import { REPLY_MAX_ATTACHMENTS } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
+import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { openForReader } from '@/lib/portal/open-for-reader';
+import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
@@ -18,14 +15,7 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { all, error } = await searchParams;
   const { ctx, tenant, branding } = await loadTenantPage({ host });
-  let opened;
-  try {
-    opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
-  } catch (e) {
-    if (isAppError(e) && e.code === 'UNAUTHORIZED') unauthorized();
-    if (isAppError(e) && e.code === 'FORBIDDEN') forbidden();
-    throw e;
-  }
+  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
   const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   const isReplyAll = all === '1';
   const sender = view.from[0]?.address ?? '';
@@ -38,11 +28,7 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
       <h1 className="text-2xl font-semibold break-words">{/^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`}</h1>
       <p className="mt-2 text-sm break-words">{t('replyTo', { recipients: [sender, ...others].join(', ') })}</p>
       <p className="mt-1 text-sm text-gray-600">{t('replyEncrypted')}</p>
-      {errorText ? (
-        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
-          {errorText}
-        </p>
-      ) : null}
+      <ErrorAlert text={errorText} />
       <form method="post" action={`/m/${id}/reply/send`} encType="multipart/form-data" className="mt-4 space-y-4">
         <input type="hidden" name="all" value={isReplyAll ? '1' : '0'} />
         <div>

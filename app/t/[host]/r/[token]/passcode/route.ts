@@ -1,15 +1,11 @@
-import { NextResponse } from 'next/server';
 import { passcodeCookieName } from '@/lib/auth/recipient-session';
 import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
 import { readRecipientToken } from '@/lib/envelope/recipient-token';
-import { isAppError } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
 import { assertSameOrigin, clientIp } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
 export const runtime = 'nodejs';
-
-const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
 
 // POST /r/<token>/passcode – the recipient asks for a passcode
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
@@ -30,12 +26,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     });
     return response;
   } catch (error) {
-    if (isAppError(error)) {
-      if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-      if (error.code === 'FORBIDDEN') return new NextResponse(error.message, { status: 403 });
-      return seeOther(`/r/${token}?error=${error.code}`);
-    }
-    logger.error({ err: { name: (error as Error).name } }, 'passcode request failed');
-    return new NextResponse('Internal error', { status: 500 });
+    return formErrorResponse({ error, backTo: `/r/${token}`, what: 'passcode' });
   }
 }

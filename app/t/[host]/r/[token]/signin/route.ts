@@ -1,15 +1,11 @@
 import { cookies } from 'next/headers';
-import { NextResponse } from 'next/server';
 import { createRecipientSession, passcodeCookieName } from '@/lib/auth/recipient-session';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
-import { isAppError } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
 import { assertSameOrigin, clientIp } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
 export const runtime = 'nodejs';
-
-const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
 
 // POST /r/<token>/signin – check the passcode, start the recipient's session
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
@@ -29,12 +25,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     response.cookies.set(passcodeCookieName(ctx.config), '', { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 0 });
     return response;
   } catch (error) {
-    if (isAppError(error)) {
-      if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-      if (error.code === 'FORBIDDEN') return new NextResponse(error.message, { status: 403 });
-      return seeOther(`/r/${token}/verify?error=${error.code}`);
-    }
-    logger.error({ err: { name: (error as Error).name } }, 'passcode sign-in failed');
-    return new NextResponse('Internal error', { status: 500 });
+    return formErrorResponse({ error, backTo: `/r/${token}/verify`, what: 'signin' });
   }
 }

@@ -1,3 +1,4 @@
+import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
@@ -24,11 +25,7 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
       <h1 className="text-2xl font-semibold">{t('verifyTitle')}</h1>
       <p className="mt-4 break-words">{t('verifySent', { address: maskAddress(landing.address) })}</p>
       {reference ? <p className="mt-2">{t('reference', { reference })}</p> : null}
-      {errorText ? (
-        <p role="alert" className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-red-900">
-          {errorText}
-        </p>
-      ) : null}
+      <ErrorAlert text={errorText} />
       <form method="post" action={`/r/${token}/signin`} className="mt-6 space-y-4">
         <div>
           <label htmlFor="passcode" className="block font-medium">

@@ -1,17 +1,13 @@
 import { cookies } from 'next/headers';
-import { NextResponse } from 'next/server';
 import { sessionCookieName } from '@/lib/auth/recipient-session';
-import { isAppError } from '@/lib/errors';
-import { logger } from '@/lib/logger';
 import { REPLY_MAX_BYTES, sendReply } from '@/lib/messages/send-reply';
 import { safeContentType, safeFilename, toMessageView } from '@/lib/messages/to-message-view';
 import { openForReader } from '@/lib/portal/open-for-reader';
+import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
 import { assertSameOrigin } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
 export const runtime = 'nodejs';
-
-const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
 
 // POST /m/<id>/reply/send – seal the recipient's reply and queue it
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
@@ -33,12 +29,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     });
     return seeOther(`/m/${id}?replied=1`);
   } catch (error) {
-    if (isAppError(error)) {
-      if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-      if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED') return new NextResponse(error.message, { status: error.status });
-      return seeOther(`/m/${id}/reply?error=${error.code}`);
-    }
-    logger.error({ err: { name: (error as Error).name } }, 'reply failed');
-    return new NextResponse('Internal error', { status: 500 });
+    return formErrorResponse({ error, backTo: `/m/${id}/reply`, what: 'send' });
   }
 }
