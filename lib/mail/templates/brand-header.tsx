@@ -1,3 +1,4 @@
+import type { ReactElement, ReactNode } from 'react';
 import type { TBranding } from '../../branding/schema';
 
 export type BrandHeaderProps = { branding: TBranding; tenantName: string };
@@ -14,4 +15,32 @@ export function BrandHeader({ branding, tenantName }: BrandHeaderProps) {
       )}
     </div>
   );
+}
+
+export const MAIL_FONT = '-apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang TC", "Microsoft JhengHei", Arial, sans-serif';
+
+export type MailDocumentProps = BrandHeaderProps & { children: ReactNode };
+
+// The frame of every branded mail: one 600 px column that mail clients and phones render alike.
+export function MailDocument({ branding, tenantName, children }: MailDocumentProps) {
+  return (
+    <html lang={branding.language}>
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+      </head>
+      <body style={{ margin: 0, padding: 0, background: '#f3f4f6', fontFamily: MAIL_FONT, color: '#111827' }}>
+        <div style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff' }}>
+          <BrandHeader branding={branding} tenantName={tenantName} />
+          {children}
+        </div>
+      </body>
+    </html>
+  );
+}
+
+// Imported at call time: Next.js refuses a static react-dom/server import in app code.
+export async function renderStaticHtml(element: ReactElement): Promise<string> {
+  const { renderToStaticMarkup } = await import('react-dom/server');
+  return `<!DOCTYPE html>${renderToStaticMarkup(element)}`;
 }

@@ -1,6 +1,6 @@
 import type { TBranding } from '../../branding/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
-import { BrandHeader } from './brand-header';
+import { BrandHeader, MAIL_FONT, renderStaticHtml } from './brand-header';
 
 export type TMessageHtmlContent = {
   branding: TBranding;
@@ -11,8 +11,6 @@ export type TMessageHtmlContent = {
   recipientToken: string;
   expiresAt: number | null;
 };
-
-const FONT = '-apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang TC", "Microsoft JhengHei", Arial, sans-serif';
 
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
 // to the tenant's portal with a plain form, so it works with JavaScript off and runs no script.
@@ -28,7 +26,7 @@ function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, reci
         <meta name="referrer" content="no-referrer" />
         <title>{`${t.htmlTitle} – ${branding.displayName ?? tenantName}`}</title>
       </head>
-      <body style={{ margin: 0, background: '#f3f4f6', fontFamily: FONT, color: '#111827' }}>
+      <body style={{ margin: 0, background: '#f3f4f6', fontFamily: MAIL_FONT, color: '#111827' }}>
         <main style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff', minHeight: '100vh' }}>
           <BrandHeader branding={branding} tenantName={tenantName} />
           <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
@@ -81,9 +79,7 @@ const ENVELOPE_SLOT = 'SEALPOST-ENVELOPE-SLOT';
 // The envelope (up to 33 MB of base64url, which needs no escaping) is spliced into the rendered
 // page as bytes rather than passed through React, which would copy it several times.
 export async function renderMessageHtml({ envelope, ...content }: TMessageHtmlContent): Promise<Buffer> {
-  // Imported at call time: Next.js refuses a static react-dom/server import in app code.
-  const { renderToStaticMarkup } = await import('react-dom/server');
-  const page = `<!DOCTYPE html>${renderToStaticMarkup(<MessageHtml {...content} envelope={ENVELOPE_SLOT} />)}`;
+  const page = await renderStaticHtml(<MessageHtml {...content} envelope={ENVELOPE_SLOT} />);
   const [before, after, ...rest] = page.split(ENVELOPE_SLOT);
   if (before === undefined || after === undefined || rest.length || !/^[A-Za-z0-9_.-]*$/.test(envelope.slice(0, 4096))) {
     throw new Error('message.html could not hold the envelope');

@@ -1,6 +1,6 @@
 import type { TBranding } from '../../branding/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
-import { BrandHeader } from './brand-header';
+import { MailDocument, renderStaticHtml } from './brand-header';
 
 export type TWrapperContent = {
   branding: TBranding;
@@ -11,20 +11,11 @@ export type TWrapperContent = {
   hasAttachment: boolean;
 };
 
-const FONT = '-apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang TC", "Microsoft JhengHei", Arial, sans-serif';
-
 // The wrapper's HTML part: a single-column layout that mail clients and phones render alike.
 function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent) {
   const t = mailMessages(branding.language);
   return (
-    <html lang={branding.language}>
-      <head>
-        <meta charSet="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-      </head>
-      <body style={{ margin: 0, padding: 0, background: '#f3f4f6', fontFamily: FONT, color: '#111827' }}>
-        <div style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff' }}>
-          <BrandHeader branding={branding} tenantName={tenantName} />
+    <MailDocument branding={branding} tenantName={tenantName}>
           <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
             <p style={{ marginTop: 0 }}>{branding.introduction ?? t.introduction(senderLabel)}</p>
             {branding.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.emailText}</p> : null}
@@ -65,16 +56,12 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
             ) : null}
             <p style={{ marginBottom: 0 }}>{t.poweredBy}</p>
           </div>
-        </div>
-      </body>
-    </html>
+    </MailDocument>
   );
 }
 
 export async function renderWrapperHtml(content: TWrapperContent): Promise<string> {
-  // Imported at call time: Next.js refuses a static react-dom/server import in app code.
-  const { renderToStaticMarkup } = await import('react-dom/server');
-  return `<!DOCTYPE html>${renderToStaticMarkup(<WrapperMail {...content} />)}`;
+  return renderStaticHtml(<WrapperMail {...content} />);
 }
 
 export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent): string {
