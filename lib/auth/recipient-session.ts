@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { decode, encode } from 'next-auth/jwt';
 import { deriveKey } from '../envelope/aead';
 import { getTenantKey } from '../envelope/tenant-keys';
@@ -5,8 +6,12 @@ import type { TConfig } from '../env';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 
-export const SESSION_MAX_AGE_S = 60 * 60;
-export const SESSION_KEEP_MAX_AGE_S = 12 * 60 * 60;
+// Idle for an hour and the session ends; "Keep me signed in on this device" keeps it for 12
+// hours, however idle. No session outlives 12 hours from sign-in.
+export const SESSION_IDLE_MS = 60 * 60_000;
+export const SESSION_MAX_AGE_S = 12 * 60 * 60;
+// Activity is written down at most once a minute: reading a page is not a write every time.
+const TOUCH_EVERY_MS = 60_000;
 
 // `__Host-` (Secure, no Domain, Path=/) pins the cookie to exactly this tenant host; plain HTTP
 // (local trial) cannot carry Secure cookies, so there it has a plain name.
@@ -15,7 +20,7 @@ export const sessionCookieName = (config: Pick<TConfig, 'publicScheme'>) =>
 export const passcodeCookieName = (config: Pick<TConfig, 'publicScheme'>) =>
   config.publicScheme === 'https' ? '__Host-sealpost-passcode' : 'sealpost-passcode';
 
-export type TRecipientSession = { tenantId: string; messageId: string; recipientId: string; address: string; isKept: boolean };
+export type TRecipientSession = { id: string; tenantId: string; messageId: string; recipientId: string; address: string; isKept: boolean };
 
 // next-auth's session token (an encrypted JWT) under a per-tenant secret: a cookie from one
 // tenant's host is worthless on another's.
@@ -24,26 +29,61 @@ async function sessionSecret(ctx: TContext, tenant: TTenant): Promise<string> {
   return deriveKey(tenantKey.key, 'recipient-session').toString('base64url');
 }
 
-export type CreateRecipientSessionOptions = { ctx: TContext; tenant: TTenant; session: Omit<TRecipientSession, 'tenantId'> };
+export type CreateRecipientSessionOptions = { ctx: TContext; tenant: TTenant; session: Omit<TRecipientSession, 'tenantId' | 'id'>; now?: number };
 
-export async function createRecipientSession({ ctx, tenant, session }: CreateRecipientSessionOptions) {
-  const maxAge = session.isKept ? SESSION_KEEP_MAX_AGE_S : SESSION_MAX_AGE_S;
+// The cookie: next-auth's encrypted JWT naming a server-side session. Without "keep me signed in"
+// it is a browser-session cookie (no Max-Age); the server enforces the idle hour either way.
+export async function createRecipientSession({ ctx, tenant, session, now = Date.now() }: CreateRecipientSessionOptions) {
+  const id = crypto.randomUUID();
+  await ctx.db
+    .insertInto('recipient_sessions')
+    .values({
+      id, tenant_id: tenant.id, message_id: session.messageId, recipient_id: session.recipientId, address: session.address,
+      kept: session.isKept ? 1 : 0, created_at: now, last_seen_at: now, expires_at: now + SESSION_MAX_AGE_S * 1000, ended_at: null,
+    })
+    .execute();
   const value = await encode({
-    token: { sub: session.recipientId, tnt: tenant.id, mid: session.messageId, adr: session.address, keep: session.isKept },
+    token: { sub: session.recipientId, sid: id, tnt: tenant.id, mid: session.messageId, adr: session.address, keep: session.isKept },
     secret: await sessionSecret(ctx, tenant),
-    maxAge,
+    maxAge: SESSION_MAX_AGE_S,
   });
-  return { name: sessionCookieName(ctx.config), value, maxAge };
+  return { name: sessionCookieName(ctx.config), value, maxAge: session.isKept ? SESSION_MAX_AGE_S : undefined };
 }
 
-export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined };
+export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };
 
-export async function readRecipientSession({ ctx, tenant, value }: ReadRecipientSessionOptions): Promise<TRecipientSession | null> {
+// A session is good while its cookie decrypts under this tenant's secret and its server-side
+// record is neither ended, past 12 hours, nor (unless kept) idle for an hour.
+export async function readRecipientSession({ ctx, tenant, value, now = Date.now() }: ReadRecipientSessionOptions): Promise<TRecipientSession | null> {
+  const claims = await decodeSessionCookie(ctx, tenant, value);
+  if (!claims) return null;
+  const row = await ctx.db.selectFrom('recipient_sessions').selectAll().where('id', '=', claims.sid).executeTakeFirst();
+  if (!row || row.tenant_id !== tenant.id || row.message_id !== claims.mid || row.address !== claims.adr || row.ended_at !== null) return null;
+  if (now >= Number(row.expires_at) || (!row.kept && now - Number(row.last_seen_at) > SESSION_IDLE_MS)) return null;
+  if (now - Number(row.last_seen_at) > TOUCH_EVERY_MS) {
+    await ctx.db.updateTable('recipient_sessions').set({ last_seen_at: now }).where('id', '=', row.id).where('ended_at', 'is', null).execute();
+  }
+  return { id: row.id, tenantId: tenant.id, messageId: row.message_id, recipientId: row.recipient_id, address: row.address, isKept: row.kept === 1 };
+}
+
+export type EndRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };
+
+// Sign-out ends the session on the server too: a copied cookie is worthless afterwards.
+export async function endRecipientSession({ ctx, tenant, value, now = Date.now() }: EndRecipientSessionOptions): Promise<void> {
+  const claims = await decodeSessionCookie(ctx, tenant, value);
+  if (claims) await ctx.db.updateTable('recipient_sessions').set({ ended_at: now }).where('id', '=', claims.sid).where('tenant_id', '=', tenant.id).execute();
+}
+
+export async function purgeRecipientSessions(db: TContext['db'], now: number): Promise<void> {
+  await db.deleteFrom('recipient_sessions').where('expires_at', '<=', now).execute();
+}
+
+async function decodeSessionCookie(ctx: TContext, tenant: TTenant, value: string | undefined) {
   if (!value || value.length > 4096) return null;
   try {
     const token = await decode({ token: value, secret: await sessionSecret(ctx, tenant) });
-    if (!token || token.tnt !== tenant.id || typeof token.sub !== 'string' || typeof token.mid !== 'string' || typeof token.adr !== 'string') return null;
-    return { tenantId: tenant.id, messageId: token.mid, recipientId: token.sub, address: token.adr, isKept: token.keep === true };
+    if (!token || token.tnt !== tenant.id || typeof token.sid !== 'string' || typeof token.mid !== 'string' || typeof token.adr !== 'string') return null;
+    return { sid: token.sid, mid: token.mid, adr: token.adr };
   } catch {
     return null;
   }

@@ -22,8 +22,12 @@ export function negotiateLocale(acceptLanguage: string | null): TPortalLocale {
   }
 }
 
+// For pages: the language of the request being rendered.
 export async function getPortalText() {
-  const locale = negotiateLocale((await headers()).get('accept-language'));
+  return portalText(negotiateLocale((await headers()).get('accept-language')));
+}
+
+export function portalText(locale: TPortalLocale) {
   const messages = CATALOGUES[locale];
   const t = createTranslator({ locale, messages, namespace: 'portal' });
   const errors = createTranslator({ locale, messages, namespace: 'errors' });

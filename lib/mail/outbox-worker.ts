@@ -4,6 +4,7 @@ import { purgeExpired } from '../envelope/revoke-message';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { logger } from '../logger';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
+import { purgeRecipientSessions } from '../auth/recipient-session';
 import type { TContext } from '../server/context';
 import type { TOutboxTable } from '../store/schema';
 import { normaliseAddress } from './address';
@@ -100,6 +101,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
         lastPurge = Date.now();
         await purgeExpired({ db: ctx.db });
         await purgeRateEvents(ctx.db, lastPurge);
+        await purgeRecipientSessions(ctx.db, lastPurge);
         await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
       }
     } catch (error) {

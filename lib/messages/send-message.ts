@@ -11,8 +11,9 @@ import { buildWrapperMail } from '../mail/build-wrapper-mail';
 import { enqueueMail, newOutboxId } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
-import { getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
+import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import type { TRecipientTable } from '../store/schema';
+import type { TBranding } from '../branding/schema';
 import { getBranding, portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
 
 export type SendMessageOptions = {
@@ -24,8 +25,9 @@ export type SendMessageOptions = {
   // false: keep the message and its keys but hand the wrapper mails back instead of queueing them.
   deliver?: boolean;
   actor?: string;
-  // A recipient's encrypted reply: its sender is outside the organisation by nature.
-  replyTo?: { messageId: string; from: string };
+  // A recipient's encrypted reply: its sender is outside the organisation by nature. With
+  // sendCopy the reply's sender gets a wrapper of it too.
+  replyTo?: { messageId: string; from: string; sendCopy?: boolean };
   now?: number;
 };
 
@@ -47,14 +49,18 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   }
   const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   const senderDomain = addressDomain(parsed.sender);
+  const parent = replyTo ? await getMessage(ctx.db, replyTo.messageId) : undefined;
   if (replyTo) {
     if (parsed.sender !== replyTo.from) throw new AppError('FORBIDDEN', 'A reply is sent from the address that signed in');
+    if (!parent || parent.tenant_id !== tenant.id) throw new AppError('FORBIDDEN', 'A reply stays with the tenant of the message it answers');
   } else if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
     throw new AppError('FORBIDDEN', `The sender ${parsed.sender} is not in ${tenant.mail_domain}, the organisation's mail domain`);
   }
   if (!parsed.recipients.length) {
     throw new AppError('NO_VALID_RECIPIENT', 'The message has no valid recipient', { rejected: parsed.rejected });
   }
+  const addressees: Array<Pick<TRecipientTable, 'address' | 'kind'>> = [...parsed.recipients];
+  if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
   const branding = await getBranding(ctx.db, tenant.id, template);
   const expiresAt = branding.expiryDays ? now + branding.expiryDays * 86_400_000 : null;
@@ -65,21 +71,11 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   const wrappedCek = wrapContentKey({ tenantKey, tenantId: tenant.id, messageId, contentKey });
   contentKey.fill(0);
 
-  const origin = portalOrigin(ctx.config, tenant);
-  const host = tenantHost(ctx.config, tenant);
-  const recipients: TRecipientTable[] = parsed.recipients.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
+  const recipients: TRecipientTable[] = addressees.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
   // One after another: each wrapper of a large message holds a copy of the envelope.
-  const wrappers: Array<{ outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer }> = [];
-  for (const r of recipients) {
-    const outboxId = newOutboxId();
-    const smtpMessageId = `<${outboxId}@${host}>`;
-    const claims = { messageId, recipientId: r.id, address: r.address };
-    const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
-    const mail = await buildWrapperMail({
-      branding, tenantName: tenant.name, sender: parsed.sender, senderName: parsed.senderName, recipient: r.address,
-      subject: parsed.subject, origin, messageId, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
-    });
-    wrappers.push({ outboxId, recipient: r.address, smtpMessageId, raw: mail });
+  const wrappers: TRecipientWrapper[] = [];
+  for (const recipient of recipients) {
+    wrappers.push(await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now }));
   }
 
   try {
@@ -92,6 +88,7 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
           envelope: branding.delivery.link ? envelope : null,
           size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
           created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
+          in_reply_to: parent?.id ?? null, thread_id: parent ? (parent.thread_id ?? parent.id) : null,
         },
         recipients,
       );
@@ -134,4 +131,30 @@ async function findReplay({ ctx, tenantId, idempotencyKey, requestHash }: FindRe
   }
   const recipients = await listRecipients(ctx.db, existing.id);
   return { messageId: existing.id, recipients: recipients.map((r) => r.address), rejected: [], isReplay: true, wrappers: [] };
+}
+
+export type TRecipientWrapper = { outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer };
+
+export type BuildRecipientWrapperOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  branding: TBranding;
+  recipient: TRecipientTable;
+  envelope: string;
+  sender: { sender: string; senderName: string; subject: string };
+  expiresAt: number | null;
+  now: number;
+};
+
+// One recipient's wrapper mail: their own link token, and the envelope as message.html.
+export async function buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender, expiresAt, now }: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
+  const outboxId = newOutboxId();
+  const smtpMessageId = `<${outboxId}@${tenantHost(ctx.config, tenant)}>`;
+  const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
+  const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
+  const raw = await buildWrapperMail({
+    branding, tenantName: tenant.name, sender: sender.sender, senderName: sender.senderName, recipient: recipient.address,
+    subject: sender.subject, origin: portalOrigin(ctx.config, tenant), messageId: recipient.message_id, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
+  });
+  return { outboxId, recipient: recipient.address, smtpMessageId, raw };
 }

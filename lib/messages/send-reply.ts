@@ -14,6 +14,8 @@ export type SendReplyOptions = {
   original: { messageId: string; view: TMessageView };
   from: string;
   isReplyAll: boolean;
+  // "Send me a copy of my reply": its sender gets a wrapper of it too.
+  sendCopy?: boolean;
   body: string;
   attachments: Array<{ filename: string; contentType: string; content: Buffer }>;
   now?: number;
@@ -21,7 +23,7 @@ export type SendReplyOptions = {
 
 // A recipient's reply: a new Sealpost message of the same tenant, from the signed-in address,
 // to the original sender (and, for Reply all, everyone else on it), threaded under the original.
-export async function sendReply({ ctx, tenant, original, from, isReplyAll, body, attachments, now = Date.now() }: SendReplyOptions) {
+export async function sendReply({ ctx, tenant, original, from, isReplyAll, sendCopy = false, body, attachments, now = Date.now() }: SendReplyOptions) {
   const text = body.replace(/\r\n?/g, '\n').trim();
   if (!text && !attachments.length) throw new AppError('BAD_REQUEST', 'Write a reply or attach a file.');
   if (attachments.length > REPLY_MAX_ATTACHMENTS) throw new AppError('PAYLOAD_TOO_LARGE', `At most ${REPLY_MAX_ATTACHMENTS} attachments`);
@@ -45,5 +47,5 @@ export async function sendReply({ ctx, tenant, original, from, isReplyAll, body,
     attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
   });
   const raw: Buffer = await new Promise((resolve, reject) => composer.compile().build((e, m) => (e ? reject(e) : resolve(m))));
-  return sendMessage({ ctx, tenant, raw, actor: from, replyTo: { messageId: original.messageId, from }, now });
+  return sendMessage({ ctx, tenant, raw, actor: from, replyTo: { messageId: original.messageId, from, sendCopy }, now });
 }

@@ -1,18 +1,31 @@
 import { NextResponse } from 'next/server';
-import { isAppError } from '../errors';
+import { isAppError, type TErrorCode } from '../errors';
 import { logger } from '../logger';
+import { getBranding } from '../tenants/tenants';
+import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
+import { statePageResponse, type TPortalState } from './state-page';
 
 // A form post answered the no-JavaScript way: 303 to the page that shows the outcome.
 export const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
 
-export type FormErrorResponseOptions = { error: unknown; backTo: string; what: string };
+// Waits are pages of their own, with 429 and Retry-After; "Try again" leads back to the form.
+const WAIT_STATES: Partial<Record<TErrorCode, TPortalState>> = { RATE_LIMITED: 'rateLimited', LOCKED_OUT: 'lockedOut' };
+
+export type FormErrorResponseOptions = { error: unknown; request: Request; host: string; backTo: string; what: string };
 
 // The one mapping for the portal's form posts: unknown tenant 404, refused origin or session
-// 401/403, anything the reader can fix back to the form with its error code, the rest an opaque 500.
-export function formErrorResponse({ error, backTo, what }: FormErrorResponseOptions): NextResponse {
+// 401/403, rate limits and lock-outs their 429 page, anything the reader can fix back to the form
+// with its error code, the rest an opaque 500.
+export async function formErrorResponse({ error, request, host, backTo, what }: FormErrorResponseOptions): Promise<Response> {
   if (isAppError(error)) {
     if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
     if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED') return new NextResponse(error.message, { status: error.status });
+    const state = WAIT_STATES[error.code];
+    if (state) {
+      const { ctx, tenant } = await resolveRouteTenant({ host });
+      const retryAfterSeconds = Number(error.details?.retryAfterSeconds) || undefined;
+      return statePageResponse({ request, branding: await getBranding(ctx.db, tenant.id), tenantName: tenant.name, state, retryAfterSeconds, backTo: state === 'rateLimited' ? backTo : undefined });
+    }
     return seeOther(`${backTo}${backTo.includes('?') ? '&' : '?'}error=${error.code}`);
   }
   logger.error({ err: { name: (error as Error).name }, what }, 'portal form failed');

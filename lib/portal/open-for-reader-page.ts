@@ -1,16 +1,19 @@
 import { cookies } from 'next/headers';
-import { forbidden, unauthorized } from 'next/navigation';
+import { forbidden, redirect, unauthorized } from 'next/navigation';
 import { sessionCookieName } from '../auth/recipient-session';
 import { isAppError } from '../errors';
 import { openForReader, type OpenForReaderOptions } from './open-for-reader';
 
-// openForReader for a page: no session is a 401 page, someone else's message a 403 page.
+// openForReader for a page: no session is a 401 page, someone else's message a 403 page, a
+// message that can no longer be opened its own page.
 export async function openForReaderPage({ ctx, tenant, messageId }: Omit<OpenForReaderOptions, 'sessionValue'>) {
   try {
     return await openForReader({ ctx, tenant, messageId, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
   } catch (error) {
     if (isAppError(error) && error.code === 'UNAUTHORIZED') unauthorized();
     if (isAppError(error) && error.code === 'FORBIDDEN') forbidden();
+    // Revoked, expired, or no longer held: a page of its own, with its HTTP status.
+    if (isAppError(error) && ['ENVELOPE_REVOKED', 'ENVELOPE_EXPIRED', 'ENVELOPE_INVALID'].includes(error.code)) redirect(`/m/${messageId}/gone`);
     throw error;
   }
 }

@@ -2,6 +2,7 @@ import { readRecipientSession } from '../auth/recipient-session';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { openMessage } from '../envelope/open-message';
 import { AppError } from '../errors';
+import { mayReadInSession } from '../messages/conversation';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
 import { findEnvelope } from './accept-posted-envelope';
@@ -9,16 +10,17 @@ import type { TTenant } from '../tenants/tenants';
 
 export type OpenForReaderOptions = { ctx: TContext; tenant: TTenant; messageId: string; sessionValue: string | undefined };
 
-// Every read of a message goes through here: a session of this tenant for this very message,
-// then the envelope opened with the tenant's keys. Nothing else decrypts for a reader.
+// Every read of a message goes through here: a session of this tenant for this very message (or
+// for the conversation of a reply the reader sent), then the envelope opened with the tenant's keys. Nothing else decrypts for a reader.
 export async function openForReader({ ctx, tenant, messageId, sessionValue }: OpenForReaderOptions) {
   const session = await readRecipientSession({ ctx, tenant, value: sessionValue });
   if (!session) throw new AppError('UNAUTHORIZED', 'Sign in to read this message.');
-  if (session.messageId !== messageId) throw new AppError('FORBIDDEN', 'This message was not sent to you.');
   const message = await getMessage(ctx.db, messageId);
-  if (!message || message.tenant_id !== tenant.id) throw new AppError('FORBIDDEN', 'This message was not sent to you.');
+  if (!message || message.tenant_id !== tenant.id || !(await mayReadInSession(ctx, session, message))) {
+    throw new AppError('FORBIDDEN', 'This message was not sent to you.');
+  }
   const envelope = await findEnvelope({ ctx, messageId });
-  if (!envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.');
+  if (!envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
   const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
   return { session, message, mime: opened.mime };
 }

@@ -12,6 +12,8 @@ export const RATE_LIMITS = {
   passcodeVerifyPerIp: { windowMs: 60 * 60_000, max: 100 },
   // Wrong passcodes per recipient of a message: new codes do not reset it.
   passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20 },
+  // Copies a reader asks of their own replies: each is a mail the portal sends in their name.
+  copiesPerAddress: { windowMs: 60 * 60_000, max: 10 },
 } as const;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 

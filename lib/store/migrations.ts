@@ -147,6 +147,30 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
         .execute();
     },
   },
+  '0004_sessions_threads': {
+    async up(db: Kysely<any>) {
+      // A recipient's sign-in, kept server-side so that idle time slides, sign-out ends it for
+      // good and every instance sees the same answer. The cookie only names it.
+      await db.schema
+        .createTable('recipient_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+        .addColumn('recipient_id', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('kept', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('ended_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('recipient_sessions_expiry').on('recipient_sessions').columns(['expires_at']).execute();
+      // Replies: the message answered and the conversation's first message.
+      await db.schema.alterTable('messages').addColumn('in_reply_to', 'text').execute();
+      await db.schema.alterTable('messages').addColumn('thread_id', 'text').execute();
+      await db.schema.createIndex('messages_thread').on('messages').columns(['thread_id', 'sender']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

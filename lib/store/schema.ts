@@ -41,13 +41,17 @@ export type TMessageTable = {
   expires_at: number | null;
   revoked_at: number | null;
   shredded_at: number | null;
+  // A reply's parent message, and the first message of its conversation (null on that one).
+  in_reply_to: string | null;
+  thread_id: string | null;
 };
 
 export type TRecipientTable = {
   id: string;
   message_id: string;
   address: string;
-  kind: 'to' | 'cc' | 'bcc';
+  // 'copy': the sender of a reply, who asked for a copy of it.
+  kind: 'to' | 'cc' | 'bcc' | 'copy';
 };
 
 export type TApiKeyTable = {
@@ -112,6 +116,20 @@ export type TPasscodeChallengeTable = {
   consumed_at: number | null;
 };
 
+export type TRecipientSessionTable = {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  recipient_id: string;
+  address: string;
+  kept: number;
+  created_at: number;
+  last_seen_at: number;
+  // The latest a session can live, however active: 12 hours from sign-in.
+  expires_at: number;
+  ended_at: number | null;
+};
+
 export type TRateEventTable = {
   key: string;
   at: number;
@@ -129,6 +147,7 @@ export type TDatabase = {
   held_envelopes: THeldEnvelopeTable;
   passcode_challenges: TPasscodeChallengeTable;
   rate_events: TRateEventTable;
+  recipient_sessions: TRecipientSessionTable;
   tenants: TTenantTable;
   branding: TBrandingTable;
   tenant_keys: TTenantKeyTable;

@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
+import { cookies } from 'next/headers';
+import { endRecipientSession, sessionCookieName } from '@/lib/auth/recipient-session';
 import { isAppError } from '@/lib/errors';
 import { assertSameOrigin } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
@@ -10,7 +11,8 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string }> }) {
   try {
     assertSameOrigin(request);
-    const { ctx } = await resolveRouteTenant({ host: (await params).host });
+    const { ctx, tenant } = await resolveRouteTenant({ host: (await params).host });
+    await endRecipientSession({ ctx, tenant, value: (await cookies()).get(sessionCookieName(ctx.config))?.value });
     const response = new NextResponse(null, { status: 303, headers: { Location: '/?signed-out=1' } });
     response.cookies.set(sessionCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
     return response;

@@ -3,11 +3,12 @@ import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
 import { recordAudit } from '@/lib/audit/record-audit';
+import { listOwnReplies } from '@/lib/messages/conversation';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
 export const dynamic = 'force-dynamic';
 
-type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string }> };
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string; copied?: string }> };
 
 const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
@@ -21,6 +22,9 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const { t } = await getPortalText();
   const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
+  // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
+  const isOwnReply = opened.message.sender === opened.session.address;
+  const replies = isOwnReply ? [] : await listOwnReplies({ ctx, message: opened.message, address: opened.session.address });
   // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
   // its own CSP that loads nothing but inline images, and remote ones only once allowed.
   const frameCsp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${allowImages ? ' https: http:' : ''}`;
@@ -31,6 +35,18 @@ export default async function MessagePage({ params, searchParams }: TProps) {
       {query.replied === '1' ? (
         <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
           {t('replySent')}
+        </p>
+      ) : null}
+      {query.copied === '1' ? (
+        <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+          {t('copySent', { address: opened.session.address })}
+        </p>
+      ) : null}
+      {isOwnReply ? (
+        <p className="mb-4">
+          <a className="inline-flex min-h-11 items-center underline" href={`/m/${opened.session.messageId}`}>
+            {t('backToMessage')}
+          </a>
         </p>
       ) : null}
       <article>
@@ -84,14 +100,44 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           </section>
         ) : null}
       </article>
-      <form method="get" action={`/m/${id}/reply`} className="mt-6 flex flex-wrap gap-3">
-        <button type="submit" name="all" value="0" className={BUTTON}>
-          {t('reply')}
-        </button>
-        <button type="submit" name="all" value="1" className={BUTTON}>
-          {t('replyAll')}
-        </button>
-      </form>
+      {isOwnReply ? (
+        <form method="post" action={`/m/${id}/copy`} className="mt-6">
+          <button type="submit" className={BUTTON}>
+            {t('sendCopy')}
+          </button>
+        </form>
+      ) : (
+        <form method="get" action={`/m/${id}/reply`} className="mt-6 flex flex-wrap gap-3">
+          <button type="submit" name="all" value="0" className={BUTTON}>
+            {t('reply')}
+          </button>
+          <button type="submit" name="all" value="1" className={BUTTON}>
+            {t('replyAll')}
+          </button>
+        </form>
+      )}
+      {replies.length ? (
+        <section className="mt-8" aria-labelledby="conversation">
+          <h2 id="conversation" className="text-lg font-semibold">
+            {t('conversation')}
+          </h2>
+          <ul className="mt-2 space-y-3">
+            {replies.map((r) => (
+              <li key={r.id} className="rounded-md border border-gray-300 bg-white p-3">
+                {r.isKept ? (
+                  <a className="inline-flex min-h-11 items-center font-medium underline break-words" href={`/m/${r.id}`}>
+                    {`Re: ${view.subject.replace(/^re:\s*/i, '') || t('noSubject')}`}
+                  </a>
+                ) : (
+                  <p className="font-medium break-words">{`Re: ${view.subject.replace(/^re:\s*/i, '') || t('noSubject')}`}</p>
+                )}
+                <p className="text-sm text-gray-700 break-words">{t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}</p>
+                {r.isKept ? null : <p className="mt-1 text-sm text-gray-700">{t('replyKeptNot')}</p>}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <form method="post" action="/signout" className="mt-8">
         <button type="submit" className="min-h-11 underline">
           {t('signOut')}

@@ -1,3 +1,4 @@
+import { redirect } from 'next/navigation';
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
@@ -14,40 +15,23 @@ export default async function LandingPage({ params, searchParams }: TProps) {
   const { error } = await searchParams;
   const { ctx, tenant, branding } = await loadTenantPage({ host });
   const landing = await loadLanding({ ctx, tenant, token });
+  // Revoked, expired and damaged links have pages of their own, with their HTTP status.
+  if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
   const name = branding.displayName ?? tenant.name;
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
-      {landing.state === 'ready' ? (
-        <>
-          <h1 className="text-2xl font-semibold">{t('landingTitle')}</h1>
-          <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
-          {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
-          <p className="mt-4">{t('landingHow')}</p>
-          <ErrorAlert text={errorText} />
-          <form method="post" action={`/r/${token}/passcode`} className="mt-6">
-            <button type="submit" className={BUTTON}>
-              {t('sendPasscode')}
-            </button>
-          </form>
-        </>
-      ) : landing.state === 'revoked' ? (
-        <>
-          <h1 className="text-2xl font-semibold">{t('revokedTitle')}</h1>
-          <p className="mt-4 break-words">{t('revokedBody', { sender: landing.sender })}</p>
-        </>
-      ) : landing.state === 'expired' ? (
-        <>
-          <h1 className="text-2xl font-semibold">{t('expiredTitle')}</h1>
-          <p className="mt-4 break-words">{t('expiredBody', { sender: landing.sender })}</p>
-        </>
-      ) : (
-        <>
-          <h1 className="text-2xl font-semibold">{t('invalidTitle')}</h1>
-          <p className="mt-4">{t('invalidBody')}</p>
-        </>
-      )}
+      <h1 className="text-2xl font-semibold">{t('landingTitle')}</h1>
+      <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
+      {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
+      <p className="mt-4">{t('landingHow')}</p>
+      <ErrorAlert text={errorText} />
+      <form method="post" action={`/r/${token}/passcode`} className="mt-6">
+        <button type="submit" className={BUTTON}>
+          {t('sendPasscode')}
+        </button>
+      </form>
     </BrandShell>
   );
 }

@@ -43,6 +43,10 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
           </label>
           <input id="attachments" name="attachments" type="file" multiple className="mt-1 block w-full min-h-11" />
         </div>
+        <label className="flex min-h-11 items-center gap-3">
+          <input type="checkbox" name="copy" value="1" className="h-5 w-5" />
+          <span>{t('replyCopy')}</span>
+        </label>
         <button type="submit" className={BUTTON}>
           {t('send')}
         </button>

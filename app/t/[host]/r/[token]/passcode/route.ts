@@ -26,6 +26,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     });
     return response;
   } catch (error) {
-    return formErrorResponse({ error, backTo: `/r/${token}`, what: 'passcode' });
+    return formErrorResponse({ error, request, host, backTo: `/r/${token}`, what: 'passcode' });
   }
 }

@@ -25,6 +25,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     response.cookies.set(passcodeCookieName(ctx.config), '', { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 0 });
     return response;
   } catch (error) {
-    return formErrorResponse({ error, backTo: `/r/${token}/verify`, what: 'signin' });
+    return formErrorResponse({ error, request, host, backTo: `/r/${token}/verify`, what: 'signin' });
   }
 }

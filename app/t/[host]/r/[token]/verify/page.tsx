@@ -4,7 +4,7 @@ import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
-import { notFound } from 'next/navigation';
+import { redirect } from 'next/navigation';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,7 +16,7 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
   const { ref, error } = await searchParams;
   const { ctx, tenant, branding } = await loadTenantPage({ host });
   const landing = await loadLanding({ ctx, tenant, token });
-  if (landing.state !== 'ready') notFound();
+  if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
   const reference = ref && /^[A-Z2-9]{4}$/.test(ref) ? ref : null;
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);

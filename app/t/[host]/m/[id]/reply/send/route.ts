@@ -24,11 +24,11 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     );
     const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
     await sendReply({
-      ctx, tenant, original: { messageId: id, view }, from: opened.session.address, isReplyAll: form.get('all') === '1',
+      ctx, tenant, original: { messageId: id, view }, from: opened.session.address, isReplyAll: form.get('all') === '1', sendCopy: form.get('copy') === '1',
       body: String(form.get('body') ?? '').slice(0, 100_000), attachments,
     });
     return seeOther(`/m/${id}?replied=1`);
   } catch (error) {
-    return formErrorResponse({ error, backTo: `/m/${id}/reply`, what: 'send' });
+    return formErrorResponse({ error, request, host, backTo: `/m/${id}/reply`, what: 'send' });
   }
 }

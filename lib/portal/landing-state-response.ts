@@ -1,0 +1,19 @@
+import { getBranding } from '../tenants/tenants';
+import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
+import { loadLanding } from './load-landing';
+import { seeOther } from './form-responses';
+import { statePageResponse } from './state-page';
+
+export type LandingStateResponseOptions = { request: Request; host: string; token: string };
+
+// GET /r/<token>/gone – where a link that can no longer be used says why, with its status
+// (410 revoked or expired, 400 damaged). The state is worked out again here, so this page never
+// claims a state the message is not in; a link that works goes back to its landing page.
+export async function landingStateResponse({ request, host, token }: LandingStateResponseOptions): Promise<Response> {
+  const { ctx, tenant } = await resolveRouteTenant({ host });
+  const landing = await loadLanding({ ctx, tenant, token });
+  if (landing.state === 'ready') return seeOther(`/r/${token}`);
+  const branding = await getBranding(ctx.db, tenant.id);
+  const sender = landing.state === 'invalid' ? '' : landing.sender;
+  return statePageResponse({ request, branding, tenantName: tenant.name, state: landing.state, sender });
+}

@@ -1,0 +1,31 @@
+import { cookies } from 'next/headers';
+import { NextResponse } from 'next/server';
+import { sessionCookieName } from '../auth/recipient-session';
+import { isAppError } from '../errors';
+import { getMessage } from '../store/messages';
+import { getBranding } from '../tenants/tenants';
+import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
+import { seeOther } from './form-responses';
+import { openForReader } from './open-for-reader';
+import { statePageResponse, type TPortalState } from './state-page';
+
+export type MessageStateResponseOptions = { request: Request; host: string; messageId: string };
+
+// GET /m/<id>/gone – why a signed-in reader's message no longer opens, with its status: 410 once
+// revoked or expired, or when the copy posted from message.html is no longer held; 400 damaged.
+// It opens the message again rather than trust how it got here; one that opens goes back.
+export async function messageStateResponse({ request, host, messageId }: MessageStateResponseOptions): Promise<Response> {
+  const { ctx, tenant } = await resolveRouteTenant({ host });
+  let state: TPortalState;
+  try {
+    await openForReader({ ctx, tenant, messageId, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    return seeOther(`/m/${messageId}`);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') return new NextResponse(error.message, { status: error.status });
+    state = error.code === 'ENVELOPE_REVOKED' ? 'revoked' : error.code === 'ENVELOPE_EXPIRED' ? 'expired' : error.details?.notHeld ? 'reopen' : 'invalid';
+  }
+  const message = await getMessage(ctx.db, messageId);
+  const branding = await getBranding(ctx.db, tenant.id);
+  return statePageResponse({ request, branding, tenantName: tenant.name, state, sender: message?.sender ?? '' });
+}
