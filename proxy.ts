@@ -9,10 +9,27 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
+// Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
+// in the request's policy). Styles may be inline (React style props); images are the portal's
+// own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
+const contentSecurityPolicy = (nonce: string) =>
+  [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: https:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 // Marks the proxy's own rewrites (Next runs the proxy again on them); unguessable from outside.
 const REWRITE_MARK = crypto.randomUUID();
@@ -21,26 +38,33 @@ const BASE_DOMAIN = (process.env.SEALPOST_BASE_DOMAIN || 'localhost').toLowerCas
 // The operator's own host (and loopback addresses) serve the app itself: home, API, mailbox.
 const isBaseHost = (host: string) => host === BASE_DOMAIN || host === '127.0.0.1' || host === '[::1]' || host === 'localhost';
 
-function route(request: NextRequest): NextResponse {
+function route(request: NextRequest, csp: string): NextResponse {
   const path = request.nextUrl.pathname;
-  if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) return NextResponse.next();
+  const headers = new Headers(request.headers);
+  headers.set('content-security-policy', csp);
+  if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) return NextResponse.next({ request: { headers } });
   // The internal tree, and the header behind CVE-2025-29927's middleware bypass: never from outside.
   if (path === '/t' || path.startsWith('/t/') || request.headers.has('x-middleware-subrequest')) {
     return new NextResponse('Not found', { status: 404 });
   }
   const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
-  if (path.startsWith('/api/') || isBaseHost(host)) return NextResponse.next();
+  if (path.startsWith('/api/') || isBaseHost(host)) return NextResponse.next({ request: { headers } });
   if (!HOSTNAME.test(host)) return new NextResponse('Not found', { status: 404 });
   const url = request.nextUrl.clone();
   url.pathname = `/t/${host}${path === '/' ? '' : path}`;
-  const headers = new Headers(request.headers);
   headers.set('x-sealpost-rewrite', REWRITE_MARK);
   return NextResponse.rewrite(url, { request: { headers } });
 }
 
 export function proxy(request: NextRequest) {
-  const response = route(request);
+  // One nonce per request: the proxy's second pass (on its own rewrite) keeps the first one's.
+  const rewritten = request.headers.get('x-sealpost-rewrite') === REWRITE_MARK;
+  const csp = (rewritten && request.headers.get('content-security-policy')) || contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
+  const response = route(request, csp);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
+  // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,
+  // nothing loads, even if a browser renders one).
+  response.headers.set('Content-Security-Policy', /\/attachments\/[^/]+$/.test(request.nextUrl.pathname) ? DOWNLOAD_CSP : csp);
   if (request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https') {
     response.headers.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
   }
