@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, PHONE } from './helpers/browser';
+import { accessibilityViolations, launchBrowser, PHONE } from './helpers/browser';
 import { ROOT, runCli } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
@@ -44,20 +45,30 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-async function signIn(page: Page, address: string, label: string) {
+// Every page on the way is checked by `check` too, when given (accessibility, say).
+async function signIn(page: Page, address: string, label: string, check: (page: Page) => Promise<void> = async () => {}) {
   await page.goto(links[address]!);
   await shot(page, `${label}-1-landing`);
+  await check(page);
   const before = passcodeCount(address);
   await page.getByRole('button', { name: 'Send me a passcode' }).click();
   await page.waitForLoadState();
   await shot(page, `${label}-1b-after-request`);
   await page.getByLabel('Passcode').waitFor();
   await shot(page, `${label}-2-passcode`);
+  await check(page);
   await page.getByLabel('Passcode').fill(await passcodeFor(address, before));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Your statement' }).waitFor();
   await shot(page, `${label}-3-message`);
+  await check(page);
 }
+
+async function expectAccessible(page: Page) {
+  expect(await accessibilityViolations(page), page.url()).toEqual([]);
+}
+
+const cookieHeader = async (context: BrowserContext) => (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
 
 beforeAll(async () => {
   sink = await startSmtpSink();
@@ -81,10 +92,16 @@ afterAll(async () => {
 });
 
 describe('the recipient journey in Chromium', () => {
-  it('link → passcode → read → download, on a desktop with JavaScript on', async () => {
+  it('link → passcode → read → download, on a desktop with JavaScript on; every page passes axe (WCAG 2.2 AA) and the CSP', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
-    await signIn(page, 'bob@gmail.com', 'desktop');
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    await signIn(page, 'bob@gmail.com', 'desktop', expectAccessible);
+    // Next.js's scripts run under the nonce policy: the page hydrated without a single refusal.
+    expect(cspViolations).toEqual([]);
     await expect(page.locator('article').textContent()).resolves.toContain('The secret body: account 12345678.');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'statement.pdf' }).click()]);
     expect(download.suggestedFilename()).toBe('statement.pdf');
@@ -108,6 +125,7 @@ describe('the recipient journey in Chromium', () => {
     expect(width).toBeLessThanOrEqual(360);
     const button = await page.getByRole('button', { name: 'Send me a passcode' }).boundingBox();
     expect(button!.height).toBeGreaterThanOrEqual(44);
+    await expectAccessible(page);
     await context.close();
   });
 });
@@ -148,11 +166,16 @@ describe('message.html', () => {
     const page = await context.newPage();
     await readThroughMessageHtml(page, saved, 'erin@example.org', 'message-html');
     await expect(page.locator('article').textContent()).resolves.toContain('The secret body');
-    // Sign out ends the session.
+    // Sign out ends the session, on the server too: a copy of the cookie is worthless after it.
+    const copied = await cookieHeader(context);
+    const host = new URL(page.url()).host;
+    const path = new URL(page.url()).pathname;
+    expect((await requestAs(server.port, host, path, { headers: { cookie: copied } })).status).toBe(200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForLoadState();
     const cookieNames = (await context.cookies()).map((c) => c.name);
     expect(cookieNames).not.toContain('sealpost-session');
+    expect((await requestAs(server.port, host, path, { headers: { cookie: copied } })).status).toBe(401);
     await context.close();
   });
 
@@ -228,15 +251,37 @@ describe('replying', () => {
     const form = path.join(dataDir, 'signed-form.pdf');
     fs.writeFileSync(form, Buffer.from('%PDF-1.4 signed form from ivan'));
     await page.getByLabel(/Attachments/).setInputFiles(form);
+    await page.getByLabel('Send me a copy of my reply').check();
     await shot(page, 'reply-1-compose');
+    await expectAccessible(page);
     const before = sink.mails.length;
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByRole('status').waitFor();
     await shot(page, 'reply-2-sent');
+
+    // The reader sees their reply in the conversation, reads it, and asks for another copy.
+    await expect(page.getByRole('heading', { name: 'Your replies' }).isVisible()).resolves.toBe(true);
+    await expectAccessible(page);
+    await page.getByRole('link', { name: 'Re: Your statement' }).click();
+    await page.getByRole('heading', { name: 'Re: Your statement' }).waitFor();
+    await expect(page.locator('article').textContent()).resolves.toContain('Thank you, statement received.');
+    await expect(page.getByRole('button', { name: 'Reply' }).count()).resolves.toBe(0);
+    await shot(page, 'reply-4-own-reply');
+    await page.getByRole('button', { name: 'Send me a copy' }).click();
+    await page.getByRole('status').waitFor();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('ivan@example.org');
+    await expectAccessible(page);
+    await page.getByRole('link', { name: 'Back to the message' }).click();
+    await page.getByRole('heading', { name: 'Your statement' }).waitFor();
     await context.close();
+    // Two copies reach Ivan (asked for when replying, and afterwards), encrypted like any message.
+    const start = Date.now();
+    const copies = () => sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'ivan@example.org' && m.parsed.subject === 'Re: Your statement');
+    while (copies().length < 2 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 100));
+    expect(copies()).toHaveLength(2);
+    for (const copy of copies()) expect(copy.raw.toString('latin1')).not.toContain('Thank you, statement received');
 
     // The original sender receives the reply as a Sealpost wrapper, threaded under the original.
-    await sink.waitFor(before + 1);
     const wrapper = sink.mails.slice(before).find((m) => m.rcptTo[0] === 'alice@acme.example')!;
     expect(wrapper.parsed.subject).toBe('Re: Your statement');
     expect(wrapper.raw.toString('latin1')).not.toContain('Thank you, statement received');
@@ -312,12 +357,89 @@ describe('portal isolation', () => {
     expect((await requestAs(server.port, `acme.localhost:${server.port}`, `/m/${messageId}/attachments/7`, { headers: { cookie } })).status).toBe(404);
   });
 
-  it('shows a damaged link as such, and changes nothing on GET', async () => {
-    const res = await requestAs(server.port, `acme.localhost:${server.port}`, '/r/not-a-token');
-    expect(res.body).toContain('This link cannot be used');
+  it('shows a damaged link as such (400), and changes nothing on GET', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const res = await requestAs(server.port, host, '/r/not-a-token');
+    expect(res.status).toBe(307);
+    expect(res.headers.location).toBe('/r/not-a-token/gone');
+    const gone = await requestAs(server.port, host, '/r/not-a-token/gone');
+    expect(gone.status).toBe(400);
+    expect(gone.body).toContain('This link cannot be used');
+    expect(gone.body).toContain('Acme Bank');
     const before = passcodeCount('bob@gmail.com');
     await requestAs(server.port, `acme.localhost:${server.port}`, new URL(links['bob@gmail.com']!).pathname);
     await new Promise((r) => setTimeout(r, 300));
     expect(passcodeCount('bob@gmail.com')).toBe(before);
+  });
+});
+
+describe('end states, each a page with its status', () => {
+  it('a revoked message: 410 at the link and for a reader already signed in', async () => {
+    const { mail, messageId: revoked } = await messageHtmlFor({ tenant: 'acme', to: 'kim@example.org' });
+    links['kim@example.org'] = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await signIn(page, 'kim@example.org', 'revoked');
+    expect(runCli(['revoke', revoked], cliEnv).status).toBe(0);
+    const reload = await page.reload();
+    expect(reload!.status()).toBe(410);
+    await expect(page.getByRole('heading', { name: 'This message was revoked' }).isVisible()).resolves.toBe(true);
+    expect(await page.content()).not.toContain('The secret body');
+    await shot(page, 'state-revoked');
+    await expectAccessible(page);
+    const atLink = await page.goto(links['kim@example.org']!);
+    expect(atLink!.status()).toBe(410);
+    expect(await page.locator('main').textContent()).toContain('alice@acme.example revoked this message');
+    await context.close();
+  });
+
+  it('an expired message: 410', async () => {
+    const { mail, messageId: expiring } = await messageHtmlFor({ tenant: 'acme', to: 'lee@example.org' });
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    // The clock moves on: the message's expiry is now behind it.
+    const db = new Database(path.join(dataDir, 'sealpost.db'));
+    db.prepare('UPDATE messages SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, expiring);
+    db.close();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const response = await page.goto(link);
+    expect(response!.status()).toBe(410);
+    await expect(page.getByRole('heading', { name: 'This message has expired' }).isVisible()).resolves.toBe(true);
+    await shot(page, 'state-expired');
+    await context.close();
+  });
+
+  it('asking again too soon: 429 with Retry-After and a way back', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const token = links['dave@example.org']!.split('/r/')[1]!;
+    const post = () => requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    await post();
+    const again = await post();
+    expect(again.status).toBe(429);
+    expect(Number(again.headers['retry-after'])).toBeGreaterThan(0);
+    expect(again.body).toContain('Please wait a moment');
+    expect(again.body).toContain(`href="/r/${token}"`);
+  });
+});
+
+describe('content security policy', () => {
+  it('each page carries a fresh nonce, and every script on it has that nonce', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const path = new URL(links['bob@gmail.com']!).pathname;
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2; i += 1) {
+      const res = await requestAs(server.port, host, path);
+      const csp = String(res.headers['content-security-policy']);
+      const nonce = /'nonce-([A-Za-z0-9+/=_-]+)'/.exec(csp)?.[1];
+      expect(nonce, csp).toBeTruthy();
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-eval');
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      const scripts = [...res.body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+      nonces.add(nonce!);
+    }
+    expect(nonces.size).toBe(2);
   });
 });

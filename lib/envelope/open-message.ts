@@ -15,12 +15,11 @@ export type OpenMessageOptions = TKeyContext & {
 
 export type TOpenedMessage = { message: TMessageTable; mime: Uint8Array };
 
-// Opens an envelope from anywhere (message.html, the store): hostile until proven otherwise.
-export async function openMessage({ db, master, tenantId, token, maxChars, now = Date.now() }: OpenMessageOptions): Promise<TOpenedMessage> {
-  const header = readEnvelopeHeader({ token, tenantId, maxChars });
-  // `kid` is a bound parameter in a lookup, never part of a path or a query string.
-  const message = await getMessage(db, header.kid);
-  if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
+export type AssertOpenableOptions = { db: OpenMessageOptions['db']; message: TMessageTable; now?: number };
+
+// A revoked or expired message never opens (an expired one found still keyed is shredded now);
+// one that may gives its wrapped content key.
+export async function assertOpenable({ db, message, now = Date.now() }: AssertOpenableOptions): Promise<Buffer> {
   if (message.revoked_at) {
     throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.', { revokedAt: message.revoked_at });
   }
@@ -29,10 +28,20 @@ export async function openMessage({ db, master, tenantId, token, maxChars, now =
     if (isExpired && message.wrapped_cek) await shredMessage(db, message.id, { now });
     throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.', { expiredAt: message.expires_at });
   }
+  return message.wrapped_cek;
+}
+
+// Opens an envelope from anywhere (message.html, the store): hostile until proven otherwise.
+export async function openMessage({ db, master, tenantId, token, maxChars, now = Date.now() }: OpenMessageOptions): Promise<TOpenedMessage> {
+  const header = readEnvelopeHeader({ token, tenantId, maxChars });
+  // `kid` is a bound parameter in a lookup, never part of a path or a query string.
+  const message = await getMessage(db, header.kid);
+  if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
+  const wrapped = await assertOpenable({ db, message, now });
   const tenantKey = await getTenantKey({ db, master, tenantId, version: message.key_version });
   let contentKey: Buffer;
   try {
-    contentKey = unwrapContentKey({ tenantKey, tenantId, messageId: message.id, wrapped: message.wrapped_cek });
+    contentKey = unwrapContentKey({ tenantKey, tenantId, messageId: message.id, wrapped });
   } catch {
     throw envelopeInvalid();
   }

@@ -1,6 +1,6 @@
 import { readRecipientSession } from '../auth/recipient-session';
 import { maxEnvelopeChars } from '../envelope/envelope';
-import { openMessage } from '../envelope/open-message';
+import { assertOpenable, openMessage } from '../envelope/open-message';
 import { AppError } from '../errors';
 import { mayReadInSession } from '../messages/conversation';
 import type { TContext } from '../server/context';
@@ -19,6 +19,8 @@ export async function openForReader({ ctx, tenant, messageId, sessionValue }: Op
   if (!message || message.tenant_id !== tenant.id || !(await mayReadInSession(ctx, session, message))) {
     throw new AppError('FORBIDDEN', 'This message was not sent to you.');
   }
+  // Revocation and expiry erase the stored envelope too: say which, not that it is missing.
+  await assertOpenable({ db: ctx.db, message });
   const envelope = await findEnvelope({ ctx, messageId });
   if (!envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
   const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
