@@ -12,7 +12,16 @@ const CHROME_FLAGS = [
   '--disable-quic', '--no-first-run', '--disable-default-apps', '--disable-dev-shm-usage',
 ];
 
-export type TLighthouseScores = { page: string; url: string; scores: Record<string, number | null>; lcpMs: number | null; tbtMs: number | null; cls: number | null };
+export type TLighthouseScores = {
+  page: string;
+  scores: Record<string, number | null>;
+  lcpMs: number | null;
+  tbtMs: number | null;
+  cls: number | null;
+  // Scored audits of these categories that fell short, by id: where the points went.
+  shortfalls: string[];
+  consoleErrors: string[];
+};
 
 export type RunLighthouseOptions = { page: string; url: string; cookie?: string; outDir: string; chromePath: string; timeoutMs?: number };
 
@@ -39,12 +48,19 @@ export async function runLighthouse({ page, url, cookie, outDir, chromePath, tim
   const lhr = JSON.parse(fs.readFileSync(report, 'utf8'));
   if (lhr.runtimeError) throw new Error(`lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
   const audit = (id: string) => (typeof lhr.audits?.[id]?.numericValue === 'number' ? (lhr.audits[id].numericValue as number) : null);
+  const shortfalls = CATEGORIES.flatMap((c) => (lhr.categories?.[c]?.auditRefs ?? []) as { id: string; weight: number }[])
+    .filter((ref) => ref.weight > 0 && typeof lhr.audits?.[ref.id]?.score === 'number' && lhr.audits[ref.id].score < 0.9)
+    .map((ref) => ref.id);
+  // The console errors themselves (a missing favicon, a blocked frame request …): short, no URLs' queries.
+  const consoleErrors = ((lhr.audits?.['errors-in-console']?.details?.items ?? []) as { description?: string; sourceLocation?: { url?: string } }[])
+    .map((i) => `${String(i.description ?? '').slice(0, 100)}${i.sourceLocation?.url ? ` (${i.sourceLocation.url.replace(/[?#].*$/, '').replace(/^https?:\/\/[^/]+/, '')})` : ''}`);
   return {
     page,
-    url,
     scores: Object.fromEntries(CATEGORIES.map((c) => [c, typeof lhr.categories?.[c]?.score === 'number' ? Math.round(lhr.categories[c].score * 100) : null])),
     lcpMs: audit('largest-contentful-paint'),
     tbtMs: audit('total-blocking-time'),
     cls: audit('cumulative-layout-shift'),
+    shortfalls: [...new Set(shortfalls)],
+    consoleErrors,
   };
 }

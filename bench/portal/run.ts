@@ -27,9 +27,11 @@ const TARGET_RATIO = 0.4;
 const TARGET_P99_MS = 100;
 const CONNECTIONS = 32;
 // Per server: a warm-up (JIT, caches, SQLite pages), then rounds alternating with the other
-// server (P B B P P B) so drift on this noisy machine falls on both alike. About 40 s of load.
+// server (P B B P P B) so drift on this noisy machine falls on both alike. About 45 s of load,
+// then 3 s per server at one connection for the latency of a request that waits for none.
 const WARMUP_S = 3;
 const ROUND_S = 5;
+const SINGLE_S = 3;
 const ORDER = ['portal', 'bare', 'bare', 'portal', 'portal', 'bare'] as const;
 // The per-IP passcode limit is 30 an hour: 8 readers leave room for a second run in the hour
 // (the data dir is new each run, so the limit starts afresh anyway).
@@ -138,6 +140,11 @@ async function main() {
     const path = `/m/${messageId}`;
     const portOf = (t: TTarget) => (t === 'portal' ? server.port : bare.port);
     const load = (t: TTarget, durationS: number) => runLoad({ port: portOf(t), host, path, cookies, connections: CONNECTIONS, durationS });
+    const loadOne = async (t: TTarget) => {
+      const r = await runLoad({ port: portOf(t), host, path, cookies, connections: 1, durationS: SINGLE_S });
+      if (r.non2xx || r.errors) throw new Error(`${t} at 1 connection: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+      return r;
+    };
     const rounds: Record<TTarget, TLoadRound[]> = { portal: [], bare: [] };
     for (const t of ['portal', 'bare'] as const) {
       const warm = await load(t, WARMUP_S);
@@ -150,9 +157,14 @@ async function main() {
       // A page that answers 401, 403 or 500 fast would flatter the figures: any is a broken run.
       if (s.non2xx || s.errors) throw new Error(`${t}: ${s.non2xx} non-2xx answers and ${s.errors} connection errors under load`);
     }
+    // One reader at a time: the service time itself, without 31 requests queued ahead.
+    const single = { portal: summarise([await loadOne('portal')]), bare: summarise([await loadOne('bare')]) };
     console.log(`\nGET /m/<id> at ${CONNECTIONS} connections, ${ORDER.length / 2} rounds of ${ROUND_S} s each after a ${WARMUP_S} s warm-up (all answers 200)`);
     printLoad('portal (next start)', portal);
     printLoad('bare node:http     ', baseline);
+    console.log(`At 1 connection (${SINGLE_S} s each): portal p50 ${single.portal.p50Ms.toFixed(1)} ms, p99 ${single.portal.p99Ms.toFixed(1)} ms (${single.portal.reqPerSec.toFixed(0)} req/s); bare p50 ${single.bare.p50Ms.toFixed(1)} ms, p99 ${single.bare.p99Ms.toFixed(1)} ms (${single.bare.reqPerSec.toFixed(0)} req/s)`);
+    // Little's law: with every connection busy, latency = connections / throughput.
+    console.log(`  With ${CONNECTIONS} requests always in flight, p99 <= ${TARGET_P99_MS} ms needs at least ~${Math.round((CONNECTIONS * 1000) / TARGET_P99_MS)} req/s from one server process.`);
     const ratio = portal.reqPerSec / baseline.reqPerSec;
 
     const cache = new Map<string, Buffer>();
@@ -189,6 +201,8 @@ async function main() {
       for (const l of lighthouse) {
         const s = Object.entries(l.scores).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ');
         console.log(`  ${l.page.padEnd(9)} ${s}   LCP ${l.lcpMs?.toFixed(0) ?? '?'} ms, TBT ${l.tbtMs?.toFixed(0) ?? '?'} ms, CLS ${l.cls?.toFixed(3) ?? '?'}`);
+        if (l.shortfalls.length) console.log(`            short of 0.9: ${l.shortfalls.join(', ')}`);
+        for (const e of l.consoleErrors) console.log(`            console error: ${e}`);
       }
     }
 
@@ -211,6 +225,7 @@ async function main() {
         portal: { ...portalOut, rounds: portal.roundsReqPerSec },
         bare: { ...bareOut, rounds: baseline.roundsReqPerSec },
         ratio,
+        singleConnection: { portal: { p50Ms: single.portal.p50Ms, p99Ms: single.portal.p99Ms, reqPerSec: single.portal.reqPerSec }, bare: { p50Ms: single.bare.p50Ms, p99Ms: single.bare.p99Ms, reqPerSec: single.bare.reqPerSec } },
         firstLoadJs: Object.fromEntries(weights.map((w) => [w.page, { gzip: w.scriptGzipBytes, raw: w.scriptBytes, scripts: w.scripts.length, inlineGzip: w.inlineScriptGzipBytes }])),
         steps: Object.fromEntries(steps.map((s) => [s.step, s.meanMs])),
         lighthouse,
