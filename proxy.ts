@@ -43,6 +43,9 @@ function route(request: NextRequest, csp: string): NextResponse {
   const headers = new Headers(request.headers);
   headers.set('content-security-policy', csp);
   if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) return NextResponse.next({ request: { headers } });
+  // Which tenant host was asked for, for pages outside the tenant tree (the 401 and 403 pages):
+  // only ever the proxy's word.
+  headers.delete('x-sealpost-host');
   // The internal tree, and the header behind CVE-2025-29927's middleware bypass: never from outside.
   if (path === '/t' || path.startsWith('/t/') || request.headers.has('x-middleware-subrequest')) {
     return new NextResponse('Not found', { status: 404 });
@@ -53,6 +56,7 @@ function route(request: NextRequest, csp: string): NextResponse {
   const url = request.nextUrl.clone();
   url.pathname = `/t/${host}${path === '/' ? '' : path}`;
   headers.set('x-sealpost-rewrite', REWRITE_MARK);
+  headers.set('x-sealpost-host', host);
   return NextResponse.rewrite(url, { request: { headers } });
 }
 

@@ -315,12 +315,18 @@ describe('portal isolation', () => {
 
   it('refuses reading without a session (401), with a session for another message (403), and unknown hosts (404)', async () => {
     const host = `acme.localhost:${server.port}`;
-    expect((await requestAs(server.port, host, `/m/${messageId}`)).status).toBe(401);
+    const anonymous = await requestAs(server.port, host, `/m/${messageId}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toContain('Please sign in');
+    expect(anonymous.body).toContain('Acme Bank');
+    expect(anonymous.body).not.toContain('The secret body');
     expect((await requestAs(server.port, host, `/m/${messageId}/attachments/0`)).status).toBe(401);
     const cookies = await signedIn.cookies();
     const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
     const other = '00000000-0000-4000-8000-000000000000';
-    expect((await requestAs(server.port, host, `/m/${other}`, { headers: { cookie } })).status).toBe(403);
+    const elsewhere = await requestAs(server.port, host, `/m/${other}`, { headers: { cookie } });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body).toContain('This message was not sent to you');
     const mine = await requestAs(server.port, host, `/m/${messageId}`, { headers: { cookie } });
     expect(mine.status).toBe(200);
     // The session cookie is worthless on any other host.
