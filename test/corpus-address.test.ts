@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normaliseAddress } from '@/lib/mail/address';
+import { parseForwardRecipients } from '@/lib/messages/send-forward';
 
 // isemail writes control characters as U+2400 + code point; turn them back into the real ones.
 const unsymbol = (s: string) => s.replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400));
@@ -74,5 +75,27 @@ describe('normaliseAddress', () => {
     'x'.repeat(65) + '@gmail.com',
   ])('rejects the hostile address %j', (input) => {
     expect(normaliseAddress(input)).toBeNull();
+  });
+});
+
+describe("a reader's forward recipients", () => {
+  it('refuses any list holding one invalid or policy-refused corpus address next to a good one', () => {
+    // A list separates on commas and white space: an entry like "test@iana.org\n" is, as a list, one
+    // good address; every other refused address is refused inside a list too.
+    const inList = [...invalid, ...refusedByPolicy, ...dotless].filter((x) => x.address.split(/[,;\s]+/).filter(Boolean).some((p) => normaliseAddress(p) === null));
+    expect(inList.length).toBeGreaterThan(100);
+    for (const c of inList) {
+      expect(() => parseForwardRecipients(`ned@example.org, ${c.address}`), `#${c.id} ${JSON.stringify(c.address)}`).toThrow(/email addresses/);
+    }
+  });
+
+  it('accepts valid corpus addresses, normalised and without duplicates, up to ten', () => {
+    const simple = valid.map((c) => c.address).filter((a) => !/[\s,;]/.test(a));
+    expect(parseForwardRecipients(`${simple[0]}, ${simple[0]}; Ned@Example.org`)).toEqual([normaliseAddress(simple[0]), 'ned@example.org']);
+    const ten = Array.from({ length: 10 }, (_, i) => `r${i}@example.org`);
+    expect(parseForwardRecipients(ten.join(','))).toHaveLength(10);
+    expect(() => parseForwardRecipients([...ten, 'r10@example.org'].join(','))).toThrow(/up to 10/);
+    expect(() => parseForwardRecipients('')).toThrow();
+    expect(() => parseForwardRecipients('ned@example.org\r\nBcc: eve@evil.example')).toThrow();
   });
 });

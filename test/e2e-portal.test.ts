@@ -262,7 +262,7 @@ describe('replying', () => {
     // The reader sees their reply in the conversation, reads it, and asks for another copy.
     await expect(page.getByRole('heading', { name: 'Your replies' }).isVisible()).resolves.toBe(true);
     await expectAccessible(page);
-    await page.getByRole('link', { name: 'Re: Your statement' }).click();
+    await page.locator('section[aria-labelledby="conversation"] a').first().click();
     await page.getByRole('heading', { name: 'Re: Your statement' }).waitFor();
     await expect(page.locator('article').textContent()).resolves.toContain('Thank you, statement received.');
     await expect(page.getByRole('button', { name: 'Reply' }).count()).resolves.toBe(0);
@@ -329,6 +329,9 @@ describe('portal isolation', () => {
     expect(elsewhere.body).toContain('This message was not sent to you');
     const mine = await requestAs(server.port, host, `/m/${messageId}`, { headers: { cookie } });
     expect(mine.status).toBe(200);
+    // Acme's template does not allow forwarding: no button, and the page refuses.
+    expect(mine.body).not.toContain('>Forward<');
+    expect((await requestAs(server.port, host, `/m/${messageId}/forward`, { headers: { cookie } })).status).toBe(403);
     // The session cookie is worthless on any other host.
     expect((await requestAs(server.port, `other.localhost:${server.port}`, `/m/${messageId}`, { headers: { cookie } })).status).toBe(404);
   });
@@ -376,6 +379,55 @@ describe('portal isolation', () => {
     await requestAs(server.port, `acme.localhost:${server.port}`, new URL(links['bob@gmail.com']!).pathname);
     await new Promise((r) => setTimeout(r, 300));
     expect(passcodeCount('bob@gmail.com')).toBe(before);
+  });
+});
+
+describe('forwarding', () => {
+  it('where the template allows it, a reader forwards the message and its attachment, encrypted', async () => {
+    expect(runCli(['tenant', 'create', 'clinic', '--name', 'City Clinic', '--domain', 'clinic.example'], cliEnv).status).toBe(0);
+    const branding = path.join(dataDir, 'clinic.json');
+    fs.writeFileSync(branding, JSON.stringify({ allowForward: true }));
+    expect(runCli(['branding', 'set', '--tenant', 'clinic', branding], cliEnv).status).toBe(0);
+    const { mail } = await messageHtmlFor({ tenant: 'clinic', to: 'mia@example.org' });
+    links['mia@example.org'] = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await signIn(page, 'mia@example.org', 'forward');
+    await page.getByRole('button', { name: 'Forward' }).click();
+    await page.getByLabel(/^To/).fill('ned@example.org, not an address');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Enter up to 10 email addresses');
+    await page.getByLabel(/^To/).fill('ned@example.org, oli@example.net');
+    await page.getByLabel('Message').fill('For your records.');
+    await shot(page, 'forward-1-compose');
+    await expectAccessible(page);
+    const before = sink.mails.length;
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain('The message was forwarded, encrypted.');
+    await context.close();
+
+    const start = Date.now();
+    const wrappers = () => sink.mails.slice(before).filter((m) => m.parsed.subject === 'Fwd: Your statement');
+    while (wrappers().length < 2 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 100));
+    expect(wrappers().map((m) => m.rcptTo[0]).sort()).toEqual(['ned@example.org', 'oli@example.net']);
+    const toNed = wrappers().find((m) => m.rcptTo[0] === 'ned@example.org')!;
+    expect(toNed.raw.toString('latin1')).not.toContain('For your records.');
+    links['ned@example.org'] = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(toNed.parsed.html))![1]!;
+    const ned = await browser.newContext({ acceptDownloads: true });
+    const nedPage = await ned.newPage();
+    await nedPage.goto(links['ned@example.org']!);
+    const seen = passcodeCount('ned@example.org');
+    await nedPage.getByRole('button', { name: 'Send me a passcode' }).click();
+    await nedPage.getByLabel('Passcode').fill(await passcodeFor('ned@example.org', seen));
+    await nedPage.getByRole('button', { name: 'Sign in' }).click();
+    await nedPage.getByRole('heading', { name: 'Fwd: Your statement' }).waitFor();
+    const article = await nedPage.locator('article').textContent();
+    expect(article).toContain('For your records.');
+    expect(article).toContain('The secret body: account 12345678.');
+    const [download] = await Promise.all([nedPage.waitForEvent('download'), nedPage.getByRole('link', { name: 'statement.pdf' }).click()]);
+    expect(fs.readFileSync((await download.path())!).equals(ATTACHMENT)).toBe(true);
+    await shot(nedPage, 'forward-2-recipient-reads');
+    await ned.close();
   });
 });
 

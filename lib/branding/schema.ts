@@ -32,6 +32,8 @@ export const ZBranding = z
     buttonText: text(40).optional(),
     privacyUrl: ZHttpsUrl.optional(),
     hideSubject: z.boolean().default(false),
+    // Recipients may forward the message, encrypted, to addresses of their choosing.
+    allowForward: z.boolean().default(false),
     expiryDays: z.number().int().min(1).max(3650).nullable().default(null),
     language: z.enum(LANGUAGES).default('en'),
     delivery: z

@@ -25,9 +25,9 @@ export type SendMessageOptions = {
   // false: keep the message and its keys but hand the wrapper mails back instead of queueing them.
   deliver?: boolean;
   actor?: string;
-  // A recipient's encrypted reply: its sender is outside the organisation by nature. With
-  // sendCopy the reply's sender gets a wrapper of it too.
-  replyTo?: { messageId: string; from: string; sendCopy?: boolean };
+  // A recipient's encrypted reply (or forward): its sender is outside the organisation by nature.
+  // With sendCopy the reply's sender gets a wrapper of it too.
+  replyTo?: { messageId: string; from: string; sendCopy?: boolean; isForward?: boolean };
   now?: number;
 };
 
@@ -102,7 +102,7 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
         }
       }
       await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
-      if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
+      if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: replyTo.isForward ? 'forwarded' : 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
     });
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.

@@ -5,10 +5,11 @@ import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { listOwnReplies } from '@/lib/messages/conversation';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+import { getBranding } from '@/lib/tenants/tenants';
 
 export const dynamic = 'force-dynamic';
 
-type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string; copied?: string }> };
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string; copied?: string; forwarded?: string }> };
 
 const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 
@@ -24,6 +25,7 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
   // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
   const isOwnReply = opened.message.sender === opened.session.address;
+  const messageBranding = await getBranding(ctx.db, tenant.id, opened.message.template);
   const replies = isOwnReply ? [] : await listOwnReplies({ ctx, message: opened.message, address: opened.session.address });
   // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
   // its own CSP that loads nothing but inline images, and remote ones only once allowed.
@@ -35,6 +37,11 @@ export default async function MessagePage({ params, searchParams }: TProps) {
       {query.replied === '1' ? (
         <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
           {t('replySent')}
+        </p>
+      ) : null}
+      {query.forwarded === '1' ? (
+        <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+          {t('forwardSent')}
         </p>
       ) : null}
       {query.copied === '1' ? (
@@ -114,6 +121,11 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           <button type="submit" name="all" value="1" className={BUTTON}>
             {t('replyAll')}
           </button>
+          {messageBranding.allowForward ? (
+            <button type="submit" formAction={`/m/${id}/forward`} className={BUTTON}>
+              {t('forward')}
+            </button>
+          ) : null}
         </form>
       )}
       {replies.length ? (
@@ -125,13 +137,12 @@ export default async function MessagePage({ params, searchParams }: TProps) {
             {replies.map((r) => (
               <li key={r.id} className="rounded-md border border-gray-300 bg-white p-3">
                 {r.isKept ? (
-                  <a className="inline-flex min-h-11 items-center font-medium underline break-words" href={`/m/${r.id}`}>
-                    {`Re: ${view.subject.replace(/^re:\s*/i, '') || t('noSubject')}`}
+                  <a className="inline-flex min-h-11 items-center underline break-words" href={`/m/${r.id}`}>
+                    {t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}
                   </a>
                 ) : (
-                  <p className="font-medium break-words">{`Re: ${view.subject.replace(/^re:\s*/i, '') || t('noSubject')}`}</p>
+                  <p className="break-words">{t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}</p>
                 )}
-                <p className="text-sm text-gray-700 break-words">{t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}</p>
                 {r.isKept ? null : <p className="mt-1 text-sm text-gray-700">{t('replyKeptNot')}</p>}
               </li>
             ))}

@@ -1,0 +1,49 @@
+import { forbidden } from 'next/navigation';
+import { getPortalText } from '@/lib/i18n/portal-i18n';
+import { FORWARD_MAX_RECIPIENTS } from '@/lib/messages/send-forward';
+import { toMessageView } from '@/lib/messages/to-message-view';
+import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { ErrorAlert } from '@/lib/portal/error-alert';
+import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
+import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+import { getBranding } from '@/lib/tenants/tenants';
+
+export const dynamic = 'force-dynamic';
+
+type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ error?: string }> };
+
+// GET /m/<id>/forward – forward the message, encrypted, where its template allows it
+export default async function ForwardPage({ params, searchParams }: TProps) {
+  const { host, id } = await params;
+  const { error } = await searchParams;
+  const { ctx, tenant, branding } = await loadTenantPage({ host });
+  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
+  if (!(await getBranding(ctx.db, tenant.id, opened.message.template)).allowForward) forbidden();
+  const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
+  const { t, errorText: toErrorText } = await getPortalText();
+  return (
+    <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
+      <h1 className="text-2xl font-semibold break-words">{/^fwd?:/i.test(view.subject) ? view.subject : `Fwd: ${view.subject}`}</h1>
+      <p className="mt-2 text-sm text-gray-700">{t('forwardEncrypted')}</p>
+      {view.attachments.length ? <p className="mt-1 text-sm text-gray-700 break-words">{`${t('attachments')}: ${view.attachments.map((a) => a.filename).join(', ')}`}</p> : null}
+      <ErrorAlert text={toErrorText(error)} />
+      <form method="post" action={`/m/${id}/forward/send`} className="mt-4 space-y-4">
+        <div>
+          <label htmlFor="to" className="block font-medium">
+            {t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })}
+          </label>
+          <input id="to" name="to" type="text" inputMode="email" autoComplete="email" required maxLength={2000} className="mt-1 block min-h-11 w-full rounded-md border border-gray-400 p-3" />
+        </div>
+        <div>
+          <label htmlFor="body" className="block font-medium">
+            {t('replyMessage')}
+          </label>
+          <textarea id="body" name="body" rows={6} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
+        </div>
+        <button type="submit" className={BUTTON}>
+          {t('send')}
+        </button>
+      </form>
+    </BrandShell>
+  );
+}
