@@ -394,8 +394,21 @@ describe('forwarding', () => {
     const page = await context.newPage();
     await signIn(page, 'mia@example.org', 'forward');
     await page.getByRole('button', { name: 'Forward' }).click();
+    // A bad address is caught by the browser before anything is sent: the note stays as written.
+    await page.getByLabel('Message').fill('For your records.');
     await page.getByLabel(/^To/).fill('ned@example.org, not an address');
+    const formUrl = page.url();
     await page.getByRole('button', { name: 'Send' }).click();
+    expect(page.url()).toBe(formUrl);
+    expect(await page.getByLabel(/^To/).evaluate((e) => (e as HTMLInputElement).validity.patternMismatch)).toBe(true);
+    await expect(page.getByLabel('Message').inputValue()).resolves.toBe('For your records.');
+    // The server checks again, whatever a client sends.
+    const refused = await requestAs(server.port, new URL(formUrl).host, `${new URL(formUrl).pathname}/send`, {
+      method: 'POST', headers: { cookie: await cookieHeader(context), 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, body: 'to=ned%40example.org%2C+eve%40evil&body=x',
+    });
+    expect(refused.status).toBe(303);
+    expect(refused.headers.location).toMatch(/\/forward\?error=INVALID_RECIPIENTS$/);
+    await page.goto(`${formUrl}?error=INVALID_RECIPIENTS`);
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Enter up to 10 email addresses');
     await page.getByLabel(/^To/).fill('ned@example.org, oli@example.net');
     await page.getByLabel('Message').fill('For your records.');

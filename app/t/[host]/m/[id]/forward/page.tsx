@@ -10,6 +10,11 @@ import { getBranding } from '@/lib/tenants/tenants';
 
 export const dynamic = 'force-dynamic';
 
+// The browser checks the list before it is sent (no script needed), so a typo never costs the
+// note written below it; the server checks each address properly again.
+const ADDRESS = '[^\\s@,;]+@[^\\s@,;]+\\.[^\\s@,;]+';
+const RECIPIENT_LIST_PATTERN = `\\s*${ADDRESS}(\\s*[,;\\s]\\s*${ADDRESS}){0,${FORWARD_MAX_RECIPIENTS - 1}}[\\s,;]*`;
+
 type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ error?: string }> };
 
 // GET /m/<id>/forward – forward the message, encrypted, where its template allows it
@@ -32,7 +37,7 @@ export default async function ForwardPage({ params, searchParams }: TProps) {
           <label htmlFor="to" className="block font-medium">
             {t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })}
           </label>
-          <input id="to" name="to" type="text" inputMode="email" autoComplete="email" required maxLength={2000} className="mt-1 block min-h-11 w-full rounded-md border border-gray-400 p-3" />
+          <input id="to" name="to" type="text" inputMode="email" autoComplete="email" required maxLength={2000} pattern={RECIPIENT_LIST_PATTERN} title={t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })} className="mt-1 block min-h-11 w-full rounded-md border border-gray-400 p-3" />
         </div>
         <div>
           <label htmlFor="body" className="block font-medium">
