@@ -1,4 +1,5 @@
-import { REPLY_MAX_ATTACHMENTS } from '@/lib/messages/send-reply';
+import { REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
+import { AttachmentsInput } from '@/lib/portal/attachments-input';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
@@ -23,6 +24,7 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender) : [];
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
+  const tooLarge = toErrorText('PAYLOAD_TOO_LARGE') ?? '';
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       <h1 className="text-2xl font-semibold break-words">{/^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`}</h1>
@@ -41,7 +43,7 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
           <label htmlFor="attachments" className="block font-medium">
             {t('replyAttachments', { count: REPLY_MAX_ATTACHMENTS })}
           </label>
-          <input id="attachments" name="attachments" type="file" multiple className="mt-1 block w-full min-h-11" />
+          <AttachmentsInput id="attachments" name="attachments" maxFiles={REPLY_MAX_ATTACHMENTS} maxBytes={REPLY_MAX_BYTES} refusal={tooLarge} />
         </div>
         <label className="flex min-h-11 items-center gap-3">
           <input type="checkbox" name="copy" value="1" className="h-5 w-5" />
