@@ -524,3 +524,13 @@ describe('content security policy', () => {
     expect(nonces.size).toBe(2);
   });
 });
+
+describe('favicon', () => {
+  it('is served on tenant hosts and the base host, so no page logs a 404 for it', async () => {
+    for (const host of [`acme.localhost:${server.port}`, `127.0.0.1:${server.port}`]) {
+      const res = await requestAs(server.port, host, '/favicon.ico');
+      expect(res.status, host).toBe(200);
+      expect(res.headers['content-type']).toMatch(/image\//);
+    }
+  });
+});
