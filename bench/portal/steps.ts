@@ -33,7 +33,7 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
   const ctx = await createContext({ config: parseConfig(process.env) });
   try {
     const tenant = (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!;
-    const envelope = (await findEnvelope({ ctx, messageId }))!;
+    const envelope = (await findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }))!;
     const maxChars = maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES);
     const { mime } = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars });
     const parsed = await simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true });
@@ -43,7 +43,7 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
     return [
       await time('tenant by host + branding (2 queries)', iterations, async () => getBranding(ctx.db, (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!.id)),
       await time('session cookie decode (next-auth JWE)', iterations, () => readRecipientSession({ ctx, tenant, value: sessionValue })),
-      await time('message + envelope lookup (2 queries)', iterations, async () => [await getMessage(ctx.db, messageId), await findEnvelope({ ctx, messageId })]),
+      await time('message + envelope lookup', iterations, async () => findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! })),
       await time('open envelope (query, unwrap, AES-GCM)', iterations, () => openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars })),
       await time('MIME parse (mailparser)', iterations, () => simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true })),
       await time('sanitise HTML (sanitize-html)', iterations, async () => sanitiseMessageHtml({ html, allowRemoteImages: false, cidUrl: () => null })),

@@ -1,3 +1,4 @@
+import type { TMessageTable } from '../store/schema';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { openMessage } from '../envelope/open-message';
 import { readRecipientToken } from '../envelope/recipient-token';
@@ -30,9 +31,8 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, recipientTok
 }
 
 // The envelope a reader may open: the stored one, or one held for them from message.html.
-export async function findEnvelope({ ctx, messageId, now = Date.now() }: { ctx: TContext; messageId: string; now?: number }): Promise<string | null> {
-  const message = await getMessage(ctx.db, messageId);
-  if (message?.envelope) return message.envelope;
-  const held = await ctx.db.selectFrom('held_envelopes').select(['envelope', 'expires_at']).where('message_id', '=', messageId).executeTakeFirst();
+export async function findEnvelope({ ctx, message, now = Date.now() }: { ctx: TContext; message: Pick<TMessageTable, 'id' | 'envelope'>; now?: number }): Promise<string | null> {
+  if (message.envelope) return message.envelope;
+  const held = await ctx.db.selectFrom('held_envelopes').select(['envelope', 'expires_at']).where('message_id', '=', message.id).executeTakeFirst();
   return held && held.expires_at > now ? held.envelope : null;
 }
