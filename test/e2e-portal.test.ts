@@ -454,6 +454,34 @@ describe('forwarding', () => {
   });
 });
 
+describe('sign-in methods', () => {
+  it('a tenant with passcodes turned off offers none and refuses the passcode endpoints', async () => {
+    expect(runCli(['tenant', 'create', 'quiet', '--name', 'Quiet Trust', '--domain', 'quiet.example'], cliEnv).status).toBe(0);
+    const branding = path.join(dataDir, 'quiet.json');
+    fs.writeFileSync(branding, JSON.stringify({ signInMethods: { passcode: false } }));
+    expect(runCli(['branding', 'set', '--tenant', 'quiet', branding], cliEnv).status).toBe(0);
+    const { mail } = await messageHtmlFor({ tenant: 'quiet', to: 'pia@example.org' });
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(link);
+    await expect(page.getByRole('button', { name: 'Send me a passcode' }).count()).resolves.toBe(0);
+    expect(await page.locator('main').textContent()).toContain('has not turned on a way to sign in here');
+    await expectAccessible(page);
+    const token = link.split('/r/')[1]!;
+    const headers = { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' };
+    const host = new URL(link).host;
+    expect((await requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers, body: '' })).status).toBe(403);
+    expect((await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers, body: 'passcode=12345678' })).status).toBe(403);
+    const verify = await requestAs(server.port, host, `/r/${token}/verify`);
+    expect(verify.status).toBe(307);
+    expect(verify.headers.location).toBe(`/r/${token}`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(passcodeCount('pia@example.org')).toBe(0);
+    await context.close();
+  });
+});
+
 describe('end states, each a page with its status', () => {
   it('a revoked message: 410 at the link and for a reader already signed in', async () => {
     const { mail, messageId: revoked } = await messageHtmlFor({ tenant: 'acme', to: 'kim@example.org' });

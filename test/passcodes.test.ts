@@ -8,7 +8,7 @@ import { getTenantKey } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { openOutboxPayload } from '@/lib/mail/outbox';
 import { sendMessage } from '@/lib/messages/send-message';
-import type { TTenant } from '@/lib/tenants/tenants';
+import { setBranding, type TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
 
 let ctx: TTestContext;
@@ -77,6 +77,22 @@ describe('passcodes', () => {
     const ok = await verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: `${code.slice(0, 4)} ${code.slice(4)}`, browserSecret: c.browserSecret, ip });
     expect(ok).toMatchObject({ messageId, address: 'bob@gmail.com' });
     expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe('PASSCODE_INVALID');
+  });
+
+  it('a template with passcodes turned off refuses them: no code is sent, and a code sent before no longer verifies', async () => {
+    const quiet = await seedTenant(ctx, { slug: `quiet${Date.now()}`, mailDomain: 'quiet.example' });
+    await setBranding({ db: ctx.db, tenantId: quiet.id, template: 'federated-only', input: { signInMethods: { passcode: false } } });
+    const raw = sampleEml({ to: ['bob@gmail.com'], from: 'Q <q@quiet.example>' });
+    const off = (await sendMessage({ ctx, tenant: quiet, raw, template: 'federated-only', deliver: false })).messageId;
+    expect(await errorCode(requestPasscode({ ctx, tenant: quiet, messageId: off, address: 'bob@gmail.com', ip: newIp() }))).toBe('FORBIDDEN');
+    expect(await passcodeMail(off)).toEqual([]);
+
+    const on = (await sendMessage({ ctx, tenant: quiet, raw, deliver: false })).messageId;
+    const ip = newIp();
+    const c = await requestPasscode({ ctx, tenant: quiet, messageId: on, address: 'bob@gmail.com', ip });
+    const code = await latestCode(on);
+    await setBranding({ db: ctx.db, tenantId: quiet.id, input: { signInMethods: { passcode: false } } });
+    expect(await errorCode(verifyPasscode({ ctx, tenant: quiet, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe('FORBIDDEN');
   });
 
   it('kills a code after 5 wrong tries, even for the right code afterwards', async () => {

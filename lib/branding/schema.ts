@@ -34,6 +34,8 @@ export const ZBranding = z
     hideSubject: z.boolean().default(false),
     // Recipients may forward the message, encrypted, to addresses of their choosing.
     allowForward: z.boolean().default(false),
+    // How recipients may prove who they are on the sign-in page.
+    signInMethods: z.object({ passcode: z.boolean().default(true) }).strict().default({ passcode: true }),
     expiryDays: z.number().int().min(1).max(3650).nullable().default(null),
     language: z.enum(LANGUAGES).default('en'),
     delivery: z

@@ -5,7 +5,7 @@ import { getMessage, listRecipients } from '../store/messages';
 import type { TTenant } from '../tenants/tenants';
 
 export type TLanding =
-  | { state: 'ready'; messageId: string; address: string; sender: string; expiresAt: number | null }
+  | { state: 'ready'; messageId: string; address: string; sender: string; expiresAt: number | null; template: string }
   | { state: 'revoked'; sender: string }
   | { state: 'expired'; sender: string; expiredAt: number | null }
   | { state: 'invalid' };
@@ -23,7 +23,7 @@ export async function loadLanding({ ctx, tenant, token, now = Date.now() }: Load
     if (!isRecipient) return { state: 'invalid' };
     if (message.revoked_at) return { state: 'revoked', sender: message.sender };
     if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) return { state: 'expired', sender: message.sender, expiredAt: message.expires_at };
-    return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at };
+    return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at, template: message.template };
   } catch (error) {
     if (isAppError(error)) return { state: 'invalid' };
     throw error;

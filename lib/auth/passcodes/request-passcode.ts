@@ -17,6 +17,13 @@ export type RequestPasscodeOptions = { ctx: TContext; tenant: TTenant; messageId
 
 export type TPasscodeChallenge = { challengeId: string; reference: string; browserSecret: string; expiresAt: number };
 
+// A template that turns passcodes off refuses them here, not only on the page.
+export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, template: string): Promise<void> {
+  if (!(await getBranding(ctx.db, tenant.id, template)).signInMethods.passcode) {
+    throw new AppError('FORBIDDEN', 'Passcode sign-in is turned off for this message.');
+  }
+}
+
 // Issues a passcode for one recipient of one message and queues its mail ahead of other mail.
 // Whether or not the address is a recipient, the caller gets the same kind of answer after the
 // same work (the mail is built either way); only a recipient's challenge is mailed and can verify.
@@ -27,6 +34,7 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
   if (!normalised || !message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'This message cannot be found.');
   if (message.revoked_at) throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
   if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
+  await assertPasscodeSignIn(ctx, tenant, message.template);
 
   const recipientKey = `${message.id}:${normalised}`;
   if ((await countRateEvents(ctx.db, { name: 'passcodeFailuresPerRecipient', key: recipientKey, now })) >= RATE_LIMITS.passcodeFailuresPerRecipient.max) {

@@ -1,3 +1,5 @@
+import { assertPasscodeSignIn } from './request-passcode';
+import { getMessage } from '../../store/messages';
 import { recordAudit } from '../../audit/record-audit';
 import { getTenantKey } from '../../envelope/tenant-keys';
 import { AppError } from '../../errors';
@@ -27,6 +29,10 @@ export async function verifyPasscode({ ctx, tenant, challengeId, code, browserSe
     ? await ctx.db.selectFrom('passcode_challenges').selectAll().where('id', '=', challengeId).where('tenant_id', '=', tenant.id).executeTakeFirst()
     : undefined;
   if (!challenge) throw new AppError('PASSCODE_INVALID', 'Ask for a new passcode.');
+  const message = await getMessage(ctx.db, challenge.message_id);
+  if (!message) throw new AppError('PASSCODE_INVALID', 'Ask for a new passcode.');
+  // Turned off after the code was sent: the code is refused too.
+  await assertPasscodeSignIn(ctx, tenant, message.template);
   const recipientKey = `${challenge.message_id}:${challenge.address}`;
   if ((await countRateEvents(ctx.db, { name: 'passcodeFailuresPerRecipient', key: recipientKey, now })) >= RATE_LIMITS.passcodeFailuresPerRecipient.max) {
     throw new AppError('LOCKED_OUT', 'Too many wrong passcodes. Try again in an hour.');

@@ -4,6 +4,7 @@ import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+import { getBranding } from '@/lib/tenants/tenants';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,10 +14,12 @@ type TProps = { params: Promise<{ host: string; token: string }>; searchParams: 
 export default async function LandingPage({ params, searchParams }: TProps) {
   const { host, token } = await params;
   const { error } = await searchParams;
-  const { ctx, tenant, branding } = await loadTenantPage({ host });
+  const { ctx, tenant } = await loadTenantPage({ host });
   const landing = await loadLanding({ ctx, tenant, token });
   // Revoked, expired and damaged links have pages of their own, with their HTTP status.
   if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
+  // The message's own template: its branding and the sign-in methods it offers.
+  const branding = await getBranding(ctx.db, tenant.id, landing.template);
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
   const name = branding.displayName ?? tenant.name;
@@ -25,13 +28,19 @@ export default async function LandingPage({ params, searchParams }: TProps) {
       <h1 className="text-2xl font-semibold">{t('landingTitle')}</h1>
       <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
       {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
-      <p className="mt-4">{t('landingHow')}</p>
       <ErrorAlert text={errorText} />
-      <form method="post" action={`/r/${token}/passcode`} className="mt-6">
-        <button type="submit" className={BUTTON}>
-          {t('sendPasscode')}
-        </button>
-      </form>
+      {branding.signInMethods.passcode ? (
+        <>
+          <p className="mt-4">{t('landingHow')}</p>
+          <form method="post" action={`/r/${token}/passcode`} className="mt-6">
+            <button type="submit" className={BUTTON}>
+              {t('sendPasscode')}
+            </button>
+          </form>
+        </>
+      ) : (
+        <p className="mt-4">{t('noSignInMethod')}</p>
+      )}
     </BrandShell>
   );
 }

@@ -4,6 +4,7 @@ import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
+import { getBranding } from '@/lib/tenants/tenants';
 import { redirect } from 'next/navigation';
 
 export const dynamic = 'force-dynamic';
@@ -17,6 +18,8 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
   const { ctx, tenant, branding } = await loadTenantPage({ host });
   const landing = await loadLanding({ ctx, tenant, token });
   if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
+  // Passcodes turned off for this message's template: the landing page says how to sign in.
+  if (!(await getBranding(ctx.db, tenant.id, landing.template)).signInMethods.passcode) redirect(`/r/${token}`);
   const reference = ref && /^[A-Z2-9]{4}$/.test(ref) ? ref : null;
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
