@@ -53,7 +53,7 @@ export async function listOwnReplies({ ctx, message, address }: ListOwnRepliesOp
   }));
 }
 
-export type SendCopyOptions = { ctx: TContext; tenant: TTenant; message: TMessageTable; mime: Buffer; address: string; now?: number };
+export type SendCopyOptions = { ctx: TContext; tenant: TTenant; message: TMessageTable; mime: Uint8Array; address: string; now?: number };
 
 // "Send me a copy": the reader's own reply, as a wrapper mail to their own address, encrypted
 // like any Sealpost message (they become a 'copy' recipient of it and sign in as one).
@@ -61,7 +61,7 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
   if (message.sender !== address) throw new AppError('FORBIDDEN', 'Copies are sent only of your own replies.');
   if (!message.envelope) throw new AppError('UNPROCESSABLE', 'This organisation keeps no copy of this message on its server.');
   await consumeRateLimit(ctx.db, { name: 'copiesPerAddress', key: `${tenant.id}:${address}`, now });
-  const parsed = await parseOutgoingMessage({ raw: mime, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+  const parsed = await parseOutgoingMessage({ raw: Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength), maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   const branding = await getBranding(ctx.db, tenant.id, message.template);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
   const existing = await ctx.db.selectFrom('recipients').selectAll().where('message_id', '=', message.id).where('address', '=', address).executeTakeFirst();

@@ -1,13 +1,11 @@
-import { cookies } from 'next/headers';
 import { NextResponse } from 'next/server';
-import { sessionCookieName } from '../auth/recipient-session';
 import { isAppError } from '../errors';
 import { getMessage } from '../store/messages';
 import { getBranding } from '../tenants/tenants';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { seeOther } from './form-responses';
-import { openForReader } from './open-for-reader';
 import { statePageResponse, type TPortalState } from './state-page';
+import { openForRequest } from './request-session';
 
 export type MessageStateResponseOptions = { request: Request; host: string; messageId: string };
 
@@ -18,7 +16,7 @@ export async function messageStateResponse({ request, host, messageId }: Message
   const { ctx, tenant } = await resolveRouteTenant({ host });
   let state: TPortalState;
   try {
-    await openForReader({ ctx, tenant, messageId, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    await openForRequest({ ctx, tenant, messageId });
     return seeOther(`/m/${messageId}`);
   } catch (error) {
     if (!isAppError(error)) throw error;

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../../audit/record-audit';
 import { getTenantKey } from '../../envelope/tenant-keys';
+import type { TBranding } from '../../branding/schema';
 import { AppError } from '../../errors';
 import { normaliseAddress } from '../../mail/address';
 import { buildPasscodeMail } from '../../mail/build-passcode-mail';
@@ -17,11 +18,12 @@ export type RequestPasscodeOptions = { ctx: TContext; tenant: TTenant; messageId
 
 export type TPasscodeChallenge = { challengeId: string; reference: string; browserSecret: string; expiresAt: number };
 
-// A template that turns passcodes off refuses them here, not only on the page.
-export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, template: string): Promise<void> {
-  if (!(await getBranding(ctx.db, tenant.id, template)).signInMethods.passcode) {
-    throw new AppError('FORBIDDEN', 'Passcode sign-in is turned off for this message.');
-  }
+// A template that turns passcodes off refuses them here, not only on the page; otherwise its
+// branding, for the passcode mail.
+export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, template: string): Promise<TBranding> {
+  const branding = await getBranding(ctx.db, tenant.id, template);
+  if (!branding.signInMethods.passcode) throw new AppError('FORBIDDEN', 'Passcode sign-in is turned off for this message.');
+  return branding;
 }
 
 // Issues a passcode for one recipient of one message and queues its mail ahead of other mail.
@@ -34,7 +36,7 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
   if (!normalised || !message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'This message cannot be found.');
   if (message.revoked_at) throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
   if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
-  await assertPasscodeSignIn(ctx, tenant, message.template);
+  const branding = await assertPasscodeSignIn(ctx, tenant, message.template);
 
   const recipientKey = `${message.id}:${normalised}`;
   if ((await countRateEvents(ctx.db, { name: 'passcodeFailuresPerRecipient', key: recipientKey, now })) >= RATE_LIMITS.passcodeFailuresPerRecipient.max) {
@@ -63,7 +65,6 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
   const reference = newReference();
   const browserSecret = newBrowserSecret();
   const outboxId = newOutboxId();
-  const branding = await getBranding(ctx.db, tenant.id, message.template);
   const mail = await buildPasscodeMail({
     branding, tenantName: tenant.name, from: `no-reply@${tenant.mail_domain}`, recipient: normalised, code, reference,
     smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, date: new Date(now),

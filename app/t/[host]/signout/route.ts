@@ -1,6 +1,6 @@
 import { NextResponse } from 'next/server';
-import { cookies } from 'next/headers';
 import { endRecipientSession, sessionCookieName } from '@/lib/auth/recipient-session';
+import { sessionCookieValue } from '@/lib/portal/request-session';
 import { isAppError } from '@/lib/errors';
 import { assertSameOrigin } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
@@ -12,7 +12,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
   try {
     assertSameOrigin(request);
     const { ctx, tenant } = await resolveRouteTenant({ host: (await params).host });
-    await endRecipientSession({ ctx, tenant, value: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    await endRecipientSession({ ctx, tenant, value: await sessionCookieValue(ctx) });
     const response = new NextResponse(null, { status: 303, headers: { Location: '/?signed-out=1' } });
     response.cookies.set(sessionCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
     return response;

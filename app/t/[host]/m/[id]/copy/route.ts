@@ -1,10 +1,6 @@
-import { cookies } from 'next/headers';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { sendCopy } from '@/lib/messages/conversation';
-import { openForReader } from '@/lib/portal/open-for-reader';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { assertSameOrigin } from '@/lib/portal/request-guards';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+import { openForFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
@@ -12,10 +8,8 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
   const { host, id } = await params;
   try {
-    assertSameOrigin(request);
-    const { ctx, tenant } = await resolveRouteTenant({ host });
-    const opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
-    await sendCopy({ ctx, tenant, message: opened.message, mime: Buffer.from(opened.mime.buffer, opened.mime.byteOffset, opened.mime.byteLength), address: opened.session.address });
+    const { ctx, tenant, opened } = await openForFormPost({ request, host, messageId: id });
+    await sendCopy({ ctx, tenant, message: opened.message, mime: opened.mime, address: opened.session.address });
     return seeOther(`/m/${id}?copied=1`);
   } catch (error) {
     return formErrorResponse({ error, request, host, backTo: `/m/${id}`, what: 'copy' });

@@ -1,11 +1,9 @@
-import { cookies } from 'next/headers';
 import { simpleParser } from 'mailparser';
 import { recordAudit } from '@/lib/audit/record-audit';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { AppError, toErrorResponse } from '@/lib/errors';
 import { attachmentResponse } from '@/lib/http/attachment-response';
 import { safeContentType, safeFilename } from '@/lib/messages/to-message-view';
-import { openForReader } from '@/lib/portal/open-for-reader';
+import { openForRequest } from '@/lib/portal/request-session';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
 export const runtime = 'nodejs';
@@ -15,7 +13,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ hos
   try {
     const { host, id, index } = await params;
     const { ctx, tenant } = await resolveRouteTenant({ host });
-    const opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    const opened = await openForRequest({ ctx, tenant, messageId: id });
     const parsed = await simpleParser(Buffer.from(opened.mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true });
     const i = /^\d{1,4}$/.test(index) ? Number(index) : -1;
     const attachment = parsed.attachments[i];

@@ -1,10 +1,6 @@
-import { cookies } from 'next/headers';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { sendForward } from '@/lib/messages/send-forward';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { openForReader } from '@/lib/portal/open-for-reader';
-import { assertSameOrigin } from '@/lib/portal/request-guards';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+import { openForFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
@@ -12,9 +8,7 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
   const { host, id } = await params;
   try {
-    assertSameOrigin(request);
-    const { ctx, tenant } = await resolveRouteTenant({ host });
-    const opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    const { ctx, tenant, opened } = await openForFormPost({ request, host, messageId: id });
     const form = await request.formData();
     await sendForward({
       ctx, tenant, original: { message: opened.message, mime: opened.mime }, from: opened.session.address,

@@ -1,11 +1,7 @@
-import { cookies } from 'next/headers';
-import { sessionCookieName } from '@/lib/auth/recipient-session';
 import { REPLY_MAX_BYTES, sendReply } from '@/lib/messages/send-reply';
 import { safeContentType, safeFilename, toMessageView } from '@/lib/messages/to-message-view';
-import { openForReader } from '@/lib/portal/open-for-reader';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { assertSameOrigin } from '@/lib/portal/request-guards';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+import { openForFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
@@ -13,9 +9,7 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
   const { host, id } = await params;
   try {
-    assertSameOrigin(request);
-    const { ctx, tenant } = await resolveRouteTenant({ host });
-    const opened = await openForReader({ ctx, tenant, messageId: id, sessionValue: (await cookies()).get(sessionCookieName(ctx.config))?.value });
+    const { ctx, tenant, opened } = await openForFormPost({ request, host, messageId: id });
     if (Number(request.headers.get('content-length') ?? 0) > REPLY_MAX_BYTES + 200_000) return seeOther(`/m/${id}/reply?error=PAYLOAD_TOO_LARGE`);
     const form = await request.formData();
     const files = form.getAll('attachments').filter((f): f is File => typeof f !== 'string' && f.size > 0);

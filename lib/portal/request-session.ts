@@ -1,0 +1,24 @@
+import { cookies } from 'next/headers';
+import { sessionCookieName } from '../auth/recipient-session';
+import type { TContext } from '../server/context';
+import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
+import { openForReader, type OpenForReaderOptions } from './open-for-reader';
+import { assertSameOrigin } from './request-guards';
+
+// The recipient session cookie of the request being handled.
+export const sessionCookieValue = async (ctx: TContext) => (await cookies()).get(sessionCookieName(ctx.config))?.value;
+
+// openForReader with the session of the request being handled.
+export const openForRequest = async (options: Omit<OpenForReaderOptions, 'sessionValue'>) =>
+  openForReader({ ...options, sessionValue: await sessionCookieValue(options.ctx) });
+
+export type OpenForFormPostOptions = { request: Request; host: string; messageId: string };
+
+// Every form post about a message a reader has open: from this origin, on a tenant's host, by a
+// session that may read the message.
+export async function openForFormPost({ request, host, messageId }: OpenForFormPostOptions) {
+  assertSameOrigin(request);
+  const { ctx, tenant } = await resolveRouteTenant({ host });
+  const opened = await openForRequest({ ctx, tenant, messageId });
+  return { ctx, tenant, opened };
+}
