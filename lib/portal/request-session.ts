@@ -1,5 +1,6 @@
 import { cookies } from 'next/headers';
 import { sessionCookieName } from '../auth/recipient-session';
+import { readRecipientToken } from '../envelope/recipient-token';
 import type { TContext } from '../server/context';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { openForReader, type OpenForReaderOptions } from './open-for-reader';
@@ -21,4 +22,15 @@ export async function openForFormPost({ request, host, messageId }: OpenForFormP
   const { ctx, tenant } = await resolveRouteTenant({ host });
   const opened = await openForRequest({ ctx, tenant, messageId });
   return { ctx, tenant, opened };
+}
+
+export type ReadLinkFormPostOptions = { request: Request; host: string; token: string };
+
+// Every form post from a link's pages (passcode request, sign-in): from this origin, on a tenant's
+// host, with a recipient token of that tenant.
+export async function readLinkFormPost({ request, host, token }: ReadLinkFormPostOptions) {
+  assertSameOrigin(request);
+  const { ctx, tenant } = await resolveRouteTenant({ host });
+  const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
+  return { ctx, tenant, claims };
 }

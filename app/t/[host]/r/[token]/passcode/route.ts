@@ -1,9 +1,8 @@
 import { passcodeCookieName } from '@/lib/auth/recipient-session';
 import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
-import { readRecipientToken } from '@/lib/envelope/recipient-token';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { assertSameOrigin, clientIp } from '@/lib/portal/request-guards';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+import { clientIp } from '@/lib/portal/request-guards';
+import { readLinkFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
@@ -11,9 +10,7 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
   const { host, token } = await params;
   try {
-    assertSameOrigin(request);
-    const { ctx, tenant } = await resolveRouteTenant({ host });
-    const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
+    const { ctx, tenant, claims } = await readLinkFormPost({ request, host, token });
     const challenge = await requestPasscode({ ctx, tenant, messageId: claims.messageId, address: claims.address, ip: clientIp(request.headers) });
     const response = seeOther(`/r/${token}/verify?ref=${challenge.reference}`);
     // Binds the code to this browser: it works only where this cookie is.

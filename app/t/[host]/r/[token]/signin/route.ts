@@ -2,11 +2,10 @@ import { cookies } from 'next/headers';
 import { createRecipientSession, passcodeCookieName } from '@/lib/auth/recipient-session';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
-import { readRecipientToken } from '@/lib/envelope/recipient-token';
 import { getMessage } from '@/lib/store/messages';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { assertSameOrigin, clientIp } from '@/lib/portal/request-guards';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
+import { clientIp } from '@/lib/portal/request-guards';
+import { readLinkFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
@@ -14,10 +13,8 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
   const { host, token } = await params;
   try {
-    assertSameOrigin(request);
-    const { ctx, tenant } = await resolveRouteTenant({ host });
+    const { ctx, tenant, claims } = await readLinkFormPost({ request, host, token });
     // Refused before any passcode is looked at when the message's template turns passcodes off.
-    const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
     const message = await getMessage(ctx.db, claims.messageId);
     if (message) await assertPasscodeSignIn(ctx, tenant, message.template);
     const form = await request.formData();
