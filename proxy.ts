@@ -1,4 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server';
+import { authOrigin } from './lib/auth/federated/auth-host';
+import { getConfig } from './lib/env';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
 // It sets security headers on every response, keeps the internal tenant tree unreachable from
@@ -15,6 +17,15 @@ const SECURITY_HEADERS: Record<string, string> = {
 // Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
 // in the request's policy). Styles may be inline (React style props); images are the portal's
 // own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
+// Sign-in buttons post to the tenant host, which sends the reader on to the auth host: that step
+// of the form's redirect chain must be allowed too (nothing else leaves through a form).
+const AUTH_ORIGIN = (() => {
+  try {
+    return authOrigin(getConfig());
+  } catch {
+    return null; // the server refuses to start with a bad configuration anyway
+  }
+})();
 const contentSecurityPolicy = (nonce: string) =>
   [
     "default-src 'self'",
@@ -26,7 +37,7 @@ const contentSecurityPolicy = (nonce: string) =>
     "frame-src 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
-    "form-action 'self'",
+    `form-action 'self'${AUTH_ORIGIN ? ` ${AUTH_ORIGIN}` : ''}`,
     "object-src 'none'",
   ].join('; ');
 const DOWNLOAD_CSP = "default-src 'none'; sandbox";
@@ -34,6 +45,9 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 // Marks the proxy's own rewrites (Next runs the proxy again on them); unguessable from outside.
 const REWRITE_MARK = crypto.randomUUID();
 const BASE_DOMAIN = (process.env.SEALPOST_BASE_DOMAIN || 'localhost').toLowerCase();
+const AUTH_HOST = (process.env.SEALPOST_AUTH_HOST || `auth.${BASE_DOMAIN}`).toLowerCase();
+// The auth host serves federated sign-in and nothing else.
+const isAuthHostPath = (path: string) => path.startsWith('/api/auth/') || path.startsWith('/federated/');
 
 // The operator's own host (and loopback addresses) serve the app itself: home, API, mailbox.
 const isBaseHost = (host: string) => host === BASE_DOMAIN || host === '127.0.0.1' || host === '[::1]' || host === 'localhost';
@@ -51,7 +65,12 @@ function route(request: NextRequest, csp: string): NextResponse {
     return new NextResponse('Not found', { status: 404 });
   }
   const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
-  if (path.startsWith('/api/') || isBaseHost(host)) return NextResponse.next({ request: { headers } });
+  if (host === AUTH_HOST) return isAuthHostPath(path) ? NextResponse.next({ request: { headers } }) : new NextResponse('Not found', { status: 404 });
+  if (path.startsWith('/api/') || isBaseHost(host)) {
+    // The auth host's pages are the auth host's only.
+    if (path === '/federated' || path.startsWith('/federated/')) return new NextResponse('Not found', { status: 404 });
+    return NextResponse.next({ request: { headers } });
+  }
   if (!HOSTNAME.test(host)) return new NextResponse('Not found', { status: 404 });
   const url = request.nextUrl.clone();
   url.pathname = `/t/${host}${path === '/' ? '' : path}`;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
+import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '../lib/auth/federated/tenant-identity-providers';
 import { rewrapTenantKeys, addTenantKeyVersion, clearTenantKeyCache } from '../lib/envelope/tenant-keys';
 import { createLocalMasterKeyProvider, dropPreviousMasterKey, loadMasterKeys, promoteNextMasterKey, stageNextMasterKey } from '../lib/envelope/master-key';
 import { purgeExpired, revokeMessage } from '../lib/envelope/revoke-message';
@@ -33,6 +34,11 @@ export const USAGE = `Usage: sealpost <command>
   send --tenant <slug> [--template <name>] <file.eml>
   encrypt --tenant <slug> --out <dir> [--template <name>] <file.eml>
   revoke <messageId>
+  idp add --tenant <slug> --name <name> --display "<Label>" --issuer <https URL>
+          --client-id <id> --client-secret-file <file, or - for standard input>
+          [--trust-domain <mail domain>]...
+  idp list --tenant <slug>
+  idp remove --tenant <slug> --name <name>
   keys rotate --tenant <slug>
   master rotate
   purge
@@ -100,6 +106,34 @@ export const COMMANDS: Record<string, TCommand> = {
   revoke: {
     async run({ ctx, positionals }) {
       return revokeMessage({ db: ctx.db, messageId: need(positionals[0], 'messageId'), actor: 'cli' });
+    },
+  },
+  'idp add': {
+    options: {
+      tenant: { type: 'string' }, name: { type: 'string' }, display: { type: 'string' }, issuer: { type: 'string' }, 'client-id': { type: 'string' },
+      'client-secret-file': { type: 'string' }, 'trust-domain': { type: 'string', multiple: true },
+    },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      // The secret never goes on a command line (shell history, the process list).
+      const secretFile = need(values['client-secret-file'], '--client-secret-file');
+      const clientSecret = (secretFile === '-' ? fs.readFileSync(0) : readFile(secretFile, 'client secret')).toString('utf8').trim();
+      const trustedDomains = (values as Record<string, unknown>)['trust-domain'] as string[] | undefined;
+      const input = { name: need(values.name, '--name'), displayName: need(values.display, '--display'), issuer: need(values.issuer, '--issuer'), clientId: need(values['client-id'], '--client-id'), clientSecret, trustedDomains };
+      const added = await addIdentityProvider({ ctx, tenant, input });
+      return { tenant: tenant.slug, ...added, next: `register ${added.redirectUri} as the redirect URI, then list "${added.name}" in a template's signInMethods.oidc` };
+    },
+  },
+  'idp list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      return listIdentityProviders({ ctx, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')) });
+    },
+  },
+  'idp remove': {
+    options: { tenant: { type: 'string' }, name: { type: 'string' } },
+    async run({ ctx, values }) {
+      return removeIdentityProvider({ ctx, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), name: need(values.name, '--name') });
     },
   },
   'keys rotate': {

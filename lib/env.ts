@@ -11,6 +11,15 @@ const ZHostname = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS host name');
 
+// An OpenID issuer: https, or http on this machine only (a provider under test, a local trial).
+export const ZIssuer = z
+  .url({ protocol: /^https?$/, error: 'must be an https:// URL' })
+  .max(2048)
+  .refine((u) => {
+    const url = new URL(u);
+    return !url.search && !url.hash && !url.username && !url.password && (url.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname));
+  }, 'must be an https:// URL without query, fragment or credentials (http only on 127.0.0.1, [::1] or localhost)');
+
 export const ZEnv = z.object({
   PORT: optional(ZPort).default(3000),
   HOST: optional(z.string()).default('127.0.0.1'),
@@ -30,6 +39,23 @@ export const ZEnv = z.object({
   SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
   SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+  // Federated sign-in: one host for every tenant, registered once with each provider.
+  SEALPOST_AUTH_HOST: optional(ZHostname),
+  SEALPOST_GOOGLE_CLIENT_ID: optional(z.string().max(512)),
+  SEALPOST_GOOGLE_CLIENT_SECRET: optional(z.string().max(512)),
+  SEALPOST_GOOGLE_ISSUER: optional(ZIssuer).default('https://accounts.google.com'),
+  SEALPOST_MICROSOFT_CLIENT_ID: optional(z.string().max(512)),
+  SEALPOST_MICROSOFT_CLIENT_SECRET: optional(z.string().max(512)),
+  SEALPOST_MICROSOFT_ISSUER: optional(ZIssuer).default('https://login.microsoftonline.com/common/v2.0'),
+}).superRefine((env, ctx) => {
+  // A provider is configured with both halves of its registration or not at all.
+  for (const name of ['GOOGLE', 'MICROSOFT'] as const) {
+    const id = env[`SEALPOST_${name}_CLIENT_ID`];
+    const secret = env[`SEALPOST_${name}_CLIENT_SECRET`];
+    if (Boolean(id) !== Boolean(secret)) {
+      ctx.addIssue({ code: 'custom', path: [id ? `SEALPOST_${name}_CLIENT_SECRET` : `SEALPOST_${name}_CLIENT_ID`], message: `set together with SEALPOST_${name}_${id ? 'CLIENT_ID' : 'CLIENT_SECRET'}` });
+    }
+  }
 });
 export type TEnv = z.infer<typeof ZEnv>;
 
@@ -38,6 +64,8 @@ export type TConfig = TEnv & {
   databaseUrl: string;
   publicScheme: 'http' | 'https';
   publicPort: number | undefined;
+  // The central sign-in host: auth.<base domain> unless SEALPOST_AUTH_HOST says otherwise.
+  authHost: string;
 };
 
 export class ConfigError extends Error {}
@@ -58,6 +86,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     databaseUrl: e.DATABASE_URL ?? `file:${path.join(dataDir, 'sealpost.db')}`,
     publicScheme: e.SEALPOST_PUBLIC_SCHEME ?? (isLocal ? 'http' : 'https'),
     publicPort: e.SEALPOST_PUBLIC_PORT ?? (isLocal ? e.PORT : undefined),
+    authHost: e.SEALPOST_AUTH_HOST ?? `auth.${e.SEALPOST_BASE_DOMAIN}`,
   };
 }
 

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { decode, encode } from 'next-auth/jwt';
+import type { NextResponse } from 'next/server';
 import { deriveKey } from '../envelope/aead';
 import { getTenantKey } from '../envelope/tenant-keys';
 import type { TConfig } from '../env';
@@ -48,6 +49,13 @@ export async function createRecipientSession({ ctx, tenant, session, now = Date.
     maxAge: SESSION_MAX_AGE_S,
   });
   return { name: sessionCookieName(ctx.config), value, maxAge: session.isKept ? SESSION_MAX_AGE_S : undefined };
+}
+
+export type SetSessionCookieOptions = { response: NextResponse; config: Pick<TConfig, 'publicScheme'>; cookie: Awaited<ReturnType<typeof createRecipientSession>> };
+
+// The session cookie on a sign-in's response: HttpOnly, Lax, and Secure wherever the portal is https.
+export function setSessionCookie({ response, config, cookie }: SetSessionCookieOptions) {
+  response.cookies.set(cookie.name, cookie.value, { httpOnly: true, secure: config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: cookie.maxAge });
 }
 
 export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };

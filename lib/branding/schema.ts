@@ -35,7 +35,17 @@ export const ZBranding = z
     // Recipients may forward the message, encrypted, to addresses of their choosing.
     allowForward: z.boolean().default(false),
     // How recipients may prove who they are on the sign-in page.
-    signInMethods: z.object({ passcode: z.boolean().default(true) }).strict().default({ passcode: true }),
+    // Google and Microsoft appear only where the operator registered them; `oidc` names the
+    // tenant's own providers (`sealpost idp add`), in the order the page lists them.
+    signInMethods: z
+      .object({
+        passcode: z.boolean().default(true),
+        microsoft: z.boolean().default(true),
+        google: z.boolean().default(true),
+        oidc: z.array(z.string().regex(/^[a-z0-9]{1,32}$/, 'a provider name is 1–32 lowercase letters and digits')).max(10).default([]),
+      })
+      .strict()
+      .default({ passcode: true, microsoft: true, google: true, oidc: [] }),
     expiryDays: z.number().int().min(1).max(3650).nullable().default(null),
     language: z.enum(LANGUAGES).default('en'),
     delivery: z

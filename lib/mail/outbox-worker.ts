@@ -5,6 +5,7 @@ import { getTenantKey } from '../envelope/tenant-keys';
 import { logger } from '../logger';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeRecipientSessions } from '../auth/recipient-session';
+import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import type { TContext } from '../server/context';
 import type { TOutboxTable } from '../store/schema';
 import { normaliseAddress } from './address';
@@ -102,6 +103,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
         await purgeExpired({ db: ctx.db });
         await purgeRateEvents(ctx.db, lastPurge);
         await purgeRecipientSessions(ctx.db, lastPurge);
+        await purgeFederatedSignIns(ctx.db, lastPurge);
         await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
       }
     } catch (error) {

@@ -29,3 +29,7 @@ export function BrandShell({ branding, tenantName, privacyLabel, children }: Bra
 
 export const BUTTON =
   'inline-flex min-h-11 items-center justify-center rounded-md bg-[var(--brand)] px-6 py-3 font-semibold text-[var(--brand-text)] focus:outline-none focus-visible:ring-4 focus-visible:ring-offset-2';
+
+// A second choice beside the brand's button: outlined in the brand's colour.
+export const SECONDARY_BUTTON =
+  'inline-flex min-h-11 items-center justify-center rounded-md border-2 border-[var(--brand)] bg-white px-6 py-3 font-semibold text-[var(--brand)] focus:outline-none focus-visible:ring-4 focus-visible:ring-offset-2';

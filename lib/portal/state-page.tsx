@@ -1,3 +1,4 @@
+import type { CSSProperties } from 'react';
 import type { TBranding } from '../branding/schema';
 import { negotiateLocale, portalText } from '../i18n/portal-i18n';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from '../mail/templates/brand-header';
@@ -11,6 +12,11 @@ const STATES = {
   invalid: { status: 400, title: 'invalidTitle', body: 'invalidBody' },
   rateLimited: { status: 429, title: 'rateLimitedTitle', body: null },
   lockedOut: { status: 429, title: 'lockedOutTitle', body: null },
+  // Federated sign-in: on the way to the provider, and what can come back from it.
+  toProvider: { status: 200, title: 'toProviderTitle', body: 'toProviderBody' },
+  signInUnusable: { status: 400, title: 'signInUnusableTitle', body: 'signInUnusableBody' },
+  notRecipient: { status: 403, title: 'notRecipientTitle', body: 'notRecipientBody' },
+  unverified: { status: 403, title: 'unverifiedTitle', body: 'unverifiedBody' },
 } as const;
 export type TPortalState = keyof typeof STATES;
 
@@ -20,6 +26,16 @@ export type StatePageOptions = {
   tenantName: string;
   state: TPortalState;
   sender?: string;
+  // Values for the state's text: {address}, {provider}.
+  values?: Record<string, string>;
+  // A "Continue" button to this address (the fallback of refreshTo).
+  continueTo?: string;
+  // After a provider's refusal: sign in again with another account of that provider, or go back
+  // to the message's other ways to sign in.
+  switchAccount?: { action: string; provider: string; isKept: boolean };
+  otherWaysTo?: string;
+  // Where the page moves on to by itself (a meta refresh: no script), e.g. a provider's sign-in.
+  refreshTo?: string;
   // Said in place of the state's own text (the reason a wait is needed, and how long).
   detail?: string;
   // Where "Try again" leads, for the states that pass.
@@ -27,10 +43,16 @@ export type StatePageOptions = {
   retryAfterSeconds?: number;
 };
 
-export async function statePageResponse({ request, branding, tenantName, state, sender = '', detail, backTo, retryAfterSeconds }: StatePageOptions): Promise<Response> {
+// The tenant's button, in inline style: these documents carry no stylesheet.
+export const brandButtonStyle = (branding: TBranding): CSSProperties => ({
+  display: 'inline-block', minHeight: 44, lineHeight: '44px', padding: '0 24px', borderRadius: 6, border: 0, background: branding.primaryColour,
+  color: branding.buttonTextColour, fontWeight: 600, fontSize: 16, fontFamily: 'inherit', textDecoration: 'none', cursor: 'pointer',
+});
+
+export async function statePageResponse({ request, branding, tenantName, state, sender = '', values = {}, continueTo, switchAccount, otherWaysTo, refreshTo, detail, backTo, retryAfterSeconds }: StatePageOptions): Promise<Response> {
   const { locale, t, errorText } = portalText(negotiateLocale(request.headers.get('accept-language')));
   const { status, title, body } = STATES[state];
-  const text = detail ?? (body ? t(body, { sender }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
+  const text = detail ?? (body ? t(body, { sender, address: '', provider: '', ...values }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
   const name = branding.displayName ?? tenantName;
   const html = await renderStaticHtml(
     <html lang={locale}>
@@ -38,19 +60,44 @@ export async function statePageResponse({ request, branding, tenantName, state, 
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
-        <title>{`${t(title)} – ${name}`}</title>
+        {refreshTo ? <meta httpEquiv="refresh" content={`0;url=${refreshTo}`} /> : null}
+        <title>{`${t(title, { provider: '', ...values })} – ${name}`}</title>
       </head>
       <body style={{ margin: 0, background: '#f9fafb', color: '#111827', fontFamily: MAIL_FONT, lineHeight: 1.5 }}>
         <header>
           <BrandHeader branding={branding} tenantName={tenantName} />
         </header>
         <main style={{ maxWidth: 672, margin: '0 auto', padding: '24px 16px' }}>
-          <h1 style={{ fontSize: 24, fontWeight: 600, margin: 0 }}>{t(title)}</h1>
+          <h1 style={{ fontSize: 24, fontWeight: 600, margin: 0 }}>{t(title, { provider: '', ...values })}</h1>
           <p style={{ marginTop: 16, overflowWrap: 'anywhere' }}>{text}</p>
           {backTo ? (
             <p style={{ marginTop: 24 }}>
-              <a href={backTo} style={{ display: 'inline-block', minHeight: 44, lineHeight: '44px', padding: '0 24px', borderRadius: 6, background: branding.primaryColour, color: branding.buttonTextColour, fontWeight: 600, textDecoration: 'none' }}>
+              <a href={backTo} style={brandButtonStyle(branding)}>
                 {t('tryAgain')}
+              </a>
+            </p>
+          ) : null}
+          {continueTo ? (
+            <p style={{ marginTop: 24 }}>
+              <a href={continueTo} style={brandButtonStyle(branding)}>
+                {t('continue')}
+              </a>
+            </p>
+          ) : null}
+          {switchAccount ? (
+            <form method="post" action={switchAccount.action} style={{ marginTop: 24 }}>
+              <input type="hidden" name="provider" value={switchAccount.provider} />
+              <input type="hidden" name="switch" value="1" />
+              {switchAccount.isKept ? <input type="hidden" name="keep" value="1" /> : null}
+              <button type="submit" style={brandButtonStyle(branding)}>
+                {t('switchAccount')}
+              </button>
+            </form>
+          ) : null}
+          {otherWaysTo ? (
+            <p style={{ marginTop: 16 }}>
+              <a href={otherWaysTo} style={{ color: 'inherit', display: 'inline-block', minHeight: 44, lineHeight: '44px' }}>
+                {t('otherWays')}
               </a>
             </p>
           ) : null}

@@ -16,6 +16,8 @@ export const RATE_LIMITS = {
   copiesPerAddress: { windowMs: 60 * 60_000, max: 10 },
   // Forwards a reader sends: each reaches addresses of their choosing, in the tenant's name.
   forwardsPerAddress: { windowMs: 60 * 60_000, max: 20 },
+  // Federated sign-ins started: each is a row and a round trip to a provider.
+  federatedStartPerIp: { windowMs: 60 * 60_000, max: 60 },
 } as const;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 

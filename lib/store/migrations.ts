@@ -171,6 +171,45 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('messages_thread').on('messages').columns(['thread_id', 'sender']).execute();
     },
   },
+  '0005_federated_signin': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('identity_providers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_secret', blob, (c) => c.notNull())
+        .addColumn('key_version', 'integer', (c) => c.notNull())
+        .addColumn('trusted_domains', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('identity_providers_name', ['tenant_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('federated_signins')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+        .addColumn('link_token', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('browser_hash', 'text', (c) => c.notNull())
+        .addColumn('auth_browser_hash', 'text')
+        .addColumn('keep', 'integer', (c) => c.notNull())
+        .addColumn('switch_account', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('address', 'text')
+        .addColumn('handoff_hash', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('handoff_expires_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('federated_signins_expiry').on('federated_signins').columns(['expires_at']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -143,7 +143,52 @@ export type THeldEnvelopeTable = {
   expires_at: number;
 };
 
+// A tenant's own OpenID provider. Its client secret is sealed under the tenant key (key_version).
+export type TIdentityProviderTable = {
+  // 'oidc-<tenant slug>-<name>': the provider's part of the one redirect URI every tenant host shares.
+  id: string;
+  tenant_id: string;
+  name: string;
+  display_name: string;
+  issuer: string;
+  client_id: string;
+  client_secret: Buffer;
+  key_version: number;
+  // JSON array of mail domains whose addresses this issuer may assert without email_verified.
+  trusted_domains: string;
+  created_at: number;
+};
+
+export type TFederatedSignInStatus = 'started' | 'redirected' | 'verified' | 'failed' | 'consumed';
+
+// One federated sign-in, from the button on a tenant's page, through the provider at the central
+// auth host, back to the tenant host through a single-use hand-off.
+export type TFederatedSignInTable = {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  // The link the reader came from: where they go back to.
+  link_token: string;
+  provider: string;
+  // Hashes of the secrets in the cookies that bind the sign-in to one browser, on each host.
+  browser_hash: string;
+  auth_browser_hash: string | null;
+  keep: number;
+  switch_account: number;
+  status: TFederatedSignInStatus;
+  // After the provider answered: 'ok', 'not_recipient' or 'unverified', and the address it gave.
+  outcome: string | null;
+  address: string | null;
+  handoff_hash: string | null;
+  created_at: number;
+  // The sign-in must reach the provider and come back before this; the hand-off has its own minute.
+  expires_at: number;
+  handoff_expires_at: number | null;
+};
+
 export type TDatabase = {
+  federated_signins: TFederatedSignInTable;
+  identity_providers: TIdentityProviderTable;
   held_envelopes: THeldEnvelopeTable;
   passcode_challenges: TPasscodeChallengeTable;
   rate_events: TRateEventTable;

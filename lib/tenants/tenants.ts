@@ -23,8 +23,11 @@ export const tenantHost = (config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN'>, tenant
   `${tenant.slug}.${config.SEALPOST_BASE_DOMAIN}`;
 
 // The origin recipients reach: https://<slug>.<base> in production, http://<slug>.localhost:3000 locally.
-export function portalOrigin(config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN' | 'publicScheme' | 'publicPort'>, tenant: Pick<TTenant, 'slug' | 'custom_domain'>) {
-  const host = tenant.custom_domain ?? tenantHost(config, tenant);
+export const portalOrigin = (config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN' | 'publicScheme' | 'publicPort'>, tenant: Pick<TTenant, 'slug' | 'custom_domain'>) =>
+  publicOrigin(config, tenant.custom_domain ?? tenantHost(config, tenant));
+
+// The origin a browser reaches a host of ours on, as links in mail and redirects name it.
+export function publicOrigin(config: Pick<TConfig, 'publicScheme' | 'publicPort'>, host: string) {
   const isDefaultPort = !config.publicPort || (config.publicScheme === 'https' ? config.publicPort === 443 : config.publicPort === 80);
   return `${config.publicScheme}://${host}${isDefaultPort ? '' : `:${config.publicPort}`}`;
 }
@@ -75,6 +78,13 @@ export async function setBranding({ db, tenantId, template = DEFAULT_TEMPLATE, i
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new AppError('BAD_REQUEST', `Invalid branding: ${problems.join('; ')}`, { problems });
+  }
+  // A template may only offer the tenant's own providers that exist.
+  const names = parsed.data.signInMethods.oidc;
+  if (names.length > 0) {
+    const known = new Set((await db.selectFrom('identity_providers').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name));
+    const unknown = names.filter((n) => !known.has(n));
+    if (unknown.length > 0) throw new AppError('BAD_REQUEST', `Invalid branding: signInMethods.oidc: no identity provider named ${unknown.join(', ')} (add it with \`sealpost idp add\`)`);
   }
   const json = JSON.stringify(parsed.data);
   await db

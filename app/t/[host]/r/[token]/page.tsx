@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation';
 import { ErrorAlert } from '@/lib/portal/error-alert';
-import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { listOfferedProviders } from '@/lib/auth/federated/identity-providers';
+import { BrandShell, BUTTON, SECONDARY_BUTTON } from '@/lib/portal/brand-shell';
 import { loadLanding } from '@/lib/portal/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
@@ -10,7 +11,7 @@ export const dynamic = 'force-dynamic';
 
 type TProps = { params: Promise<{ host: string; token: string }>; searchParams: Promise<{ error?: string }> };
 
-// GET /r/<token> – the link in the wrapper mail: who wrote, and "Send me a passcode"
+// GET /r/<token> – the link in the wrapper mail: who wrote, and the ways to sign in it offers
 export default async function LandingPage({ params, searchParams }: TProps) {
   const { host, token } = await params;
   const { error } = await searchParams;
@@ -20,6 +21,7 @@ export default async function LandingPage({ params, searchParams }: TProps) {
   if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
   // The message's own template: its branding and the sign-in methods it offers.
   const branding = await getBranding(ctx.db, tenant.id, landing.template);
+  const providers = await listOfferedProviders({ ctx, tenant, branding });
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
   const name = branding.displayName ?? tenant.name;
@@ -29,18 +31,33 @@ export default async function LandingPage({ params, searchParams }: TProps) {
       <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
       {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
       <ErrorAlert text={errorText} />
+      {providers.length > 0 ? (
+        <form method="post" action={`/r/${token}/federated`} className="mt-6">
+          <h2 className="text-lg font-semibold">{t('signInChoose')}</h2>
+          <label className="mt-2 flex min-h-11 items-center gap-3">
+            <input type="checkbox" name="keep" value="1" className="h-5 w-5" />
+            <span>{t('keepSignedIn')}</span>
+          </label>
+          <div className="mt-2 flex flex-col gap-3 sm:max-w-sm">
+            {providers.map((p) => (
+              <button key={p.id} type="submit" name="provider" value={p.id} className={BUTTON}>
+                {t('signInWith', { provider: p.label })}
+              </button>
+            ))}
+          </div>
+        </form>
+      ) : null}
       {branding.signInMethods.passcode ? (
         <>
-          <p className="mt-4">{t('landingHow')}</p>
-          <form method="post" action={`/r/${token}/passcode`} className="mt-6">
-            <button type="submit" className={BUTTON}>
+          <p className="mt-6">{t('landingHow')}</p>
+          <form method="post" action={`/r/${token}/passcode`} className="mt-4">
+            <button type="submit" className={providers.length > 0 ? SECONDARY_BUTTON : BUTTON}>
               {t('sendPasscode')}
             </button>
           </form>
         </>
-      ) : (
-        <p className="mt-4">{t('noSignInMethod')}</p>
-      )}
+      ) : null}
+      {!branding.signInMethods.passcode && providers.length === 0 ? <p className="mt-4">{t('noSignInMethod')}</p> : null}
     </BrandShell>
   );
 }

@@ -1,5 +1,5 @@
 import { cookies } from 'next/headers';
-import { createRecipientSession, passcodeCookieName } from '@/lib/auth/recipient-session';
+import { createRecipientSession, passcodeCookieName, setSessionCookie } from '@/lib/auth/recipient-session';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
 import { getMessage } from '@/lib/store/messages';
@@ -24,9 +24,8 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     });
     const session = await createRecipientSession({ ctx, tenant, session: { ...verified, isKept: form.get('keep') === '1' } });
     const response = seeOther(`/m/${verified.messageId}`);
-    const secure = ctx.config.publicScheme === 'https';
-    response.cookies.set(session.name, session.value, { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: session.maxAge });
-    response.cookies.set(passcodeCookieName(ctx.config), '', { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 0 });
+    setSessionCookie({ response, config: ctx.config, cookie: session });
+    response.cookies.set(passcodeCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
     return response;
   } catch (error) {
     return formErrorResponse({ error, request, host, backTo: `/r/${token}/verify`, what: 'signin' });

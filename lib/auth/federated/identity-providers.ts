@@ -1,0 +1,73 @@
+import type { TBranding } from '../../branding/schema';
+import { openBytes } from '../../envelope/aead';
+import { getTenantKey } from '../../envelope/tenant-keys';
+import type { TConfig } from '../../env';
+import type { TContext } from '../../server/context';
+import type { TTenant } from '../../tenants/tenants';
+import { identityProviderSecretAad, identityProviderSecretKey } from './tenant-identity-providers';
+
+// How a provider proves an address: Google's email_verified, Microsoft's verified-domain claims,
+// or a tenant's own issuer (email_verified, or the domains the tenant trusts it for).
+export type TProviderKind = 'google' | 'microsoft' | 'oidc';
+
+export type TIdentityProvider = {
+  id: string;
+  kind: TProviderKind;
+  label: string;
+  issuer: string;
+  clientId: string;
+  trustedDomains: string[];
+  // The tenant a tenant's own provider belongs to; the operator's Google and Microsoft serve all.
+  tenantId: string | null;
+};
+
+export type TOfferedProvider = Pick<TIdentityProvider, 'id' | 'kind' | 'label'>;
+
+// The operator's registrations, from the environment: present only when configured.
+export function builtInProviders(config: TConfig): TIdentityProvider[] {
+  const providers: TIdentityProvider[] = [];
+  if (config.SEALPOST_MICROSOFT_CLIENT_ID) {
+    providers.push({ id: 'microsoft', kind: 'microsoft', label: 'Microsoft', issuer: config.SEALPOST_MICROSOFT_ISSUER, clientId: config.SEALPOST_MICROSOFT_CLIENT_ID, trustedDomains: [], tenantId: null });
+  }
+  if (config.SEALPOST_GOOGLE_CLIENT_ID) {
+    providers.push({ id: 'google', kind: 'google', label: 'Google', issuer: config.SEALPOST_GOOGLE_ISSUER, clientId: config.SEALPOST_GOOGLE_CLIENT_ID, trustedDomains: [], tenantId: null });
+  }
+  return providers;
+}
+
+const fromRow = (row: { id: string; display_name: string; issuer: string; client_id: string; trusted_domains: string; tenant_id: string }): TIdentityProvider => ({
+  id: row.id, kind: 'oidc', label: row.display_name, issuer: row.issuer, clientId: row.client_id, trustedDomains: JSON.parse(row.trusted_domains) as string[], tenantId: row.tenant_id,
+});
+
+export type ListOfferedProvidersOptions = { ctx: TContext; tenant: TTenant; branding: TBranding };
+
+// The providers a message's sign-in page offers: what its template turns on, among what exists.
+export async function listOfferedProviders({ ctx, tenant, branding }: ListOfferedProvidersOptions): Promise<TIdentityProvider[]> {
+  const methods = branding.signInMethods;
+  const builtIn = builtInProviders(ctx.config).filter((p) => methods[p.kind as 'google' | 'microsoft']);
+  if (methods.oidc.length === 0) return builtIn;
+  const rows = await ctx.db.selectFrom('identity_providers').selectAll().where('tenant_id', '=', tenant.id).where('name', 'in', methods.oidc).execute();
+  const own = methods.oidc.flatMap((name) => rows.filter((r) => r.name === name).map(fromRow));
+  return [...builtIn, ...own];
+}
+
+export type GetProviderOptions = { ctx: TContext; tenantId: string; providerId: string };
+
+// One provider by id, for a sign-in of this tenant: a tenant's own provider only for its tenant.
+export async function getProvider({ ctx, tenantId, providerId }: GetProviderOptions): Promise<TIdentityProvider | undefined> {
+  const builtIn = builtInProviders(ctx.config).find((p) => p.id === providerId);
+  if (builtIn) return builtIn;
+  if (!providerId.startsWith('oidc-') || providerId.length > 80) return undefined;
+  const row = await ctx.db.selectFrom('identity_providers').selectAll().where('id', '=', providerId).where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row ? fromRow(row) : undefined;
+}
+
+// The client secret, only when a sign-in needs it: from the environment, or unsealed with the
+// tenant key it was sealed under.
+export async function providerClientSecret(ctx: TContext, provider: TIdentityProvider): Promise<string> {
+  if (provider.kind === 'google') return ctx.config.SEALPOST_GOOGLE_CLIENT_SECRET!;
+  if (provider.kind === 'microsoft') return ctx.config.SEALPOST_MICROSOFT_CLIENT_SECRET!;
+  const row = await ctx.db.selectFrom('identity_providers').select(['client_secret', 'key_version', 'tenant_id']).where('id', '=', provider.id).executeTakeFirstOrThrow();
+  const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
+  return openBytes({ key: identityProviderSecretKey(tenantKey.key), sealed: row.client_secret, aad: identityProviderSecretAad(row.tenant_id, provider.id) }).toString('utf8');
+}
