@@ -18,6 +18,23 @@ export function runCli(args: string[], env: TCliEnv): { status: number; stdout: 
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
+// The same, without blocking this process: for commands that talk to a server the test runs.
+export async function runCliAsync(args: string[], env: TCliEnv): Promise<{ status: number; stdout: string; stderr: string; json: any }> {
+  const child = startCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const status = await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    json = undefined;
+  }
+  return { status, stdout, stderr, json };
+}
+
 export function startCli(args: string[], env: TCliEnv): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -60,8 +60,11 @@ export async function startOidcProvider({ path = '', client, accounts, extraClai
   provider.on('server_error', () => {});
   const callback = provider.callback();
   server.on('request', (req, res) => {
-    if (path && req.url?.startsWith(path)) req.url = req.url.slice(path.length) || '/';
-    else if (path) {
+    // Mounted under a path as express mounts it: the provider finds its prefix in originalUrl.
+    if (path && req.url?.startsWith(path)) {
+      Object.assign(req, { originalUrl: req.url });
+      req.url = req.url.slice(path.length) || '/';
+    } else if (path) {
       res.statusCode = 404;
       return res.end();
     }

@@ -26,6 +26,7 @@ async function authHostContext(request: Request): Promise<TContext> {
 const notFound = () => new NextResponse('Not found', { status: 404 });
 
 // Cookies next-auth set (its CSRF token, state, PKCE verifier, nonce), carried onto our response.
+// Last: NextResponse's cookies API rewrites the Set-Cookie headers it did not set itself.
 function withCookiesOf(response: NextResponse, from: Response): NextResponse {
   for (const cookie of from.headers.getSetCookie()) response.headers.append('set-cookie', cookie);
   return response;
@@ -46,6 +47,7 @@ async function unusableResponse(request: Request, ctx: TContext): Promise<NextRe
 // The sign-in failed at the provider or on the way back: over, and back to the message's page.
 async function backToMessage(ctx: TContext, loaded: TAuthHostSignIn, reason: string): Promise<NextResponse> {
   await failFederatedSignIn({ ctx, signIn: loaded.signIn, reason });
+  logger.warn({ provider: loaded.provider.id, tenant: loaded.tenant.slug, reason }, 'federated sign-in failed');
   const response = NextResponse.redirect(`${portalOrigin(ctx.config, loaded.tenant)}/r/${loaded.signIn.link_token}?error=FEDERATED_FAILED`, 303);
   setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: null });
   return response;
@@ -77,9 +79,9 @@ export async function continueToProvider({ request, id }: AuthHostRouteOptions):
   const page = await statePageResponse({
     request, branding: await brandingOf(ctx, claimed), tenantName: claimed.tenant.name, state: 'toProvider', values: { provider: claimed.provider.label }, refreshTo: next, continueTo: next,
   });
-  const response = withCookiesOf(new NextResponse(page.body, { status: page.status, headers: page.headers }), csrf);
+  const response = new NextResponse(page.body, { status: page.status, headers: page.headers });
   setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: claimed.cookieValue });
-  return response;
+  return withCookiesOf(response, csrf);
 }
 
 // GET /federated/<id>/go – next-auth's authorization request (state, PKCE, nonce in its cookies),
@@ -164,9 +166,9 @@ export async function handleProviderCallback({ request, segments }: ProviderCall
     return backToMessage(ctx, loaded, 'callback_error');
   }
   if (handoffUrl && answered.headers.get('location') === handoffUrl) {
-    const response = withCookiesOf(NextResponse.redirect(handoffUrl, 303), answered);
+    const response = NextResponse.redirect(handoffUrl, 303);
     setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: null });
-    return response;
+    return withCookiesOf(response, answered);
   }
   // next-auth refused the callback: state, PKCE, nonce, the code, or the ID token did not hold.
   return withCookiesOf(await backToMessage(ctx, loaded, 'callback_refused'), answered);
