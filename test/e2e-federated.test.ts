@@ -179,3 +179,218 @@ describe('federated sign-in in Chromium', () => {
     await personal.close();
   });
 });
+
+// Signs in at a provider and waits for the page the sign-in ends on; its status and the cookies.
+async function refusedAfter({ link, button, login }: { link: string; button: string; login: string }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('button', { name: button }).click();
+  const completed = page.waitForResponse((r) => r.url().includes('/federated/complete'));
+  await signInAtProvider(page, login);
+  const response = await completed;
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  return { context, page, status: response.status(), heading: await page.getByRole('heading', { level: 1 }).textContent(), cookies: (await context.cookies()).map((c) => c.name) };
+}
+
+describe('the address must be proven, and a recipient\'s', () => {
+  it.each([
+    ['Google says email_verified: false', 'acme:carol@yahoo.com', 'Sign in with Google', 'unverified', 'Google did not confirm your email address'],
+    ['Google gives a bare email claim', 'acme:carol@yahoo.com', 'Sign in with Google', 'bare', 'Google did not confirm your email address'],
+    ['email_verified is the string "true", not true', 'acme:carol@yahoo.com', 'Sign in with Google', 'string-true', 'Google did not confirm your email address'],
+    ['no email at all', 'acme:carol@yahoo.com', 'Sign in with Google', 'no-email', 'Google did not confirm your email address'],
+    ['Microsoft, a directory without the domain (nOAuth)', 'acme:dave@contoso.example', 'Sign in with Microsoft', 'nOAuth', 'Microsoft did not confirm your email address'],
+    ['Microsoft, the directory claims email_verified itself', 'acme:dave@contoso.example', 'Sign in with Microsoft', 'nOAuth-claims-verified', 'Microsoft did not confirm your email address'],
+    ['the tenant\'s provider, outside the domains it is trusted for', 'acme:bob@gmail.com', 'Sign in with Acme staff', 'outsider', 'Acme staff did not confirm your email address'],
+  ])('refused: %s (403, no session)', async (_name, link, button, login, heading) => {
+    const refused = await refusedAfter({ link: links[link]!, button, login });
+    expect(refused.status).toBe(403);
+    expect(refused.heading).toBe(heading);
+    expect(refused.cookies).not.toContain('sealpost-session');
+    await refused.context.close();
+  });
+
+  it('a verified address that is not a recipient: a clear page, and a way to switch account', async () => {
+    const refused = await refusedAfter({ link: links['acme:bob@gmail.com']!, button: 'Sign in with Google', login: 'stranger@gmail.com' });
+    expect(refused.status).toBe(403);
+    expect(refused.heading).toBe('This message was not sent to stranger@gmail.com');
+    await shot(refused.page, '4-not-recipient');
+    expect(await accessibilityViolations(refused.page)).toEqual([]);
+    // The provider is asked to let the reader choose again (here: sign in again).
+    await refused.page.getByRole('button', { name: 'Sign in with a different account' }).click();
+    await signInAtProvider(refused.page, 'bob@gmail.com');
+    await refused.page.getByRole('heading', { name: 'Your statement' }).waitFor();
+    await refused.context.close();
+  });
+
+  it('the organisation\'s own provider: the sender reads a reply by signing in with it', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(links['acme:bob@gmail.com']!);
+    await page.getByRole('button', { name: 'Sign in with Google' }).click();
+    await signInAtProvider(page, 'bob@gmail.com');
+    await page.getByRole('button', { name: 'Reply', exact: true }).click();
+    await page.getByLabel('Message').fill('Received, thank you.');
+    const before = sink.mails.length;
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('status').waitFor();
+    await context.close();
+    await sink.waitFor(before + 1);
+    const alice = await browser.newContext();
+    const alicePage = await alice.newPage();
+    await alicePage.goto(linkIn('alice@acme.example', 'Re: Your statement', before));
+    await alicePage.getByRole('button', { name: 'Sign in with Acme staff' }).click();
+    await signInAtProvider(alicePage, 'alice@acme.example');
+    await alicePage.getByRole('heading', { name: 'Re: Your statement' }).waitFor();
+    await expect(alicePage.locator('article').textContent()).resolves.toContain('Received, thank you.');
+    await alice.close();
+  });
+});
+
+type TPaused = { context: BrowserContext; callbackUrl: URL; cookies: Record<string, string> };
+
+// A sign-in stopped where the provider sends the browser back: the callback address it was given
+// (code, state) and the browser's cookies on the auth host (its binding, next-auth's checks). The
+// provider's login form is sent through the browser context's own request client (same cookies),
+// so the redirect back can be read instead of followed.
+async function pausedAtCallback({ link, button, login }: { link: string; button: string; login: string }): Promise<TPaused> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('button', { name: button }).click();
+  await page.locator('input[name="login"]').waitFor();
+  const action = new URL((await page.locator('form').first().getAttribute('action'))!, page.url()).toString();
+  let response = await context.request.post(action, { form: { prompt: 'login', login, password: 'any password' }, maxRedirects: 0 });
+  for (let hops = 0; hops < 5 && !String(response.headers().location).startsWith(`${authOrigin}/api/auth/callback/`); hops += 1) {
+    response = await context.request.get(new URL(response.headers().location!, action).toString(), { maxRedirects: 0 });
+  }
+  const location = response.headers().location;
+  if (!location?.startsWith(`${authOrigin}/api/auth/callback/`)) throw new Error(`the provider did not redirect back: ${response.status()}`);
+  const cookies = Object.fromEntries((await context.cookies(authOrigin)).map((c) => [c.name, c.value]));
+  return { context, callbackUrl: new URL(location), cookies };
+}
+
+// The callback as the browser would deliver it, with exactly these cookies.
+async function deliver(url: URL, cookies: Record<string, string>, providerPath = url.pathname): Promise<THttpResponse> {
+  const cookie = Object.entries(cookies).map(([n, v]) => `${n}=${v}`).join('; ');
+  return requestAs(port, `auth.localhost:${port}`, `${providerPath}${url.search}`, { headers: { cookie } });
+}
+
+const isHandedOff = (r: THttpResponse) => r.status === 303 && String(r.headers.location).startsWith(`http://acme.localhost:${port}/federated/complete?`);
+const isSentBack = (r: THttpResponse) => r.status === 303 && /^http:\/\/acme\.localhost:\d+\/r\/[^/?]+\?error=FEDERATED_FAILED$/.test(String(r.headers.location));
+const withState = (url: URL, state: string) => {
+  const copy = new URL(url);
+  copy.searchParams.set('state', state);
+  return copy;
+};
+const bob = { link: '', button: 'Sign in with Google', login: 'bob@gmail.com' };
+
+describe('replays are refused', () => {
+  beforeAll(() => {
+    bob.link = links['acme:bob@gmail.com']!;
+  });
+
+  it('the same callback (code and state) twice: handed off once, refused after', async () => {
+    const a = await pausedAtCallback(bob);
+    expect(isHandedOff(await deliver(a.callbackUrl, a.cookies))).toBe(true);
+    const again = await deliver(a.callbackUrl, a.cookies);
+    expect(isHandedOff(again)).toBe(false);
+    expect(again.status).toBe(400);
+    await a.context.close();
+  });
+
+  it('a used authorization code in a new sign-in, a state from another sign-in, an ID token for another nonce', async () => {
+    const used = await pausedAtCallback(bob);
+    expect(isHandedOff(await deliver(used.callbackUrl, used.cookies))).toBe(true);
+    // The code already exchanged, with a fresh sign-in's own state and cookies: the provider refuses.
+    const fresh = await pausedAtCallback(bob);
+    const replayedCode = new URL(fresh.callbackUrl);
+    replayedCode.searchParams.set('code', used.callbackUrl.searchParams.get('code')!);
+    expect(isSentBack(await deliver(replayedCode, fresh.cookies))).toBe(true);
+
+    // A state that is not this browser's.
+    const c = await pausedAtCallback(bob);
+    expect(isSentBack(await deliver(withState(c.callbackUrl, used.callbackUrl.searchParams.get('state')!), c.cookies))).toBe(true);
+
+    // E's sign-in with F's code and F's PKCE verifier: state and PKCE hold, but the ID token carries
+    // F's nonce, not E's.
+    const e = await pausedAtCallback(bob);
+    const f = await pausedAtCallback(bob);
+    const pkce = 'next-auth.pkce.code_verifier';
+    const mixed = { ...e.cookies, [pkce]: f.cookies[pkce]! };
+    expect(isSentBack(await deliver(withState(f.callbackUrl, e.callbackUrl.searchParams.get('state')!), mixed))).toBe(true);
+    // The harness itself delivers a good sign-in: a sign-in with its own cookies is handed off.
+    const g = await pausedAtCallback(bob);
+    expect(isHandedOff(await deliver(g.callbackUrl, g.cookies))).toBe(true);
+    for (const p of [used, fresh, c, e, f, g]) await p.context.close();
+  });
+
+  it('a callback for one provider, replayed at another provider\'s address', async () => {
+    const h = await pausedAtCallback(bob);
+    expect(isSentBack(await deliver(h.callbackUrl, h.cookies, '/api/auth/callback/microsoft'))).toBe(true);
+    expect(isHandedOff(await deliver(h.callbackUrl, h.cookies))).toBe(false);
+    await h.context.close();
+  });
+});
+
+describe('the hand-off to the tenant host', () => {
+  beforeAll(() => {
+    bob.link = links['acme:bob@gmail.com']!;
+  });
+
+  it('is taken once, only on its tenant\'s host, only in the browser that started the sign-in', async () => {
+    const { context, callbackUrl, cookies } = await pausedAtCallback(bob);
+    const handoff = new URL(String((await deliver(callbackUrl, cookies)).headers.location));
+    expect(handoff.origin).toBe(`http://acme.localhost:${port}`);
+    const binding = (await context.cookies(`http://acme.localhost:${port}`)).find((c) => c.name === 'sealpost-federated')!;
+    const target = `${handoff.pathname}${handoff.search}`;
+    const take = (host: string, cookie?: string) => requestAs(port, `${host}:${port}`, target, { headers: cookie ? { cookie } : {} });
+    const withBinding = `sealpost-federated=${binding.value}`;
+    const otherTenant = await take('beta.localhost', withBinding);
+    expect(otherTenant.status).toBe(400);
+    expect(otherTenant.body).toContain('This sign-in cannot be used');
+    expect((await take('acme.localhost')).status).toBe(400);
+    const taken = await take('acme.localhost', withBinding);
+    expect(taken.status).toBe(303);
+    expect(taken.headers.location).toMatch(/^\/m\/[0-9a-f-]{36}$/);
+    expect(String(taken.headers['set-cookie'])).toContain('sealpost-session=');
+    expect((await take('acme.localhost', withBinding)).status).toBe(400);
+    await context.close();
+  });
+});
+
+describe('sign-in methods per template', () => {
+  it('shows only what the template turns on, and refuses the rest on the server', async () => {
+    setBranding('acme', { signInMethods: { passcode: false, microsoft: false, oidc: ['corp'] } }, 'googleonly');
+    const eml = path.join(dataDir, 'googleonly.eml');
+    fs.writeFileSync(eml, sampleEml({ to: ['kim@example.org'] }));
+    const before = sink.mails.length;
+    expect(runCli(['send', '--tenant', 'acme', '--template', 'googleonly', eml], cliEnv).status).toBe(0);
+    await sink.waitFor(before + 1);
+    const link = linkIn('kim@example.org', 'Your statement', before);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(link);
+    const buttons = await page.getByRole('button').allTextContents();
+    expect(buttons).toEqual(['Sign in with Google', 'Sign in with Acme staff']);
+    await context.close();
+    const token = link.split('/r/')[1]!;
+    const post = (path: string, body = '') =>
+      requestAs(port, `acme.localhost:${port}`, `/r/${token}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body });
+    expect((await post('/passcode')).status).toBe(403);
+    expect((await post('/federated', 'provider=microsoft')).status).toBe(403);
+    expect((await post('/federated', 'provider=oidc-beta-corp')).status).toBe(403);
+    expect((await post('/federated', 'provider=')).status).toBe(403);
+    const google = await post('/federated', 'provider=google');
+    expect(google.status).toBe(303);
+    expect(google.headers.location).toMatch(new RegExp(`^${authOrigin}/federated/[A-Za-z0-9_-]{22}$`));
+  });
+
+  it('a sign-in started from a foreign origin is refused (CSRF)', async () => {
+    const token = links['acme:bob@gmail.com']!.split('/r/')[1]!;
+    const r = await requestAs(port, `acme.localhost:${port}`, `/r/${token}/federated`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' }, body: 'provider=google',
+    });
+    expect(r.status).toBe(403);
+  });
+});

@@ -60,6 +60,8 @@ export async function startOidcProvider({ path = '', client, accounts, extraClai
   provider.on('server_error', () => {});
   const callback = provider.callback();
   server.on('request', (req, res) => {
+    // Google's and Microsoft's account chooser (prompt=select_account) is, here, a new sign-in.
+    if (req.url?.includes('prompt=select_account')) req.url = req.url.replace('prompt=select_account', 'prompt=login');
     // Mounted under a path as express mounts it: the provider finds its prefix in originalUrl.
     if (path && req.url?.startsWith(path)) {
       Object.assign(req, { originalUrl: req.url });
