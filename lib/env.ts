@@ -16,6 +16,7 @@ export const ZIssuer = z
   .url({ protocol: /^https?$/, error: 'must be an https:// URL' })
   .max(2048)
   .refine((u) => {
+    if (!URL.canParse(u)) return false;
     const url = new URL(u);
     return !url.search && !url.hash && !url.username && !url.password && (url.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname));
   }, 'must be an https:// URL without query, fragment or credentials (http only on 127.0.0.1, [::1] or localhost)');
