@@ -149,6 +149,9 @@ describe('federated sign-in in Chromium', () => {
     await page.getByRole('heading', { name: 'Your statement' }).waitFor();
     expect(new URL(page.url()).host).toBe(`acme.localhost:${port}`);
     await expect(page.locator('article').textContent()).resolves.toContain('The secret body: account 12345678.');
+    // Without "Keep me signed in": a browser-session cookie; nothing of next-auth's stays behind.
+    expect((await context.cookies()).find((c) => c.name === 'sealpost-session')!.expires).toBe(-1);
+    expect((await context.cookies(authOrigin)).map((c) => c.name).filter((n) => /session-token|sealpost-auth-signin/.test(n))).toEqual([]);
     await shot(page, '2-message');
 
     // Another tenant's host, the same provider registration: the provider remembers Bob.
@@ -164,10 +167,15 @@ describe('federated sign-in in Chromium', () => {
     const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(links['acme:dave@contoso.example']!);
+    await page.getByLabel('Keep me signed in on this device').check();
     await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
     await signInAtProvider(page, 'dave@contoso.example');
     await page.getByRole('heading', { name: 'Your statement' }).waitFor();
     await shot(page, '3-microsoft-phone');
+    // "Keep me signed in" works as with a passcode: a cookie that outlives the browser, 12 hours.
+    const kept = (await context.cookies()).find((c) => c.name === 'sealpost-session')!;
+    expect(kept.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
+    expect(kept.httpOnly).toBe(true);
     await context.close();
 
     const personal = await browser.newContext();
@@ -447,6 +455,37 @@ describe(`open redirects (${REDIRECTS.length} corpus URLs)`, () => {
       const r = await deliver(url, { ...paused.cookies, 'next-auth.callback-url': encodeURIComponent(payload) });
       expect(isHandedOff(r), `${payload} → ${r.headers.location}`).toBe(true);
       await paused.context.close();
+    }
+  });
+});
+
+describe('the auth host', () => {
+  it('serves federated sign-in and nothing else, and no other host serves it', async () => {
+    const status = async (host: string, target: string) => (await requestAs(port, `${host}:${port}`, target)).status;
+    for (const target of ['/', '/mailbox', '/api/health', '/api/v1/messages', '/api/auth/providers', '/api/auth/session', '/api/auth/csrf', '/api/auth/signin/google', '/api/auth/signout', '/r/x', '/m/x']) {
+      expect(await status('auth.localhost', target), target).toBe(404);
+    }
+    // next-auth's own sign-in and error pages are never shown: they end the sign-in.
+    for (const target of ['/api/auth/signin', '/api/auth/error?error=OAuthCallback']) {
+      expect((await requestAs(port, `auth.localhost:${port}`, target)).headers.location).toBe(`${authOrigin}/federated/error`);
+    }
+    expect(await status('acme.localhost', '/api/auth/callback/google?code=x&state=y')).toBe(404);
+    expect(await status('localhost', '/api/auth/callback/google?code=x&state=y')).toBe(404);
+    expect(await status('localhost', '/federated/AAAAAAAAAAAAAAAAAAAAAA')).toBe(404);
+    expect(await status('127.0.0.1', '/federated/error')).toBe(404);
+  });
+
+  it('logs no client secret, code, state or address of a sign-in', async () => {
+    // One more sign-in that fails, so that there is a failure to log.
+    const paused = await pausedAtCallback({ link: links['acme:bob@gmail.com']!, button: 'Sign in with Google', login: 'stranger@gmail.com' });
+    expect(isSentBack(await deliver(paused.callbackUrl, paused.cookies, '/api/auth/callback/microsoft'))).toBe(true);
+    await paused.context.close();
+    const logs = server.output();
+    expect(logs).toContain('"reason":"wrong_provider","msg":"federated sign-in failed"');
+    expect(logs).not.toContain(paused.callbackUrl.searchParams.get('code')!);
+    expect(logs).not.toContain(paused.callbackUrl.searchParams.get('state')!);
+    for (const secret of ['google-client-secret', 'microsoft-client-secret', 'acme-client-secret', 'stranger@gmail.com', 'code=', 'state=']) {
+      expect(logs, secret).not.toContain(secret);
     }
   });
 });
