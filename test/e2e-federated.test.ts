@@ -167,11 +167,12 @@ describe('federated sign-in in Chromium', () => {
     const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(links['acme:dave@contoso.example']!);
+    await shot(page, '3-landing-phone');
     await page.getByLabel('Keep me signed in on this device').check();
     await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
     await signInAtProvider(page, 'dave@contoso.example');
     await page.getByRole('heading', { name: 'Your statement' }).waitFor();
-    await shot(page, '3-microsoft-phone');
+    await shot(page, '3b-microsoft-phone');
     // "Keep me signed in" works as with a passcode: a cookie that outlives the browser, 12 hours.
     const kept = (await context.cookies()).find((c) => c.name === 'sealpost-session')!;
     expect(kept.expires * 1000).toBeGreaterThan(Date.now() + 11 * 3600_000);
@@ -200,6 +201,32 @@ async function refusedAfter({ link, button, login }: { link: string; button: str
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page, status: response.status(), heading: await page.getByRole('heading', { level: 1 }).textContent(), cookies: (await context.cookies()).map((c) => c.name) };
 }
+
+describe('the step to the provider', () => {
+  it('is a page in the tenant\'s branding that moves on by itself, with a Continue button for when it does not', async () => {
+    const token = links['acme:bob@gmail.com']!.split('/r/')[1]!;
+    const started = await requestAs(port, `acme.localhost:${port}`, `/r/${token}/federated`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: 'provider=microsoft',
+    });
+    const step = new URL(String(started.headers.location));
+    const page = await requestAs(port, step.host, step.pathname, { headers: { 'accept-language': 'en' } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<meta http-equiv="refresh" content="0;url=${step.pathname}/go"/>`);
+    expect(page.body).not.toContain('<script');
+    expect(String(page.headers['set-cookie'])).toMatch(/sealpost-auth-signin=.*HttpOnly/);
+    // Taken over once: the same address again is refused.
+    expect((await requestAs(port, step.host, step.pathname)).status).toBe(400);
+    // (setContent needs script in the page's world; the page itself has none.)
+    const context = await browser.newContext(PHONE);
+    const view = await context.newPage();
+    await view.setContent(page.body.replace(/<meta http-equiv="refresh"[^>]*>/, ''));
+    await expect(view.getByRole('heading', { name: 'Signing you in with Microsoft' }).isVisible()).resolves.toBe(true);
+    await expect(view.getByRole('link', { name: 'Continue' }).getAttribute('href')).resolves.toBe(`${step.pathname}/go`);
+    expect(await accessibilityViolations(view)).toEqual([]);
+    await shot(view, '3a-to-provider-phone');
+    await context.close();
+  });
+});
 
 describe('the address must be proven, and a recipient\'s', () => {
   it.each([

@@ -49,7 +49,7 @@ export default async function LandingPage({ params, searchParams }: TProps) {
       ) : null}
       {branding.signInMethods.passcode ? (
         <>
-          <p className="mt-6">{t('landingHow')}</p>
+          <p className="mt-6">{t(providers.length > 0 ? 'landingHowOr' : 'landingHow')}</p>
           <form method="post" action={`/r/${token}/passcode`} className="mt-4">
             <button type="submit" className={providers.length > 0 ? SECONDARY_BUTTON : BUTTON}>
               {t('sendPasscode')}
