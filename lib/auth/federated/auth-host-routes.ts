@@ -17,13 +17,18 @@ import { verifiedAddress } from './verified-address';
 // The auth host's handlers: the step to the provider, the provider's callback, and the way back
 // to the tenant host when anything fails. Nothing here is served on any other host.
 
-async function authHostContext(request: Request): Promise<TContext> {
+// Every handler here: on the auth host only (a plain 404 elsewhere); a sign-in this browser cannot
+// continue (expired, taken, begun elsewhere) gets the page that says so.
+async function onAuthHost(request: Request, handle: (ctx: TContext) => Promise<Response>): Promise<Response> {
   const ctx = await getContext();
-  if (!isAuthHost(ctx.config, request.headers.get('host'))) throw new AppError('NOT_FOUND', 'Not found');
-  return ctx;
+  if (!isAuthHost(ctx.config, request.headers.get('host'))) return new NextResponse('Not found', { status: 404 });
+  try {
+    return await handle(ctx);
+  } catch (error) {
+    if (isAppError(error)) return unusableResponse(request, ctx);
+    throw error;
+  }
 }
-
-const notFound = () => new NextResponse('Not found', { status: 404 });
 
 // Cookies next-auth set (its CSRF token, state, PKCE verifier, nonce), carried onto our response.
 // Last: NextResponse's cookies API rewrites the Set-Cookie headers it did not set itself.
@@ -60,64 +65,42 @@ export type AuthHostRouteOptions = { request: NextRequest; id: string };
 // GET /federated/<id> – the first step on the auth host: this browser takes the sign-in over, and
 // a page moves on to the provider by itself. (A page, not a redirect: the reader arrived from a
 // form, and a form's redirects may only go where the page's form-action allows.)
-export async function continueToProvider({ request, id }: AuthHostRouteOptions): Promise<Response> {
-  let ctx: TContext;
-  try {
-    ctx = await authHostContext(request);
-  } catch {
-    return notFound();
-  }
-  let claimed;
-  try {
-    claimed = await claimAtAuthHost({ ctx, id });
-  } catch (error) {
-    if (isAppError(error)) return unusableResponse(request, ctx);
-    throw error;
-  }
-  const csrf = await runNextAuth({ ctx, options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider }), action: 'csrf' });
-  const next = `/federated/${id}/go`;
-  const page = await statePageResponse({
-    request, branding: await brandingOf(ctx, claimed), tenantName: claimed.tenant.name, state: 'toProvider', values: { provider: claimed.provider.label }, refreshTo: next, continueTo: next,
+export const continueToProvider = ({ request, id }: AuthHostRouteOptions) =>
+  onAuthHost(request, async (ctx) => {
+    const claimed = await claimAtAuthHost({ ctx, id });
+    const csrf = await runNextAuth({ ctx, options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider }), action: 'csrf' });
+    const next = `/federated/${id}/go`;
+    const page = await statePageResponse({
+      request, branding: await brandingOf(ctx, claimed), tenantName: claimed.tenant.name, state: 'toProvider', values: { provider: claimed.provider.label }, refreshTo: next, continueTo: next,
+    });
+    const response = new NextResponse(page.body, { status: page.status, headers: page.headers });
+    setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: claimed.cookieValue });
+    return withCookiesOf(response, csrf);
   });
-  const response = new NextResponse(page.body, { status: page.status, headers: page.headers });
-  setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: claimed.cookieValue });
-  return withCookiesOf(response, csrf);
-}
 
 // GET /federated/<id>/go – next-auth's authorization request (state, PKCE, nonce in its cookies),
 // answered as a redirect to the provider.
-export async function redirectToProvider({ request, id }: AuthHostRouteOptions): Promise<Response> {
-  let ctx: TContext;
-  let loaded: TAuthHostSignIn;
-  try {
-    ctx = await authHostContext(request);
-  } catch {
-    return notFound();
-  }
-  try {
-    loaded = await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) });
-    if (loaded.signIn.id !== id) return unusableResponse(request, ctx);
-  } catch (error) {
-    if (isAppError(error)) return unusableResponse(request, ctx);
-    throw error;
-  }
-  const { signIn, tenant, provider } = loaded;
-  const options = await buildAuthOptions({ ctx, tenantId: tenant.id, provider });
-  const csrf = await runNextAuth({ ctx, options, action: 'csrf' });
-  // A fresh CSRF cookie means the browser kept none from the step before: it refuses cookies.
-  if (csrf.headers.getSetCookie().some((c) => /csrf-token=/.test(c))) return backToMessage(ctx, loaded, 'no_cookies');
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  // The address the message went to helps the reader pick the right account; after a refusal,
-  // the provider is asked to let them choose another.
-  const query: Record<string, string> = signIn.switch_account
-    ? { prompt: provider.kind === 'oidc' ? 'login' : 'select_account' }
-    : { login_hint: (await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: signIn.link_token })).address };
-  const started = await runNextAuth({ ctx, options, action: 'signin', providerId: provider.id, form: { csrfToken, callbackUrl: authOrigin(ctx.config) }, query });
-  const location = started.headers.get('location');
-  // next-auth sends its own failures (CSRF, an unreachable provider) back to the auth host.
-  if (!location || location.startsWith(authOrigin(ctx.config))) return backToMessage(ctx, loaded, 'authorization_request');
-  return withCookiesOf(NextResponse.redirect(location, 303), started);
-}
+export const redirectToProvider = ({ request, id }: AuthHostRouteOptions) =>
+  onAuthHost(request, async (ctx) => {
+    const loaded = await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) });
+    if (loaded.signIn.id !== id) throw new AppError('UNAUTHORIZED', 'This sign-in is not the one under way.');
+    const { signIn, tenant, provider } = loaded;
+    const options = await buildAuthOptions({ ctx, tenantId: tenant.id, provider });
+    const csrf = await runNextAuth({ ctx, options, action: 'csrf' });
+    // A fresh CSRF cookie means the browser kept none from the step before: it refuses cookies.
+    if (csrf.headers.getSetCookie().some((c) => /csrf-token=/.test(c))) return backToMessage(ctx, loaded, 'no_cookies');
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    // The address the message went to helps the reader pick the right account; after a refusal,
+    // the provider is asked to let them choose another.
+    const query: Record<string, string> = signIn.switch_account
+      ? { prompt: provider.kind === 'oidc' ? 'login' : 'select_account' }
+      : { login_hint: (await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: signIn.link_token })).address };
+    const started = await runNextAuth({ ctx, options, action: 'signin', providerId: provider.id, form: { csrfToken, callbackUrl: authOrigin(ctx.config) }, query });
+    const location = started.headers.get('location');
+    // next-auth sends its own failures (CSRF, an unreachable provider) back to the auth host.
+    if (!location || location.startsWith(authOrigin(ctx.config))) return backToMessage(ctx, loaded, 'authorization_request');
+    return withCookiesOf(NextResponse.redirect(location, 303), started);
+  });
 
 export type ProviderCallbackOptions = { request: NextRequest; segments: string[] };
 
@@ -125,24 +108,19 @@ export type ProviderCallbackOptions = { request: NextRequest; segments: string[]
 // The sign-in is the one this browser started (its cookie); the callback must be for the provider
 // it started with; next-auth checks state, PKCE, nonce and the ID token; then the address must be
 // proven and a recipient's. Whatever the outcome, the tenant host learns it through a hand-off.
-export async function handleProviderCallback({ request, segments }: ProviderCallbackOptions): Promise<Response> {
-  let ctx: TContext;
-  try {
-    ctx = await authHostContext(request);
-  } catch {
-    return notFound();
-  }
-  const [action, providerId, ...rest] = segments;
-  // next-auth's own error and sign-in pages are never shown: its redirects there end the sign-in.
-  if ((action === 'error' || action === 'signin') && !providerId) return NextResponse.redirect(`${authOrigin(ctx.config)}/federated/error`, 303);
-  if (action !== 'callback' || !providerId || rest.length > 0) return notFound();
-  let loaded: TAuthHostSignIn;
-  try {
-    loaded = await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) });
-  } catch (error) {
-    if (isAppError(error)) return unusableResponse(request, ctx);
-    throw error;
-  }
+export const handleProviderCallback = ({ request, segments }: ProviderCallbackOptions) =>
+  onAuthHost(request, async (ctx) => {
+    const [action, providerId, ...rest] = segments;
+    // next-auth's own error and sign-in pages are never shown: its redirects there end the sign-in.
+    if ((action === 'error' || action === 'signin') && !providerId) return NextResponse.redirect(`${authOrigin(ctx.config)}/federated/error`, 303);
+    if (action !== 'callback' || !providerId || rest.length > 0) return new NextResponse('Not found', { status: 404 });
+    return takeCallback({ ctx, request, providerId, loaded: await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) }) });
+  });
+
+type TakeCallbackOptions = { ctx: TContext; request: NextRequest; providerId: string; loaded: TAuthHostSignIn };
+
+// The callback of the sign-in this browser has under way, for the provider it named.
+async function takeCallback({ ctx, request, providerId, loaded }: TakeCallbackOptions): Promise<Response> {
   const { signIn, tenant, provider } = loaded;
   // A callback meant for one provider is never taken at another's address.
   if (provider.id !== providerId) return backToMessage(ctx, loaded, 'wrong_provider');
@@ -175,17 +153,5 @@ export async function handleProviderCallback({ request, segments }: ProviderCall
 }
 
 // GET /federated/error – where next-auth's own failures land: the sign-in ends, the reader goes back.
-export async function federatedErrorResponse({ request }: { request: NextRequest }): Promise<Response> {
-  let ctx: TContext;
-  try {
-    ctx = await authHostContext(request);
-  } catch {
-    return notFound();
-  }
-  try {
-    return await backToMessage(ctx, await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) }), 'provider_error');
-  } catch (error) {
-    if (isAppError(error)) return unusableResponse(request, ctx);
-    throw error;
-  }
-}
+export const federatedErrorResponse = ({ request }: { request: NextRequest }) =>
+  onAuthHost(request, async (ctx) => backToMessage(ctx, await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) }), 'provider_error'));
