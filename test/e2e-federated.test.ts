@@ -228,6 +228,22 @@ describe('the step to the provider', () => {
   });
 });
 
+describe('a sign-in abandoned at the provider', () => {
+  it('sends the reader back to the message with a way to try again, and signs no one in', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(links['acme:carol@yahoo.com']!);
+    await page.getByRole('button', { name: 'Sign in with Google' }).click();
+    await page.getByRole('link', { name: '[ Cancel ]' }).click();
+    await page.getByRole('alert').waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Signing in did not complete. Try again, or choose another way to sign in.');
+    expect(new URL(page.url()).host).toBe(`acme.localhost:${port}`);
+    await expect(page.getByRole('button', { name: 'Sign in with Google' }).isVisible()).resolves.toBe(true);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('sealpost-session');
+    await context.close();
+  });
+});
+
 describe('the address must be proven, and a recipient\'s', () => {
   it.each([
     ['Google says email_verified: false', 'acme:carol@yahoo.com', 'Sign in with Google', 'unverified', 'Google did not confirm your email address'],
@@ -409,6 +425,12 @@ describe('sign-in methods per template', () => {
     const buttons = await page.getByRole('button').allTextContents();
     expect(buttons).toEqual(['Sign in with Google', 'Sign in with Acme staff']);
     await context.close();
+    // In the reader's language too.
+    const taiwan = await browser.newContext({ locale: 'zh-TW' });
+    const zhPage = await taiwan.newPage();
+    await zhPage.goto(link);
+    await expect(zhPage.getByRole('button').allTextContents()).resolves.toEqual(['使用 Google 登入', '使用 Acme staff 登入']);
+    await taiwan.close();
     const token = link.split('/r/')[1]!;
     const post = (path: string, body = '') =>
       requestAs(port, `acme.localhost:${port}`, `/r/${token}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body });
