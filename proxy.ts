@@ -14,9 +14,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
-// Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
-// in the request's policy). Styles may be inline (React style props); images are the portal's
-// own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
 // Sign-in buttons post to the tenant host, which sends the reader on to the auth host: that step
 // of the form's redirect chain must be allowed too (nothing else leaves through a form).
 const AUTH_ORIGIN = (() => {
@@ -26,6 +23,9 @@ const AUTH_ORIGIN = (() => {
     return null; // the server refuses to start with a bad configuration anyway
   }
 })();
+// Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
+// in the request's policy). Styles may be inline (React style props); images are the portal's
+// own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
 const contentSecurityPolicy = (nonce: string) =>
   [
     "default-src 'self'",
