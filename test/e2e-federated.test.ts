@@ -508,6 +508,29 @@ describe(`open redirects (${REDIRECTS.length} corpus URLs)`, () => {
   });
 });
 
+describe('sealpost idp', () => {
+  it('lists a tenant\'s providers without their secrets, and refuses an incomplete or unreachable one with a clear message', async () => {
+    const listed = runCli(['idp', 'list', '--tenant', 'acme'], cliEnv);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.json).toEqual([expect.objectContaining({ name: 'corp', displayName: 'Acme staff', issuer: acmeIdp.issuer, trustedDomains: ['acme.example'], redirectUri: callback('oidc-acme-corp') })]);
+    expect(listed.stdout).not.toContain('acme-client-secret');
+    const base = ['idp', 'add', '--tenant', 'acme', '--name', 'other', '--display', 'Other', '--client-id', 'x'];
+    const noSecret = await runCliAsync([...base, '--issuer', acmeIdp.issuer], cliEnv);
+    expect(noSecret.status).not.toBe(0);
+    expect(noSecret.stderr).toContain('--client-secret-file');
+    const secretFile = path.join(dataDir, 'other-secret');
+    fs.writeFileSync(secretFile, 's');
+    const down = await runCliAsync([...base, '--issuer', 'http://127.0.0.1:9/nothing', '--client-secret-file', secretFile], cliEnv);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain('Could not read http://127.0.0.1:9/nothing/.well-known/openid-configuration');
+    const wrongTemplate = path.join(dataDir, 'wrong.json');
+    fs.writeFileSync(wrongTemplate, JSON.stringify({ signInMethods: { oidc: ['other'] } }));
+    const refused = runCli(['branding', 'set', '--tenant', 'acme', '--template', 'wrong', wrongTemplate], cliEnv);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('no identity provider named other');
+  });
+});
+
 describe('the auth host', () => {
   it('serves federated sign-in and nothing else, and no other host serves it', async () => {
     const status = async (host: string, target: string) => (await requestAs(port, `${host}:${port}`, target)).status;
