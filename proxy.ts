@@ -16,13 +16,14 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 // Sign-in buttons post to the tenant host, which sends the reader on to the auth host: that step
 // of the form's redirect chain must be allowed too (nothing else leaves through a form).
-const AUTH_ORIGIN = (() => {
+const CONFIG = (() => {
   try {
-    return authOrigin(getConfig());
+    return getConfig();
   } catch {
     return null; // the server refuses to start with a bad configuration anyway
   }
 })();
+const AUTH_ORIGIN = CONFIG ? authOrigin(CONFIG) : null;
 // Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
 // in the request's policy). Styles may be inline (React style props); images are the portal's
 // own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
@@ -45,7 +46,7 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 // Marks the proxy's own rewrites (Next runs the proxy again on them); unguessable from outside.
 const REWRITE_MARK = crypto.randomUUID();
 const BASE_DOMAIN = (process.env.SEALPOST_BASE_DOMAIN || 'localhost').toLowerCase();
-const AUTH_HOST = (process.env.SEALPOST_AUTH_HOST || `auth.${BASE_DOMAIN}`).toLowerCase();
+const AUTH_HOST = CONFIG?.authHost;
 // The auth host serves federated sign-in and nothing else.
 const isAuthHostPath = (path: string) => path.startsWith('/api/auth/') || path.startsWith('/federated/');
 

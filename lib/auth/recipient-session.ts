@@ -4,6 +4,7 @@ import type { NextResponse } from 'next/server';
 import { deriveKey } from '../envelope/aead';
 import { getTenantKey } from '../envelope/tenant-keys';
 import type { TConfig } from '../env';
+import { hostCookieName, hostCookieOptions } from '../http/host-cookie';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 
@@ -14,12 +15,9 @@ export const SESSION_MAX_AGE_S = 12 * 60 * 60;
 // Activity is written down at most once a minute: reading a page is not a write every time.
 const TOUCH_EVERY_MS = 60_000;
 
-// `__Host-` (Secure, no Domain, Path=/) pins the cookie to exactly this tenant host; plain HTTP
-// (local trial) cannot carry Secure cookies, so there it has a plain name.
-export const sessionCookieName = (config: Pick<TConfig, 'publicScheme'>) =>
-  config.publicScheme === 'https' ? '__Host-sealpost-session' : 'sealpost-session';
-export const passcodeCookieName = (config: Pick<TConfig, 'publicScheme'>) =>
-  config.publicScheme === 'https' ? '__Host-sealpost-passcode' : 'sealpost-passcode';
+// Both pinned to exactly this tenant host (hostCookieName).
+export const sessionCookieName = (config: Pick<TConfig, 'publicScheme'>) => hostCookieName(config, 'sealpost-session');
+export const passcodeCookieName = (config: Pick<TConfig, 'publicScheme'>) => hostCookieName(config, 'sealpost-passcode');
 
 export type TRecipientSession = { id: string; tenantId: string; messageId: string; recipientId: string; address: string; isKept: boolean };
 
@@ -53,9 +51,9 @@ export async function createRecipientSession({ ctx, tenant, session, now = Date.
 
 export type SetSessionCookieOptions = { response: NextResponse; config: Pick<TConfig, 'publicScheme'>; cookie: Awaited<ReturnType<typeof createRecipientSession>> };
 
-// The session cookie on a sign-in's response: HttpOnly, Lax, and Secure wherever the portal is https.
+// The session cookie on a sign-in's response.
 export function setSessionCookie({ response, config, cookie }: SetSessionCookieOptions) {
-  response.cookies.set(cookie.name, cookie.value, { httpOnly: true, secure: config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: cookie.maxAge });
+  response.cookies.set(cookie.name, cookie.value, hostCookieOptions(config, cookie.maxAge));
 }
 
 export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };

@@ -70,20 +70,18 @@ export async function statePageResponse({ request, branding, tenantName, state, 
         <main style={{ maxWidth: 672, margin: '0 auto', padding: '24px 16px' }}>
           <h1 style={{ fontSize: 24, fontWeight: 600, margin: 0 }}>{t(title, { provider: '', ...values })}</h1>
           <p style={{ marginTop: 16, overflowWrap: 'anywhere' }}>{text}</p>
-          {backTo ? (
-            <p style={{ marginTop: 24 }}>
-              <a href={backTo} style={brandButtonStyle(branding)}>
-                {t('tryAgain')}
-              </a>
-            </p>
-          ) : null}
-          {continueTo ? (
-            <p style={{ marginTop: 24 }}>
-              <a href={continueTo} style={brandButtonStyle(branding)}>
-                {t('continue')}
-              </a>
-            </p>
-          ) : null}
+          {[
+            [backTo, t('tryAgain')],
+            [continueTo, t('continue')],
+          ].map(([href, label]) =>
+            href ? (
+              <p key={label} style={{ marginTop: 24 }}>
+                <a href={href} style={brandButtonStyle(branding)}>
+                  {label}
+                </a>
+              </p>
+            ) : null,
+          )}
           {switchAccount ? (
             <form method="post" action={switchAccount.action} style={{ marginTop: 24 }}>
               <input type="hidden" name="provider" value={switchAccount.provider} />

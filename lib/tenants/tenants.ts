@@ -54,6 +54,8 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
   return tenant;
 }
 
+export const getTenantById = (db: TDb, id: string) => db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+
 export const getTenantBySlug = (db: TDb, slug: string) => db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
 
 export async function getTenantBySlugOrThrow(db: TDb, slug: string): Promise<TTenant> {

@@ -5,7 +5,7 @@ import { loadLanding } from '../../portal/load-landing';
 import { consumeRateLimit } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import type { TFederatedSignInTable } from '../../store/schema';
-import { getBranding, type TTenant } from '../../tenants/tenants';
+import { getBranding, getTenantById, type TTenant } from '../../tenants/tenants';
 import { getProvider, listOfferedProviders, type TIdentityProvider } from './identity-providers';
 
 // From the button to the provider and back: 15 minutes, as long as a passcode lives plus a
@@ -59,11 +59,13 @@ export async function startFederatedSignIn({ ctx, tenant, linkToken, providerId,
 
 export type TAuthHostSignIn = { signIn: TFederatedSignIn; tenant: TTenant; provider: TIdentityProvider };
 
+const signInExpired = () => new AppError('UNAUTHORIZED', 'This sign-in has expired. Start again from the message.');
+
 async function withTenantAndProvider(ctx: TContext, signIn: TFederatedSignIn | undefined): Promise<TAuthHostSignIn> {
-  if (!signIn) throw new AppError('UNAUTHORIZED', 'This sign-in has expired. Start again from the message.');
-  const tenant = await ctx.db.selectFrom('tenants').selectAll().where('id', '=', signIn.tenant_id).executeTakeFirst();
+  if (!signIn) throw signInExpired();
+  const tenant = await getTenantById(ctx.db, signIn.tenant_id);
   const provider = tenant && (await getProvider({ ctx, tenantId: tenant.id, providerId: signIn.provider }));
-  if (!tenant || !provider) throw new AppError('UNAUTHORIZED', 'This sign-in has expired. Start again from the message.');
+  if (!tenant || !provider) throw signInExpired();
   return { signIn, tenant, provider };
 }
 
@@ -72,7 +74,7 @@ export type ClaimAtAuthHostOptions = { ctx: TContext; id: string; now?: number }
 // The auth host's first sight of a sign-in: it is taken over by this browser, once. A second
 // visit to the same address (another browser, a replay) finds it taken.
 export async function claimAtAuthHost({ ctx, id, now = Date.now() }: ClaimAtAuthHostOptions) {
-  if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new AppError('UNAUTHORIZED', 'This sign-in has expired. Start again from the message.');
+  if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw signInExpired();
   const authSecret = newSecret();
   const claimed = await ctx.db
     .updateTable('federated_signins')

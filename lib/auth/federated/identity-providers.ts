@@ -1,10 +1,9 @@
 import type { TBranding } from '../../branding/schema';
-import { openBytes } from '../../envelope/aead';
+import { deriveKey, openBytes } from '../../envelope/aead';
 import { getTenantKey } from '../../envelope/tenant-keys';
 import type { TConfig } from '../../env';
 import type { TContext } from '../../server/context';
 import type { TTenant } from '../../tenants/tenants';
-import { identityProviderSecretAad, identityProviderSecretKey } from './tenant-identity-providers';
 
 // How a provider proves an address: Google's email_verified, Microsoft's verified-domain claims,
 // or a tenant's own issuer (email_verified, or the domains the tenant trusts it for).
@@ -21,7 +20,9 @@ export type TIdentityProvider = {
   tenantId: string | null;
 };
 
-export type TOfferedProvider = Pick<TIdentityProvider, 'id' | 'kind' | 'label'>;
+// A tenant provider's client secret is sealed under a subkey of the tenant key, bound to its row.
+export const identityProviderSecretKey = (tenantKey: Uint8Array) => deriveKey(tenantKey, 'identity-provider-secret');
+export const identityProviderSecretAad = (tenantId: string, providerId: string) => `sealpost:idp-secret:v1:${tenantId}:${providerId}`;
 
 // The operator's registrations, from the environment: present only when configured.
 export function builtInProviders(config: TConfig): TIdentityProvider[] {

@@ -1,12 +1,13 @@
 import { Issuer } from 'openid-client';
 import { z } from 'zod';
-import { deriveKey, sealBytes } from '../../envelope/aead';
+import { sealBytes } from '../../envelope/aead';
 import { getTenantKey } from '../../envelope/tenant-keys';
 import { ZIssuer } from '../../env';
 import { AppError } from '../../errors';
 import type { TContext } from '../../server/context';
 import { ZMailDomain, type TTenant } from '../../tenants/tenants';
 import { callbackUrl } from './auth-host';
+import { identityProviderSecretAad, identityProviderSecretKey } from './identity-providers';
 
 export const ZIdentityProviderName = z.string().regex(/^[a-z0-9]{1,32}$/, 'a provider name is 1–32 lowercase letters and digits');
 
@@ -19,9 +20,6 @@ const ZAddIdentityProvider = z.object({
   trustedDomains: z.array(ZMailDomain).max(50).default([]),
 });
 export type TAddIdentityProvider = z.input<typeof ZAddIdentityProvider>;
-
-export const identityProviderSecretKey = (tenantKey: Uint8Array) => deriveKey(tenantKey, 'identity-provider-secret');
-export const identityProviderSecretAad = (tenantId: string, providerId: string) => `sealpost:idp-secret:v1:${tenantId}:${providerId}`;
 
 export type AddIdentityProviderOptions = { ctx: TContext; tenant: TTenant; input: TAddIdentityProvider; now?: number };
 

@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
 import { endRecipientSession, sessionCookieName } from '@/lib/auth/recipient-session';
+import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { sessionCookieValue } from '@/lib/portal/request-session';
 import { isAppError } from '@/lib/errors';
 import { assertSameOrigin } from '@/lib/portal/request-guards';
@@ -14,7 +15,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     const { ctx, tenant } = await resolveRouteTenant({ host: (await params).host });
     await endRecipientSession({ ctx, tenant, value: await sessionCookieValue(ctx) });
     const response = new NextResponse(null, { status: 303, headers: { Location: '/?signed-out=1' } });
-    response.cookies.set(sessionCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
+    response.cookies.set(sessionCookieName(ctx.config), '', hostCookieOptions(ctx.config, 0));
     return response;
   } catch (error) {
     if (isAppError(error)) return new NextResponse(error.code === 'NOT_FOUND' ? 'Not found' : error.message, { status: error.status });

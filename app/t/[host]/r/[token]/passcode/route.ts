@@ -1,4 +1,5 @@
 import { passcodeCookieName } from '@/lib/auth/recipient-session';
+import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
 import { clientIp } from '@/lib/portal/request-guards';
@@ -14,13 +15,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     const challenge = await requestPasscode({ ctx, tenant, messageId: claims.messageId, address: claims.address, ip: clientIp(request.headers) });
     const response = seeOther(`/r/${token}/verify?ref=${challenge.reference}`);
     // Binds the code to this browser: it works only where this cookie is.
-    response.cookies.set(passcodeCookieName(ctx.config), `${challenge.challengeId}.${challenge.browserSecret}`, {
-      httpOnly: true,
-      secure: ctx.config.publicScheme === 'https',
-      sameSite: 'lax',
-      path: '/',
-      maxAge: 10 * 60,
-    });
+    response.cookies.set(passcodeCookieName(ctx.config), `${challenge.challengeId}.${challenge.browserSecret}`, hostCookieOptions(ctx.config, 10 * 60));
     return response;
   } catch (error) {
     return formErrorResponse({ error, request, host, backTo: `/r/${token}`, what: 'passcode' });

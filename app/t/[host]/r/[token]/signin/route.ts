@@ -1,5 +1,6 @@
 import { cookies } from 'next/headers';
 import { createRecipientSession, passcodeCookieName, setSessionCookie } from '@/lib/auth/recipient-session';
+import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
 import { getMessage } from '@/lib/store/messages';
@@ -25,7 +26,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     const session = await createRecipientSession({ ctx, tenant, session: { ...verified, isKept: form.get('keep') === '1' } });
     const response = seeOther(`/m/${verified.messageId}`);
     setSessionCookie({ response, config: ctx.config, cookie: session });
-    response.cookies.set(passcodeCookieName(ctx.config), '', { httpOnly: true, secure: ctx.config.publicScheme === 'https', sameSite: 'lax', path: '/', maxAge: 0 });
+    response.cookies.set(passcodeCookieName(ctx.config), '', hostCookieOptions(ctx.config, 0));
     return response;
   } catch (error) {
     return formErrorResponse({ error, request, host, backTo: `/r/${token}/verify`, what: 'signin' });
