@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { authOrigin } from './lib/auth/federated/auth-host';
 import { getConfig } from './lib/env';
+import { isLocalRequest, keepOnlyServerPeerHeaders } from './lib/http/client-address';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
 // It sets security headers on every response, keeps the internal tenant tree unreachable from
@@ -59,14 +60,19 @@ function route(request: NextRequest, csp: string): NextResponse {
   headers.set('content-security-policy', csp);
   if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) return NextResponse.next({ request: { headers } });
   // Which tenant host was asked for, for pages outside the tenant tree (the 401 and 403 pages):
-  // only ever the proxy's word.
+  // only ever the proxy's word. Likewise who is asking: only ever scripts/server.mjs's word.
   headers.delete('x-sealpost-host');
+  keepOnlyServerPeerHeaders(headers);
   // The internal tree, and the header behind CVE-2025-29927's middleware bypass: never from outside.
   if (path === '/t' || path.startsWith('/t/') || request.headers.has('x-middleware-subrequest')) {
     return new NextResponse('Not found', { status: 404 });
   }
   const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
   if (host === AUTH_HOST) return isAuthHostPath(path) ? NextResponse.next({ request: { headers } }) : new NextResponse('Not found', { status: 404 });
+  // The local mailbox shows every passcode and link: the embedded default's, to this machine only.
+  if ((path === '/mailbox' || path.startsWith('/mailbox/')) && !(CONFIG?.isMailboxOn && isLocalRequest(headers))) {
+    return new NextResponse('Not found', { status: 404 });
+  }
   if (path.startsWith('/api/') || isBaseHost(host)) {
     // The auth host's pages are the auth host's only.
     if (path === '/federated' || path.startsWith('/federated/')) return new NextResponse('Not found', { status: 404 });

@@ -4,6 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '../lib/auth/federated/tenant-identity-providers';
 import { rewrapTenantKeys, addTenantKeyVersion, clearTenantKeyCache } from '../lib/envelope/tenant-keys';
 import { createLocalMasterKeyProvider, dropPreviousMasterKey, loadMasterKeys, promoteNextMasterKey, stageNextMasterKey } from '../lib/envelope/master-key';
+import { unblockRecipient } from '../lib/auth/passcodes/recipient-block';
 import { purgeExpired, revokeMessage } from '../lib/envelope/revoke-message';
 import { ConfigError } from '../lib/env';
 import { startOutboxWorker } from '../lib/mail/outbox-worker';
@@ -34,6 +35,7 @@ export const USAGE = `Usage: sealpost <command>
   send --tenant <slug> [--template <name>] <file.eml>
   encrypt --tenant <slug> --out <dir> [--template <name>] <file.eml>
   revoke <messageId>
+  unblock <messageId> <address>      let a recipient who hit the hard stop on wrong passcodes try again
   idp add --tenant <slug> --name <name> --display "<Label>" --issuer <https URL>
           --client-id <id> --client-secret-file <file, or - for standard input>
           [--trust-domain <mail domain>]...
@@ -106,6 +108,12 @@ export const COMMANDS: Record<string, TCommand> = {
   revoke: {
     async run({ ctx, positionals }) {
       return revokeMessage({ db: ctx.db, messageId: need(positionals[0], 'messageId'), actor: 'cli' });
+    },
+  },
+  unblock: {
+    async run({ ctx, positionals }) {
+      const [messageId, address] = [need(positionals[0], 'messageId'), need(positionals[1], 'address')];
+      return { messageId, address, ...(await unblockRecipient({ db: ctx.db, messageId, address, actor: 'cli' })) };
     },
   },
   'idp add': {

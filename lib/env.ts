@@ -1,4 +1,5 @@
 import path from 'node:path';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 
 // An empty variable counts as unset, so `FOO=` in a .env file never means "the empty value".
@@ -21,6 +22,21 @@ export const ZIssuer = z
     return !url.search && !url.hash && !url.username && !url.password && (url.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname));
   }, 'must be an https:// URL without query, fragment or credentials (http only on 127.0.0.1, [::1] or localhost)');
 
+// Addresses or CIDR ranges of the operator's reverse proxies (comma or space separated), or
+// proxy-addr's names `loopback`, `linklocal`, `uniquelocal`. Anything proxy-addr cannot compile
+// is refused at start rather than silently trusting nothing (or everything).
+const ZTrustedProxies = z
+  .string()
+  .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+  .refine((list) => {
+    try {
+      proxyAddr.compile(list);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1)');
+
 export const ZEnv = z.object({
   PORT: optional(ZPort).default(3000),
   HOST: optional(z.string()).default('127.0.0.1'),
@@ -32,6 +48,9 @@ export const ZEnv = z.object({
     z.string().regex(/^(file:|sqlite:|postgres(ql)?:\/\/)/, 'must start with file:, sqlite: or postgres://'),
   ),
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  // The local mailbox page (every outbound mail, passcodes included): the embedded default's alone.
+  SEALPOST_MAILBOX: optional(z.enum(['on', 'off'])),
+  SEALPOST_TRUSTED_PROXIES: optional(ZTrustedProxies),
   SEALPOST_MASTER_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
   SEALPOST_MASTER_KEY_PREVIOUS: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
   SEALPOST_MAX_MESSAGE_BYTES: optional(z.coerce.number().int().min(1024).max(200 * 1024 * 1024)).default(25 * 1024 * 1024),
@@ -67,6 +86,10 @@ export type TConfig = TEnv & {
   publicPort: number | undefined;
   // The central sign-in host: auth.<base domain> unless SEALPOST_AUTH_HOST says otherwise.
   authHost: string;
+  // Whether /mailbox is served (still only to this machine): no SMTP_URL, and either the
+  // embedded default's base domain or SEALPOST_MAILBOX=on.
+  isMailboxOn: boolean;
+  trustedProxies: string[];
 };
 
 export class ConfigError extends Error {}
@@ -88,7 +111,17 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     publicScheme: e.SEALPOST_PUBLIC_SCHEME ?? (isLocal ? 'http' : 'https'),
     publicPort: e.SEALPOST_PUBLIC_PORT ?? (isLocal ? e.PORT : undefined),
     authHost: e.SEALPOST_AUTH_HOST ?? `auth.${e.SEALPOST_BASE_DOMAIN}`,
+    isMailboxOn: !e.SMTP_URL && (e.SEALPOST_MAILBOX ?? (isLocal ? 'on' : 'off')) === 'on',
+    trustedProxies: e.SEALPOST_TRUSTED_PROXIES ?? [],
   };
+}
+
+// A server that would deliver nothing: a real deployment (not the localhost base domain) with no
+// SMTP server would only drop mail into the local mailbox. Refused at start unless the operator
+// asked for the mailbox explicitly. Returns the reason, or null.
+export function mailDeliveryProblem(config: TConfig): string | null {
+  if (config.SMTP_URL || config.SEALPOST_BASE_DOMAIN === 'localhost' || config.SEALPOST_MAILBOX === 'on') return null;
+  return 'SMTP_URL: required when SEALPOST_BASE_DOMAIN is not localhost (without it mail is only written to the local mailbox, which nobody outside this machine can read); set SMTP_URL, or SEALPOST_MAILBOX=on to keep the local mailbox';
 }
 
 let cached: TConfig | undefined;

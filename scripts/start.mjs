@@ -1,6 +1,7 @@
 // `npm start`: build the app when the sources are newer than the last build, then serve it on
-// PORT (default 3000) and HOST (default 127.0.0.1) with `next start`.
-import { spawnSync, spawn } from 'node:child_process';
+// PORT (default 3000) and HOST (default 127.0.0.1) with scripts/server.mjs (Next.js behind a
+// node:http server that works out the client's address; see there).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +24,4 @@ if (builtAt < Math.max(...SOURCES.map((s) => newest(path.join(root, s))))) {
   const r = spawnSync(process.execPath, [nextBin, 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-const port = process.env.PORT || '3000';
-const host = process.env.HOST || '127.0.0.1';
-const child = spawn(process.execPath, [nextBin, 'start', '-p', port, '-H', host], { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+await import('./server.mjs');

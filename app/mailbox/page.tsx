@@ -1,5 +1,7 @@
 import { notFound } from 'next/navigation';
 import { getConfig } from '@/lib/env';
+import { isMailboxAllowed } from '@/lib/mail/mailbox/mailbox-access';
+import { headers } from 'next/headers';
 import { listMailbox, MAILBOX_LIST_LIMIT } from '@/lib/mail/mailbox/list-mailbox';
 
 export const dynamic = 'force-dynamic';
@@ -10,7 +12,7 @@ const when = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle:
 // first, so the whole journey can be tried on one machine. With a real relay there is nothing here.
 export default async function MailboxPage() {
   const config = getConfig();
-  if (config.SMTP_URL) notFound();
+  if (!isMailboxAllowed({ config, headers: await headers() })) notFound();
   const mails = await listMailbox({ dataDir: config.dataDir });
   return (
     <main className="mx-auto max-w-3xl p-4 sm:p-6">

@@ -8,8 +8,9 @@ import { statePageResponse, type TPortalState } from './state-page';
 // A form post answered the no-JavaScript way: 303 to the page that shows the outcome.
 export const seeOther = (location: string) => new NextResponse(null, { status: 303, headers: { Location: location } });
 
-// Waits are pages of their own, with 429 and Retry-After; "Try again" leads back to the form.
-const WAIT_STATES: Partial<Record<TErrorCode, TPortalState>> = { RATE_LIMITED: 'rateLimited', LOCKED_OUT: 'lockedOut' };
+// Waits are pages of their own, with 429 and Retry-After ("Try again" leads back to the form), and
+// so is the hard stop on guessing (403: only the sender can lift it).
+const STATE_PAGES: Partial<Record<TErrorCode, TPortalState>> = { RATE_LIMITED: 'rateLimited', LOCKED_OUT: 'lockedOut', SIGNIN_BLOCKED: 'blocked' };
 
 export type FormErrorResponseOptions = { error: unknown; request: Request; host: string; backTo: string; what: string };
 
@@ -20,7 +21,7 @@ export async function formErrorResponse({ error, request, host, backTo, what }: 
   if (isAppError(error)) {
     if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
     if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED') return new NextResponse(error.message, { status: error.status });
-    const state = WAIT_STATES[error.code];
+    const state = STATE_PAGES[error.code];
     if (state) {
       const { ctx, tenant } = await resolveRouteTenant({ host });
       const retryAfterSeconds = Number(error.details?.retryAfterSeconds) || undefined;

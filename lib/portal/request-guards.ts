@@ -1,9 +1,5 @@
 import { AppError } from '../errors';
 
-// Behind the operator's reverse proxy the client is the first X-Forwarded-For hop; Next sets
-// the header itself for direct connections.
-export const clientIp = (headers: Headers) => (headers.get('x-forwarded-for') ?? '').split(',')[0]!.trim() || 'unknown';
-
 // CSRF: a state-changing form post must come from a page of this very origin. Browsers say so
 // in Sec-Fetch-Site (which no page can forge); our Referrer-Policy makes Chromium send
 // `Origin: null` even on same-origin posts, so Origin is only the fallback for clients that do

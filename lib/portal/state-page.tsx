@@ -12,6 +12,8 @@ const STATES = {
   invalid: { status: 400, title: 'invalidTitle', body: 'invalidBody' },
   rateLimited: { status: 429, title: 'rateLimitedTitle', body: null },
   lockedOut: { status: 429, title: 'lockedOutTitle', body: null },
+  // The hard stop on guessing: no waiting ends it, only the sender.
+  blocked: { status: 403, title: 'blockedTitle', body: 'blockedBody' },
   // Federated sign-in: on the way to the provider, and what can come back from it.
   toProvider: { status: 200, title: 'toProviderTitle', body: 'toProviderBody' },
   signInUnusable: { status: 400, title: 'signInUnusableTitle', body: 'signInUnusableBody' },

@@ -1,52 +1,108 @@
 import crypto from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { AppError } from '../errors';
+import type { TDb } from '../store/db';
 import type { TDatabase } from '../store/schema';
 
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
 
+type TRateLimitPolicy = { windowMs: number; max: number; code: 'RATE_LIMITED' | 'LOCKED_OUT'; message: string };
+
+const TRY_LATER = 'Too many requests. Please wait and try again.';
+
 // Every limit in one place: a sliding window of events per key, counted in the database so the
-// limit holds across instances.
+// limit holds across instances. Per-IP keys are scoped to a tenant by their callers.
 export const RATE_LIMITS = {
-  passcodeRequestPerIp: { windowMs: 60 * 60_000, max: 30 },
-  passcodeVerifyPerIp: { windowMs: 60 * 60_000, max: 100 },
+  passcodeRequestPerIp: { windowMs: 60 * 60_000, max: 30, code: 'RATE_LIMITED', message: TRY_LATER },
+  passcodeVerifyPerIp: { windowMs: 60 * 60_000, max: 100, code: 'RATE_LIMITED', message: TRY_LATER },
+  // Per recipient of a message: a new code at most every 30 s, and 5 in 15 minutes.
+  passcodeResendInterval: { windowMs: 30_000, max: 1, code: 'RATE_LIMITED', message: 'A passcode was just sent. Wait a moment before asking for another.' },
+  passcodeResendWindow: { windowMs: 15 * 60_000, max: 5, code: 'RATE_LIMITED', message: 'Too many passcodes were sent. Try again in 15 minutes.' },
   // Wrong passcodes per recipient of a message: new codes do not reset it.
-  passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20 },
+  passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20, code: 'LOCKED_OUT', message: 'Too many wrong passcodes. Try again in an hour.' },
   // Copies a reader asks of their own replies: each is a mail the portal sends in their name.
-  copiesPerAddress: { windowMs: 60 * 60_000, max: 10 },
+  copiesPerAddress: { windowMs: 60 * 60_000, max: 10, code: 'RATE_LIMITED', message: TRY_LATER },
   // Forwards a reader sends: each reaches addresses of their choosing, in the tenant's name.
-  forwardsPerAddress: { windowMs: 60 * 60_000, max: 20 },
+  forwardsPerAddress: { windowMs: 60 * 60_000, max: 20, code: 'RATE_LIMITED', message: TRY_LATER },
   // Federated sign-ins started: each is a row and a round trip to a provider.
-  federatedStartPerIp: { windowMs: 60 * 60_000, max: 60 },
-} as const;
+  federatedStartPerIp: { windowMs: 60 * 60_000, max: 60, code: 'RATE_LIMITED', message: TRY_LATER },
+} as const satisfies Record<string, TRateLimitPolicy>;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 
-// Keys hold addresses and IPs: only a hash of them is stored.
-const eventKey = (name: TRateLimitName, key: string) => `${name}:${crypto.createHash('sha256').update(key).digest('base64url')}`;
+export type TRateLimitUse = { name: TRateLimitName; key: string };
 
-export type RateLimitOptions = { name: TRateLimitName; key: string; now: number };
+// Keys hold addresses and IPs: only a hash of them is stored.
+const eventKey = ({ name, key }: TRateLimitUse) => `${name}:${crypto.createHash('sha256').update(key).digest('base64url')}`;
+
+export type RateLimitOptions = TRateLimitUse & { now: number };
 
 export async function countRateEvents(db: TDbLike, { name, key, now }: RateLimitOptions): Promise<number> {
   const row = await db
     .selectFrom('rate_events')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('key', '=', eventKey(name, key))
+    .where('key', '=', eventKey({ name, key }))
     .where('at', '>', now - RATE_LIMITS[name].windowMs)
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
 export async function recordRateEvent(db: TDbLike, { name, key, now }: RateLimitOptions): Promise<void> {
-  await db.insertInto('rate_events').values({ key: eventKey(name, key), at: now }).execute();
+  await db.insertInto('rate_events').values({ key: eventKey({ name, key }), at: now }).execute();
 }
 
-// Throws RATE_LIMITED (with the wait) when the window is full; otherwise counts this event.
-export async function consumeRateLimit(db: TDbLike, options: RateLimitOptions): Promise<void> {
-  const { name, now } = options;
-  if ((await countRateEvents(db, options)) >= RATE_LIMITS[name].max) {
-    throw new AppError('RATE_LIMITED', 'Too many requests. Please wait and try again.', { retryAfterSeconds: Math.ceil(RATE_LIMITS[name].windowMs / 1000) });
-  }
-  await recordRateEvent(db, { ...options, now });
+// Throws the policy's error when its window is full, with the wait until enough events have
+// left the window for one more: the max-th newest event's time plus the window.
+async function assertBelowLimit(db: TDbLike, { name, key, now }: RateLimitOptions): Promise<void> {
+  const policy: TRateLimitPolicy = RATE_LIMITS[name];
+  const blocking = await db
+    .selectFrom('rate_events')
+    .select('at')
+    .where('key', '=', eventKey({ name, key }))
+    .where('at', '>', now - policy.windowMs)
+    .orderBy('at', 'desc')
+    .offset(policy.max - 1)
+    .limit(1)
+    .executeTakeFirst();
+  if (!blocking) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil((Number(blocking.at) + policy.windowMs - now) / 1000));
+  throw new AppError(policy.code, policy.message, { retryAfterSeconds });
+}
+
+export type WithRateLimitsOptions = {
+  // Limits that must have room, and count one event each when the work succeeds.
+  consume?: TRateLimitUse[];
+  // Limits that must have room but count nothing here (a lock-out, counted where failures happen).
+  check?: TRateLimitUse[];
+  now: number;
+};
+
+// Check-then-act made safe: the checks, the work and the counting run in one transaction that
+// holds a lock per key, so parallel requests (on any instance) see each other's events. SQLite
+// has one writer per database, and this process's connection runs one transaction at a time;
+// PostgreSQL takes a transaction-scoped advisory lock per key, in a fixed order (no deadlock).
+// A work that throws counts nothing.
+export async function withRateLimits<T>(db: TDb, { consume = [], check = [], now }: WithRateLimitsOptions, work: (trx: Transaction<TDatabase>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    if (db.dialectName === 'postgres') {
+      for (const key of [...new Set([...check, ...consume].map(eventKey))].sort()) {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+      }
+    }
+    for (const use of [...check, ...consume]) await assertBelowLimit(trx, { ...use, now });
+    const result = await work(trx);
+    for (const use of consume) await recordRateEvent(trx, { ...use, now });
+    return result;
+  });
+}
+
+// One limit, counted: throws its error (with the wait) when the window is full.
+export async function consumeRateLimit(db: TDb, { name, key, now }: RateLimitOptions): Promise<void> {
+  await withRateLimits(db, { consume: [{ name, key }], now }, async () => undefined);
+}
+
+// Forgets one key's events (the sender lifted a recipient's block).
+export async function clearRateEvents(db: TDbLike, use: TRateLimitUse): Promise<void> {
+  await db.deleteFrom('rate_events').where('key', '=', eventKey(use)).execute();
 }
 
 export async function purgeRateEvents(db: TDbLike, now: number): Promise<void> {

@@ -19,10 +19,5 @@ export async function bootServer(): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
-  const isLoopback = ['127.0.0.1', '::1', 'localhost'].includes(ctx.config.HOST);
-  if (!ctx.config.SMTP_URL && !isLoopback) {
-    // The local mailbox page shows every outbound mail, passcodes included, to whoever reaches it.
-    logger.warn({ host: ctx.config.HOST }, 'no SMTP_URL: the local mailbox at /mailbox is reachable beyond this machine; set SMTP_URL or HOST=127.0.0.1');
-  }
   logger.info({ port: ctx.config.PORT, baseDomain: ctx.config.SEALPOST_BASE_DOMAIN, smtp: ctx.config.SMTP_URL ? 'smtp' : 'local mailbox' }, 'sealpost ready');
 }

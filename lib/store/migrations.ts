@@ -210,6 +210,14 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('federated_signins_expiry').on('federated_signins').columns(['expires_at']).execute();
     },
   },
+  '2026_12_02_passcode_hard_stop': {
+    async up(db: Kysely<any>) {
+      // Wrong passcodes in a row (only a successful sign-in resets them), and when they reached
+      // the hard stop.
+      await db.schema.alterTable('recipients').addColumn('passcode_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -54,6 +54,10 @@ export type TRecipientTable = {
   kind: 'to' | 'cc' | 'bcc' | 'copy';
 };
 
+// The stored row also counts wrong passcodes in a row, and when they reached the hard stop
+// (null: not blocked); neither is given when a recipient is added.
+type TRecipientRowTable = TRecipientTable & { passcode_failures: Generated<number>; passcode_blocked_at: number | null };
+
 export type TApiKeyTable = {
   id: string;
   tenant_id: string;
@@ -197,7 +201,7 @@ export type TDatabase = {
   branding: TBrandingTable;
   tenant_keys: TTenantKeyTable;
   messages: TMessageTable;
-  recipients: TRecipientTable;
+  recipients: TRecipientRowTable;
   api_keys: TApiKeyTable;
   outbox: TOutboxTable;
   audit_events: TAuditTable;

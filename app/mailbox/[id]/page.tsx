@@ -1,5 +1,7 @@
 import { notFound } from 'next/navigation';
 import { getConfig } from '@/lib/env';
+import { isMailboxAllowed } from '@/lib/mail/mailbox/mailbox-access';
+import { headers } from 'next/headers';
 import { isAppError } from '@/lib/errors';
 import { readMailboxMail } from '@/lib/mail/mailbox/read-mailbox-mail';
 
@@ -17,7 +19,7 @@ const FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: 
 // GET /mailbox/<id> – one mail of the local mailbox (base host, SMTP_URL unset only)
 export default async function MailboxMailPage({ params }: TProps) {
   const config = getConfig();
-  if (config.SMTP_URL) notFound();
+  if (!isMailboxAllowed({ config, headers: await headers() })) notFound();
   const { id } = await params;
   let mail;
   try {

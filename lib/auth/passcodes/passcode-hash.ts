@@ -4,10 +4,14 @@ import type { TTenantKey } from '../../envelope/tenant-keys';
 
 export const PASSCODE_TTL_MS = 10 * 60_000;
 export const PASSCODE_MAX_ATTEMPTS = 5;
-export const RESEND_MIN_INTERVAL_MS = 30_000;
-export const RESEND_WINDOW_MS = 15 * 60_000;
-export const RESEND_MAX_IN_WINDOW = 5;
+// Guesses stop for good after this many wrong passcodes in a row for one recipient of one
+// message, whatever the hourly lock-outs allowed (NIST SP 800-63B-4 §3.2.2); only the sender
+// (or an admin) lets them try again.
+export const PASSCODE_MAX_CONSECUTIVE_FAILURES = 100;
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+// The key every per-recipient passcode limit counts under: one recipient of one message.
+export const passcodeRecipientKey = (messageId: string, address: string) => `${messageId}:${address}`;
 
 export const newPasscode = () => String(crypto.randomInt(0, 100_000_000)).padStart(8, '0');
 export const newReference = () => Array.from({ length: 4 }, () => REFERENCE_ALPHABET[crypto.randomInt(0, REFERENCE_ALPHABET.length)]).join('');

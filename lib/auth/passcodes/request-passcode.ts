@@ -6,13 +6,16 @@ import { AppError } from '../../errors';
 import { normaliseAddress } from '../../mail/address';
 import { buildPasscodeMail } from '../../mail/build-passcode-mail';
 import { enqueueMail, newOutboxId } from '../../mail/outbox';
-import { consumeRateLimit, countRateEvents, RATE_LIMITS } from '../../rate-limit/rate-limits';
+import { consumeRateLimit, withRateLimits } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import { getMessage, listRecipients } from '../../store/messages';
 import { getBranding, tenantHost, type TTenant } from '../../tenants/tenants';
 import {
-  hashBrowserSecret, hashPasscode, newBrowserSecret, newPasscode, newReference, PASSCODE_TTL_MS, RESEND_MAX_IN_WINDOW, RESEND_MIN_INTERVAL_MS, RESEND_WINDOW_MS,
+  hashBrowserSecret, hashPasscode, newBrowserSecret, newPasscode, newReference, PASSCODE_TTL_MS, passcodeRecipientKey,
 } from './passcode-hash';
+import { assertRecipientNotBlocked } from './recipient-block';
+
+const RESEND_LIMITS = ['passcodeResendInterval', 'passcodeResendWindow'] as const;
 
 export type RequestPasscodeOptions = { ctx: TContext; tenant: TTenant; messageId: string; address: string; ip: string; now?: number };
 
@@ -30,33 +33,13 @@ export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, templ
 // Whether or not the address is a recipient, the caller gets the same kind of answer after the
 // same work (the mail is built either way); only a recipient's challenge is mailed and can verify.
 export async function requestPasscode({ ctx, tenant, messageId, address, ip, now = Date.now() }: RequestPasscodeOptions): Promise<TPasscodeChallenge> {
-  await consumeRateLimit(ctx.db, { name: 'passcodeRequestPerIp', key: ip, now });
+  await consumeRateLimit(ctx.db, { name: 'passcodeRequestPerIp', key: `${tenant.id}:${ip}`, now });
   const normalised = normaliseAddress(address);
   const message = /^[0-9a-f-]{36}$/.test(messageId) ? await getMessage(ctx.db, messageId) : undefined;
   if (!normalised || !message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'This message cannot be found.');
   if (message.revoked_at) throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
   if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
   const branding = await assertPasscodeSignIn(ctx, tenant, message.template);
-
-  const recipientKey = `${message.id}:${normalised}`;
-  if ((await countRateEvents(ctx.db, { name: 'passcodeFailuresPerRecipient', key: recipientKey, now })) >= RATE_LIMITS.passcodeFailuresPerRecipient.max) {
-    throw new AppError('LOCKED_OUT', 'Too many wrong passcodes. Try again in an hour.');
-  }
-  const recent = await ctx.db
-    .selectFrom('passcode_challenges')
-    .select('created_at')
-    .where('message_id', '=', message.id)
-    .where('address', '=', normalised)
-    .where('created_at', '>', now - RESEND_WINDOW_MS)
-    .orderBy('created_at', 'desc')
-    .execute();
-  const latest = recent[0]?.created_at;
-  if (latest !== undefined && now - latest < RESEND_MIN_INTERVAL_MS) {
-    throw new AppError('RATE_LIMITED', 'A passcode was just sent. Wait a moment before asking for another.', { retryAfterSeconds: Math.ceil((latest + RESEND_MIN_INTERVAL_MS - now) / 1000) });
-  }
-  if (recent.length >= RESEND_MAX_IN_WINDOW) {
-    throw new AppError('RATE_LIMITED', 'Too many passcodes were sent. Try again in 15 minutes.', { retryAfterSeconds: Math.ceil((recent[recent.length - 1]!.created_at + RESEND_WINDOW_MS - now) / 1000) });
-  }
 
   const recipient = (await listRecipients(ctx.db, message.id)).find((r) => r.address === normalised);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
@@ -69,7 +52,13 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
     branding, tenantName: tenant.name, from: `no-reply@${tenant.mail_domain}`, recipient: normalised, code, reference,
     smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, date: new Date(now),
   });
-  await ctx.db.transaction().execute(async (trx) => {
+  // The lock-out, the resend limits and the new code in one serialised step: parallel requests
+  // cannot each see room for one more code.
+  const recipientKey = passcodeRecipientKey(message.id, normalised);
+  const check = [{ name: 'passcodeFailuresPerRecipient', key: recipientKey } as const];
+  const consume = RESEND_LIMITS.map((name) => ({ name, key: recipientKey }));
+  await withRateLimits(ctx.db, { check, consume, now }, async (trx) => {
+    if (recipient) await assertRecipientNotBlocked(trx, recipient.id);
     await trx
       .insertInto('passcode_challenges')
       .values({

@@ -1,5 +1,6 @@
 import { notFound } from 'next/navigation';
 import { getConfig } from '@/lib/env';
+import { isMailboxAllowed } from '@/lib/mail/mailbox/mailbox-access';
 import { AppError, toErrorResponse } from '@/lib/errors';
 import { readMailboxMail } from '@/lib/mail/mailbox/read-mailbox-mail';
 import { attachmentResponse } from '@/lib/http/attachment-response';
@@ -10,9 +11,9 @@ export const dynamic = 'force-dynamic';
 
 // GET /mailbox/<id>/attachments/<index> – one attachment of a local mailbox mail, always as a
 // download and never as active content on this origin.
-export async function GET(_request: Request, { params }: { params: Promise<{ id: string; index: string }> }) {
+export async function GET(request: Request, { params }: { params: Promise<{ id: string; index: string }> }) {
   const config = getConfig();
-  if (config.SMTP_URL) notFound();
+  if (!isMailboxAllowed({ config, headers: request.headers })) notFound();
   try {
     const { id, index } = await params;
     const mail = await readMailboxMail({ dataDir: config.dataDir, id });

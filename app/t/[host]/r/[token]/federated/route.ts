@@ -2,7 +2,7 @@ import { authOrigin } from '@/lib/auth/federated/auth-host';
 import { setBindingCookie, TENANT_BINDING } from '@/lib/auth/federated/binding-cookies';
 import { startFederatedSignIn } from '@/lib/auth/federated/federated-signin';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { clientIp } from '@/lib/portal/request-guards';
+import { clientIp } from '@/lib/http/client-address';
 import { readLinkFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';

@@ -2,7 +2,7 @@ import { passcodeCookieName } from '@/lib/auth/recipient-session';
 import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { clientIp } from '@/lib/portal/request-guards';
+import { clientIp } from '@/lib/http/client-address';
 import { readLinkFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';

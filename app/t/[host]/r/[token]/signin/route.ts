@@ -5,7 +5,7 @@ import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
 import { getMessage } from '@/lib/store/messages';
 import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { clientIp } from '@/lib/portal/request-guards';
+import { clientIp } from '@/lib/http/client-address';
 import { readLinkFormPost } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
