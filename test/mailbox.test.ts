@@ -208,3 +208,58 @@ describe('the local mailbox with SMTP_URL set', () => {
     }
   });
 });
+
+describe('the local mailbox is the embedded default\'s, for this machine only', () => {
+  const dataDir = makeTempDir();
+  const base = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: '', SEALPOST_DEMO_TENANT: 'off' };
+
+  it('is not served to a request that a proxy relayed, or that claims to be local', async () => {
+    const server = await startServer(base);
+    try {
+      expect((await requestAs(server.port, `localhost:${server.port}`, '/mailbox')).status).toBe(200);
+      for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1', 'x-sealpost-local': '1' }]) {
+        const res = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers });
+        expect(res.status, JSON.stringify(headers)).toBe(404);
+        expect(res.body).not.toContain('Local mailbox');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('behind a trusted proxy, only a client on this machine reads it', async () => {
+    const server = await startServer({ ...base, SEALPOST_TRUSTED_PROXIES: 'loopback' });
+    try {
+      const remote = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(remote.status).toBe(404);
+      expect((await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers: { 'x-forwarded-for': '127.0.0.1' } })).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a real deployment without SMTP_URL refuses to start, saying why; SEALPOST_MAILBOX=on keeps the mailbox, local only', async () => {
+    const refused = await startServer({ ...base, SEALPOST_BASE_DOMAIN: 'mail.example.test' }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(refused).toContain('SMTP_URL: required when SEALPOST_BASE_DOMAIN is not localhost');
+    expect(refused).toContain('SEALPOST_MAILBOX=on');
+    const server = await startServer({ ...base, SEALPOST_BASE_DOMAIN: 'mail.example.test', SEALPOST_MAILBOX: 'on' });
+    try {
+      expect((await requestAs(server.port, 'mail.example.test', '/mailbox')).status).toBe(200);
+      expect((await requestAs(server.port, 'mail.example.test', '/mailbox', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a real deployment (SMTP_URL set, SEALPOST_MAILBOX left off) has no mailbox', async () => {
+    const server = await startServer({ ...base, SEALPOST_BASE_DOMAIN: 'mail.example.test', SMTP_URL: 'smtp://127.0.0.1:9' });
+    try {
+      expect((await requestAs(server.port, 'mail.example.test', '/mailbox')).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+});
