@@ -43,7 +43,7 @@ export async function startFederatedSignIn({ ctx, tenant, linkToken, providerId,
   const branding = await getBranding(ctx.db, tenant.id, landing.template);
   const offered = await listOfferedProviders({ ctx, tenant, branding });
   if (!offered.some((p) => p.id === providerId)) throw new AppError('FORBIDDEN', 'That way of signing in is not offered for this message.');
-  await consumeRateLimit(ctx.db, { name: 'federatedStartPerIp', key: ip, now });
+  await consumeRateLimit(ctx.db, { name: 'federatedStartPerIp', key: `${tenant.id}:${ip}`, now });
   const id = crypto.randomBytes(16).toString('base64url');
   const browserSecret = newSecret();
   await ctx.db
