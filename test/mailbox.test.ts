@@ -217,7 +217,8 @@ describe('the local mailbox is the embedded default\'s, for this machine only', 
     const server = await startServer(base);
     try {
       expect((await requestAs(server.port, `localhost:${server.port}`, '/mailbox')).status).toBe(200);
-      for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1', 'x-sealpost-local': '1' }]) {
+      const relayed: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1', 'x-sealpost-local': '1' }];
+      for (const headers of relayed) {
         const res = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers });
         expect(res.status, JSON.stringify(headers)).toBe(404);
         expect(res.body).not.toContain('Local mailbox');
