@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { discardBodyRest } from './read-body-rest';
+import { cancelBody } from './read-body-rest';
 
 // Where a streamed body stands after its first field: the reader, the bytes read past the field's
 // `&` that belong to the next one, and how many bytes have been read in all.
@@ -27,7 +27,7 @@ export async function readLeadingField({ request, name, maxBytes }: ReadLeadingF
     const at = value.indexOf(AMPERSAND);
     const fieldBytes = at >= 0 ? at : value.byteLength;
     if (length + fieldBytes > maxBytes) {
-      discardBodyRest({ cursor: { reader, head: new Uint8Array(0), bytesRead: length + value.byteLength } });
+      cancelBody({ reader });
       throw new AppError('BAD_REQUEST', 'The form cannot be read.');
     }
     parts.push(value.subarray(0, fieldBytes));
@@ -36,7 +36,7 @@ export async function readLeadingField({ request, name, maxBytes }: ReadLeadingF
   }
   const fields = [...new URLSearchParams(Buffer.concat(parts, length).toString('utf8'))];
   if (fields.length !== 1 || fields[0]![0] !== name) {
-    discardBodyRest({ cursor });
+    cancelBody(cursor);
     throw new AppError('BAD_REQUEST', 'The form cannot be read.');
   }
   return { value: fields[0]![1], cursor };

@@ -1,4 +1,4 @@
-import { readBodyRest, discardBodyRest } from '../api/read-body-rest';
+import { cancelBody, readBodyRest } from '../api/read-body-rest';
 import { readLeadingField } from '../api/read-leading-field';
 import { SMALL_FORM_MAX_BYTES } from '../api/read-small-form';
 import { tryTakeUploadSlot } from '../api/upload-slots';
@@ -23,7 +23,7 @@ export async function receivePostedEnvelope({ ctx, tenant, request }: ReceivePos
   try {
     claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
   } catch (error) {
-    discardBodyRest({ cursor });
+    cancelBody(cursor);
     throw error;
   }
   let release: (() => void) | null = null;
