@@ -102,5 +102,8 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  // Not POST /open (app/open/route.ts): Next buffers the whole body of every request the proxy
+  // runs for before any handler sees it, and /open must refuse a bad token after a few KB of an
+  // upload of up to 33 MB (memory exhaustion by anyone, no link needed).
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|open$).*)'],
 };

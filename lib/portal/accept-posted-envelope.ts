@@ -1,7 +1,7 @@
 import type { TMessageTable } from '../store/schema';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { openMessage } from '../envelope/open-message';
-import { readRecipientToken } from '../envelope/recipient-token';
+import type { TRecipientClaims } from '../envelope/recipient-token';
 import { AppError } from '../errors';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
@@ -10,13 +10,12 @@ import type { TTenant } from '../tenants/tenants';
 // Long enough to ask for a passcode, read it and sign in; a kept session re-posts message.html.
 export const HOLD_MS = 60 * 60_000;
 
-export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; recipientToken: string; now?: number };
+export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; claims: TRecipientClaims; now?: number };
 
-// POST /open from message.html: the token must be this tenant's, and the envelope must be the
-// very message it names and open with this tenant's keys. Where the server keeps no copy (the
+// POST /open from message.html, once its token has been read as this tenant's (claims): the
+// envelope must be the very message the token names and open with this tenant's keys. Where the server keeps no copy (the
 // tenant delivers by attachment only), the ciphertext is held just for the sign-in and reading.
-export async function acceptPostedEnvelope({ ctx, tenant, envelope, recipientToken, now = Date.now() }: AcceptPostedEnvelopeOptions) {
-  const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: recipientToken });
+export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
   const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES), now });
   if (opened.message.id !== claims.messageId) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
   const message = await getMessage(ctx.db, claims.messageId);

@@ -15,12 +15,13 @@ const STATE_PAGES: Partial<Record<TErrorCode, TPortalState>> = { RATE_LIMITED: '
 export type FormErrorResponseOptions = { error: unknown; request: Request; host: string; backTo: string; what: string };
 
 // The one mapping for the portal's form posts: unknown tenant 404, refused origin or session
-// 401/403, rate limits and lock-outs their 429 page, anything the reader can fix back to the form
-// with its error code, the rest an opaque 500.
+// 401/403, a form past the small limit 413, rate limits and lock-outs their 429 page, anything
+// the reader can fix back to the form with its error code, the rest an opaque 500.
 export async function formErrorResponse({ error, request, host, backTo, what }: FormErrorResponseOptions): Promise<Response> {
   if (isAppError(error)) {
     if (error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-    if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED') return new NextResponse(error.message, { status: error.status });
+    // No form of ours comes near the small limit: a plain 413, nothing to go back to.
+    if (error.code === 'FORBIDDEN' || error.code === 'UNAUTHORIZED' || error.code === 'FORM_TOO_LARGE') return new NextResponse(error.message, { status: error.status });
     const state = STATE_PAGES[error.code];
     if (state) {
       const { ctx, tenant } = await resolveRouteTenant({ host });

@@ -1,4 +1,5 @@
 import { cookies } from 'next/headers';
+import { readSmallForm } from '../api/read-small-form';
 import { sessionCookieName } from '../auth/recipient-session';
 import { readRecipientToken } from '../envelope/recipient-token';
 import type { TContext } from '../server/context';
@@ -26,11 +27,13 @@ export async function openForFormPost({ request, host, messageId }: OpenForFormP
 
 export type ReadLinkFormPostOptions = { request: Request; host: string; token: string };
 
-// Every form post from a link's pages (passcode request, sign-in): from this origin, on a tenant's
-// host, with a recipient token of that tenant.
+// Every form post from a link's pages (passcode request, sign-in, federated start): from this
+// origin, on a tenant's host, a small form (refused past the small limit before anything is done
+// or recorded), with a recipient token of that tenant.
 export async function readLinkFormPost({ request, host, token }: ReadLinkFormPostOptions) {
   assertSameOrigin(request);
   const { ctx, tenant } = await resolveRouteTenant({ host });
+  const form = await readSmallForm({ request });
   const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token });
-  return { ctx, tenant, claims };
+  return { ctx, tenant, claims, form };
 }

@@ -11,8 +11,7 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
   const { host, token } = await params;
   try {
-    const { ctx, tenant } = await readLinkFormPost({ request, host, token });
-    const form = await request.formData();
+    const { ctx, tenant, form } = await readLinkFormPost({ request, host, token });
     const started = await startFederatedSignIn({
       ctx, tenant, linkToken: token, providerId: String(form.get('provider') ?? '').slice(0, 80),
       isKept: form.get('keep') === '1', isSwitchingAccount: form.get('switch') === '1', ip: clientIp(request.headers),

@@ -14,11 +14,10 @@ export const runtime = 'nodejs';
 export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
   const { host, token } = await params;
   try {
-    const { ctx, tenant, claims } = await readLinkFormPost({ request, host, token });
+    const { ctx, tenant, claims, form } = await readLinkFormPost({ request, host, token });
     // Refused before any passcode is looked at when the message's template turns passcodes off.
     const message = await getMessage(ctx.db, claims.messageId);
     if (message) await assertPasscodeSignIn(ctx, tenant, message.template);
-    const form = await request.formData();
     const [challengeId = '', browserSecret = ''] = ((await cookies()).get(passcodeCookieName(ctx.config))?.value ?? '').split('.');
     const verified = await verifyPasscode({
       ctx, tenant, challengeId, browserSecret, code: String(form.get('passcode') ?? '').slice(0, 32), ip: clientIp(request.headers),

@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli';
+import { makeTempDir, sampleEml } from './helpers/context';
+import { requestAs, startServer, type TServer } from './helpers/server';
+import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+
+// Unauthenticated work is small and bounded, against the production server: a bad token costs
+// POST /open a few KB of however large an upload, and the link pages' forms are small.
+
+const UPLOAD_BYTES = 30 * 1024 * 1024;
+const CONCURRENT = 20;
+const PEAK_RSS_GROWTH_LIMIT = 150 * 1024 * 1024;
+
+let sink: TSmtpSink;
+let dataDir: string;
+let server: TServer;
+let rt: string;
+let envelope: string;
+
+// The server's peak resident set so far (VmHWM), in bytes.
+function peakRss(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (!kb) throw new Error('no VmHWM');
+  return Number(kb) * 1024;
+}
+
+type TUploadOutcome = { status?: number; error?: string; sentBytes: number };
+
+// One chunked upload (no Content-Length, so the server cannot refuse it by a header): `head`, then
+// filler up to `totalBytes`. It stops as soon as the server answers, or after the timeout.
+function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000 }: { host: string; head: string; totalBytes: number; timeoutMs?: number }): Promise<TUploadOutcome> {
+  return new Promise((resolve) => {
+    let sentBytes = 0;
+    let isDone = false;
+    const finish = (outcome: Omit<TUploadOutcome, 'sentBytes'>) => {
+      if (isDone) return;
+      isDone = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ ...outcome, sentBytes });
+    };
+    const req = http.request({
+      host: '127.0.0.1', port: server.port, path: '/open', method: 'POST',
+      headers: { host, 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'transfer-encoding': 'chunked' },
+    });
+    const timer = setTimeout(() => finish({ error: 'timeout' }), timeoutMs);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => finish({ status: res.statusCode }));
+      res.on('error', () => finish({ status: res.statusCode }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ error: e.code ?? e.message }));
+    const filler = Buffer.alloc(64 * 1024, 0x41);
+    const pump = () => {
+      while (!isDone && sentBytes < totalBytes) {
+        sentBytes += filler.length;
+        if (!req.write(filler)) return void req.once('drain', pump);
+      }
+      if (!isDone) req.end();
+    };
+    req.write(head);
+    sentBytes += head.length;
+    pump();
+  });
+}
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  dataDir = makeTempDir();
+  const env = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '100', SEALPOST_DEMO_TENANT: 'off' };
+  server = await startServer(env);
+  const cliEnv = { ...env, PORT: String(server.port) };
+  expect(runCli(['tenant', 'create', 'acme', '--name', 'Acme Bank', '--domain', 'acme.example'], cliEnv).status).toBe(0);
+  const file = path.join(dataDir, 'statement.eml');
+  fs.writeFileSync(file, sampleEml({ to: ['bob@gmail.com'] }));
+  const sent = runCli(['send', '--tenant', 'acme', file], cliEnv);
+  expect(sent.status, sent.stderr).toBe(0);
+  const [mail] = await sink.waitFor(1);
+  const html = mail!.parsed.attachments.find((a) => a.filename === 'message.html')!.content.toString('utf8');
+  rt = /name="rt" value="([^"]+)"/.exec(html)![1]!;
+  envelope = /name="envelope" value="([^"]+)"/.exec(html)![1]!;
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+});
+
+const host = () => `acme.localhost:${server.port}`;
+const openPost = (body: string) =>
+  requestAs(server.port, host(), '/open', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, body });
+
+describe('POST /open checks the token before it reads the envelope', () => {
+  it('still takes message.html\'s own post (rt, then envelope) to the passcode page', async () => {
+    const response = await openPost(`rt=${rt}&envelope=${envelope}`);
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe(`/r/${rt}`);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('refuses a form whose first field is not the token, and a damaged token', async () => {
+    expect((await openPost(`envelope=${envelope}&rt=${rt}`)).status).toBe(400);
+    const damaged = await openPost(`rt=${rt.slice(0, -6)}AAAAAA&envelope=${envelope}`);
+    expect(damaged.status).toBe(400);
+    expect(damaged.body).toBe('This link cannot be used.');
+  });
+
+  it(`refuses ${CONCURRENT} concurrent chunked ${UPLOAD_BYTES / 1024 / 1024} MB uploads with a bad token, and its peak memory stays bounded`, async () => {
+    const pid = server.child.pid!;
+    const before = peakRss(pid);
+    const bad = `rt=${rt.slice(0, -6)}AAAAAA&envelope=`;
+    const started = Date.now();
+    const outcomes = await Promise.all(Array.from({ length: CONCURRENT }, () => chunkedUpload({ host: host(), head: bad, totalBytes: UPLOAD_BYTES })));
+    const elapsed = Date.now() - started;
+    const after = peakRss(pid);
+    const growth = after - before;
+    const sent = outcomes.reduce((n, o) => n + o.sentBytes, 0);
+    console.log(JSON.stringify({ peakRssBeforeMB: +(before / 2 ** 20).toFixed(1), peakRssAfterMB: +(after / 2 ** 20).toFixed(1), growthMB: +(growth / 2 ** 20).toFixed(1), sentMB: +(sent / 2 ** 20).toFixed(1), elapsedMs: elapsed, statuses: outcomes.map((o) => o.status ?? o.error) }));
+    for (const outcome of outcomes) expect([400, 503], JSON.stringify(outcome)).toContain(outcome.status);
+    // Each upload was cut short: the server answered long before 30 MB had been sent.
+    expect(sent).toBeLessThan((CONCURRENT * UPLOAD_BYTES) / 4);
+    expect(growth).toBeLessThan(PEAK_RSS_GROWTH_LIMIT);
+    // And the server is fine afterwards.
+    expect((await openPost(`rt=${rt}&envelope=${envelope}`)).status).toBe(303);
+  }, 180_000);
+});
+
+describe('the link pages\' forms are small', () => {
+  const passcodeRows = () => {
+    const db = new Database(path.join(dataDir, 'sealpost.db'), { readonly: true });
+    try {
+      const challenges = (db.prepare('select count(*) as n from passcode_challenges').get() as { n: number }).n;
+      const rateEvents = (db.prepare('select count(*) as n from rate_events').get() as { n: number }).n;
+      return { challenges, rateEvents };
+    } finally {
+      db.close();
+    }
+  };
+  const sameOrigin = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+
+  it('a 1 MB post to the passcode request is refused with 413, and nothing is recorded or sent', async () => {
+    const before = passcodeRows();
+    const mails = sink.mails.length;
+    const big = `x=${'a'.repeat(1024 * 1024)}`;
+    const declared = await requestAs(server.port, host(), `/r/${rt}/passcode`, { method: 'POST', headers: sameOrigin, body: big });
+    expect(declared.status).toBe(413);
+    // The same without a Content-Length (chunked): refused once it passes the limit.
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: `/r/${rt}/passcode`, method: 'POST', headers: { host: host(), ...sameOrigin, 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 16; i += 1) req.write(big.slice(i * 65536, (i + 1) * 65536));
+      req.end();
+    });
+    expect(chunked).toBe(413);
+    expect(passcodeRows()).toEqual(before);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sink.mails.length).toBe(mails);
+    // A real request (an empty form, as the page's button sends) still works.
+    const ok = await requestAs(server.port, host(), `/r/${rt}/passcode`, { method: 'POST', headers: sameOrigin, body: '' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toMatch(new RegExp(`^/r/${rt.replace(/\./g, '\\.')}/verify\\?ref=`));
+    expect(passcodeRows().challenges).toBe(before.challenges + 1);
+  });
+
+  it.each(['signin', 'federated'])('a 1 MB post to /r/<token>/%s is refused with 413', async (route) => {
+    const response = await requestAs(server.port, host(), `/r/${rt}/${route}`, { method: 'POST', headers: sameOrigin, body: `passcode=${'1'.repeat(1024 * 1024)}` });
+    expect(response.status).toBe(413);
+  });
+
+  it('a 1 MB post to /signout is refused with 413', async () => {
+    const response = await requestAs(server.port, host(), '/signout', { method: 'POST', headers: sameOrigin, body: `x=${'a'.repeat(1024 * 1024)}` });
+    expect(response.status).toBe(413);
+  });
+});
