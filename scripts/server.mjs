@@ -58,11 +58,58 @@ function annotate(req) {
   req.headers['x-sealpost-peer-mark'] = MARK;
 }
 
+// Request bodies. Next.js buffers the whole body of every request its proxy runs for (up to
+// proxyClientMaxBodySize, 48 MB) before any route decides anything, so the size a request may
+// send is decided here, by path, before Next.js reads a byte: a small limit for every route,
+// more only where a whole message travels, and those few share a handful of slots (memory
+// exhaustion by parallel uploads). POST /open is outside the proxy and bounds itself (token first).
+const SMALL_BODY_BYTES = 64 * 1024;
+const BODY_LIMITS = [
+  // A forward's note (100,000 characters) and its addresses.
+  { path: /^\/m\/[^/]+\/forward\/send$/, maxBytes: 1024 * 1024, isLarge: false },
+  { path: /^\/m\/[^/]+\/reply\/send$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
+  { path: /^\/api\/v1\/messages$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
+  { path: /^\/open$/, maxBytes: Infinity, isLarge: false },
+];
+const MAX_LARGE_BODIES = 4;
+let largeBodies = 0;
+
+function refuse(req, res, status, text, headers = {}) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(text);
+  // The rest of the upload is discarded unread for a moment (so the client reads the answer
+  // rather than a reset), then the connection goes.
+  res.once('finish', () => {
+    req.resume();
+    setTimeout(() => req.destroy(), 2000).unref();
+  });
+}
+
+// True when the request may go on; otherwise it has been answered.
+function admitBody(req, res) {
+  const declared = req.headers['content-length'];
+  const isChunked = 'transfer-encoding' in req.headers;
+  if (declared === undefined && !isChunked) return true;
+  const path = (req.url ?? '/').split('?')[0];
+  const rule = BODY_LIMITS.find((r) => r.path.test(path)) ?? { maxBytes: SMALL_BODY_BYTES, isLarge: false };
+  if (rule.maxBytes === Infinity) return true;
+  const size = Number(declared ?? NaN);
+  if (Number.isFinite(size) && size > rule.maxBytes) return refuse(req, res, 413, 'Request body too large'), false;
+  // A small body must say its size: counting a chunked stream would mean reading it for Next.js.
+  if (!rule.isLarge && isChunked) return refuse(req, res, 411, 'Length required'), false;
+  if (!rule.isLarge || (Number.isFinite(size) && size <= SMALL_BODY_BYTES)) return true;
+  if (largeBodies >= MAX_LARGE_BODIES) return refuse(req, res, 503, 'Busy, try again shortly', { 'retry-after': '5' }), false;
+  largeBodies += 1;
+  res.once('close', () => (largeBodies -= 1));
+  return true;
+}
+
 const app = next({ dev, dir: root, hostname: config.HOST, port: config.PORT });
 const handle = app.getRequestHandler();
 await app.prepare();
 
 const server = http.createServer((req, res) => {
+  if (!admitBody(req, res)) return;
   annotate(req);
   handle(req, res);
 });

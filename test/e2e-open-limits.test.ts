@@ -32,7 +32,9 @@ type TUploadOutcome = { status?: number; error?: string; sentBytes: number };
 
 // One chunked upload (no Content-Length, so the server cannot refuse it by a header): `head`, then
 // filler up to `totalBytes`. It stops as soon as the server answers, or after the timeout.
-function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000 }: { host: string; head: string; totalBytes: number; timeoutMs?: number }): Promise<TUploadOutcome> {
+type ChunkedUploadOptions = { host: string; head: string; totalBytes: number; timeoutMs?: number; path?: string; headers?: Record<string, string> };
+
+function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000, path: urlPath = '/open', headers = {} }: ChunkedUploadOptions): Promise<TUploadOutcome> {
   return new Promise((resolve) => {
     let sentBytes = 0;
     let isDone = false;
@@ -44,8 +46,9 @@ function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000 }: { host: s
       resolve({ ...outcome, sentBytes });
     };
     const req = http.request({
-      host: '127.0.0.1', port: server.port, path: '/open', method: 'POST',
-      headers: { host, 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'transfer-encoding': 'chunked' },
+      host: '127.0.0.1', port: server.port, path: urlPath, method: 'POST',
+      // A header given as '' is left out (e.g. transfer-encoding, for a declared length).
+      headers: Object.fromEntries(Object.entries({ host, 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'transfer-encoding': 'chunked', ...headers }).filter(([, v]) => v !== '')),
     });
     const timer = setTimeout(() => finish({ error: 'timeout' }), timeoutMs);
     req.on('response', (res) => {
@@ -128,6 +131,40 @@ describe('POST /open checks the token before it reads the envelope', () => {
   }, 180_000);
 });
 
+describe('every other route decides the body size before Next.js buffers a byte', () => {
+  it(`${CONCURRENT} concurrent ${UPLOAD_BYTES / 1024 / 1024} MB uploads to a link page, chunked or declared, are refused at once`, async () => {
+    const pid = server.child.pid!;
+    const before = peakRss(pid);
+    const uploads = Array.from({ length: CONCURRENT }, (_, i) =>
+      chunkedUpload({
+        host: host(), head: 'x=', totalBytes: UPLOAD_BYTES, path: `/r/${rt}/passcode`,
+        headers: { 'sec-fetch-site': 'same-origin', ...(i % 2 ? { 'content-length': String(UPLOAD_BYTES + 2), 'transfer-encoding': '' } : {}) },
+      }),
+    );
+    const outcomes = await Promise.all(uploads);
+    const growth = peakRss(pid) - before;
+    console.log(JSON.stringify({ route: 'passcode', growthMB: +(growth / 2 ** 20).toFixed(1), statuses: outcomes.map((o) => o.status ?? o.error) }));
+    for (const outcome of outcomes) expect([411, 413], JSON.stringify(outcome)).toContain(outcome.status);
+    expect(growth).toBeLessThan(PEAK_RSS_GROWTH_LIMIT);
+  }, 180_000);
+
+  it(`${CONCURRENT} concurrent ${UPLOAD_BYTES / 1024 / 1024} MB uploads to the API with a bad key: a few at a time are read, the rest wait their turn (503)`, async () => {
+    const pid = server.child.pid!;
+    const before = peakRss(pid);
+    const uploads = Array.from({ length: CONCURRENT }, () =>
+      chunkedUpload({ host: `localhost:${server.port}`, head: 'From: a@acme.example\r\n', totalBytes: UPLOAD_BYTES, path: '/api/v1/messages', headers: { authorization: 'Bearer sp_not-a-key', 'content-type': 'message/rfc822' } }),
+    );
+    const outcomes = await Promise.all(uploads);
+    const growth = peakRss(pid) - before;
+    const statuses = outcomes.map((o) => o.status ?? o.error);
+    console.log(JSON.stringify({ route: 'api', growthMB: +(growth / 2 ** 20).toFixed(1), statuses }));
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(CONCURRENT - 4);
+    for (const status of statuses) expect([401, 503]).toContain(status);
+    // At most four bodies of at most 48 MB were ever held, with their copies.
+    expect(growth).toBeLessThan(4 * 48 * 1024 * 1024 * 3);
+  }, 180_000);
+});
+
 describe('the link pages\' forms are small', () => {
   const passcodeRows = () => {
     const db = new Database(path.join(dataDir, 'sealpost.db'), { readonly: true });
@@ -157,7 +194,8 @@ describe('the link pages\' forms are small', () => {
       for (let i = 0; i < 16; i += 1) req.write(big.slice(i * 65536, (i + 1) * 65536));
       req.end();
     });
-    expect(chunked).toBe(413);
+    // A form's size is known before it is sent: without one, it is not read at all.
+    expect(chunked).toBe(411);
     expect(passcodeRows()).toEqual(before);
     await new Promise((r) => setTimeout(r, 500));
     expect(sink.mails.length).toBe(mails);
