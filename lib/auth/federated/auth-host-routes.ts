@@ -2,7 +2,7 @@ import { cookies } from 'next/headers';
 import { NextResponse, type NextRequest } from 'next/server';
 import { ZBranding } from '../../branding/schema';
 import { readRecipientToken } from '../../envelope/recipient-token';
-import { AppError, isAppError } from '../../errors';
+import { AppError, isAppError, logUnknownError } from '../../errors';
 import { logger } from '../../logger';
 import { statePageResponse } from '../../portal/state-page';
 import { getContext, type TContext } from '../../server/context';
@@ -142,7 +142,7 @@ async function takeCallback({ ctx, request, providerId, loaded }: TakeCallbackOp
   try {
     answered = await handleNextAuthCallback({ request, options, providerId });
   } catch (error) {
-    logger.warn({ err: { name: (error as Error).name } }, 'federated callback failed');
+    logUnknownError(error, { route: 'GET /api/auth/callback/[provider]' });
     return backToMessage(ctx, loaded, 'callback_error');
   }
   if (handoffUrl && answered.headers.get('location') === handoffUrl) {

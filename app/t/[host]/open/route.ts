@@ -1,8 +1,7 @@
 import { NextResponse } from 'next/server';
 import { readLimitedBody } from '@/lib/api/read-limited-body';
 import { maxEnvelopeChars } from '@/lib/envelope/envelope';
-import { isAppError } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { isAppError, logUnknownError } from '@/lib/errors';
 import { acceptPostedEnvelope } from '@/lib/portal/accept-posted-envelope';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
@@ -26,7 +25,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
       const text = error.code === 'NOT_FOUND' ? 'Not found' : error.message;
       return new NextResponse(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
-    logger.error({ err: { name: (error as Error).name } }, 'open from message.html failed');
-    return new NextResponse('Internal error', { status: 500 });
+    const errorId = logUnknownError(error, { route: 'POST /open' });
+    return new NextResponse(`Internal error (reference ${errorId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
 }
