@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { logger } from './logger';
 
 export const ERROR_STATUS = {
@@ -43,14 +44,34 @@ export class AppError extends Error {
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 
-// Any thrown value becomes a JSON response; unknown errors become an opaque 500 and a log line.
-export function toErrorResponse(error: unknown): Response {
+export type LogUnknownErrorOptions = { route?: string; what?: string };
+
+// Stacks only where nobody else reads the log: a developer's machine asking for debug output.
+const isStackLogged = () => process.env.NODE_ENV !== 'production' && ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '');
+
+// An unknown error's log line: an id the user can quote, the route, and a code (the error's own
+// `code` or its class name). Never its message: a library's message can quote a token, an address
+// or a line of the message it choked on.
+export function logUnknownError(error: unknown, { route, what }: LogUnknownErrorOptions = {}): string {
+  const errorId = crypto.randomUUID();
+  const own = (error as { code?: unknown } | null)?.code;
+  const code = isAppError(error) ? error.code : typeof own === 'string' || typeof own === 'number' ? String(own) : error instanceof Error ? error.name : typeof error;
+  const stack = isStackLogged() && error instanceof Error ? { stack: error.stack } : {};
+  logger.error({ errorId, route, what, code, ...stack }, 'unhandled error');
+  return errorId;
+}
+
+export type ToErrorResponseOptions = { route?: string };
+
+// Any thrown value becomes a JSON response; unknown errors become an opaque 500 that carries the
+// id of their log line, so a user can quote it.
+export function toErrorResponse(error: unknown, { route }: ToErrorResponseOptions = {}): Response {
   if (isAppError(error)) {
     return Response.json(
       { error: { code: error.code, message: error.message, ...(error.details ?? {}) } },
       { status: error.status },
     );
   }
-  logger.error({ err: error instanceof Error ? { name: error.name, stack: error.stack } : String(error) }, 'unhandled error');
-  return Response.json({ error: { code: 'INTERNAL', message: 'Internal error' } }, { status: 500 });
+  const errorId = logUnknownError(error, { route });
+  return Response.json({ error: { code: 'INTERNAL', message: 'Internal error', errorId } }, { status: 500 });
 }

@@ -37,7 +37,9 @@ describe(`mailparser fixtures (${fixtures.length} files)`, () => {
     try {
       const parsed = await parseOutgoingMessage({ raw, maxBytes: MAX_BYTES });
       // Seal it as a tenant whose domain is the sender's, as that organisation's relay would.
-      const tenant = await seedTenant(ctx, { mailDomain: addressDomain(parsed.sender) });
+      // (One tenant per domain: fixtures from the same domain share it.)
+      const domain = addressDomain(parsed.sender).toLowerCase();
+      const tenant = (await ctx.db.selectFrom('tenants').selectAll().where('mail_domain', '=', domain).executeTakeFirst()) ?? (await seedTenant(ctx, { mailDomain: domain }));
       const sent = await sendMessage({ ctx, tenant, raw, deliver: false });
       const row = await getMessage(ctx.db, sent.messageId);
       const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: row!.envelope, maxChars: maxEnvelopeChars(MAX_BYTES) });

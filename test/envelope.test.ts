@@ -126,7 +126,7 @@ describe('envelope', () => {
     vi.useFakeTimers({ now: new Date('2026-11-23T12:00:00Z'), toFake: ['Date'] });
     const branded = await seedTenant(ctx);
     await setBranding({ db: ctx.db, tenantId: branded.id, input: { expiryDays: 7 } });
-    const { token, messageId } = await sealed(sampleEml(), branded);
+    const { token, messageId } = await sealed(sampleEml({ from: `Alice <alice@${branded.mail_domain}>` }), branded);
     const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
     expect(header.exp).toBe(Date.parse('2026-11-30T12:00:00Z') / 1000);
     vi.setSystemTime(new Date('2026-11-30T11:59:59Z'));
@@ -140,7 +140,7 @@ describe('envelope', () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
     const branded = await seedTenant(ctx);
     await setBranding({ db: ctx.db, tenantId: branded.id, input: { expiryDays: 1 } });
-    const a = await sealed(sampleEml(), branded);
+    const a = await sealed(sampleEml({ from: `Alice <alice@${branded.mail_domain}>` }), branded);
     vi.setSystemTime(new Date('2026-01-03T00:00:00Z'));
     expect(await purgeExpired({ db: ctx.db })).toBeGreaterThanOrEqual(1);
     const row = await getMessage(ctx.db, a.messageId);
@@ -170,10 +170,10 @@ describe('envelope', () => {
 
   it('tenant key rotation: new mail uses the new version, old mail still opens', async () => {
     const t = await seedTenant(ctx);
-    const first = await sealed(sampleEml(), t);
+    const first = await sealed(sampleEml({ from: `Alice <alice@${t.mail_domain}>` }), t);
     const version = await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id });
     expect(version).toBe(2);
-    const second = await sealed(sampleEml(), t);
+    const second = await sealed(sampleEml({ from: `Alice <alice@${t.mail_domain}>` }), t);
     expect((await getMessage(ctx.db, first.messageId))!.key_version).toBe(1);
     expect((await getMessage(ctx.db, second.messageId))!.key_version).toBe(2);
     expect(Buffer.from((await open(first.token, t.id)).mime).equals(first.raw)).toBe(true);

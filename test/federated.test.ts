@@ -1,11 +1,14 @@
+import { decode, encode } from 'next-auth/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimAtAuthHost, consumeHandoff, FEDERATED_TTL_MS, HANDOFF_TTL_MS, loadAtAuthHost, recordIdentity, startFederatedSignIn } from '@/lib/auth/federated/federated-signin';
+import { buildAuthOptions } from '@/lib/auth/federated/next-auth';
 import { getProvider, listOfferedProviders, providerClientSecret } from '@/lib/auth/federated/identity-providers';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '@/lib/auth/federated/tenant-identity-providers';
 import { MICROSOFT_CONSUMER_TENANT, verifiedAddress } from '@/lib/auth/federated/verified-address';
 import { ZBranding } from '@/lib/branding/schema';
 import { ConfigError, parseConfig } from '@/lib/env';
 import { createRecipientToken } from '@/lib/envelope/recipient-token';
+import { addTenantKeyVersion, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { listRecipients } from '@/lib/store/messages';
@@ -157,6 +160,58 @@ describe('a federated sign-in, step by step', () => {
     // None of those used it up: the right browser, in time, takes it — once.
     await expect(consume({ ...a, handoff: handoffA, now: t0 + 1 })).resolves.toMatchObject({ address: 'bob@gmail.com', outcome: 'ok', status: 'consumed' });
     await expect(errorCode(consume({ ...a, handoff: handoffA, now: t0 + 2 }))).resolves.toBe('ENVELOPE_INVALID');
+  });
+});
+
+describe("next-auth's secret rotates with the tenant key", () => {
+  const HOUR = 3_600_000;
+  const STATE = 'next-auth.state';
+  // A state cookie as next-auth makes one (salted with its name), and whether next-auth, given
+  // these options, would read it back (its checks decode with options.jwt, whose secret is
+  // options.secret, salted the same way).
+  const stateCookie = async (secret: string) => encode({ secret, salt: STATE, maxAge: 900, token: { value: 'state-value', provider: 'google' } });
+  const reads = (options: { secret?: string }, value: string) =>
+    decode({ secret: options.secret!, token: value, salt: STATE }).then((p) => p?.value === 'state-value', () => false);
+
+  async function rotatedTenant(retiredAt: (t0: number) => number) {
+    const t0 = Date.now();
+    const t = await seedTenant(ctx);
+    const provider = (await getProvider({ ctx, tenantId: t.id, providerId: 'google' }))!;
+    const build = (cookies: Record<string, string>, now: number) => buildAuthOptions({ ctx, tenantId: t.id, provider, cookies, now });
+    const before = await build({}, t0);
+    const oldCookie = await stateCookie(before.secret!);
+    await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id, now: retiredAt(t0) });
+    return { t0, before, oldCookie, build };
+  }
+
+  it('a sign-in begun before the rotation finishes after it; a new one is made under the new version only', async () => {
+    const { t0, before, oldCookie, build } = await rotatedTenant((t0) => t0 + 1000);
+    const fresh = await build({}, t0 + 2000);
+    expect(fresh.secret).not.toBe(before.secret);
+    const newCookie = await stateCookie(fresh.secret!);
+    expect(await reads(fresh, newCookie)).toBe(true);
+    expect(await reads(before, newCookie), "a new cookie does not open under the old version's secret").toBe(false);
+    expect(await reads(fresh, oldCookie)).toBe(false);
+    // The callback of the sign-in under way: its cookies pick the secret they were made under.
+    const callback = await build({ [STATE]: oldCookie }, t0 + HOUR);
+    expect(await reads(callback, oldCookie)).toBe(true);
+    // A forged or foreign cookie picks nothing: the current secret.
+    expect((await build({ [STATE]: `${oldCookie.slice(0, -4)}AAAA` }, t0 + HOUR)).secret).toBe(fresh.secret);
+  });
+
+  it('an old-version cookie is no longer read once its version has been retired for the grace', async () => {
+    const { t0, oldCookie, build } = await rotatedTenant((t0) => t0 - KEY_GRACE_MS + HOUR);
+    expect(await reads(await build({ [STATE]: oldCookie }, t0 + HOUR - 1000), oldCookie)).toBe(true);
+    expect(await reads(await build({ [STATE]: oldCookie }, t0 + HOUR), oldCookie)).toBe(false);
+  });
+
+  it("next-auth's CSRF cookie made before the rotation keeps its secret too", async () => {
+    const { t0, before, build } = await rotatedTenant((t0) => t0 + 1000);
+    const token = 'a'.repeat(64);
+    const crypto = await import('node:crypto');
+    const csrf = `${token}|${crypto.createHash('sha256').update(`${token}${before.secret}`).digest('hex')}`;
+    expect((await build({ 'next-auth.csrf-token': csrf }, t0 + HOUR)).secret).toBe(before.secret);
+    expect((await build({}, t0 + HOUR)).secret).not.toBe(before.secret);
   });
 });
 

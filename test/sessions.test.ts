@@ -1,7 +1,9 @@
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecipientSession, endRecipientSession, readRecipientSession, SESSION_IDLE_MS, SESSION_MAX_AGE_S } from '@/lib/auth/recipient-session';
-import { getTenantKey } from '@/lib/envelope/tenant-keys';
+import { decode } from 'next-auth/jwt';
+import { deriveKey } from '@/lib/envelope/aead';
+import { addTenantKeyVersion, getTenantKey, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
 import { openOutboxPayload } from '@/lib/mail/outbox';
 import { listOwnReplies, sendCopy } from '@/lib/messages/conversation';
 import { sendMessage } from '@/lib/messages/send-message';
@@ -87,6 +89,56 @@ describe('recipient sessions', () => {
     expect(await read(`${value.slice(0, -3)}AAA`, Date.now())).toBeNull();
     expect(await read('', Date.now())).toBeNull();
     expect(await read('x'.repeat(5000), Date.now())).toBeNull();
+  });
+});
+
+describe('session secrets rotate with the tenant key', () => {
+  const HOUR = 3_600_000;
+  // Its own tenant each time: rotations must not touch the other suites' tenant.
+  async function keptSession(now: number) {
+    const t = await seedTenant(ctx);
+    const { messageId } = await sendMessage({ ctx, tenant: t, raw: sampleEml({ to: ['bob@gmail.com'], from: `Alice <alice@${t.mail_domain}>` }), deliver: false });
+    const [recipient] = await listRecipients(ctx.db, messageId);
+    const make = (at: number) => createRecipientSession({ ctx, tenant: t, session: { messageId, recipientId: recipient!.id, address: 'bob@gmail.com', isKept: true }, now: at });
+    const readAt = (value: string, at: number) => readRecipientSession({ ctx, tenant: t, value, now: at });
+    const secretOf = async (version: number) => deriveKey((await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: t.id, version })).key, 'recipient-session').toString('base64url');
+    return { t, cookie: await make(now), make, readAt, secretOf };
+  }
+  const decodesUnder = (value: string, secret: string) => decode({ token: value, secret }).then((p) => p !== null, () => false);
+
+  it('a cookie made before `keys rotate` still works after it, and a new cookie is made under the new version only', async () => {
+    const t0 = Date.now();
+    const { t, cookie, make, readAt, secretOf } = await keptSession(t0);
+    expect(await decodesUnder(cookie.value, await secretOf(1))).toBe(true);
+    await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id, now: t0 + HOUR });
+    expect(await readAt(cookie.value, t0 + 2 * HOUR)).toMatchObject({ address: 'bob@gmail.com', isKept: true });
+    const fresh = await make(t0 + 2 * HOUR);
+    expect(await decodesUnder(fresh.value, await secretOf(2))).toBe(true);
+    expect(await decodesUnder(fresh.value, await secretOf(1)), 'the old version\'s secret no longer makes cookies').toBe(false);
+    expect(await readAt(fresh.value, t0 + 2 * HOUR)).not.toBeNull();
+  });
+
+  it('an old-version cookie stops working once its version has been retired for the grace, though its session is live', async () => {
+    const t0 = Date.now();
+    const { t, cookie, readAt } = await keptSession(t0);
+    // The rotation dated so that the grace ends while the kept session (12 hours) still runs.
+    await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id, now: t0 - KEY_GRACE_MS + HOUR });
+    expect(await readAt(cookie.value, t0 + HOUR - 1000)).not.toBeNull();
+    expect(await readAt(cookie.value, t0 + HOUR)).toBeNull();
+  });
+
+  it('after two rotations each older version is read for the grace after it was retired, and no longer', async () => {
+    const t0 = Date.now();
+    const { t, cookie, make, readAt } = await keptSession(t0);
+    // Version 1 retired 11 hours ago, version 2 (with a cookie of its own) 9 hours ago.
+    await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id, now: t0 - KEY_GRACE_MS + HOUR });
+    const second = await make(t0 + 1000);
+    await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: t.id, now: t0 - KEY_GRACE_MS + 3 * HOUR });
+    expect(await readAt(cookie.value, t0 + HOUR - 1000)).not.toBeNull();
+    expect(await readAt(second.value, t0 + HOUR - 1000)).not.toBeNull();
+    expect(await readAt(cookie.value, t0 + HOUR)).toBeNull();
+    expect(await readAt(second.value, t0 + HOUR)).not.toBeNull();
+    expect(await readAt(second.value, t0 + 3 * HOUR)).toBeNull();
   });
 });
 

@@ -1,7 +1,6 @@
 import { LARGE_UPLOAD_RETRY_SECONDS } from '@/lib/api/upload-slots';
-import { isAppError } from '@/lib/errors';
+import { isAppError, logUnknownError } from '@/lib/errors';
 import { unproxiedResponse } from '@/lib/http/unproxied-response';
-import { logger } from '@/lib/logger';
 import { receivePostedEnvelope } from '@/lib/portal/receive-posted-envelope';
 import { resolveRequestTenant } from '@/lib/tenants/resolve-request-tenant';
 
@@ -22,7 +21,7 @@ export async function POST(request: Request) {
       const retry = error.code === 'SERVER_BUSY' ? { 'Retry-After': String(LARGE_UPLOAD_RETRY_SECONDS) } : undefined;
       return unproxiedResponse({ status: error.status, text: error.code === 'NOT_FOUND' ? 'Not found' : error.message, headers: retry });
     }
-    logger.error({ err: { name: (error as Error).name } }, 'open from message.html failed');
-    return unproxiedResponse({ status: 500, text: 'Internal error' });
+    const errorId = logUnknownError(error, { route: 'POST /open' });
+    return unproxiedResponse({ status: 500, text: `Internal error (reference ${errorId})` });
   }
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { decode, encode } from 'next-auth/jwt';
 import type { NextResponse } from 'next/server';
 import { deriveKey } from '../envelope/aead';
-import { getTenantKey } from '../envelope/tenant-keys';
+import { getLiveTenantKeys } from '../envelope/tenant-keys';
 import type { TConfig } from '../env';
 import { hostCookieName, hostCookieOptions } from '../http/host-cookie';
 import type { TContext } from '../server/context';
@@ -22,10 +22,11 @@ export const passcodeCookieName = (config: Pick<TConfig, 'publicScheme'>) => hos
 export type TRecipientSession = { id: string; tenantId: string; messageId: string; recipientId: string; address: string; isKept: boolean };
 
 // next-auth's session token (an encrypted JWT) under a per-tenant secret: a cookie from one
-// tenant's host is worthless on another's.
-async function sessionSecret(ctx: TContext, tenant: TTenant): Promise<string> {
-  const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id, version: 1 });
-  return deriveKey(tenantKey.key, 'recipient-session').toString('base64url');
+// tenant's host is worthless on another's. Made under the current tenant key version, read under
+// it or one retired within the grace (getLiveTenantKeys): `keys rotate` rotates this secret too.
+async function sessionSecrets(ctx: TContext, tenant: TTenant, now: number): Promise<string[]> {
+  const keys = await getLiveTenantKeys({ db: ctx.db, master: ctx.master, tenantId: tenant.id, now });
+  return keys.map((k) => deriveKey(k.key, 'recipient-session').toString('base64url'));
 }
 
 export type CreateRecipientSessionOptions = { ctx: TContext; tenant: TTenant; session: Omit<TRecipientSession, 'tenantId' | 'id'>; now?: number };
@@ -43,7 +44,7 @@ export async function createRecipientSession({ ctx, tenant, session, now = Date.
     .execute();
   const value = await encode({
     token: { sub: session.recipientId, sid: id, tnt: tenant.id, mid: session.messageId, adr: session.address, keep: session.isKept },
-    secret: await sessionSecret(ctx, tenant),
+    secret: (await sessionSecrets(ctx, tenant, now))[0]!,
     maxAge: SESSION_MAX_AGE_S,
   });
   return { name: sessionCookieName(ctx.config), value, maxAge: session.isKept ? SESSION_MAX_AGE_S : undefined };
@@ -61,7 +62,7 @@ export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; valu
 // A session is good while its cookie decrypts under this tenant's secret and its server-side
 // record is neither ended, past 12 hours, nor (unless kept) idle for an hour.
 export async function readRecipientSession({ ctx, tenant, value, now = Date.now() }: ReadRecipientSessionOptions): Promise<TRecipientSession | null> {
-  const claims = await decodeSessionCookie(ctx, tenant, value);
+  const claims = await decodeSessionCookie(ctx, tenant, value, now);
   if (!claims) return null;
   const row = await ctx.db.selectFrom('recipient_sessions').selectAll().where('id', '=', claims.sid).executeTakeFirst();
   if (!row || row.tenant_id !== tenant.id || row.message_id !== claims.mid || row.address !== claims.adr || row.ended_at !== null) return null;
@@ -76,7 +77,7 @@ export type EndRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value
 
 // Sign-out ends the session on the server too: a copied cookie is worthless afterwards.
 export async function endRecipientSession({ ctx, tenant, value, now = Date.now() }: EndRecipientSessionOptions): Promise<void> {
-  const claims = await decodeSessionCookie(ctx, tenant, value);
+  const claims = await decodeSessionCookie(ctx, tenant, value, now);
   if (claims) await ctx.db.updateTable('recipient_sessions').set({ ended_at: now }).where('id', '=', claims.sid).where('tenant_id', '=', tenant.id).execute();
 }
 
@@ -84,13 +85,16 @@ export async function purgeRecipientSessions(db: TContext['db'], now: number): P
   await db.deleteFrom('recipient_sessions').where('expires_at', '<=', now).execute();
 }
 
-async function decodeSessionCookie(ctx: TContext, tenant: TTenant, value: string | undefined) {
+async function decodeSessionCookie(ctx: TContext, tenant: TTenant, value: string | undefined, now: number) {
   if (!value || value.length > 4096) return null;
-  try {
-    const token = await decode({ token: value, secret: await sessionSecret(ctx, tenant) });
-    if (!token || token.tnt !== tenant.id || typeof token.sid !== 'string' || typeof token.mid !== 'string' || typeof token.adr !== 'string') return null;
-    return { sid: token.sid, mid: token.mid, adr: token.adr };
-  } catch {
-    return null;
+  for (const secret of await sessionSecrets(ctx, tenant, now)) {
+    try {
+      const token = await decode({ token: value, secret });
+      if (!token || token.tnt !== tenant.id || typeof token.sid !== 'string' || typeof token.mid !== 'string' || typeof token.adr !== 'string') return null;
+      return { sid: token.sid, mid: token.mid, adr: token.adr };
+    } catch {
+      // not made under this secret: the next live one, if any
+    }
   }
+  return null;
 }

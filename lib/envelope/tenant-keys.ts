@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { TDatabase } from '../store/schema';
+import type { TDatabase, TTenantKeyTable } from '../store/schema';
 import type { TMasterKeyProvider } from './master-key';
 
 export type TKeyContext = { db: Kysely<TDatabase>; master: TMasterKeyProvider };
@@ -40,13 +40,35 @@ export async function getTenantKey({ db, master, tenantId, version }: GetTenantK
   query = version === undefined ? query.orderBy('version', 'desc').limit(1) : query.where('version', '=', version);
   const row = await query.executeTakeFirst();
   if (!row) throw new Error('tenant key not found');
-  const cacheKey = `${tenantId}:${row.version}`;
+  return unwrapTenantKey(master, row);
+}
+
+async function unwrapTenantKey(master: TMasterKeyProvider, row: Pick<TTenantKeyTable, 'tenant_id' | 'version' | 'wrapped_key' | 'master_key_id'>): Promise<TTenantKey> {
+  const cacheKey = `${row.tenant_id}:${row.version}`;
   let key = cache.get(cacheKey);
   if (!key) {
-    key = await master.unwrap({ wrapped: row.wrapped_key, aad: tenantKeyAad(tenantId, row.version), keyId: row.master_key_id });
+    key = await master.unwrap({ wrapped: row.wrapped_key, aad: tenantKeyAad(row.tenant_id, row.version), keyId: row.master_key_id });
     cache.set(cacheKey, key);
   }
   return { version: row.version, key };
+}
+
+// How long a version that is no longer current still verifies what was made under it: the
+// longest life of anything a secret derived from it protects (a kept session, 12 hours).
+export const KEY_GRACE_MS = 12 * 60 * 60_000;
+
+export type GetLiveTenantKeysOptions = TKeyContext & { tenantId: string; now?: number };
+
+// The current version first, then each older one that stopped being current (when its successor
+// was made) less than KEY_GRACE_MS ago. Secrets derived from the tenant key (session cookies,
+// federated sign-in cookies) are made under the first and read under any: a rotation signs nobody
+// out, and a leaked old secret stops working after the grace.
+export async function getLiveTenantKeys({ db, master, tenantId, now = Date.now() }: GetLiveTenantKeysOptions): Promise<TTenantKey[]> {
+  const rows = await db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('version', 'desc').limit(4).execute();
+  if (rows.length === 0) throw new Error('tenant key not found');
+  const live = [rows[0]!];
+  for (let i = 1; i < rows.length && now - Number(rows[i - 1]!.created_at) < KEY_GRACE_MS; i += 1) live.push(rows[i]!);
+  return Promise.all(live.map((row) => unwrapTenantKey(master, row)));
 }
 
 export type RewrapTenantKeysOptions = TKeyContext & { from: TMasterKeyProvider };

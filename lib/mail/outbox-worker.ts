@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
 import { purgeExpired } from '../envelope/revoke-message';
 import { getTenantKey } from '../envelope/tenant-keys';
+import { logUnknownError } from '../errors';
 import { logger } from '../logger';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeRecipientSessions } from '../auth/recipient-session';
@@ -107,7 +108,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
         await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
       }
     } catch (error) {
-      logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'outbox worker pass failed');
+      logUnknownError(error, { route: 'outbox worker' });
     }
   };
   const loop = () => {

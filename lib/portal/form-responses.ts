@@ -1,6 +1,5 @@
 import { NextResponse } from 'next/server';
-import { isAppError, type TErrorCode } from '../errors';
-import { logger } from '../logger';
+import { isAppError, logUnknownError, type TErrorCode } from '../errors';
 import { getBranding } from '../tenants/tenants';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { statePageResponse, type TPortalState } from './state-page';
@@ -30,6 +29,6 @@ export async function formErrorResponse({ error, request, host, backTo, what }: 
     }
     return seeOther(`${backTo}${backTo.includes('?') ? '&' : '?'}error=${error.code}`);
   }
-  logger.error({ err: { name: (error as Error).name }, what }, 'portal form failed');
-  return new NextResponse('Internal error', { status: 500 });
+  const errorId = logUnknownError(error, { route: `${request.method} ${new URL(request.url).pathname.replace(/\/(r|m)\/[^/]+/g, '/$1/[id]')}`, what });
+  return new NextResponse(`Internal error (reference ${errorId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }

@@ -218,6 +218,19 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
     },
   },
+  '2026_12_02_misc_unique_mail_domain': {
+    async up(db: Kysely<any>) {
+      // Two tenants on one mail domain could each send as the other's staff. An existing database
+      // that has them stops here with the domains named, rather than picking one in silence.
+      const { rows } = await sql<{ domain: string; slugs: string }>`
+        select lower(mail_domain) as domain, ${dialect === 'postgres' ? sql`string_agg(slug, ', ')` : sql`group_concat(slug, ', ')`} as slugs
+        from tenants group by lower(mail_domain) having count(*) > 1`.execute(db);
+      if (rows.length > 0) {
+        throw new Error(`mail domains must be unique across tenants; shared now: ${rows.map((r) => `${r.domain} (${r.slugs})`).join('; ')}`);
+      }
+      await db.schema.createIndex('tenants_mail_domain').on('tenants').unique().expression(sql`lower(mail_domain)`).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { DEFAULT_TEMPLATE, ZBranding, type TBranding } from '../branding/schema';
 import { addTenantKeyVersion, type TKeyContext } from '../envelope/tenant-keys';
@@ -42,19 +43,36 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
   const cleanName = name.trim();
   if (!cleanName || cleanName.length > 120) throw new AppError('BAD_REQUEST', 'A tenant name is 1–120 characters');
   if (await getTenantBySlug(db, slug)) throw new AppError('CONFLICT', `A tenant with slug "${slug}" already exists`);
+  // One tenant per mail domain: a second would send as the first one's staff (a unique index too).
+  const holder = await getTenantByMailDomain(db, parsedDomain.data);
+  if (holder) throw new AppError('CONFLICT', `The mail domain ${parsedDomain.data} already belongs to tenant "${holder.slug}"`);
   const tenant: TTenant = { id: crypto.randomUUID(), slug, name: cleanName, mail_domain: parsedDomain.data, custom_domain: null, created_at: now };
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('tenants').values(tenant).execute();
-    await trx
-      .insertInto('branding')
-      .values({ tenant_id: tenant.id, name: DEFAULT_TEMPLATE, json: JSON.stringify(ZBranding.parse({})), updated_at: now })
-      .execute();
-    await addTenantKeyVersion({ db: trx, master, tenantId: tenant.id, now });
-  });
+  try {
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('tenants').values(tenant).execute();
+      await trx
+        .insertInto('branding')
+        .values({ tenant_id: tenant.id, name: DEFAULT_TEMPLATE, json: JSON.stringify(ZBranding.parse({})), updated_at: now })
+        .execute();
+      await addTenantKeyVersion({ db: trx, master, tenantId: tenant.id, now });
+    });
+  } catch (error) {
+    // The same slug or domain created at the same moment: the unique indexes decide.
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A tenant with slug "${slug}" or mail domain ${parsedDomain.data} already exists`);
+    throw error;
+  }
   return tenant;
 }
 
+const isUniqueViolation = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+};
+
 export const getTenantById = (db: TDb, id: string) => db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+
+const getTenantByMailDomain = (db: TDb, domain: string) =>
+  db.selectFrom('tenants').select('slug').where(sql`lower(mail_domain)`, '=', domain.toLowerCase()).executeTakeFirst();
 
 export const getTenantBySlug = (db: TDb, slug: string) => db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
 

@@ -65,9 +65,14 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
 }
 
 let counter = 0;
+// Mail domains are unique across tenants: the first tenant of a database is acme.example (the
+// domain of sampleEml's sender), later ones get a domain of their own unless one is asked for.
 export async function seedTenant(ctx: TContext, overrides: { slug?: string; mailDomain?: string } = {}): Promise<TTenant> {
   counter += 1;
-  return createTenant({ db: ctx.db, master: ctx.master, slug: overrides.slug ?? `t${counter}-${process.pid}`, name: 'Acme Bank', mailDomain: overrides.mailDomain ?? 'acme.example' });
+  const slug = overrides.slug ?? `t${counter}-${process.pid}`;
+  const isAcmeTaken = !overrides.mailDomain && (await ctx.db.selectFrom('tenants').select('id').where('mail_domain', '=', 'acme.example').executeTakeFirst());
+  const mailDomain = overrides.mailDomain ?? (isAcmeTaken ? `${slug}.example` : 'acme.example');
+  return createTenant({ db: ctx.db, master: ctx.master, slug, name: 'Acme Bank', mailDomain });
 }
 
 export const sampleEml = ({ to = ['bob@gmail.com', 'carol@yahoo.com'], subject = 'Your statement', attachment = true, from = 'Alice Example <alice@acme.example>' } = {}) =>

@@ -2,7 +2,7 @@ import { cookies } from 'next/headers';
 import { NextResponse, type NextRequest } from 'next/server';
 import { ZBranding } from '../../branding/schema';
 import { readRecipientToken } from '../../envelope/recipient-token';
-import { AppError, isAppError } from '../../errors';
+import { AppError, isAppError, logUnknownError } from '../../errors';
 import { logger } from '../../logger';
 import { statePageResponse } from '../../portal/state-page';
 import { getContext, type TContext } from '../../server/context';
@@ -58,6 +58,8 @@ async function backToMessage(ctx: TContext, loaded: TAuthHostSignIn, reason: str
   return response;
 }
 
+const cookiesOf = (request: NextRequest) => Object.fromEntries(request.cookies.getAll().map((c) => [c.name, c.value]));
+
 const authCookie = async (ctx: TContext) => (await cookies()).get(bindingCookieName(ctx.config, AUTH_BINDING))?.value;
 
 export type AuthHostRouteOptions = { request: NextRequest; id: string };
@@ -68,7 +70,7 @@ export type AuthHostRouteOptions = { request: NextRequest; id: string };
 export const continueToProvider = ({ request, id }: AuthHostRouteOptions) =>
   onAuthHost(request, async (ctx) => {
     const claimed = await claimAtAuthHost({ ctx, id });
-    const csrf = await runNextAuth({ ctx, options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider }), action: 'csrf' });
+    const csrf = await runNextAuth({ ctx, options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider, cookies: cookiesOf(request) }), action: 'csrf' });
     const next = `/federated/${id}/go`;
     const page = await statePageResponse({
       request, branding: await brandingOf(ctx, claimed), tenantName: claimed.tenant.name, state: 'toProvider', values: { provider: claimed.provider.label }, refreshTo: next, continueTo: next,
@@ -85,7 +87,7 @@ export const redirectToProvider = ({ request, id }: AuthHostRouteOptions) =>
     const loaded = await loadAtAuthHost({ ctx, cookieValue: await authCookie(ctx) });
     if (loaded.signIn.id !== id) throw new AppError('UNAUTHORIZED', 'This sign-in is not the one under way.');
     const { signIn, tenant, provider } = loaded;
-    const options = await buildAuthOptions({ ctx, tenantId: tenant.id, provider });
+    const options = await buildAuthOptions({ ctx, tenantId: tenant.id, provider, cookies: cookiesOf(request) });
     const csrf = await runNextAuth({ ctx, options, action: 'csrf' });
     // A fresh CSRF cookie means the browser kept none from the step before: it refuses cookies.
     if (csrf.headers.getSetCookie().some((c) => /csrf-token=/.test(c))) return backToMessage(ctx, loaded, 'no_cookies');
@@ -126,7 +128,7 @@ async function takeCallback({ ctx, request, providerId, loaded }: TakeCallbackOp
   if (provider.id !== providerId) return backToMessage(ctx, loaded, 'wrong_provider');
   let handoffUrl: string | null = null;
   const options = await buildAuthOptions({
-    ctx, tenantId: tenant.id, provider,
+    ctx, tenantId: tenant.id, provider, cookies: cookiesOf(request),
     onIdentity: async (claims) => {
       const proven = verifiedAddress({ provider, claims });
       const isRecipient = proven.outcome === 'ok' && (await listRecipients(ctx.db, signIn.message_id)).some((r) => r.address === proven.address);
@@ -140,7 +142,7 @@ async function takeCallback({ ctx, request, providerId, loaded }: TakeCallbackOp
   try {
     answered = await handleNextAuthCallback({ request, options, providerId });
   } catch (error) {
-    logger.warn({ err: { name: (error as Error).name } }, 'federated callback failed');
+    logUnknownError(error, { route: 'GET /api/auth/callback/[provider]' });
     return backToMessage(ctx, loaded, 'callback_error');
   }
   if (handoffUrl && answered.headers.get('location') === handoffUrl) {

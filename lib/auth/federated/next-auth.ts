@@ -1,11 +1,13 @@
+import crypto from 'node:crypto';
 import type { AuthOptions } from 'next-auth';
+import { decode } from 'next-auth/jwt';
 import NextAuth from 'next-auth/next';
 import AzureADProvider from 'next-auth/providers/azure-ad';
 import GoogleProvider from 'next-auth/providers/google';
 import type { OAuthConfig } from 'next-auth/providers/oauth';
 import { NextRequest } from 'next/server';
 import { deriveKey } from '../../envelope/aead';
-import { getTenantKey } from '../../envelope/tenant-keys';
+import { getLiveTenantKeys } from '../../envelope/tenant-keys';
 import { logger } from '../../logger';
 import type { TContext } from '../../server/context';
 import { authOrigin } from './auth-host';
@@ -23,10 +25,35 @@ function pinAuthUrl(ctx: TContext) {
   process.env.NEXTAUTH_URL = `${authOrigin(ctx.config)}/api/auth`;
 }
 
-// next-auth's secret (its state, PKCE, nonce and CSRF cookies) is the sign-in's tenant's own.
-async function nextAuthSecret(ctx: TContext, tenantId: string) {
-  const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId, version: 1 });
-  return deriveKey(tenantKey.key, 'federated-sign-in').toString('base64url');
+// next-auth's secret (its state, PKCE, nonce and CSRF cookies) is the sign-in's tenant's own,
+// made under the current tenant key version. next-auth reads its cookies under one secret, so a
+// sign-in already under way when the key rotated keeps the secret its cookies were made under,
+// while that version is within its grace (getLiveTenantKeys); anything else gets the current one.
+async function nextAuthSecret(ctx: TContext, tenantId: string, cookies: Record<string, string>, now: number): Promise<string> {
+  const keys = await getLiveTenantKeys({ db: ctx.db, master: ctx.master, tenantId, now });
+  const secrets = keys.map((k) => deriveKey(k.key, 'federated-sign-in').toString('base64url'));
+  for (const secret of secrets.slice(1)) {
+    if (await isMadeUnder(cookies, secret)) return secret;
+  }
+  return secrets[0]!;
+}
+
+// Whether any of next-auth's cookies was made under this secret: its encrypted check cookies
+// decrypt (salted with their own name, as next-auth does), or its CSRF cookie's hash matches.
+async function isMadeUnder(cookies: Record<string, string>, secret: string): Promise<boolean> {
+  for (const [name, value] of Object.entries(cookies)) {
+    if (/next-auth\.(state|nonce|pkce\.code_verifier)$/.test(name)) {
+      try {
+        if (await decode({ token: value, secret, salt: name })) return true;
+      } catch {
+        // not this secret's
+      }
+    } else if (/next-auth\.csrf-token$/.test(name)) {
+      const [token, hash] = value.split('|');
+      if (token && hash && crypto.createHash('sha256').update(`${token}${secret}`).digest('hex') === hash) return true;
+    }
+  }
+  return false;
 }
 
 async function toNextAuthProvider(ctx: TContext, provider: TIdentityProvider): Promise<OAuthConfig<Record<string, unknown>>> {
@@ -49,14 +76,15 @@ async function toNextAuthProvider(ctx: TContext, provider: TIdentityProvider): P
 
 export type TOnIdentity = (claims: Record<string, unknown>) => Promise<string>;
 
-export type BuildAuthOptionsOptions = { ctx: TContext; tenantId: string; provider: TIdentityProvider; onIdentity?: TOnIdentity };
+// cookies: the request's, to find the secret a sign-in under way was begun with.
+export type BuildAuthOptionsOptions = { ctx: TContext; tenantId: string; provider: TIdentityProvider; onIdentity?: TOnIdentity; cookies?: Record<string, string>; now?: number };
 
 // next-auth's options for one sign-in: the one provider it is with, nothing else.
-export async function buildAuthOptions({ ctx, tenantId, provider, onIdentity }: BuildAuthOptionsOptions): Promise<AuthOptions> {
+export async function buildAuthOptions({ ctx, tenantId, provider, onIdentity, cookies = {}, now = Date.now() }: BuildAuthOptionsOptions): Promise<AuthOptions> {
   pinAuthUrl(ctx);
   const errorPage = `${authOrigin(ctx.config)}/federated/error`;
   return {
-    secret: await nextAuthSecret(ctx, tenantId),
+    secret: await nextAuthSecret(ctx, tenantId, cookies, now),
     providers: [await toNextAuthProvider(ctx, provider)],
     session: { strategy: 'jwt', maxAge: 60 },
     useSecureCookies: ctx.config.publicScheme === 'https',

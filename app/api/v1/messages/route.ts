@@ -32,6 +32,6 @@ export async function POST(request: Request) {
       { status: 202 },
     );
   } catch (error) {
-    return toErrorResponse(error);
+    return toErrorResponse(error, { route: 'POST /api/v1/messages' });
   }
 }

@@ -21,6 +21,6 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     if (!attachment) throw new AppError('NOT_FOUND', 'No such attachment');
     return attachmentResponse({ filename: attachment.filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
   } catch (error) {
-    return toErrorResponse(error);
+    return toErrorResponse(error, { route: 'GET /mailbox/[id]/attachments/[index]' });
   }
 }

@@ -22,6 +22,6 @@ export async function GET(_request: Request, { params }: { params: Promise<{ hos
     await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'downloaded', actor: opened.session.address, data: { index: i } });
     return attachmentResponse({ filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
   } catch (error) {
-    return toErrorResponse(error);
+    return toErrorResponse(error, { route: 'GET /m/[id]/attachments/[index]' });
   }
 }
