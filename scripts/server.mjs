@@ -109,6 +109,9 @@ const handle = app.getRequestHandler();
 await app.prepare();
 
 const server = http.createServer((req, res) => {
+  // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
+  // browser sends to a site, would otherwise get Next.js's redirect to that URL (an open redirect).
+  if (!req.url?.startsWith('/')) return refuse(req, res, 400, 'Bad request');
   if (!admitBody(req, res)) return;
   annotate(req);
   handle(req, res);

@@ -63,7 +63,7 @@ describe('a mail domain belongs to one tenant', () => {
     for (const slug of ['dup-a', 'dup-b']) {
       await ctx.db.insertInto('tenants').values({ id: crypto.randomUUID(), slug, name: 'x', mail_domain: slug === 'dup-a' ? 'dup.example' : 'DUP.example', custom_domain: null, created_at: 0 }).execute();
     }
-    const migration = (await createMigrationProvider(ctx.db.dialectName).getMigrations())['2026_12_02_misc_unique_mail_domain']!;
+    const migration = (await createMigrationProvider(ctx.db.dialectName).getMigrations())['0006_unique_mail_domain']!;
     await expect(migration.up(ctx.db)).rejects.toThrow(/dup\.example \(dup-a, dup-b\)/);
   });
 });

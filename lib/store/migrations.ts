@@ -210,15 +210,7 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('federated_signins_expiry').on('federated_signins').columns(['expires_at']).execute();
     },
   },
-  '2026_12_02_passcode_hard_stop': {
-    async up(db: Kysely<any>) {
-      // Wrong passcodes in a row (only a successful sign-in resets them), and when they reached
-      // the hard stop.
-      await db.schema.alterTable('recipients').addColumn('passcode_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
-    },
-  },
-  '2026_12_02_misc_unique_mail_domain': {
+  '0006_unique_mail_domain': {
     async up(db: Kysely<any>) {
       // Two tenants on one mail domain could each send as the other's staff. An existing database
       // that has them stops here with the domains named, rather than picking one in silence.
@@ -229,6 +221,14 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
         throw new Error(`mail domains must be unique across tenants; shared now: ${rows.map((r) => `${r.domain} (${r.slugs})`).join('; ')}`);
       }
       await db.schema.createIndex('tenants_mail_domain').on('tenants').unique().expression(sql`lower(mail_domain)`).execute();
+    },
+  },
+  '0007_passcode_hard_stop': {
+    async up(db: Kysely<any>) {
+      // Wrong passcodes in a row (only a successful sign-in resets them), and when they reached
+      // the hard stop.
+      await db.schema.alterTable('recipients').addColumn('passcode_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
     },
   },
 });
