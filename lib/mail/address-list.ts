@@ -16,6 +16,9 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 // What a display name must not hold once decoded (and NFKC-folded, so `＠` counts as `@`):
 // address syntax, which some parser will read as an address or a group.
 const ADDRESS_SYNTAX = /[@:;<>]/;
+// Bounds on the work one header may cause; far above any real list (the recipient cap is lower).
+const MAX_ENTRIES = 1000;
+const MAX_ENTRY_CHARS = 500;
 const ENCODED_WORD = /=\?[^?]*\?[bq]\?[^?]*\?=/i;
 // AST nodes a strict reading may produce that we still refuse: each is read differently by
 // different parsers (comments become names, quoted-pairs end strings early, literals are IPs).
@@ -36,12 +39,23 @@ export function parseAddressList({ field, value }: ParseAddressListOptions): TMa
   if (BIDI_OR_ZERO_WIDTH.test(text)) refuse('it holds an invisible bidirectional or zero-width character');
   if (!text) refuse('it is empty');
 
-  const strict = emailAddresses({ input: text, rfc6532: true, strict: true, startAt: 'address-list' });
-  if (!strict) refuse('it is not a list of addresses (stray text, a stray "<", ">", ";" or ":", or a header name inside it)');
-  if (hasNode(strict.ast, REFUSED_NODES)) refuse('it holds a comment, an escaped character or an IP address literal');
+  // The strict grammar parser backtracks: given a whole 256 KB header it takes tens of seconds.
+  // Comments and quoted-pairs are refused anyway, so the list splits at the commas outside quoted
+  // strings, and each entry, bounded in length and number, is parsed on its own; an entry that
+  // is not one whole address (a group's member list, stray text) fails as the whole list would.
+  const entries = splitEntries(text);
+  if (!entries) refuse('it holds a comment, an escaped character or an unclosed quote');
+  if (entries.length > MAX_ENTRIES) refuse(`it holds more than ${MAX_ENTRIES} entries`);
+  const strict = entries.map((entry) => {
+    if (entry.length > MAX_ENTRY_CHARS) refuse(`an entry is longer than ${MAX_ENTRY_CHARS} characters`);
+    const parsed = readStrict(entry);
+    if (!parsed) refuse('it is not a list of addresses (stray text, a stray "<", ">", ";" or ":", or a header name inside it)');
+    if (hasNode(parsed.ast, REFUSED_NODES)) refuse('it holds a comment, an escaped character or an IP address literal');
+    return parsed.addresses[0]!;
+  });
 
   const mailboxes: TMailbox[] = [];
-  for (const entry of strict.addresses) {
+  for (const entry of strict) {
     if (entry.type === 'group') {
       // An empty group (`undisclosed-recipients:;`) names nobody and is harmless; one with
       // members is how text after a colon became a recipient.
@@ -63,11 +77,42 @@ export function parseAddressList({ field, value }: ParseAddressListOptions): TMa
   // The lenient reading (what mailparser and most mail software would do) must name exactly the
   // same addresses, in the same order; if not, the text means different things to different readers.
   const lenient = addressparser(text, { flatten: true }).map((m) => m.address);
-  const strictAddresses = strict.addresses.flatMap((a) => (a.type === 'group' ? a.addresses.map((m) => m.address) : [a.address]));
+  const strictAddresses = strict.flatMap((a) => (a.type === 'group' ? a.addresses.map((m) => m.address) : [a.address]));
   if (lenient.length !== strictAddresses.length || lenient.some((a, i) => a !== strictAddresses[i])) {
     refuse('it can be read as more than one list of recipients');
   }
   return mailboxes;
+}
+
+// The list's entries: text between commas outside quoted strings. Null when the text holds a
+// backslash, a parenthesis outside quotes (a comment) or an unclosed quote.
+function splitEntries(text: string): string[] | null {
+  const entries: string[] = [];
+  let isQuoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '\\') return null;
+    if (c === '"') isQuoted = !isQuoted;
+    else if (!isQuoted && (c === '(' || c === ')')) return null;
+    else if (!isQuoted && c === ',') {
+      entries.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (isQuoted) return null;
+  entries.push(text.slice(start));
+  return entries;
+}
+
+function readStrict(input: string) {
+  try {
+    const parsed = emailAddresses({ input, rfc6532: true, strict: true, startAt: 'address' });
+    return parsed?.addresses.length === 1 ? parsed : null;
+  } catch {
+    // Deep nesting overflows the parser's recursion: not an address list either way.
+    return null;
+  }
 }
 
 function decodeName(name: string): string {
