@@ -137,6 +137,23 @@ describe('end to end: sealpost CLI → SMTP', () => {
     expect(sink.mails.length).toBe(before);
   });
 
+  it('refuses an address list that reads two ways, naming the header, and sends nothing', async () => {
+    const file = path.join(dataDir, 'hostile.eml');
+    fs.writeFileSync(file, sampleEml({ to: ['bob@gmail.com evil: mallory@evil.example'] }));
+    const before = sink.mails.length;
+    const r = runCli(['send', '--tenant', 'acme', file], env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('The To header is refused');
+    const worker = startCli(['worker'], env);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    } finally {
+      await stopChild(worker);
+    }
+    expect(sink.mails.length).toBe(before);
+    expect(sink.mails.flatMap((m) => m.rcptTo)).not.toContain('mallory@evil.example');
+  });
+
   it('says clearly what is wrong with bad input', () => {
     const missing = runCli(['send', '--tenant', 'acme', '/nonexistent.eml'], env);
     expect(missing.status).not.toBe(0);
@@ -263,6 +280,7 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     ['an empty body', 400, {}, Buffer.alloc(0)],
     ['a sender outside the organisation', 403, {}, sampleEml({ from: 'mallory@evil.example' })],
     ['no valid recipient', 422, {}, sampleEml({ to: ['"two words"@gmail.com', 'bob@localhost', 'x@[127.0.0.1]'] })],
+    ['one invalid recipient among valid ones (refused whole, not delivered to the rest)', 422, {}, sampleEml({ to: ['carol@yahoo.com', 'bob@localhost'] })],
   ])('refuses %s with %i and writes nothing', async (_name, status, headers, body) => {
     const before = await messageCount();
     const res = await post(new Uint8Array(body as Buffer), headers as Record<string, string>);
@@ -271,6 +289,19 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     expect(json.error.code).toBeTypeOf('string');
     expect(json.error.message.length).toBeGreaterThan(5);
     expect(await messageCount()).toBe(before);
+  });
+
+  it('refuses a To list that a lenient parser reads as a group with 422 naming the field, and queues nothing', async () => {
+    const before = await messageCount();
+    const mails = sink.mails.length;
+    const res = await post(new Uint8Array(sampleEml({ to: ['alice@bank.example, Bcc: mallory@evil.example'] })));
+    expect(res.status).toBe(422);
+    const json = await res.json();
+    expect(json.error).toMatchObject({ code: 'INVALID_RECIPIENTS', field: 'To' });
+    expect(json.error.message).toContain('The To header is refused');
+    expect(await messageCount()).toBe(before);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sink.mails.length).toBe(mails);
   });
 
   it("refuses a key used on another tenant's host with 403", async () => {

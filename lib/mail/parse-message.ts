@@ -1,6 +1,7 @@
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser } from 'mailparser';
 import { AppError } from '../errors';
-import { normaliseAddress } from './address';
+import { parseAddressList, type TAddressField, type TMailbox } from './address-list';
+import { splitHeaderFields, stripHeaderFields } from './header-fields';
 
 // Headers larger than this are not a real message's; the body is never parsed when sealing.
 const MAX_HEADER_BYTES = 256 * 1024;
@@ -31,26 +32,31 @@ export async function parseOutgoingMessage({ raw, maxBytes }: ParseOutgoingMessa
   const headerBlock = raw.subarray(0, headerEnd);
   if (headerBlock.includes(0)) throw new AppError('BAD_REQUEST', 'The message header contains NUL bytes');
 
+  const fields = splitHeaderFields({ headerBlock });
+  const lists = {} as Record<TAddressField, TMailbox[] | null>;
+  for (const field of ADDRESS_FIELDS) {
+    const found = fields.filter((f) => f.key === field.toLowerCase());
+    // Two To: fields are read as one list by some software and as the last one by others.
+    if (found.length > 1) throw new AppError('INVALID_RECIPIENTS', `The ${field} header appears ${found.length} times; write it once`, { field });
+    lists[field] = found[0] ? parseAddressList({ field, value: decodeFieldValue(found[0].value, field) }) : null;
+  }
+  if (!lists.From) throw new AppError('BAD_REQUEST', 'The message must have exactly one From address');
+  const from = lists.From;
+  if (from.length !== 1) throw new AppError('INVALID_RECIPIENTS', 'The From header must hold exactly one address', { field: 'From' });
+  const sender = from[0]!.address;
+
   const parsed = await simpleParser(Buffer.concat([headerBlock, Buffer.from('\r\n\r\n')]), {
     skipHtmlToText: true,
     skipTextToHtml: true,
     skipImageLinks: true,
     skipTextLinks: true,
   });
-  const from = listAddresses(parsed.from);
-  if (from.length !== 1) throw new AppError('BAD_REQUEST', 'The message must have exactly one From address');
-  const sender = normaliseAddress(from[0]?.address);
-  if (!sender) throw new AppError('BAD_REQUEST', 'The From address is not a valid email address');
 
   const recipients: TParsedRecipient[] = [];
-  const rejected: string[] = [];
   const seen = new Set<string>();
-  for (const [kind, field] of [['to', parsed.to], ['cc', parsed.cc], ['bcc', parsed.bcc]] as const) {
-    for (const entry of listAddresses(field)) {
-      const address = normaliseAddress(entry.address);
-      if (!address) {
-        rejected.push(String(entry.address ?? entry.name ?? '').slice(0, 320));
-      } else if (!seen.has(address)) {
+  for (const [kind, field] of [['to', 'To'], ['cc', 'Cc'], ['bcc', 'Bcc']] as const) {
+    for (const { address } of lists[field] ?? []) {
+      if (!seen.has(address)) {
         seen.add(address);
         recipients.push({ address, kind });
       }
@@ -58,28 +64,25 @@ export async function parseOutgoingMessage({ raw, maxBytes }: ParseOutgoingMessa
   }
   return {
     sender,
-    senderName: (from[0]?.name ?? '').slice(0, 200),
+    senderName: from[0]!.name.slice(0, 200),
     subject: (parsed.subject ?? '').slice(0, 998),
     messageIdHeader: parsed.messageId ?? null,
     recipients,
-    rejected,
-    mime: parsed.bcc ? stripHeader(raw, headerEnd, 'bcc') : raw,
+    // Kept for the API's shape: a list with any refused member is now refused whole.
+    rejected: [],
+    mime: stripHeaderFields({ raw, fields, key: 'bcc' }),
   };
 }
 
-type TAddressEntry = { address?: string; name?: string };
+const ADDRESS_FIELDS: TAddressField[] = ['From', 'To', 'Cc', 'Bcc', 'Reply-To'];
 
-function listAddresses(field: AddressObject | AddressObject[] | undefined): TAddressEntry[] {
-  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  const out: TAddressEntry[] = [];
-  const walk = (entries: Array<{ address?: string; name?: string; group?: unknown[] }>) => {
-    for (const e of entries) {
-      if (Array.isArray(e.group)) walk(e.group as typeof entries);
-      else out.push({ address: e.address, name: e.name });
-    }
-  };
-  for (const o of objects) walk(o.value);
-  return out;
+// Address headers are UTF-8 (RFC 6532) or ASCII; other bytes are refused, not guessed at.
+function decodeFieldValue(value: Buffer, field: TAddressField): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(value);
+  } catch {
+    throw new AppError('INVALID_RECIPIENTS', `The ${field} header is not valid UTF-8`, { field });
+  }
 }
 
 // Offset of the blank line that ends the header block (CRLF or bare LF), or the whole message.
@@ -91,18 +94,4 @@ function findHeaderEnd(raw: Buffer): number {
   const ends = [crlf, lf].filter((i) => i >= 0);
   if (ends.length) return Math.min(...ends);
   return raw.length <= MAX_HEADER_BYTES ? raw.length : MAX_HEADER_BYTES + 1;
-}
-
-// Drops every line of the named header (with its folded continuation lines) from the header
-// block, leaving every other byte of the message exactly as it was.
-function stripHeader(raw: Buffer, headerEnd: number, name: string): Buffer {
-  const lines = raw.subarray(0, headerEnd).toString('latin1').split(/(?<=\n)/);
-  const kept: string[] = [];
-  let dropping = false;
-  for (const line of lines) {
-    const isContinuation = /^[ \t]/.test(line);
-    if (!isContinuation) dropping = line.toLowerCase().startsWith(`${name}:`);
-    if (!dropping) kept.push(line);
-  }
-  return Buffer.concat([Buffer.from(kept.join(''), 'latin1'), raw.subarray(headerEnd)]);
 }
