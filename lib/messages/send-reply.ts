@@ -1,5 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { AppError } from '../errors';
+import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 import { sendMessage } from './send-message';
@@ -31,6 +32,8 @@ export async function sendReply({ ctx, tenant, original, from, isReplyAll, sendC
   const { view } = original;
   const sender = view.from[0]?.address;
   if (!sender) throw new AppError('UNPROCESSABLE', 'The original message has no sender to reply to');
+  // Counted once the reply is known to be sendable, so a refused empty form costs no turn.
+  await consumeRateLimit(ctx.db, { name: 'repliesPerAddress', key: `${tenant.id}:${from}`, now });
   const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase()) : [];
   const quoted = (view.text || '').split('\n').map((line) => `> ${line}`).join('\n');
   const subject = /^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`;

@@ -14,6 +14,8 @@ export const RATE_LIMITS = {
   passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20 },
   // Copies a reader asks of their own replies: each is a mail the portal sends in their name.
   copiesPerAddress: { windowMs: 60 * 60_000, max: 10 },
+  // Replies (and Reply all) a reader sends: each is mail to several addresses in the tenant's name.
+  repliesPerAddress: { windowMs: 60 * 60_000, max: 30 },
   // Forwards a reader sends: each reaches addresses of their choosing, in the tenant's name.
   forwardsPerAddress: { windowMs: 60 * 60_000, max: 20 },
   // Federated sign-ins started: each is a row and a round trip to a provider.

@@ -210,6 +210,18 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('federated_signins_expiry').on('federated_signins').columns(['expires_at']).execute();
     },
   },
+  // Recipient fan-out: wrappers are built at delivery from one stored envelope per message.
+  '2026_12_02_fanout_wrappers_at_delivery': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('outbox').addColumn('recipient_id', 'text').execute();
+      await db.schema
+        .createTable('pending_envelopes')
+        .addColumn('message_id', 'text', (c) => c.primaryKey().references('messages.id').onDelete('cascade'))
+        .addColumn('envelope', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('outbox_message_status').on('outbox').columns(['message_id', 'status']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({
