@@ -215,7 +215,7 @@ describe('recipient fan-out', () => {
     const statuses = await ctx.db.selectFrom('outbox').select(['status', 'payload']).execute();
     expect(statuses.every((r) => r.status === 'sent' && r.payload === null)).toBe(true);
     // 500 SMTP sessions, one after another, each ~0.1–0.2 s on loopback.
-  }, 300_000);
+  }, 600_000);
 
   it("an attachment-only tenant's envelope is held only until its last wrapper is delivered or bounced", async () => {
     const smtp = await sink();

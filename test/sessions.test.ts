@@ -5,7 +5,7 @@ import { getTenantKey } from '@/lib/envelope/tenant-keys';
 import { buildQueuedWrapper } from '@/lib/messages/build-queued-wrapper';
 import { listOwnReplies, sendCopy } from '@/lib/messages/conversation';
 import { sendMessage } from '@/lib/messages/send-message';
-import { sendReply } from '@/lib/messages/send-reply';
+import { canReplyNow, sendReply } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { openForReader } from '@/lib/portal/open-for-reader';
 import { listRecipients } from '@/lib/store/messages';
@@ -159,8 +159,11 @@ describe("the reader's replies", () => {
     for (let i = 0; i < 30; i += 1) await send('bob@gmail.com', t0 + i);
     const replies = () => ctx.db.selectFrom('messages').select('id').where('in_reply_to', '=', messageId).execute();
     expect(await replies()).toHaveLength(30);
+    // The form says so first; the 31st is refused, and nothing of it is stored.
+    await expect(canReplyNow({ ctx, tenant: own, from: 'bob@gmail.com', now: t0 + 30 })).resolves.toBe(false);
     await expect(send('bob@gmail.com', t0 + 30)).rejects.toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     expect(await replies()).toHaveLength(30);
+    await expect(canReplyNow({ ctx, tenant: own, from: 'carol@yahoo.com', now: t0 + 30 })).resolves.toBe(true);
     // Per reader: another recipient of the same message still replies; Bob again once the hour has passed.
     await expect(send('carol@yahoo.com', t0 + 31)).resolves.toMatchObject({ isReplay: false });
     await expect(send('bob@gmail.com', t0 + 60 * 60_000 + 1)).resolves.toMatchObject({ isReplay: false });

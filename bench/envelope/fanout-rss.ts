@@ -126,12 +126,16 @@ async function child(strategy: TStrategy, recipients: number, bytes: number): Pr
 function runChild(args: string[]): Promise<TChildResult> {
   const scriptPath = fileURLToPath(import.meta.url);
   const execArgv = process.execArgv.includes('--expose-gc') ? process.execArgv : ['--expose-gc', ...process.execArgv];
-  const proc = spawn(process.execPath, [...execArgv, scriptPath, CHILD_MODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...execArgv, scriptPath, CHILD_MODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'silent' } });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   return new Promise((resolve, reject) => {
     proc.on('error', reject);
-    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as TChildResult) : reject(new Error(`child exited with ${code}`))));
+    proc.on('close', (code) => {
+      const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{"strategy"'));
+      if (code === 0 && line) resolve(JSON.parse(line) as TChildResult);
+      else reject(new Error(`child exited with ${code}`));
+    });
   });
 }
 

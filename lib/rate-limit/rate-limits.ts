@@ -42,6 +42,11 @@ export async function recordRateEvent(db: TDbLike, { name, key, now }: RateLimit
   await db.insertInto('rate_events').values({ key: eventKey(name, key), at: now }).execute();
 }
 
+// Whether the next event would be refused, without counting one: a form can say so before it is filled in.
+export async function isRateLimited(db: TDbLike, options: RateLimitOptions): Promise<boolean> {
+  return (await countRateEvents(db, options)) >= RATE_LIMITS[options.name].max;
+}
+
 // Throws RATE_LIMITED (with the wait) when the window is full; otherwise counts this event.
 export async function consumeRateLimit(db: TDbLike, options: RateLimitOptions): Promise<void> {
   const { name, now } = options;
