@@ -97,11 +97,13 @@ export const COMMANDS: Record<string, TCommand> = {
       const out = path.resolve(need(values.out, '--out'));
       const sent = await sendMessage({ ctx, tenant, raw: readFile(positionals[0], '.eml'), template: values.template, deliver: false, actor: 'cli' });
       fs.mkdirSync(out, { recursive: true });
-      const files = sent.wrappers.map((w, i) => {
-        const file = path.join(out, `${String(i + 1).padStart(2, '0')}-${w.recipient.replace(/[^a-z0-9.@_-]/gi, '_')}.eml`);
+      // Written as each is built: a large message to many recipients never holds every wrapper at once.
+      const files: string[] = [];
+      for await (const w of sent.wrappers) {
+        const file = path.join(out, `${String(files.length + 1).padStart(2, '0')}-${w.recipient.replace(/[^a-z0-9.@_-]/gi, '_')}.eml`);
         fs.writeFileSync(file, w.raw);
-        return file;
-      });
+        files.push(file);
+      }
       return { messageId: sent.messageId, recipients: sent.recipients, rejected: sent.rejected, files };
     },
   },

@@ -54,6 +54,8 @@ export const ZEnv = z.object({
   SEALPOST_MASTER_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
   SEALPOST_MASTER_KEY_PREVIOUS: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
   SEALPOST_MAX_MESSAGE_BYTES: optional(z.coerce.number().int().min(1024).max(200 * 1024 * 1024)).default(25 * 1024 * 1024),
+  // Distinct To+Cc+Bcc addresses one message may have: each is a wrapper mail sent in the tenant's name.
+  SEALPOST_MAX_RECIPIENTS: optional(z.coerce.number().int().min(1).max(10_000)).default(500),
   SEALPOST_WORKER: optional(z.enum(['on', 'off'])).default('on'),
   SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
   SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),

@@ -389,6 +389,32 @@ describe('portal isolation', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(passcodeCount('bob@gmail.com')).toBe(before);
   });
+
+  it('the 31st reply within an hour gets the 429 page, and the reply form then says so before anything is typed', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const headers = { cookie: await cookieHeader(signedIn), 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' };
+    const reply = () => requestAs(server.port, host, `/m/${messageId}/reply/send`, { method: 'POST', headers, body: 'all=0&body=Thank+you' });
+    const before = sink.mails.length;
+    for (let i = 0; i < 30; i += 1) {
+      const ok = await reply();
+      expect(ok.status).toBe(303);
+      expect(ok.headers.location).toBe(`/m/${messageId}?replied=1`);
+    }
+    const refused = await reply();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.body).toContain('Please wait a moment');
+    expect(refused.body).toContain(`href="/m/${messageId}/reply"`);
+    const form = await requestAs(server.port, host, `/m/${messageId}/reply`, { headers: { cookie: headers.cookie } });
+    expect(form.status).toBe(200);
+    expect(form.body).toContain('You have sent many replies in the last hour.');
+    expect(form.body).not.toContain(`action="/m/${messageId}/reply/send"`);
+    // The 30 that were accepted reach the sender (and the outbox is quiet again for the next tests).
+    const replies = () => sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'alice@acme.example' && m.parsed.subject === 'Re: Your statement');
+    const start = Date.now();
+    while (replies().length < 30 && Date.now() - start < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(replies()).toHaveLength(30);
+  }, 120_000);
 });
 
 describe('forwarding', () => {

@@ -4,10 +4,10 @@ import { createRecipientSession, endRecipientSession, readRecipientSession, SESS
 import { decode } from 'next-auth/jwt';
 import { deriveKey } from '@/lib/envelope/aead';
 import { addTenantKeyVersion, getTenantKey, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
-import { openOutboxPayload } from '@/lib/mail/outbox';
+import { buildQueuedWrapper } from '@/lib/messages/build-queued-wrapper';
 import { listOwnReplies, sendCopy } from '@/lib/messages/conversation';
 import { sendMessage } from '@/lib/messages/send-message';
-import { sendReply } from '@/lib/messages/send-reply';
+import { canReplyNow, sendReply } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { openForReader } from '@/lib/portal/open-for-reader';
 import { listRecipients } from '@/lib/store/messages';
@@ -183,14 +183,42 @@ describe("the reader's replies", () => {
     await sendCopy({ ctx, tenant, message: opened.message, mime: Buffer.from(opened.mime), address: 'bob@gmail.com' });
     const row = (await ctx.db.selectFrom('outbox').selectAll().where('message_id', '=', replyId).where('rcpt_to', '=', 'bob@gmail.com').executeTakeFirst())!;
     const key = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id, version: row.key_version });
-    const mail = await simpleParser(openOutboxPayload(row, key));
+    // Queued without its body; the worker builds it, with Bob's own link, when it sends it.
+    expect(row.recipient_id).not.toBeNull();
+    expect(Buffer.from(row.payload!).toString('latin1')).not.toContain('Your statement');
+    const built = await buildQueuedWrapper({ ctx, row, tenantKey: key });
+    if (built.kind !== 'built') throw new Error(`wrapper not built: ${built.reason}`);
+    const mail = await simpleParser(built.raw);
     expect(mail.subject).toBe('Re: Your statement');
+    expect(mail.messageId).toBe(row.smtp_message_id);
     expect(String(mail.html)).toMatch(/\/r\//);
-    expect(openOutboxPayload(row, key).toString('latin1')).not.toContain('My reply');
+    expect(built.raw.toString('latin1')).not.toContain('My reply');
     expect((await listRecipients(ctx.db, replyId)).find((r) => r.address === 'bob@gmail.com')?.kind).toBe('copy');
     // Only of one's own replies: not of the message one received.
     const original = await openForReader({ ctx, tenant, messageId, sessionValue: session });
     await expect(sendCopy({ ctx, tenant, message: original.message, mime: Buffer.from(original.mime), address: 'bob@gmail.com' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('are limited to 30 an hour per reader: the 31st reply within the hour is refused, and nothing of it is stored', async () => {
+    const own = await seedTenant(ctx);
+    const { messageId } = await sendMessage({ ctx, tenant: own, raw: sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com'] }), deliver: false });
+    const bob = (await listRecipients(ctx.db, messageId)).find((r) => r.address === 'bob@gmail.com')!;
+    const { value } = await createRecipientSession({ ctx, tenant: own, session: { messageId, recipientId: bob.id, address: bob.address, isKept: false } });
+    const opened = await openForReader({ ctx, tenant: own, messageId, sessionValue: value });
+    const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => String(i) });
+    const t0 = Date.now();
+    const send = (from: string, now: number) => sendReply({ ctx, tenant: own, original: { messageId, view }, from, isReplyAll: false, body: 'Thanks', attachments: [], now });
+    for (let i = 0; i < 30; i += 1) await send('bob@gmail.com', t0 + i);
+    const replies = () => ctx.db.selectFrom('messages').select('id').where('in_reply_to', '=', messageId).execute();
+    expect(await replies()).toHaveLength(30);
+    // The form says so first; the 31st is refused, and nothing of it is stored.
+    await expect(canReplyNow({ ctx, tenant: own, from: 'bob@gmail.com', now: t0 + 30 })).resolves.toBe(false);
+    await expect(send('bob@gmail.com', t0 + 30)).rejects.toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(await replies()).toHaveLength(30);
+    await expect(canReplyNow({ ctx, tenant: own, from: 'carol@yahoo.com', now: t0 + 30 })).resolves.toBe(true);
+    // Per reader: another recipient of the same message still replies; Bob again once the hour has passed.
+    await expect(send('carol@yahoo.com', t0 + 31)).resolves.toMatchObject({ isReplay: false });
+    await expect(send('bob@gmail.com', t0 + 60 * 60_000 + 1)).resolves.toMatchObject({ isReplay: false });
   });
 
   it('a copy can be asked for when replying', async () => {

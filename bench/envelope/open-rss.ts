@@ -39,7 +39,7 @@ parentPort.on('message', (msg) => {
 });
 `;
 
-function startSampler() {
+export function startSampler() {
   const worker = new Worker(SAMPLER, { eval: true, execArgv: [] });
   const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
   return {

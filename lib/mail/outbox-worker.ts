@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
 import { purgeExpired } from '../envelope/revoke-message';
-import { getTenantKey } from '../envelope/tenant-keys';
+import { getTenantKey, type TTenantKey } from '../envelope/tenant-keys';
 import { logUnknownError } from '../errors';
 import { logger } from '../logger';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeRecipientSessions } from '../auth/recipient-session';
 import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
+import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
 import type { TContext } from '../server/context';
+import { settleWrapper, sweepPendingEnvelopes } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { normaliseAddress } from './address';
 import { claimDueMail, markFailed, markSent, openOutboxPayload, type TDeliveryFailure } from './outbox';
@@ -21,27 +23,32 @@ export type ProcessOutboxOptions = {
   limit?: number;
 };
 
-export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number };
+export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number; cancelled: number };
 
 // One pass over due mail: claim, send each with nodemailer, record the outcome.
 export async function processOutboxBatch({ ctx, transport, owner = crypto.randomUUID(), now = Date.now(), limit = 20 }: ProcessOutboxOptions): Promise<TBatchResult> {
   const leaseMs = ctx.config.SEALPOST_OUTBOX_LEASE_SECONDS * 1000;
   const rows = await claimDueMail(ctx.db, { owner, now, leaseMs, limit });
-  const result: TBatchResult = { claimed: rows.length, sent: 0, retried: 0, bounced: 0, failed: 0 };
+  const result: TBatchResult = { claimed: rows.length, sent: 0, retried: 0, bounced: 0, failed: 0, cancelled: 0 };
+  // One at a time: a wrapper built at delivery holds its message's envelope only while it is sent.
   for (const row of rows) {
-    const failure = await deliver({ ctx, transport, row });
+    const failure = await deliver({ ctx, transport, row, now });
     const at = Date.now() > now ? Date.now() : now;
+    // A wrapper's outcome may release its message's pending envelope (the last one out deletes it).
+    const settle = <T>(record: (db: Parameters<typeof markSent>[0]) => Promise<T>) =>
+      row.recipient_id && row.message_id ? settleWrapper({ db: ctx.db, messageId: row.message_id, settle: record }) : record(ctx.db);
     if (!failure) {
-      await markSent(ctx.db, row.id, owner, at);
+      await settle((db) => markSent(db, row.id, owner, at));
       result.sent += 1;
       logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id }, 'mail delivered');
       continue;
     }
-    const status = await markFailed(ctx.db, row, owner, failure, at);
+    const status = await settle((db) => markFailed(db, row, owner, failure, at));
     if (status === 'queued') result.retried += 1;
     else if (status === 'bounced') result.bounced += 1;
+    else if (status === 'cancelled') result.cancelled += 1;
     else result.failed += 1;
-    if (status !== 'queued') {
+    if (status !== 'queued' && status !== 'cancelled') {
       await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'bounced', actor: 'system', data: { status, kind: row.kind } });
     }
     logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
@@ -49,17 +56,35 @@ export async function processOutboxBatch({ ctx, transport, owner = crypto.random
   return result;
 }
 
-type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable };
+type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable; now: number };
 
-async function deliver({ ctx, transport, row }: DeliverOptions): Promise<TDeliveryFailure | null> {
+async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TDeliveryFailure | null> {
   // Checked again at the last moment: whatever is in the row, mail goes only to a valid address.
   if (normaliseAddress(row.rcpt_to) !== row.rcpt_to) return { permanent: true, reason: 'invalid recipient address' };
-  let raw: Buffer;
+  let tenantKey: TTenantKey;
   try {
-    const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
-    raw = openOutboxPayload(row, tenantKey);
+    tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
   } catch {
     return { permanent: true, reason: 'queued mail cannot be decrypted' };
+  }
+  let raw: Buffer;
+  if (row.recipient_id) {
+    let built: Awaited<ReturnType<typeof buildQueuedWrapper>>;
+    try {
+      built = await buildQueuedWrapper({ ctx, row, tenantKey, now });
+    } catch (error) {
+      // The database or the key store failing for a moment: retried like a 4xx.
+      return { permanent: false, reason: `queued wrapper not built: ${(error as Error).name}` };
+    }
+    if (built.kind === 'cancelled') return { permanent: true, cancelled: true, reason: built.reason };
+    if (built.kind === 'invalid') return { permanent: true, reason: built.reason };
+    raw = built.raw;
+  } else {
+    try {
+      raw = openOutboxPayload(row, tenantKey);
+    } catch {
+      return { permanent: true, reason: 'queued mail cannot be decrypted' };
+    }
   }
   try {
     const info = await transport.send({ id: row.id, from: row.mail_from, to: row.rcpt_to, raw });
@@ -106,6 +131,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
         await purgeRecipientSessions(ctx.db, lastPurge);
         await purgeFederatedSignIns(ctx.db, lastPurge);
         await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
+        await sweepPendingEnvelopes(ctx.db);
       }
     } catch (error) {
       logUnknownError(error, { route: 'outbox worker' });

@@ -13,6 +13,8 @@ export const RETRY_DELAYS_MINUTES = [1, 2, 5, 10, 20, 30, 60, 120, 240];
 export const GIVE_UP_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 
 const payloadAad = (outboxId: string) => `sealpost:outbox:v1:${outboxId}`;
+// Its own AAD: a wrapper's small payload can never be taken for a built mail, nor the reverse.
+const wrapperAad = (outboxId: string) => `sealpost:outbox-wrapper:v1:${outboxId}`;
 
 export const newOutboxId = () => crypto.randomUUID();
 
@@ -32,6 +34,34 @@ export type EnqueueMailOptions = { tenantKey: TTenantKey; mail: TOutboxMail; now
 // The built mail is stored sealed under the tenant key (it may show a subject or a passcode),
 // so the database holds no readable mail even while it waits.
 export async function enqueueMail(db: TDbLike, { tenantKey, mail, now = Date.now() }: EnqueueMailOptions): Promise<void> {
+  const payload = sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext: mail.raw, aad: payloadAad(mail.id) });
+  await insertOutboxRow(db, { mail, tenantKey, payload, recipientId: null, now });
+}
+
+// What a wrapper built at delivery needs that is not stored in the clear: the subject is content.
+export type TWrapperSpec = { senderName: string; subject: string };
+export type TQueuedWrapper = Omit<TOutboxMail, 'raw'> & { recipientId: string; spec: TWrapperSpec };
+export type EnqueueWrapperOptions = { tenantKey: TTenantKey; wrapper: TQueuedWrapper; now?: number };
+
+// A wrapper mail queued without its body: the worker builds it, with the recipient's token and
+// the message's one stored envelope, when it sends it (500 recipients of a 25 MB message would
+// otherwise hold 500 copies of the envelope, in memory and in the outbox).
+export async function enqueueWrapper(db: TDbLike, { tenantKey, wrapper, now = Date.now() }: EnqueueWrapperOptions): Promise<void> {
+  const plaintext = Buffer.from(JSON.stringify({ senderName: wrapper.spec.senderName, subject: wrapper.spec.subject }));
+  const payload = sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext, aad: wrapperAad(wrapper.id) });
+  await insertOutboxRow(db, { mail: wrapper, tenantKey, payload, recipientId: wrapper.recipientId, now });
+}
+
+export const openWrapperSpec = (row: Pick<TOutboxTable, 'id' | 'payload'>, tenantKey: TTenantKey): TWrapperSpec => {
+  if (!row.payload) throw new Error('outbox row has no payload');
+  const json = JSON.parse(openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: wrapperAad(row.id) }).toString('utf8')) as Record<string, unknown>;
+  if (typeof json.senderName !== 'string' || typeof json.subject !== 'string') throw new Error('outbox wrapper payload is malformed');
+  return { senderName: json.senderName, subject: json.subject };
+};
+
+type InsertOutboxRowOptions = { mail: Omit<TOutboxMail, 'raw'>; tenantKey: TTenantKey; payload: Buffer; recipientId: string | null; now: number };
+
+async function insertOutboxRow(db: TDbLike, { mail, tenantKey, payload, recipientId, now }: InsertOutboxRowOptions): Promise<void> {
   await db
     .insertInto('outbox')
     .values({
@@ -45,7 +75,8 @@ export async function enqueueMail(db: TDbLike, { tenantKey, mail, now = Date.now
       rcpt_to: mail.rcptTo,
       smtp_message_id: mail.smtpMessageId,
       key_version: tenantKey.version,
-      payload: sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext: mail.raw, aad: payloadAad(mail.id) }),
+      payload,
+      recipient_id: recipientId,
       attempts: 0,
       next_attempt_at: now,
       lease_until: null,
@@ -99,12 +130,13 @@ export async function markSent(db: TDbLike, id: string, owner: string, now: numb
     .execute();
 }
 
-export type TDeliveryFailure = { permanent: boolean; reason: string };
+// cancelled: not sent and never retried, and not a bounce (the message was revoked or expired first).
+export type TDeliveryFailure = { permanent: boolean; reason: string; cancelled?: boolean };
 
 export async function markFailed(db: TDbLike, row: TOutboxTable, owner: string, failure: TDeliveryFailure, now: number): Promise<TOutboxTable['status']> {
   const attempts = row.attempts + 1;
   const isGivingUp = failure.permanent || now - row.created_at >= GIVE_UP_AFTER_MS;
-  const status = failure.permanent ? 'bounced' : isGivingUp ? 'failed' : 'queued';
+  const status = failure.cancelled ? 'cancelled' : failure.permanent ? 'bounced' : isGivingUp ? 'failed' : 'queued';
   const delayMinutes = RETRY_DELAYS_MINUTES[Math.min(attempts - 1, RETRY_DELAYS_MINUTES.length - 1)] ?? 240;
   // Up to 10% jitter so a recovering server is not hit by every queued mail at once.
   const delayMs = Math.round(delayMinutes * 60_000 * (1 + Math.random() * 0.1));

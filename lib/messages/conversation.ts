@@ -2,14 +2,14 @@ import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
-import { enqueueMail } from '../mail/outbox';
+import { enqueueWrapper } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
-import { getBranding, type TTenant } from '../tenants/tenants';
-import { buildRecipientWrapper } from './send-message';
+import type { TTenant } from '../tenants/tenants';
+import { newWrapperIds } from './build-recipient-wrapper';
 
 export type TOwnReply = { id: string; createdAt: number; recipients: string[]; isKept: boolean };
 
@@ -62,17 +62,20 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
   if (!message.envelope) throw new AppError('UNPROCESSABLE', 'This organisation keeps no copy of this message on its server.');
   await consumeRateLimit(ctx.db, { name: 'copiesPerAddress', key: `${tenant.id}:${address}`, now });
   const parsed = await parseOutgoingMessage({ raw: Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength), maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
-  const branding = await getBranding(ctx.db, tenant.id, message.template);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
   const existing = await ctx.db.selectFrom('recipients').selectAll().where('message_id', '=', message.id).where('address', '=', address).executeTakeFirst();
   const recipient = existing ?? { id: crypto.randomUUID(), message_id: message.id, address, kind: 'copy' as const };
-  const wrapper = await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope: message.envelope, sender: parsed, expiresAt: message.expires_at, now });
+  // Built by the outbox worker when sent, from the message's stored envelope, like every wrapper.
+  const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
   await ctx.db.transaction().execute(async (trx) => {
     if (!existing) await trx.insertInto('recipients').values(recipient).execute();
-    await enqueueMail(trx, {
+    await enqueueWrapper(trx, {
       tenantKey,
       now,
-      mail: { id: wrapper.outboxId, tenantId: tenant.id, messageId: message.id, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: address, smtpMessageId: wrapper.smtpMessageId, raw: wrapper.raw },
+      wrapper: {
+        id: outboxId, tenantId: tenant.id, messageId: message.id, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: address, smtpMessageId,
+        recipientId: recipient.id, spec: { senderName: parsed.senderName, subject: parsed.subject },
+      },
     });
     await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'copy_sent', actor: address, at: now });
   });

@@ -3,18 +3,17 @@ import { recordAudit } from '../audit/record-audit';
 import { DEFAULT_TEMPLATE } from '../branding/schema';
 import { wrapContentKey } from '../envelope/content-key';
 import { sealEnvelope } from '../envelope/envelope';
-import { createRecipientToken } from '../envelope/recipient-token';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import { addressDomain } from '../mail/address';
-import { buildWrapperMail } from '../mail/build-wrapper-mail';
-import { enqueueMail, newOutboxId } from '../mail/outbox';
+import { enqueueWrapper } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
+import { insertPendingEnvelope } from '../store/pending-envelopes';
 import type { TRecipientTable } from '../store/schema';
-import type { TBranding } from '../branding/schema';
-import { getBranding, portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
+import { getBranding, type TTenant } from '../tenants/tenants';
+import { buildRecipientWrapper, newWrapperIds, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
   ctx: TContext;
@@ -22,7 +21,8 @@ export type SendMessageOptions = {
   raw: Buffer;
   template?: string;
   idempotencyKey?: string;
-  // false: keep the message and its keys but hand the wrapper mails back instead of queueing them.
+  // false: keep the message and its keys but hand the wrapper mails back (built one at a time, as
+  // they are asked for) instead of queueing them.
   deliver?: boolean;
   actor?: string;
   // A recipient's encrypted reply (or forward): its sender is outside the organisation by nature.
@@ -36,11 +36,16 @@ export type TSentMessage = {
   recipients: string[];
   rejected: string[];
   isReplay: boolean;
-  wrappers: Array<{ recipient: string; smtpMessageId: string; raw: Buffer }>;
+  // deliver: false only; empty otherwise. Each wrapper is built when the loop reaches it, so a
+  // caller that writes each out before the next holds one wrapper at a time.
+  wrappers: AsyncIterable<TRecipientWrapper>;
 };
 
+const NO_WRAPPERS: AsyncIterable<TRecipientWrapper> = { async *[Symbol.asyncIterator]() {} };
+
 // Seals one outgoing message and queues a wrapper per recipient, all in one transaction:
-// either the message, its keys and every wrapper are committed, or nothing is.
+// either the message, its keys and every wrapper are committed, or nothing is. The envelope is
+// stored once; each wrapper is built by the outbox worker when it is sent.
 export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', replyTo, now = Date.now() }: SendMessageOptions): Promise<TSentMessage> {
   const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
   if (idempotencyKey) {
@@ -59,6 +64,11 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   if (!parsed.recipients.length) {
     throw new AppError('NO_VALID_RECIPIENT', 'The message has no valid recipient', { rejected: parsed.rejected });
   }
+  // Each recipient is a mail sent in the tenant's name: one message must not become a mass mailing.
+  const maxRecipients = ctx.config.SEALPOST_MAX_RECIPIENTS;
+  if (parsed.recipients.length > maxRecipients) {
+    throw new AppError('UNPROCESSABLE', `The message has ${parsed.recipients.length} recipients; at most ${maxRecipients} are allowed (To, Cc and Bcc together)`, { maxRecipients });
+  }
   const addressees: Array<Pick<TRecipientTable, 'address' | 'kind'>> = [...parsed.recipients];
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
@@ -72,11 +82,6 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   contentKey.fill(0);
 
   const recipients: TRecipientTable[] = addressees.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
-  // One after another: each wrapper of a large message holds a copy of the envelope.
-  const wrappers: TRecipientWrapper[] = [];
-  for (const recipient of recipients) {
-    wrappers.push(await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now }));
-  }
 
   try {
     await ctx.db.transaction().execute(async (trx) => {
@@ -93,11 +98,15 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
         recipients,
       );
       if (deliver) {
-        for (const w of wrappers) {
-          await enqueueMail(trx, {
+        // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
+        if (!branding.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
+        const spec = { senderName: parsed.senderName, subject: parsed.subject };
+        for (const recipient of recipients) {
+          const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
+          await enqueueWrapper(trx, {
             tenantKey,
             now,
-            mail: { id: w.outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: w.recipient, smtpMessageId: w.smtpMessageId, raw: w.raw },
+            wrapper: { id: outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: recipient.address, smtpMessageId, recipientId: recipient.id, spec },
           });
         }
       }
@@ -117,7 +126,13 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
     recipients: recipients.map((r) => r.address),
     rejected: parsed.rejected,
     isReplay: false,
-    wrappers: wrappers.map(({ recipient, smtpMessageId, raw: mail }) => ({ recipient, smtpMessageId, raw: mail })),
+    wrappers: deliver
+      ? NO_WRAPPERS
+      : {
+          async *[Symbol.asyncIterator]() {
+            for (const recipient of recipients) yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+          },
+        },
   };
 }
 
@@ -130,31 +145,5 @@ async function findReplay({ ctx, tenantId, idempotencyKey, requestHash }: FindRe
     throw new AppError('CONFLICT', 'This Idempotency-Key was already used with a different message');
   }
   const recipients = await listRecipients(ctx.db, existing.id);
-  return { messageId: existing.id, recipients: recipients.map((r) => r.address), rejected: [], isReplay: true, wrappers: [] };
-}
-
-export type TRecipientWrapper = { outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer };
-
-export type BuildRecipientWrapperOptions = {
-  ctx: TContext;
-  tenant: TTenant;
-  branding: TBranding;
-  recipient: TRecipientTable;
-  envelope: string;
-  sender: { sender: string; senderName: string; subject: string };
-  expiresAt: number | null;
-  now: number;
-};
-
-// One recipient's wrapper mail: their own link token, and the envelope as message.html.
-export async function buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender, expiresAt, now }: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
-  const outboxId = newOutboxId();
-  const smtpMessageId = `<${outboxId}@${tenantHost(ctx.config, tenant)}>`;
-  const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
-  const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
-  const raw = await buildWrapperMail({
-    branding, tenantName: tenant.name, sender: sender.sender, senderName: sender.senderName, recipient: recipient.address,
-    subject: sender.subject, origin: portalOrigin(ctx.config, tenant), messageId: recipient.message_id, smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
-  });
-  return { outboxId, recipient: recipient.address, smtpMessageId, raw };
+  return { messageId: existing.id, recipients: recipients.map((r) => r.address), rejected: [], isReplay: true, wrappers: NO_WRAPPERS };
 }

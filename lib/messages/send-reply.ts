@@ -1,5 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { AppError } from '../errors';
+import { consumeRateLimit, isRateLimited } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 import { sendMessage } from './send-message';
@@ -7,6 +8,13 @@ import type { TMessageView } from './to-message-view';
 
 export const REPLY_MAX_ATTACHMENTS = 10;
 export const REPLY_MAX_BYTES = 20 * 1024 * 1024;
+
+const replyRateKey = (tenant: Pick<TTenant, 'id'>, from: string) => ({ name: 'repliesPerAddress' as const, key: `${tenant.id}:${from}` });
+
+export type CanReplyNowOptions = { ctx: TContext; tenant: TTenant; from: string; now?: number };
+
+// The reply form asks first, so a reader at the limit is told before writing, not after.
+export const canReplyNow = async ({ ctx, tenant, from, now = Date.now() }: CanReplyNowOptions) => !(await isRateLimited(ctx.db, { ...replyRateKey(tenant, from), now }));
 
 export type SendReplyOptions = {
   ctx: TContext;
@@ -31,6 +39,8 @@ export async function sendReply({ ctx, tenant, original, from, isReplyAll, sendC
   const { view } = original;
   const sender = view.from[0]?.address;
   if (!sender) throw new AppError('UNPROCESSABLE', 'The original message has no sender to reply to');
+  // Counted once the reply is known to be sendable, so a refused empty form costs no turn.
+  await consumeRateLimit(ctx.db, { ...replyRateKey(tenant, from), now });
   const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase()) : [];
   const quoted = (view.text || '').split('\n').map((line) => `> ${line}`).join('\n');
   const subject = /^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`;

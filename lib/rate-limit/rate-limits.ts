@@ -22,6 +22,8 @@ export const RATE_LIMITS = {
   passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20, code: 'LOCKED_OUT', message: 'Too many wrong passcodes. Try again in an hour.' },
   // Copies a reader asks of their own replies: each is a mail the portal sends in their name.
   copiesPerAddress: { windowMs: 60 * 60_000, max: 10, code: 'RATE_LIMITED', message: TRY_LATER },
+  // Replies (and Reply all) a reader sends: each is mail to several addresses in the tenant's name.
+  repliesPerAddress: { windowMs: 60 * 60_000, max: 30, code: 'RATE_LIMITED', message: TRY_LATER },
   // Forwards a reader sends: each reaches addresses of their choosing, in the tenant's name.
   forwardsPerAddress: { windowMs: 60 * 60_000, max: 20, code: 'RATE_LIMITED', message: TRY_LATER },
   // Federated sign-ins started: each is a row and a round trip to a provider.
@@ -103,6 +105,11 @@ export async function consumeRateLimit(db: TDb, { name, key, now }: RateLimitOpt
 // Forgets one key's events (the sender lifted a recipient's block).
 export async function clearRateEvents(db: TDbLike, use: TRateLimitUse): Promise<void> {
   await db.deleteFrom('rate_events').where('key', '=', eventKey(use)).execute();
+}
+
+// Whether the next event would be refused, without counting one: a form can say so before it is filled in.
+export async function isRateLimited(db: TDbLike, options: RateLimitOptions): Promise<boolean> {
+  return (await countRateEvents(db, options)) >= RATE_LIMITS[options.name].max;
 }
 
 export async function purgeRateEvents(db: TDbLike, now: number): Promise<void> {

@@ -25,6 +25,16 @@ export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at
     .where('id', '=', id)
     .executeTakeFirst();
   await db.deleteFrom('held_envelopes').where('message_id', '=', id).execute();
+  await db.deleteFrom('pending_envelopes').where('message_id', '=', id).execute();
+  // Wrappers not yet sent are never built now; one a worker holds right now it cancels itself.
+  await db
+    .updateTable('outbox')
+    .set({ status: 'cancelled', payload: null, last_error: 'message revoked or expired before delivery' })
+    .where('message_id', '=', id)
+    .where('status', '=', 'queued')
+    .where('recipient_id', 'is not', null)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', fields.now)]))
+    .execute();
   return Number(result.numUpdatedRows) > 0;
 }
 

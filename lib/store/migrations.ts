@@ -231,6 +231,18 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
     },
   },
+  // Recipient fan-out: wrappers are built at delivery from one stored envelope per message.
+  '0008_wrappers_at_delivery': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('outbox').addColumn('recipient_id', 'text').execute();
+      await db.schema
+        .createTable('pending_envelopes')
+        .addColumn('message_id', 'text', (c) => c.primaryKey().references('messages.id').onDelete('cascade'))
+        .addColumn('envelope', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('outbox_message_status').on('outbox').columns(['message_id', 'status']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

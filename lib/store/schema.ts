@@ -69,7 +69,8 @@ export type TApiKeyTable = {
   revoked_at: number | null;
 };
 
-export type TOutboxStatus = 'queued' | 'sent' | 'bounced' | 'failed';
+// 'cancelled': a wrapper whose message was revoked or expired before it went out; never sent.
+export type TOutboxStatus = 'queued' | 'sent' | 'bounced' | 'failed' | 'cancelled';
 
 export type TOutboxTable = {
   id: string;
@@ -82,8 +83,11 @@ export type TOutboxTable = {
   rcpt_to: string;
   smtp_message_id: string;
   key_version: number;
-  // The built mail, sealed under the tenant key; cleared once the mail is sent or given up.
+  // Sealed under the tenant key; cleared once the mail is sent or given up. The built mail, or for a
+  // wrapper built at delivery (recipient_id set) only what it needs that is not stored in the clear.
   payload: Buffer | null;
+  // A wrapper built at delivery: the recipient it is for (null: payload is the built mail).
+  recipient_id: string | null;
   attempts: number;
   next_attempt_at: number;
   lease_until: number | null;
@@ -190,7 +194,15 @@ export type TFederatedSignInTable = {
   handoff_expires_at: number | null;
 };
 
+// The envelope of an attachment-only message (a tenant that keeps no copy on the server), kept
+// only until its last wrapper is delivered, bounced or given up, then deleted.
+export type TPendingEnvelopeTable = {
+  message_id: string;
+  envelope: string;
+};
+
 export type TDatabase = {
+  pending_envelopes: TPendingEnvelopeTable;
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;
   held_envelopes: THeldEnvelopeTable;

@@ -1,4 +1,4 @@
-import { REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
+import { canReplyNow, REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
 import { AttachmentsInput } from '@/lib/portal/attachments-input';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { ErrorAlert } from '@/lib/portal/error-alert';
@@ -23,7 +23,9 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const me = opened.session.address;
   const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender) : [];
   const { t, errorText: toErrorText } = await getPortalText();
-  const errorText = toErrorText(error);
+  // At the hourly limit the form is not offered: nothing written in it could be sent.
+  const isLimited = !(await canReplyNow({ ctx, tenant, from: me }));
+  const errorText = toErrorText(isLimited ? 'REPLIES_LIMITED' : error);
   const tooLarge = toErrorText('PAYLOAD_TOO_LARGE') ?? '';
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
@@ -31,28 +33,30 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
       <p className="mt-2 text-sm break-words">{t('replyTo', { recipients: [sender, ...others].join(', ') })}</p>
       <p className="mt-1 text-sm text-gray-600">{t('replyEncrypted')}</p>
       <ErrorAlert text={errorText} />
-      <form method="post" action={`/m/${id}/reply/send`} encType="multipart/form-data" className="mt-4 space-y-4">
-        <input type="hidden" name="all" value={isReplyAll ? '1' : '0'} />
-        <div>
-          <label htmlFor="body" className="block font-medium">
-            {t('replyMessage')}
+      {isLimited ? null : (
+        <form method="post" action={`/m/${id}/reply/send`} encType="multipart/form-data" className="mt-4 space-y-4">
+          <input type="hidden" name="all" value={isReplyAll ? '1' : '0'} />
+          <div>
+            <label htmlFor="body" className="block font-medium">
+              {t('replyMessage')}
+            </label>
+            <textarea id="body" name="body" rows={8} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
+          </div>
+          <div>
+            <label htmlFor="attachments" className="block font-medium">
+              {t('replyAttachments', { count: REPLY_MAX_ATTACHMENTS })}
+            </label>
+            <AttachmentsInput id="attachments" name="attachments" maxFiles={REPLY_MAX_ATTACHMENTS} maxBytes={REPLY_MAX_BYTES} refusal={tooLarge} />
+          </div>
+          <label className="flex min-h-11 items-center gap-3">
+            <input type="checkbox" name="copy" value="1" className="h-5 w-5" />
+            <span>{t('replyCopy')}</span>
           </label>
-          <textarea id="body" name="body" rows={8} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
-        </div>
-        <div>
-          <label htmlFor="attachments" className="block font-medium">
-            {t('replyAttachments', { count: REPLY_MAX_ATTACHMENTS })}
-          </label>
-          <AttachmentsInput id="attachments" name="attachments" maxFiles={REPLY_MAX_ATTACHMENTS} maxBytes={REPLY_MAX_BYTES} refusal={tooLarge} />
-        </div>
-        <label className="flex min-h-11 items-center gap-3">
-          <input type="checkbox" name="copy" value="1" className="h-5 w-5" />
-          <span>{t('replyCopy')}</span>
-        </label>
-        <button type="submit" className={BUTTON}>
-          {t('send')}
-        </button>
-      </form>
+          <button type="submit" className={BUTTON}>
+            {t('send')}
+          </button>
+        </form>
+      )}
     </BrandShell>
   );
 }

@@ -1,0 +1,50 @@
+import type { TTenantKey } from '../envelope/tenant-keys';
+import { openWrapperSpec } from '../mail/outbox';
+import type { TContext } from '../server/context';
+import { getMessage } from '../store/messages';
+import { getPendingEnvelope } from '../store/pending-envelopes';
+import type { TOutboxTable } from '../store/schema';
+import { getBranding, getTenantById } from '../tenants/tenants';
+import { buildRecipientWrapper } from './build-recipient-wrapper';
+
+export type BuildQueuedWrapperOptions = { ctx: TContext; row: TOutboxTable; tenantKey: TTenantKey; now?: number };
+
+export type TQueuedWrapperOutcome =
+  | { kind: 'built'; raw: Buffer }
+  // Never to be sent: the message was revoked or expired, or the row no longer matches it.
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'invalid'; reason: string };
+
+// The outbox worker's half of a wrapper queued without its body: the one recipient's wrapper,
+// built now from the message's stored envelope, with a recipient token made now.
+export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now() }: BuildQueuedWrapperOptions): Promise<TQueuedWrapperOutcome> {
+  if (!row.message_id || !row.recipient_id) return { kind: 'invalid', reason: 'queued wrapper names no message or recipient' };
+  const message = await getMessage(ctx.db, row.message_id);
+  if (!message || message.tenant_id !== row.tenant_id) return { kind: 'invalid', reason: 'queued wrapper of an unknown message' };
+  // A revoked or expired message sends nothing more: a mail that could not open would only mislead.
+  if (message.revoked_at || message.shredded_at || !message.wrapped_cek) return { kind: 'cancelled', reason: 'message revoked or expired before delivery' };
+  if (message.expires_at !== null && message.expires_at <= now) return { kind: 'cancelled', reason: 'message expired before delivery' };
+  const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
+  if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
+  const recipient = await ctx.db.selectFrom('recipients').selectAll().where('id', '=', row.recipient_id).where('message_id', '=', message.id).executeTakeFirst();
+  // The token and the SMTP envelope must name the same person.
+  if (!recipient || recipient.address !== row.rcpt_to) return { kind: 'invalid', reason: 'queued wrapper does not match its recipient' };
+  const tenant = await getTenantById(ctx.db, row.tenant_id);
+  if (!tenant) return { kind: 'invalid', reason: 'queued wrapper of an unknown tenant' };
+  const branding = await getBranding(ctx.db, tenant.id, message.template);
+  // Sent without a server copy: a template changed since to link delivery must not mail a dead link.
+  const delivery = message.envelope ? branding.delivery : { link: false, attachment: true };
+  let spec: ReturnType<typeof openWrapperSpec>;
+  try {
+    spec = openWrapperSpec(row, tenantKey);
+  } catch {
+    return { kind: 'invalid', reason: 'queued wrapper cannot be decrypted' };
+  }
+  const wrapper = await buildRecipientWrapper({
+    ctx, tenant, branding: { ...branding, delivery }, recipient, envelope,
+    sender: { sender: row.mail_from, senderName: spec.senderName, subject: spec.subject }, expiresAt: message.expires_at,
+    // Built again on a retry: the same Message-ID and date, a fresh token.
+    now: row.created_at, ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
+  });
+  return { kind: 'built', raw: wrapper.raw };
+}

@@ -1,0 +1,41 @@
+import type { TBranding } from '../branding/schema';
+import { createRecipientToken } from '../envelope/recipient-token';
+import { buildWrapperMail } from '../mail/build-wrapper-mail';
+import { newOutboxId } from '../mail/outbox';
+import type { TContext } from '../server/context';
+import type { TRecipientTable } from '../store/schema';
+import { portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
+
+export type TWrapperIds = { outboxId: string; smtpMessageId: string };
+
+// The outbox row's id and the wrapper's SMTP Message-ID, fixed when it is queued so that every
+// retry sends the same Message-ID (a receiving server or a reader can tell a resend).
+export function newWrapperIds(ctx: Pick<TContext, 'config'>, tenant: Pick<TTenant, 'slug'>): TWrapperIds {
+  const outboxId = newOutboxId();
+  return { outboxId, smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>` };
+}
+
+export type TRecipientWrapper = { outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer };
+
+export type BuildRecipientWrapperOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  branding: TBranding;
+  recipient: TRecipientTable;
+  envelope: string;
+  sender: { sender: string; senderName: string; subject: string };
+  expiresAt: number | null;
+  now: number;
+  ids?: TWrapperIds;
+};
+
+// One recipient's wrapper mail: their own link token, and the envelope as message.html.
+export async function buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender, expiresAt, now, ids = newWrapperIds(ctx, tenant) }: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
+  const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
+  const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
+  const raw = await buildWrapperMail({
+    branding, tenantName: tenant.name, sender: sender.sender, senderName: sender.senderName, recipient: recipient.address,
+    subject: sender.subject, origin: portalOrigin(ctx.config, tenant), messageId: recipient.message_id, smtpMessageId: ids.smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
+  });
+  return { outboxId: ids.outboxId, recipient: recipient.address, smtpMessageId: ids.smtpMessageId, raw };
+}

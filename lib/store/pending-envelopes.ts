@@ -1,0 +1,48 @@
+import type { Transaction } from 'kysely';
+import type { TDb } from './db';
+import type { TDatabase } from './schema';
+
+// The envelope of an attachment-only message lives here only while a wrapper of it waits in the
+// outbox: such a tenant keeps no copy on the server once its mail is out.
+
+export const insertPendingEnvelope = (db: Transaction<TDatabase> | TDb, messageId: string, envelope: string) =>
+  db.insertInto('pending_envelopes').values({ message_id: messageId, envelope }).execute();
+
+export async function getPendingEnvelope(db: TDb, messageId: string): Promise<string | null> {
+  const row = await db.selectFrom('pending_envelopes').select('envelope').where('message_id', '=', messageId).executeTakeFirst();
+  return row?.envelope ?? null;
+}
+
+export type SettleWrapperOptions<T> = { db: TDb; messageId: string; settle: (trx: Transaction<TDatabase>) => Promise<T> };
+
+// Records a wrapper's outcome and, when it was the message's last queued wrapper, deletes the
+// pending envelope in the same transaction. The envelope's row is locked first, so two workers
+// settling the last two wrappers at once cannot both see the other's still queued and keep it.
+export async function settleWrapper<T>({ db, messageId, settle }: SettleWrapperOptions<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    let lock = trx.selectFrom('pending_envelopes').select('message_id').where('message_id', '=', messageId);
+    if (db.dialectName === 'postgres') lock = lock.forUpdate();
+    const isPending = Boolean(await lock.executeTakeFirst());
+    const result = await settle(trx);
+    if (isPending) {
+      await trx
+        .deleteFrom('pending_envelopes')
+        .where('message_id', '=', messageId)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('outbox').select('outbox.id').where('outbox.message_id', '=', messageId).where('outbox.status', '=', 'queued').where('outbox.recipient_id', 'is not', null))),
+        )
+        .execute();
+    }
+    return result;
+  });
+}
+
+// Safety net for the worker's periodic pass: an envelope no queued wrapper needs any more.
+export async function sweepPendingEnvelopes(db: TDb): Promise<void> {
+  await db
+    .deleteFrom('pending_envelopes')
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(exists(selectFrom('outbox').select('outbox.id').whereRef('outbox.message_id', '=', ref('pending_envelopes.message_id')).where('outbox.status', '=', 'queued').where('outbox.recipient_id', 'is not', null))),
+    )
+    .execute();
+}
