@@ -201,7 +201,8 @@ describe("the reader's replies", () => {
 
   it('are limited to 30 an hour per reader: the 31st reply within the hour is refused, and nothing of it is stored', async () => {
     const own = await seedTenant(ctx);
-    const { messageId } = await sendMessage({ ctx, tenant: own, raw: sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com'] }), deliver: false });
+    const raw = sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com'], from: `Alice <alice@${own.mail_domain}>` });
+    const { messageId } = await sendMessage({ ctx, tenant: own, raw, deliver: false });
     const bob = (await listRecipients(ctx.db, messageId)).find((r) => r.address === 'bob@gmail.com')!;
     const { value } = await createRecipientSession({ ctx, tenant: own, session: { messageId, recipientId: bob.id, address: bob.address, isKept: false } });
     const opened = await openForReader({ ctx, tenant: own, messageId, sessionValue: value });
