@@ -74,6 +74,7 @@ const BODY_LIMITS = [
 const MAX_LARGE_BODIES = 4;
 let largeBodies = 0;
 
+// Answers and returns false, so a check can end with `return refuse(…)`.
 function refuse(req, res, status, text, headers = {}) {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   res.end(text);
@@ -83,6 +84,7 @@ function refuse(req, res, status, text, headers = {}) {
     req.resume();
     setTimeout(() => req.destroy(), 2000).unref();
   });
+  return false;
 }
 
 // True when the request may go on; otherwise it has been answered.
@@ -94,11 +96,11 @@ function admitBody(req, res) {
   const rule = BODY_LIMITS.find((r) => r.path.test(path)) ?? { maxBytes: SMALL_BODY_BYTES, isLarge: false };
   if (rule.maxBytes === Infinity) return true;
   const size = Number(declared ?? NaN);
-  if (Number.isFinite(size) && size > rule.maxBytes) return refuse(req, res, 413, 'Request body too large'), false;
+  if (Number.isFinite(size) && size > rule.maxBytes) return refuse(req, res, 413, 'Request body too large');
   // A small body must say its size: counting a chunked stream would mean reading it for Next.js.
-  if (!rule.isLarge && isChunked) return refuse(req, res, 411, 'Length required'), false;
+  if (!rule.isLarge && isChunked) return refuse(req, res, 411, 'Length required');
   if (!rule.isLarge || (Number.isFinite(size) && size <= SMALL_BODY_BYTES)) return true;
-  if (largeBodies >= MAX_LARGE_BODIES) return refuse(req, res, 503, 'Busy, try again shortly', { 'retry-after': '5' }), false;
+  if (largeBodies >= MAX_LARGE_BODIES) return refuse(req, res, 503, 'Busy, try again shortly', { 'retry-after': '5' });
   largeBodies += 1;
   res.once('close', () => (largeBodies -= 1));
   return true;
@@ -111,7 +113,7 @@ await app.prepare();
 const server = http.createServer((req, res) => {
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
   // browser sends to a site, would otherwise get Next.js's redirect to that URL (an open redirect).
-  if (!req.url?.startsWith('/')) return refuse(req, res, 400, 'Bad request');
+  if (!req.url?.startsWith('/')) return void refuse(req, res, 400, 'Bad request');
   if (!admitBody(req, res)) return;
   annotate(req);
   handle(req, res);
