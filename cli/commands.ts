@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '../lib/auth/federated/tenant-identity-providers';
-import { rewrapTenantKeys, addTenantKeyVersion, clearTenantKeyCache } from '../lib/envelope/tenant-keys';
-import { createLocalMasterKeyProvider, dropPreviousMasterKey, loadMasterKeys, promoteNextMasterKey, stageNextMasterKey } from '../lib/envelope/master-key';
+import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
+import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
 import { unblockRecipient } from '../lib/auth/passcodes/recipient-block';
-import { purgeExpired, revokeMessage } from '../lib/envelope/revoke-message';
+import { revokeMessage } from '../lib/envelope/revoke-message';
 import { ConfigError } from '../lib/env';
 import { startOutboxWorker } from '../lib/mail/outbox-worker';
 import { sendMessage } from '../lib/messages/send-message';
 import type { TContext } from '../lib/server/context';
+import { runHousekeeping } from '../lib/server/housekeeping';
 import { createApiKey } from '../lib/tenants/api-keys';
 import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, setBranding, tenantHost } from '../lib/tenants/tenants';
 
@@ -155,27 +156,14 @@ export const COMMANDS: Record<string, TCommand> = {
   },
   'master rotate': {
     async run({ ctx }) {
-      const { config } = ctx;
-      if (config.SEALPOST_MASTER_KEY) {
-        // Environment keys: the operator sets the new key as SEALPOST_MASTER_KEY and the old one as
-        // SEALPOST_MASTER_KEY_PREVIOUS; this re-wraps everything under the new one.
-        const rewrapped = await rewrapTenantKeys({ db: ctx.db, master: ctx.master, from: ctx.master });
-        return { masterKeyId: ctx.master.currentId, rewrapped, next: 'remove SEALPOST_MASTER_KEY_PREVIOUS' };
-      }
-      // Key files: stage the next key, re-wrap under it in one transaction, then promote it. A crash
-      // between any two steps leaves every key that wraps something on disk.
-      const nextKey = stageNextMasterKey(config.dataDir);
-      const next = createLocalMasterKeyProvider([nextKey, ...loadMasterKeys({ dataDir: config.dataDir })]);
-      const rewrapped = await rewrapTenantKeys({ db: ctx.db, master: next, from: next });
-      promoteNextMasterKey(config.dataDir);
-      dropPreviousMasterKey(config.dataDir);
-      clearTenantKeyCache();
-      return { masterKeyId: next.currentId, rewrapped };
+      const source = ctx.config.SEALPOST_MASTER_KEY ? 'environment' : 'files';
+      const rotated = await rotateMasterKey({ db: ctx.db, master: ctx.master, dataDir: ctx.config.dataDir, source });
+      return source === 'environment' ? { ...rotated, next: 'remove SEALPOST_MASTER_KEY_PREVIOUS' } : rotated;
     },
   },
   purge: {
     async run({ ctx }) {
-      return { shredded: await purgeExpired({ db: ctx.db }) };
+      return runHousekeeping({ ctx });
     },
   },
   worker: {

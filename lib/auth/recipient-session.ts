@@ -81,8 +81,9 @@ export async function endRecipientSession({ ctx, tenant, value, now = Date.now()
   if (claims) await ctx.db.updateTable('recipient_sessions').set({ ended_at: now }).where('id', '=', claims.sid).where('tenant_id', '=', tenant.id).execute();
 }
 
-export async function purgeRecipientSessions(db: TContext['db'], now: number): Promise<void> {
-  await db.deleteFrom('recipient_sessions').where('expires_at', '<=', now).execute();
+export async function purgeRecipientSessions(db: TContext['db'], now: number): Promise<number> {
+  const result = await db.deleteFrom('recipient_sessions').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 async function decodeSessionCookie(ctx: TContext, tenant: TTenant, value: string | undefined, now: number) {

@@ -3,6 +3,7 @@ import { getMessage, shredMessage } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
 import { unwrapContentKey } from './content-key';
 import { envelopeInvalid, openEnvelopeWithKey, readEnvelopeHeader } from './envelope';
+import { isMessageOpenable } from './is-message-openable';
 import { getTenantKey, type TKeyContext } from './tenant-keys';
 
 export type OpenMessageOptions = TKeyContext & {
@@ -20,12 +21,12 @@ export type AssertOpenableOptions = { db: OpenMessageOptions['db']; message: TMe
 // A revoked or expired message never opens (an expired one found still keyed is shredded now);
 // one that may gives its wrapped content key.
 export async function assertOpenable({ db, message, now = Date.now() }: AssertOpenableOptions): Promise<Buffer> {
-  if (message.revoked_at) {
+  const state = isMessageOpenable({ message, now });
+  if (state === 'revoked') {
     throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.', { revokedAt: message.revoked_at });
   }
-  const isExpired = message.expires_at !== null && now >= message.expires_at;
-  if (isExpired || !message.wrapped_cek) {
-    if (isExpired && message.wrapped_cek) await shredMessage(db, message.id, { now });
+  if (state === 'expired' || !message.wrapped_cek) {
+    if (message.wrapped_cek) await shredMessage(db, message.id, { now });
     throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.', { expiredAt: message.expires_at });
   }
   return message.wrapped_cek;

@@ -1,15 +1,12 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
-import { purgeExpired } from '../envelope/revoke-message';
 import { getTenantKey, type TTenantKey } from '../envelope/tenant-keys';
 import { logUnknownError } from '../errors';
 import { logger } from '../logger';
-import { purgeRateEvents } from '../rate-limit/rate-limits';
-import { purgeRecipientSessions } from '../auth/recipient-session';
-import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
 import type { TContext } from '../server/context';
-import { settleWrapper, sweepPendingEnvelopes } from '../store/pending-envelopes';
+import { runHousekeeping } from '../server/housekeeping';
+import { settleWrapper } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { normaliseAddress } from './address';
 import { claimDueMail, markFailed, markSent, openOutboxPayload, type TDeliveryFailure } from './outbox';
@@ -111,7 +108,7 @@ export function classifySmtpError(error: unknown): TDeliveryFailure {
 export type StartOutboxWorkerOptions = { ctx: TContext; transport?: TMailTransport };
 
 // The long-running loop (in the web process by default, or `sealpost worker`): delivers due
-// mail, and once a minute shreds the content keys of expired messages.
+// mail, and once a minute runs the housekeeping (expired content keys shredded, stale rows purged).
 export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.config.dataDir }) }: StartOutboxWorkerOptions) {
   const owner = crypto.randomUUID();
   let isStopped = false;
@@ -126,12 +123,7 @@ export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpU
       }
       if (Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
-        await purgeExpired({ db: ctx.db });
-        await purgeRateEvents(ctx.db, lastPurge);
-        await purgeRecipientSessions(ctx.db, lastPurge);
-        await purgeFederatedSignIns(ctx.db, lastPurge);
-        await ctx.db.deleteFrom('held_envelopes').where('expires_at', '<=', lastPurge).execute();
-        await sweepPendingEnvelopes(ctx.db);
+        await runHousekeeping({ ctx, now: lastPurge });
       }
     } catch (error) {
       logUnknownError(error, { route: 'outbox worker' });

@@ -1,3 +1,4 @@
+import { isMessageOpenable } from '../envelope/is-message-openable';
 import type { TTenantKey } from '../envelope/tenant-keys';
 import { openWrapperSpec } from '../mail/outbox';
 import type { TContext } from '../server/context';
@@ -22,8 +23,8 @@ export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now()
   const message = await getMessage(ctx.db, row.message_id);
   if (!message || message.tenant_id !== row.tenant_id) return { kind: 'invalid', reason: 'queued wrapper of an unknown message' };
   // A revoked or expired message sends nothing more: a mail that could not open would only mislead.
-  if (message.revoked_at || message.shredded_at || !message.wrapped_cek) return { kind: 'cancelled', reason: 'message revoked or expired before delivery' };
-  if (message.expires_at !== null && message.expires_at <= now) return { kind: 'cancelled', reason: 'message expired before delivery' };
+  const state = isMessageOpenable({ message, now });
+  if (state !== 'open') return { kind: 'cancelled', reason: `message ${state} before delivery` };
   const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
   if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
   const recipient = await ctx.db.selectFrom('recipients').selectAll().where('id', '=', row.recipient_id).where('message_id', '=', message.id).executeTakeFirst();

@@ -4,11 +4,9 @@ import { openMessage } from '../envelope/open-message';
 import type { TRecipientClaims } from '../envelope/recipient-token';
 import { AppError } from '../errors';
 import type { TContext } from '../server/context';
+import { getHeldEnvelope, holdEnvelope } from '../store/held-envelopes';
 import { getMessage } from '../store/messages';
 import type { TTenant } from '../tenants/tenants';
-
-// Long enough to ask for a passcode, read it and sign in; a kept session re-posts message.html.
-export const HOLD_MS = 60 * 60_000;
 
 export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; claims: TRecipientClaims; now?: number };
 
@@ -20,11 +18,7 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
   if (opened.message.id !== claims.messageId) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
   const message = await getMessage(ctx.db, claims.messageId);
   if (message && !message.envelope) {
-    await ctx.db
-      .insertInto('held_envelopes')
-      .values({ message_id: message.id, envelope, expires_at: now + HOLD_MS })
-      .onConflict((oc) => oc.column('message_id').doUpdateSet({ envelope, expires_at: now + HOLD_MS }))
-      .execute();
+    await holdEnvelope({ db: ctx.db, messageId: message.id, envelope, now });
   }
   return claims;
 }
@@ -32,6 +26,5 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
 // The envelope a reader may open: the stored one, or one held for them from message.html.
 export async function findEnvelope({ ctx, message, now = Date.now() }: { ctx: TContext; message: Pick<TMessageTable, 'id' | 'envelope'>; now?: number }): Promise<string | null> {
   if (message.envelope) return message.envelope;
-  const held = await ctx.db.selectFrom('held_envelopes').select(['envelope', 'expires_at']).where('message_id', '=', message.id).executeTakeFirst();
-  return held && held.expires_at > now ? held.envelope : null;
+  return getHeldEnvelope({ db: ctx.db, messageId: message.id, now });
 }

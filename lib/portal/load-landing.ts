@@ -1,3 +1,4 @@
+import { isMessageOpenable } from '../envelope/is-message-openable';
 import { readRecipientToken } from '../envelope/recipient-token';
 import { isAppError } from '../errors';
 import type { TContext } from '../server/context';
@@ -21,8 +22,9 @@ export async function loadLanding({ ctx, tenant, token, now = Date.now() }: Load
     if (!message || message.tenant_id !== tenant.id) return { state: 'invalid' };
     const isRecipient = (await listRecipients(ctx.db, message.id)).some((r) => r.id === claims.recipientId && r.address === claims.address);
     if (!isRecipient) return { state: 'invalid' };
-    if (message.revoked_at) return { state: 'revoked', sender: message.sender };
-    if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) return { state: 'expired', sender: message.sender, expiredAt: message.expires_at };
+    const openState = isMessageOpenable({ message, now });
+    if (openState === 'revoked') return { state: 'revoked', sender: message.sender };
+    if (openState === 'expired') return { state: 'expired', sender: message.sender, expiredAt: message.expires_at };
     return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at, template: message.template };
   } catch (error) {
     if (isAppError(error)) return { state: 'invalid' };

@@ -31,6 +31,17 @@ export const RATE_LIMITS = {
 } as const satisfies Record<string, TRateLimitPolicy>;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 
+// The limits counted on their own rows rather than as events in a window, listed here beside
+// the others so every limit is in one place.
+export const COUNT_LIMITS = {
+  // Comparisons against one passcode, right or wrong: then the code is dead.
+  passcodeTriesPerCode: 5,
+  // Guesses stop for good after this many wrong passcodes in a row for one recipient of one
+  // message, whatever the hourly lock-outs allowed (NIST SP 800-63B-4 §3.2.2); only the sender
+  // (or an admin) lets them try again.
+  passcodeConsecutiveFailures: 100,
+} as const;
+
 export type TRateLimitUse = { name: TRateLimitName; key: string };
 
 // Keys hold addresses and IPs: only a hash of them is stored.
@@ -112,7 +123,9 @@ export async function isRateLimited(db: TDbLike, options: RateLimitOptions): Pro
   return (await countRateEvents(db, options)) >= RATE_LIMITS[options.name].max;
 }
 
-export async function purgeRateEvents(db: TDbLike, now: number): Promise<void> {
+// Housekeeping: events older than the longest window count for nothing. Returns how many were deleted.
+export async function purgeRateEvents(db: TDbLike, now: number): Promise<number> {
   const longest = Math.max(...Object.values(RATE_LIMITS).map((p) => p.windowMs));
-  await db.deleteFrom('rate_events').where('at', '<=', now - longest).execute();
+  const result = await db.deleteFrom('rate_events').where('at', '<=', now - longest).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { deleteHeldEnvelope } from './held-envelopes';
 import type { TDatabase, TMessageTable, TRecipientTable } from './schema';
 
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
@@ -24,7 +25,7 @@ export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at
     .set({ wrapped_cek: null, envelope: null, shredded_at: fields.now, ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}) })
     .where('id', '=', id)
     .executeTakeFirst();
-  await db.deleteFrom('held_envelopes').where('message_id', '=', id).execute();
+  await deleteHeldEnvelope(db, id);
   await db.deleteFrom('pending_envelopes').where('message_id', '=', id).execute();
   // Wrappers not yet sent are never built now; one a worker holds right now it cancels itself.
   await db

@@ -38,11 +38,12 @@ export async function settleWrapper<T>({ db, messageId, settle }: SettleWrapperO
 }
 
 // Safety net for the worker's periodic pass: an envelope no queued wrapper needs any more.
-export async function sweepPendingEnvelopes(db: TDb): Promise<void> {
-  await db
+export async function sweepPendingEnvelopes(db: TDb): Promise<number> {
+  const result = await db
     .deleteFrom('pending_envelopes')
     .where(({ not, exists, selectFrom, ref }) =>
       not(exists(selectFrom('outbox').select('outbox.id').whereRef('outbox.message_id', '=', ref('pending_envelopes.message_id')).where('outbox.status', '=', 'queued').where('outbox.recipient_id', 'is not', null))),
     )
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

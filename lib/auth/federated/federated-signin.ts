@@ -152,6 +152,7 @@ export async function consumeHandoff({ ctx, tenant, id, handoff, cookieValue, no
   return consumed;
 }
 
-export async function purgeFederatedSignIns(db: TContext['db'], now: number): Promise<void> {
-  await db.deleteFrom('federated_signins').where('expires_at', '<=', now).execute();
+export async function purgeFederatedSignIns(db: TContext['db'], now: number): Promise<number> {
+  const result = await db.deleteFrom('federated_signins').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

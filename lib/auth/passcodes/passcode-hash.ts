@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import { deriveKey } from '../../envelope/aead';
 import type { TTenantKey } from '../../envelope/tenant-keys';
+import { COUNT_LIMITS } from '../../rate-limit/rate-limits';
 
 export const PASSCODE_TTL_MS = 10 * 60_000;
-export const PASSCODE_MAX_ATTEMPTS = 5;
-// Guesses stop for good after this many wrong passcodes in a row for one recipient of one
-// message, whatever the hourly lock-outs allowed (NIST SP 800-63B-4 §3.2.2); only the sender
-// (or an admin) lets them try again.
-export const PASSCODE_MAX_CONSECUTIVE_FAILURES = 100;
+// Both limits live in the rate-limit table (COUNT_LIMITS); these are their names here.
+export const PASSCODE_MAX_ATTEMPTS = COUNT_LIMITS.passcodeTriesPerCode;
+export const PASSCODE_MAX_CONSECUTIVE_FAILURES = COUNT_LIMITS.passcodeConsecutiveFailures;
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 // The key every per-recipient passcode limit counts under: one recipient of one message.

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../../audit/record-audit';
+import { isMessageOpenable } from '../../envelope/is-message-openable';
 import { getTenantKey } from '../../envelope/tenant-keys';
 import type { TBranding } from '../../branding/schema';
 import { AppError } from '../../errors';
@@ -37,8 +38,9 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
   const normalised = normaliseAddress(address);
   const message = /^[0-9a-f-]{36}$/.test(messageId) ? await getMessage(ctx.db, messageId) : undefined;
   if (!normalised || !message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'This message cannot be found.');
-  if (message.revoked_at) throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
-  if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
+  const state = isMessageOpenable({ message, now });
+  if (state === 'revoked') throw new AppError('ENVELOPE_REVOKED', 'The sender revoked this message.');
+  if (state === 'expired') throw new AppError('ENVELOPE_EXPIRED', 'This message has expired.');
   const branding = await assertPasscodeSignIn(ctx, tenant, message.template);
 
   const recipient = (await listRecipients(ctx.db, message.id)).find((r) => r.address === normalised);

@@ -1,0 +1,33 @@
+import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
+import { purgeRecipientSessions } from '../auth/recipient-session';
+import { purgeExpired } from '../envelope/revoke-message';
+import { purgeRateEvents } from '../rate-limit/rate-limits';
+import { purgeHeldEnvelopes } from '../store/held-envelopes';
+import { sweepPendingEnvelopes } from '../store/pending-envelopes';
+import type { TContext } from './context';
+
+export type RunHousekeepingOptions = { ctx: TContext; now?: number };
+
+// What one pass removed, by kind.
+export type THousekeepingResult = {
+  // Expired messages whose content keys were shredded (`sealpost purge` has always printed this).
+  shredded: number;
+  sessions: number;
+  federatedSignIns: number;
+  rateEvents: number;
+  heldEnvelopes: number;
+  pendingEnvelopes: number;
+};
+
+// Every periodic purge in one pass: the outbox worker runs it once a minute, `sealpost purge` on
+// demand. Each kind goes once its own time is up; anything still live is kept.
+export async function runHousekeeping({ ctx, now = Date.now() }: RunHousekeepingOptions): Promise<THousekeepingResult> {
+  // Expiry first: shredding a message also releases what it held and what waited to be sent.
+  const shredded = await purgeExpired({ db: ctx.db, now });
+  const rateEvents = await purgeRateEvents(ctx.db, now);
+  const sessions = await purgeRecipientSessions(ctx.db, now);
+  const federatedSignIns = await purgeFederatedSignIns(ctx.db, now);
+  const heldEnvelopes = await purgeHeldEnvelopes(ctx.db, now);
+  const pendingEnvelopes = await sweepPendingEnvelopes(ctx.db);
+  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, pendingEnvelopes };
+}
