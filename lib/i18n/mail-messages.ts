@@ -1,4 +1,4 @@
-import type { TLanguage } from '../branding/schema';
+import type { TLanguage } from '../templates/schema';
 
 // Mail speaks the tenant's language (the portal speaks the reader's). Add a language by adding
 // a catalogue here and its code to LANGUAGES in lib/branding/schema.ts.

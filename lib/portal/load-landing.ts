@@ -6,8 +6,8 @@ import type { TTenant } from '../tenants/tenants';
 
 export type TLanding =
   | { state: 'ready'; messageId: string; address: string; sender: string; expiresAt: number | null; template: string }
-  | { state: 'revoked'; sender: string }
-  | { state: 'expired'; sender: string; expiredAt: number | null }
+  | { state: 'revoked'; sender: string; template: string }
+  | { state: 'expired'; sender: string; expiredAt: number | null; template: string }
   | { state: 'invalid' };
 
 export type LoadLandingOptions = { ctx: TContext; tenant: TTenant; token: string; now?: number };
@@ -21,8 +21,8 @@ export async function loadLanding({ ctx, tenant, token, now = Date.now() }: Load
     if (!message || message.tenant_id !== tenant.id) return { state: 'invalid' };
     const isRecipient = (await listRecipients(ctx.db, message.id)).some((r) => r.id === claims.recipientId && r.address === claims.address);
     if (!isRecipient) return { state: 'invalid' };
-    if (message.revoked_at) return { state: 'revoked', sender: message.sender };
-    if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) return { state: 'expired', sender: message.sender, expiredAt: message.expires_at };
+    if (message.revoked_at) return { state: 'revoked', sender: message.sender, template: message.template };
+    if (!message.wrapped_cek || (message.expires_at !== null && now >= message.expires_at)) return { state: 'expired', sender: message.sender, expiredAt: message.expires_at, template: message.template };
     return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at, template: message.template };
   } catch (error) {
     if (isAppError(error)) return { state: 'invalid' };
