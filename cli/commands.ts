@@ -12,7 +12,8 @@ import { sendMessage } from '../lib/messages/send-message';
 import type { TContext } from '../lib/server/context';
 import { runHousekeeping } from '../lib/server/housekeeping';
 import { createApiKey } from '../lib/tenants/api-keys';
-import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, setBranding, tenantHost } from '../lib/tenants/tenants';
+import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, tenantHost } from '../lib/tenants/tenants';
+import { setBranding } from '../lib/templates/set-branding';
 
 type TRunOptions = { ctx: TContext; values: Record<string, string | undefined>; positionals: string[] };
 type TCommand = { options?: ParseArgsConfig['options']; keepsRunning?: boolean; run(o: TRunOptions): Promise<unknown> };

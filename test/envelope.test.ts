@@ -10,7 +10,8 @@ import { addTenantKeyVersion } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { checkpointAfterShred, getMessage } from '@/lib/store/messages';
-import { setBranding, type TTenant } from '@/lib/tenants/tenants';
+import { setBranding } from '@/lib/templates/set-branding';
+import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, TEST_DIALECT, type TTestContext } from './helpers/context';
 
 let ctx: TTestContext;

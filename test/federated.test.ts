@@ -5,14 +5,17 @@ import { buildAuthOptions } from '@/lib/auth/federated/next-auth';
 import { getProvider, listOfferedProviders, providerClientSecret } from '@/lib/auth/federated/identity-providers';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '@/lib/auth/federated/tenant-identity-providers';
 import { MICROSOFT_CONSUMER_TENANT, verifiedAddress } from '@/lib/auth/federated/verified-address';
-import { ZBranding } from '@/lib/branding/schema';
+// The flat shape `sealpost branding set` takes: its defaults are a template's.
+import { ZFlatBranding as ZBranding } from '@/lib/templates/schema';
 import { ConfigError, parseConfig } from '@/lib/env';
 import { createRecipientToken } from '@/lib/envelope/recipient-token';
 import { addTenantKeyVersion, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { listRecipients } from '@/lib/store/messages';
-import { getBranding, setBranding, type TTenant } from '@/lib/tenants/tenants';
+import { getBranding } from '@/lib/templates/get-branding';
+import { setBranding } from '@/lib/templates/set-branding';
+import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
 import { startOidcProvider, type TOidcProvider } from './helpers/oidc-provider';
 

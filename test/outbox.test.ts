@@ -7,7 +7,7 @@ import { createMailTransport, type TMailTransport } from '@/lib/mail/transport';
 import { sendMessage } from '@/lib/messages/send-message';
 import { readRecipientToken } from '@/lib/envelope/recipient-token';
 import { acceptPostedEnvelope } from '@/lib/portal/accept-posted-envelope';
-import { setBranding } from '@/lib/tenants/tenants';
+import { setBranding } from '@/lib/templates/set-branding';
 import type { TReceivedMail } from './helpers/smtp-sink';
 import { runCli, startCli, stopChild } from './helpers/cli';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';

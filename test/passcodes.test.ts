@@ -8,7 +8,8 @@ import { getTenantKey } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { openOutboxPayload } from '@/lib/mail/outbox';
 import { sendMessage } from '@/lib/messages/send-message';
-import { setBranding, type TTenant } from '@/lib/tenants/tenants';
+import { setBranding } from '@/lib/templates/set-branding';
+import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
 
 let ctx: TTestContext;

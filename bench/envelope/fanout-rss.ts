@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TEMPLATE } from '../../lib/branding/schema';
+import { DEFAULT_TEMPLATE } from '../../lib/templates/schema';
 import { parseConfig } from '../../lib/env';
 import { wrapContentKey } from '../../lib/envelope/content-key';
 import { sealEnvelope } from '../../lib/envelope/envelope';
@@ -25,7 +25,8 @@ import { buildRecipientWrapper, type TRecipientWrapper } from '../../lib/message
 import { sendMessage } from '../../lib/messages/send-message';
 import { createContext, type TContext } from '../../lib/server/context';
 import { insertMessage } from '../../lib/store/messages';
-import { createTenant, getBranding, type TTenant } from '../../lib/tenants/tenants';
+import { createTenant, type TTenant } from '../../lib/tenants/tenants';
+import { getBranding } from '../../lib/templates/get-branding';
 import { MiB, makeMime, requireGc } from './fixtures';
 import { startSampler } from './open-rss';
 

@@ -10,7 +10,7 @@ import { toMessageView } from '../../lib/messages/to-message-view';
 import { openForReader } from '../../lib/portal/open-for-reader';
 import { createContext, type TContext } from '../../lib/server/context';
 import { getTenantByHost } from '../../lib/tenants/get-tenant-by-host';
-import { getBranding } from '../../lib/tenants/tenants';
+import { getBranding } from '../../lib/templates/get-branding';
 
 const gzip = promisify(zlib.gzip);
 
@@ -34,7 +34,7 @@ async function renderMessage(ctx: TContext, req: http.IncomingMessage, messageId
   const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"></head><body>${view.html ?? ''}</body></html>`;
   const people = (list: { name: string; address: string }[]) => escapeHtml(list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '));
   const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sealpost</title></head>
-<body style="--brand:${escapeHtml(branding.primaryColour)}"><header>${escapeHtml(branding.displayName ?? tenant.name)}</header><main><article>
+<body style="--brand:${escapeHtml(branding.look.primaryColour)}"><header>${escapeHtml(branding.look.displayName ?? tenant.name)}</header><main><article>
 <h1>${escapeHtml(view.subject)}</h1><dl><dt>From</dt><dd>${people(view.from)}</dd><dt>To</dt><dd>${people(view.to)}</dd><dt>Date</dt><dd>${escapeHtml(view.date ?? '')}</dd></dl>
 <iframe title="Message" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(srcDoc)}"></iframe>
 <ul>${view.attachments.map((a) => `<li><a href="/m/${messageId}/attachments/${a.index}" download="${escapeHtml(a.filename)}">${escapeHtml(a.filename)}</a></li>`).join('')}</ul>

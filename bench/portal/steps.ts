@@ -12,7 +12,7 @@ import { findEnvelope } from '../../lib/portal/accept-posted-envelope';
 import { createContext } from '../../lib/server/context';
 import { getMessage } from '../../lib/store/messages';
 import { getTenantByHost } from '../../lib/tenants/get-tenant-by-host';
-import { getBranding } from '../../lib/tenants/tenants';
+import { getBranding } from '../../lib/templates/get-branding';
 
 const gzip = promisify(zlib.gzip);
 

@@ -1,7 +1,7 @@
-import type { TLanguage } from '../branding/schema';
+import type { TLanguage } from '../templates/schema';
 
 // Mail speaks the tenant's language (the portal speaks the reader's). Add a language by adding
-// a catalogue here and its code to LANGUAGES in lib/branding/schema.ts.
+// a catalogue here and its code to LANGUAGES in lib/templates/schema.ts.
 export type TMailCatalogue = {
   subjectHidden: (sender: string) => string;
   introduction: (sender: string) => string;

@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { TBranding } from '../branding/schema';
+import type { TBranding } from '../templates/schema';
 import { mailMessages } from '../i18n/mail-messages';
 import { renderPasscodeHtml, renderPasscodeText } from './templates/passcode-mail';
 
@@ -16,10 +16,10 @@ export type BuildPasscodeMailOptions = {
 
 // The passcode mail: the code in the subject (phones show it in the notification) and the body.
 export async function buildPasscodeMail(o: BuildPasscodeMailOptions): Promise<Buffer> {
-  const t = mailMessages(o.branding.language);
+  const t = mailMessages(o.branding.look.language);
   const content = { branding: o.branding, tenantName: o.tenantName, code: o.code, reference: o.reference };
   const composer = new MailComposer({
-    from: { name: o.branding.displayName ?? o.tenantName, address: o.from },
+    from: { name: o.branding.look.displayName ?? o.tenantName, address: o.from },
     to: o.recipient,
     subject: t.passcodeSubject(o.code, o.reference),
     messageId: o.smtpMessageId,

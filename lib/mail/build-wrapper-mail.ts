@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { TBranding } from '../branding/schema';
+import type { TBranding } from '../templates/schema';
 import { mailMessages } from '../i18n/mail-messages';
 import { renderMessageHtml } from './templates/message-html';
 import { renderWrapperHtml, renderWrapperText } from './templates/wrapper-mail';
@@ -25,15 +25,15 @@ export const readUrlFor = (origin: string, recipientToken: string) => `${origin}
 // One wrapper per recipient: the branded notice, the "Read the message" link carrying that
 // recipient's token, and message.html holding the envelope.
 export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buffer> {
-  const t = mailMessages(o.branding.language);
+  const t = mailMessages(o.branding.look.language);
   const senderLabel = o.senderName ? `${o.senderName} (${o.sender})` : o.sender;
-  const readUrl = o.branding.delivery.link ? readUrlFor(o.origin, o.recipientToken) : null;
-  const hasAttachment = o.branding.delivery.attachment;
+  const readUrl = o.branding.policy.delivery.link ? readUrlFor(o.origin, o.recipientToken) : null;
+  const hasAttachment = o.branding.policy.delivery.attachment;
   const content = { branding: o.branding, tenantName: o.tenantName, senderLabel, readUrl, expiresAt: o.expiresAt, hasAttachment };
   const composer = new MailComposer({
     from: { name: o.senderName, address: o.sender },
     to: o.recipient,
-    subject: o.branding.hideSubject ? t.subjectHidden(o.senderName || o.sender) : o.subject,
+    subject: o.branding.look.hideSubject ? t.subjectHidden(o.senderName || o.sender) : o.subject,
     messageId: o.smtpMessageId,
     date: o.date,
     text: renderWrapperText(content),

@@ -5,7 +5,8 @@ import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
 import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
-import { getBranding, getTenantById } from '../tenants/tenants';
+import { getTenantById } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper } from './build-recipient-wrapper';
 
 export type BuildQueuedWrapperOptions = { ctx: TContext; row: TOutboxTable; tenantKey: TTenantKey; now?: number };
@@ -34,7 +35,7 @@ export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now()
   if (!tenant) return { kind: 'invalid', reason: 'queued wrapper of an unknown tenant' };
   const branding = await getBranding(ctx.db, tenant.id, message.template);
   // Sent without a server copy: a template changed since to link delivery must not mail a dead link.
-  const delivery = message.envelope ? branding.delivery : { link: false, attachment: true };
+  const delivery = message.envelope ? branding.policy.delivery : { link: false, attachment: true };
   let spec: ReturnType<typeof openWrapperSpec>;
   try {
     spec = openWrapperSpec(row, tenantKey);
@@ -42,7 +43,7 @@ export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now()
     return { kind: 'invalid', reason: 'queued wrapper cannot be decrypted' };
   }
   const wrapper = await buildRecipientWrapper({
-    ctx, tenant, branding: { ...branding, delivery }, recipient, envelope,
+    ctx, tenant, branding: { ...branding, policy: { ...branding.policy, delivery } }, recipient, envelope,
     sender: { sender: row.mail_from, senderName: spec.senderName, subject: spec.subject }, expiresAt: message.expires_at,
     // Built again on a retry: the same Message-ID and date, a fresh token.
     now: row.created_at, ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },

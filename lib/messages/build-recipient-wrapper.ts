@@ -1,4 +1,4 @@
-import type { TBranding } from '../branding/schema';
+import type { TBranding } from '../templates/schema';
 import { createRecipientToken } from '../envelope/recipient-token';
 import { buildWrapperMail } from '../mail/build-wrapper-mail';
 import { newOutboxId } from '../mail/outbox';

@@ -4,7 +4,8 @@ import { AppError } from '../errors';
 import { normaliseAddress } from '../mail/address';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
-import { getBranding, type TTenant } from '../tenants/tenants';
+import { type TTenant } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import type { TMessageTable } from '../store/schema';
 import { sendMessage } from './send-message';
 
@@ -34,7 +35,7 @@ export type SendForwardOptions = {
 // tenant from the signed-in address, with the original's text and attachments, in the conversation.
 export async function sendForward({ ctx, tenant, original, from, to, note, now = Date.now() }: SendForwardOptions) {
   const branding = await getBranding(ctx.db, tenant.id, original.message.template);
-  if (!branding.allowForward) throw new AppError('FORBIDDEN', 'This organisation does not allow forwarding its messages.');
+  if (!branding.policy.allowForward) throw new AppError('FORBIDDEN', 'This organisation does not allow forwarding its messages.');
   const recipients = parseForwardRecipients(to);
   await consumeRateLimit(ctx.db, { name: 'forwardsPerAddress', key: `${tenant.id}:${from}`, now });
   const parsed = await simpleParser(Buffer.from(original.mime), { skipImageLinks: true, skipTextLinks: true });

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
-import { DEFAULT_TEMPLATE } from '../branding/schema';
+import { DEFAULT_TEMPLATE } from '../templates/schema';
 import { wrapContentKey } from '../envelope/content-key';
 import { sealEnvelope } from '../envelope/envelope';
 import { getTenantKey } from '../envelope/tenant-keys';
@@ -12,7 +12,8 @@ import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
 import type { TRecipientTable } from '../store/schema';
-import { getBranding, type TTenant } from '../tenants/tenants';
+import { type TTenant } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper, newWrapperIds, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
@@ -73,7 +74,7 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
   const branding = await getBranding(ctx.db, tenant.id, template);
-  const expiresAt = branding.expiryDays ? now + branding.expiryDays * 86_400_000 : null;
+  const expiresAt = branding.policy.expiryDays ? now + branding.policy.expiryDays * 86_400_000 : null;
   const messageId = crypto.randomUUID();
   const contentKey = crypto.randomBytes(32);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
@@ -90,7 +91,7 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
         {
           id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek,
           // Attachment-only delivery keeps no copy of the mail on the server.
-          envelope: branding.delivery.link ? envelope : null,
+          envelope: branding.policy.delivery.link ? envelope : null,
           size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
           created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
           in_reply_to: parent?.id ?? null, thread_id: parent ? (parent.thread_id ?? parent.id) : null,
@@ -99,7 +100,7 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
       );
       if (deliver) {
         // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
-        if (!branding.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
+        if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
         const spec = { senderName: parsed.senderName, subject: parsed.subject };
         for (const recipient of recipients) {
           const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);

@@ -2,7 +2,7 @@ import { headers } from 'next/headers';
 import { getPortalText } from '../i18n/portal-i18n';
 import { getContext } from '../server/context';
 import { getTenantByHost } from '../tenants/get-tenant-by-host';
-import { getBranding } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { BrandShell } from './brand-shell';
 
 export type AccessPageProps = { kind: 'unauthorized' | 'forbidden' };

@@ -1,23 +1,23 @@
 import type { CSSProperties, ReactNode } from 'react';
-import type { TBranding } from '../branding/schema';
+import type { TBranding } from '../templates/schema';
 
 export type BrandShellProps = { branding: TBranding; tenantName: string; privacyLabel: string; children: ReactNode };
 
 // The tenant's frame around every portal page: its colours as CSS variables, its logo or name.
 export function BrandShell({ branding, tenantName, privacyLabel, children }: BrandShellProps) {
-  const name = branding.displayName ?? tenantName;
-  const brand = { '--brand': branding.primaryColour, '--brand-text': branding.buttonTextColour } as CSSProperties;
+  const name = branding.look.displayName ?? tenantName;
+  const brand = { '--brand': branding.look.primaryColour, '--brand-text': branding.look.buttonTextColour } as CSSProperties;
   return (
     <div style={brand} className="min-h-screen">
       <header className="bg-[var(--brand)] px-4 py-4 text-[var(--brand-text)] sm:px-6">
-        {branding.logo ? <img src={branding.logo} alt={name} className="h-10 max-w-[200px] object-contain" /> : <p className="text-xl font-semibold">{name}</p>}
+        {branding.look.logo ? <img src={branding.look.logo} alt={name} className="h-10 max-w-[200px] object-contain" /> : <p className="text-xl font-semibold">{name}</p>}
       </header>
       <main className="mx-auto max-w-2xl p-4 sm:p-6">{children}</main>
       <footer className="mx-auto max-w-2xl px-4 pb-8 text-sm text-gray-600 sm:px-6">
-        {branding.disclaimer ? <p className="whitespace-pre-line">{branding.disclaimer}</p> : null}
-        {branding.privacyUrl ? (
+        {branding.look.disclaimer ? <p className="whitespace-pre-line">{branding.look.disclaimer}</p> : null}
+        {branding.look.privacyUrl ? (
           <p className="mt-2">
-            <a className="underline" href={branding.privacyUrl} rel="noopener noreferrer">
+            <a className="underline" href={branding.look.privacyUrl} rel="noopener noreferrer">
               {privacyLabel}
             </a>
           </p>

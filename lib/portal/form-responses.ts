@@ -1,6 +1,6 @@
 import { NextResponse } from 'next/server';
 import { isAppError, logUnknownError, type TErrorCode } from '../errors';
-import { getBranding } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { statePageResponse, type TPortalState } from './state-page';
 

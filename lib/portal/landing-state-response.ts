@@ -1,4 +1,4 @@
-import { getBranding } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { loadLanding } from './load-landing';
 import { seeOther } from './form-responses';
@@ -13,7 +13,8 @@ export async function landingStateResponse({ request, host, token }: LandingStat
   const { ctx, tenant } = await resolveRouteTenant({ host });
   const landing = await loadLanding({ ctx, tenant, token });
   if (landing.state === 'ready') return seeOther(`/r/${token}`);
-  const branding = await getBranding(ctx.db, tenant.id);
+  // A revoked or expired link was a real one: its page is in the message's own template.
+  const branding = await getBranding(ctx.db, tenant.id, landing.state === 'invalid' ? undefined : landing.template);
   const sender = landing.state === 'invalid' ? '' : landing.sender;
   return statePageResponse({ request, branding, tenantName: tenant.name, state: landing.state, sender });
 }

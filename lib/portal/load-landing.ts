@@ -7,8 +7,8 @@ import type { TTenant } from '../tenants/tenants';
 
 export type TLanding =
   | { state: 'ready'; messageId: string; address: string; sender: string; expiresAt: number | null; template: string }
-  | { state: 'revoked'; sender: string }
-  | { state: 'expired'; sender: string; expiredAt: number | null }
+  | { state: 'revoked'; sender: string; template: string }
+  | { state: 'expired'; sender: string; expiredAt: number | null; template: string }
   | { state: 'invalid' };
 
 export type LoadLandingOptions = { ctx: TContext; tenant: TTenant; token: string; now?: number };
@@ -23,8 +23,8 @@ export async function loadLanding({ ctx, tenant, token, now = Date.now() }: Load
     const isRecipient = (await listRecipients(ctx.db, message.id)).some((r) => r.id === claims.recipientId && r.address === claims.address);
     if (!isRecipient) return { state: 'invalid' };
     const openState = isMessageOpenable({ message, now });
-    if (openState === 'revoked') return { state: 'revoked', sender: message.sender };
-    if (openState === 'expired') return { state: 'expired', sender: message.sender, expiredAt: message.expires_at };
+    if (openState === 'revoked') return { state: 'revoked', sender: message.sender, template: message.template };
+    if (openState === 'expired') return { state: 'expired', sender: message.sender, expiredAt: message.expires_at, template: message.template };
     return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at, template: message.template };
   } catch (error) {
     if (isAppError(error)) return { state: 'invalid' };

@@ -1,7 +1,7 @@
 import { NextResponse } from 'next/server';
 import { isAppError } from '../errors';
 import { getMessage } from '../store/messages';
-import { getBranding } from '../tenants/tenants';
+import { getBranding } from '../templates/get-branding';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { seeOther } from './form-responses';
 import { statePageResponse, type TPortalState } from './state-page';
@@ -24,6 +24,7 @@ export async function messageStateResponse({ request, host, messageId }: Message
     state = error.code === 'ENVELOPE_REVOKED' ? 'revoked' : error.code === 'ENVELOPE_EXPIRED' ? 'expired' : error.details?.notHeld ? 'reopen' : 'invalid';
   }
   const message = await getMessage(ctx.db, messageId);
-  const branding = await getBranding(ctx.db, tenant.id);
+  // Past the session checks: the reader may see the message's own template.
+  const branding = await getBranding(ctx.db, tenant.id, message?.template);
   return statePageResponse({ request, branding, tenantName: tenant.name, state, sender: message?.sender ?? '' });
 }

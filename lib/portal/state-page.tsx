@@ -1,5 +1,5 @@
 import type { CSSProperties } from 'react';
-import type { TBranding } from '../branding/schema';
+import type { TBranding } from '../templates/schema';
 import { negotiateLocale, portalText } from '../i18n/portal-i18n';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from '../mail/templates/brand-header';
 
@@ -47,15 +47,15 @@ export type StatePageOptions = {
 
 // The tenant's button, in inline style: these documents carry no stylesheet.
 export const brandButtonStyle = (branding: TBranding): CSSProperties => ({
-  display: 'inline-block', minHeight: 44, lineHeight: '44px', padding: '0 24px', borderRadius: 6, border: 0, background: branding.primaryColour,
-  color: branding.buttonTextColour, fontWeight: 600, fontSize: 16, fontFamily: 'inherit', textDecoration: 'none', cursor: 'pointer',
+  display: 'inline-block', minHeight: 44, lineHeight: '44px', padding: '0 24px', borderRadius: 6, border: 0, background: branding.look.primaryColour,
+  color: branding.look.buttonTextColour, fontWeight: 600, fontSize: 16, fontFamily: 'inherit', textDecoration: 'none', cursor: 'pointer',
 });
 
 export async function statePageResponse({ request, branding, tenantName, state, sender = '', values = {}, continueTo, switchAccount, otherWaysTo, refreshTo, detail, backTo, retryAfterSeconds }: StatePageOptions): Promise<Response> {
   const { locale, t, errorText } = portalText(negotiateLocale(request.headers.get('accept-language')));
   const { status, title, body } = STATES[state];
   const text = detail ?? (body ? t(body, { sender, address: '', provider: '', ...values }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
-  const name = branding.displayName ?? tenantName;
+  const name = branding.look.displayName ?? tenantName;
   const html = await renderStaticHtml(
     <html lang={locale}>
       <head>
@@ -103,10 +103,10 @@ export async function statePageResponse({ request, branding, tenantName, state, 
           ) : null}
         </main>
         <footer style={{ maxWidth: 672, margin: '0 auto', padding: '0 16px 32px', fontSize: 14, color: '#4b5563' }}>
-          {branding.disclaimer ? <p style={{ whiteSpace: 'pre-line' }}>{branding.disclaimer}</p> : null}
-          {branding.privacyUrl ? (
+          {branding.look.disclaimer ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.disclaimer}</p> : null}
+          {branding.look.privacyUrl ? (
             <p>
-              <a href={branding.privacyUrl} rel="noopener noreferrer" style={{ color: 'inherit' }}>
+              <a href={branding.look.privacyUrl} rel="noopener noreferrer" style={{ color: 'inherit' }}>
                 {t('privacy')}
               </a>
             </p>

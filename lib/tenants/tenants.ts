@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { DEFAULT_TEMPLATE, ZBranding, type TBranding } from '../branding/schema';
 import { addTenantKeyVersion, type TKeyContext } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import type { TConfig } from '../env';
 import type { TDb } from '../store/db';
 import type { TTenantTable } from '../store/schema';
+import { setBranding } from '../templates/set-branding';
 
 const RESERVED_SLUGS = new Set(['www', 'auth', 'admin', 'api', 'mail', 'mailbox', 'static', 'assets']);
 export const ZSlug = z
@@ -50,10 +50,8 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('tenants').values(tenant).execute();
-      await trx
-        .insertInto('branding')
-        .values({ tenant_id: tenant.id, name: DEFAULT_TEMPLATE, json: JSON.stringify(ZBranding.parse({})), updated_at: now })
-        .execute();
+      // Every tenant has a default template: the one messages are sent with unless they name another.
+      await setBranding({ db: trx, tenantId: tenant.id, input: {}, now });
       await addTenantKeyVersion({ db: trx, master, tenantId: tenant.id, now });
     });
   } catch (error) {
@@ -83,34 +81,3 @@ export async function getTenantBySlugOrThrow(db: TDb, slug: string): Promise<TTe
 }
 
 export const listTenants = (db: TDb) => db.selectFrom('tenants').selectAll().orderBy('slug').execute();
-
-export async function getBranding(db: TDb, tenantId: string, template = DEFAULT_TEMPLATE): Promise<TBranding> {
-  const row =
-    (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', template).executeTakeFirst()) ??
-    (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', DEFAULT_TEMPLATE).executeTakeFirst());
-  return ZBranding.parse(row ? JSON.parse(row.json) : {});
-}
-
-export type SetBrandingOptions = { db: TDb; tenantId: string; template?: string; input: unknown; now?: number };
-
-export async function setBranding({ db, tenantId, template = DEFAULT_TEMPLATE, input, now = Date.now() }: SetBrandingOptions): Promise<TBranding> {
-  const parsed = ZBranding.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new AppError('BAD_REQUEST', `Invalid branding: ${problems.join('; ')}`, { problems });
-  }
-  // A template may only offer the tenant's own providers that exist.
-  const names = parsed.data.signInMethods.oidc;
-  if (names.length > 0) {
-    const known = new Set((await db.selectFrom('identity_providers').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name));
-    const unknown = names.filter((n) => !known.has(n));
-    if (unknown.length > 0) throw new AppError('BAD_REQUEST', `Invalid branding: signInMethods.oidc: no identity provider named ${unknown.join(', ')} (add it with \`sealpost idp add\`)`);
-  }
-  const json = JSON.stringify(parsed.data);
-  await db
-    .insertInto('branding')
-    .values({ tenant_id: tenantId, name: template, json, updated_at: now })
-    .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet({ json, updated_at: now }))
-    .execute();
-  return parsed.data;
-}

@@ -8,11 +8,11 @@ export const dynamic = 'force-dynamic';
 export default async function TenantHomePage({ params }: { params: Promise<{ host: string }> }) {
   const { tenant, branding } = await loadTenantPage({ host: (await params).host });
   const { t } = await getPortalText();
-  const name = branding.displayName ?? tenant.name;
+  const name = branding.look.displayName ?? tenant.name;
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       <h1 className="text-2xl font-semibold">{t('homeTitle', { name })}</h1>
-      {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
+      {branding.look.portalText ? <p className="mt-4 whitespace-pre-line">{branding.look.portalText}</p> : null}
       <p className="mt-4">{t('homeBody')}</p>
     </BrandShell>
   );

@@ -1,13 +1,14 @@
 import { cookies } from 'next/headers';
 import { NextResponse, type NextRequest } from 'next/server';
-import { ZBranding } from '../../branding/schema';
+import { ZBranding } from '../../templates/schema';
 import { readRecipientToken } from '../../envelope/recipient-token';
 import { AppError, isAppError, logUnknownError } from '../../errors';
 import { logger } from '../../logger';
 import { statePageResponse } from '../../portal/state-page';
 import { getContext, type TContext } from '../../server/context';
 import { getMessage, listRecipients } from '../../store/messages';
-import { getBranding, portalOrigin } from '../../tenants/tenants';
+import { portalOrigin } from '../../tenants/tenants';
+import { getBranding } from '../../templates/get-branding';
 import { authOrigin, isAuthHost } from './auth-host';
 import { AUTH_BINDING, bindingCookieName, setBindingCookie } from './binding-cookies';
 import { claimAtAuthHost, failFederatedSignIn, loadAtAuthHost, recordIdentity, type TAuthHostSignIn } from './federated-signin';

@@ -7,7 +7,7 @@ import { loadLanding } from '../../portal/load-landing';
 import { statePageResponse } from '../../portal/state-page';
 import { listRecipients } from '../../store/messages';
 import { resolveRouteTenant } from '../../tenants/resolve-route-tenant';
-import { getBranding } from '../../tenants/tenants';
+import { getBranding } from '../../templates/get-branding';
 import { createRecipientSession, setSessionCookie } from '../recipient-session';
 import { bindingCookieName, setBindingCookie, TENANT_BINDING } from './binding-cookies';
 import { consumeHandoff, type TFederatedSignIn } from './federated-signin';

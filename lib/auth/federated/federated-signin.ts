@@ -5,7 +5,8 @@ import { loadLanding } from '../../portal/load-landing';
 import { consumeRateLimit } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import type { TFederatedSignInTable } from '../../store/schema';
-import { getBranding, getTenantById, type TTenant } from '../../tenants/tenants';
+import { getTenantById, type TTenant } from '../../tenants/tenants';
+import { getBranding } from '../../templates/get-branding';
 import { getProvider, listOfferedProviders, type TIdentityProvider } from './identity-providers';
 
 // From the button to the provider and back: 15 minutes, as long as a passcode lives plus a

@@ -1,8 +1,10 @@
-import type { TBranding } from '../../branding/schema';
+import type { Kysely, Transaction } from 'kysely';
 import { deriveKey, openBytes } from '../../envelope/aead';
 import { getTenantKey } from '../../envelope/tenant-keys';
 import type { TConfig } from '../../env';
 import type { TContext } from '../../server/context';
+import type { TDatabase } from '../../store/schema';
+import type { TBranding } from '../../templates/schema';
 import type { TTenant } from '../../tenants/tenants';
 
 // How a provider proves an address: Google's email_verified, Microsoft's verified-domain claims,
@@ -44,12 +46,21 @@ export type ListOfferedProvidersOptions = { ctx: TContext; tenant: TTenant; bran
 
 // The providers a message's sign-in page offers: what its template turns on, among what exists.
 export async function listOfferedProviders({ ctx, tenant, branding }: ListOfferedProvidersOptions): Promise<TIdentityProvider[]> {
-  const methods = branding.signInMethods;
+  const methods = branding.policy.signInMethods;
   const builtIn = builtInProviders(ctx.config).filter((p) => methods[p.kind as 'google' | 'microsoft']);
   if (methods.oidc.length === 0) return builtIn;
   const rows = await ctx.db.selectFrom('identity_providers').selectAll().where('tenant_id', '=', tenant.id).where('name', 'in', methods.oidc).execute();
   const own = methods.oidc.flatMap((name) => rows.filter((r) => r.name === name).map(fromRow));
   return [...builtIn, ...own];
+}
+
+export type FindUnknownProviderNamesOptions = { db: Kysely<TDatabase> | Transaction<TDatabase>; tenantId: string; names: string[] };
+
+// The names among `names` that are not providers of this tenant (for a template that offers them).
+export async function findUnknownProviderNames({ db, tenantId, names }: FindUnknownProviderNamesOptions): Promise<string[]> {
+  if (names.length === 0) return [];
+  const known = new Set((await db.selectFrom('identity_providers').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name));
+  return names.filter((n) => !known.has(n));
 }
 
 export type GetProviderOptions = { ctx: TContext; tenantId: string; providerId: string };

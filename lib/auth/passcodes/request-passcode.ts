@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { recordAudit } from '../../audit/record-audit';
 import { isMessageOpenable } from '../../envelope/is-message-openable';
 import { getTenantKey } from '../../envelope/tenant-keys';
-import type { TBranding } from '../../branding/schema';
+import type { TBranding } from '../../templates/schema';
 import { AppError } from '../../errors';
 import { normaliseAddress } from '../../mail/address';
 import { buildPasscodeMail } from '../../mail/build-passcode-mail';
@@ -10,7 +10,8 @@ import { enqueueMail, newOutboxId } from '../../mail/outbox';
 import { consumeRateLimit, withRateLimits } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import { getMessage, listRecipients } from '../../store/messages';
-import { getBranding, tenantHost, type TTenant } from '../../tenants/tenants';
+import { tenantHost, type TTenant } from '../../tenants/tenants';
+import { getBranding } from '../../templates/get-branding';
 import {
   hashBrowserSecret, hashPasscode, newBrowserSecret, newPasscode, newReference, PASSCODE_TTL_MS, passcodeRecipientKey,
 } from './passcode-hash';
@@ -26,7 +27,7 @@ export type TPasscodeChallenge = { challengeId: string; reference: string; brows
 // branding, for the passcode mail.
 export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, template: string): Promise<TBranding> {
   const branding = await getBranding(ctx.db, tenant.id, template);
-  if (!branding.signInMethods.passcode) throw new AppError('FORBIDDEN', 'Passcode sign-in is turned off for this message.');
+  if (!branding.policy.signInMethods.passcode) throw new AppError('FORBIDDEN', 'Passcode sign-in is turned off for this message.');
   return branding;
 }
 

@@ -1,15 +1,15 @@
 import type { ReactElement, ReactNode } from 'react';
-import type { TBranding } from '../../branding/schema';
+import type { TBranding } from '../../templates/schema';
 
 export type BrandHeaderProps = { branding: TBranding; tenantName: string };
 
 // Logo (a validated https or data: URL) and name on the tenant's colour; React escapes all text.
 export function BrandHeader({ branding, tenantName }: BrandHeaderProps) {
-  const name = branding.displayName ?? tenantName;
+  const name = branding.look.displayName ?? tenantName;
   return (
-    <div style={{ background: branding.primaryColour, color: branding.buttonTextColour, padding: '16px 24px' }}>
-      {branding.logo ? (
-        <img src={branding.logo} alt={name} style={{ maxHeight: 48, maxWidth: 200, display: 'block' }} />
+    <div style={{ background: branding.look.primaryColour, color: branding.look.buttonTextColour, padding: '16px 24px' }}>
+      {branding.look.logo ? (
+        <img src={branding.look.logo} alt={name} style={{ maxHeight: 48, maxWidth: 200, display: 'block' }} />
       ) : (
         <strong style={{ fontSize: 20 }}>{name}</strong>
       )}
@@ -24,7 +24,7 @@ export type MailDocumentProps = BrandHeaderProps & { children: ReactNode };
 // The frame of every branded mail: one 600 px column that mail clients and phones render alike.
 export function MailDocument({ branding, tenantName, children }: MailDocumentProps) {
   return (
-    <html lang={branding.language}>
+    <html lang={branding.look.language}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -1,4 +1,4 @@
-import type { TBranding } from '../../branding/schema';
+import type { TBranding } from '../../templates/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from './brand-header';
 
@@ -15,34 +15,34 @@ export type TMessageHtmlContent = {
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
 // to the tenant's portal with a plain form, so it works with JavaScript off and runs no script.
 function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, recipientToken, expiresAt }: TMessageHtmlContent) {
-  const t = mailMessages(branding.language);
+  const t = mailMessages(branding.look.language);
   const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; form-action ${origin}; base-uri 'none'`;
   return (
-    <html lang={branding.language}>
+    <html lang={branding.look.language}>
       <head>
         <meta charSet="utf-8" />
         <meta httpEquiv="Content-Security-Policy" content={csp} />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        <title>{`${t.htmlTitle} – ${branding.displayName ?? tenantName}`}</title>
+        <title>{`${t.htmlTitle} – ${branding.look.displayName ?? tenantName}`}</title>
       </head>
       <body style={{ margin: 0, background: '#f3f4f6', fontFamily: MAIL_FONT, color: '#111827' }}>
         <main style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff', minHeight: '100vh' }}>
           <BrandHeader branding={branding} tenantName={tenantName} />
           <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
             <h1 style={{ fontSize: 22, marginTop: 0 }}>{t.htmlTitle}</h1>
-            <p>{branding.introduction ?? t.introduction(senderLabel)}</p>
-            {branding.portalText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.portalText}</p> : null}
+            <p>{branding.look.introduction ?? t.introduction(senderLabel)}</p>
+            {branding.look.portalText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.portalText}</p> : null}
             <p>{t.htmlInstructions}</p>
-            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.language))}</p> : null}
+            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.look.language))}</p> : null}
             <form method="post" action={`${origin}/open`} acceptCharset="utf-8">
               <input type="hidden" name="rt" value={recipientToken} />
               <input type="hidden" name="envelope" value={envelope} />
               <button
                 type="submit"
                 style={{
-                  background: branding.primaryColour,
-                  color: branding.buttonTextColour,
+                  background: branding.look.primaryColour,
+                  color: branding.look.buttonTextColour,
                   border: 0,
                   borderRadius: 6,
                   padding: '14px 28px',
@@ -52,16 +52,16 @@ function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, reci
                   cursor: 'pointer',
                 }}
               >
-                {branding.buttonText ?? t.readButton}
+                {branding.look.buttonText ?? t.readButton}
               </button>
             </form>
             <p style={{ color: '#6b7280', fontSize: 13 }}>{t.htmlNoScript}</p>
           </div>
           <footer style={{ padding: '16px 24px', borderTop: '1px solid #e5e7eb', fontSize: 12, color: '#6b7280' }}>
-            {branding.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.disclaimer}</p> : null}
-            {branding.privacyUrl ? (
+            {branding.look.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.look.disclaimer}</p> : null}
+            {branding.look.privacyUrl ? (
               <p>
-                <a href={branding.privacyUrl} rel="noopener noreferrer" style={{ color: '#374151' }}>
+                <a href={branding.look.privacyUrl} rel="noopener noreferrer" style={{ color: '#374151' }}>
                   {t.privacy}
                 </a>
               </p>

@@ -1,11 +1,11 @@
-import type { TBranding } from '../../branding/schema';
+import type { TBranding } from '../../templates/schema';
 import { mailMessages } from '../../i18n/mail-messages';
 import { MailDocument, renderStaticHtml } from './brand-header';
 
 export type TPasscodeMailContent = { branding: TBranding; tenantName: string; code: string; reference: string };
 
 function PasscodeMail({ branding, tenantName, code, reference }: TPasscodeMailContent) {
-  const t = mailMessages(branding.language);
+  const t = mailMessages(branding.look.language);
   return (
     <MailDocument branding={branding} tenantName={tenantName}>
           <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
@@ -24,6 +24,6 @@ export async function renderPasscodeHtml(content: TPasscodeMailContent): Promise
 }
 
 export function renderPasscodeText({ branding, tenantName, code, reference }: TPasscodeMailContent): string {
-  const t = mailMessages(branding.language);
-  return [branding.displayName ?? tenantName, '', t.passcodeIntro, '', `    ${code}`, '', t.passcodeReference(reference), t.passcodeValidity, '', t.passcodeIgnore, ''].join('\n');
+  const t = mailMessages(branding.look.language);
+  return [branding.look.displayName ?? tenantName, '', t.passcodeIntro, '', `    ${code}`, '', t.passcodeReference(reference), t.passcodeValidity, '', t.passcodeIgnore, ''].join('\n');
 }

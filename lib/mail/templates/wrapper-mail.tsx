@@ -1,4 +1,4 @@
-import type { TBranding } from '../../branding/schema';
+import type { TBranding } from '../../templates/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { MailDocument, renderStaticHtml } from './brand-header';
 
@@ -13,19 +13,19 @@ export type TWrapperContent = {
 
 // The wrapper's HTML part: a single-column layout that mail clients and phones render alike.
 function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent) {
-  const t = mailMessages(branding.language);
+  const t = mailMessages(branding.look.language);
   return (
     <MailDocument branding={branding} tenantName={tenantName}>
           <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
-            <p style={{ marginTop: 0 }}>{branding.introduction ?? t.introduction(senderLabel)}</p>
-            {branding.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.emailText}</p> : null}
+            <p style={{ marginTop: 0 }}>{branding.look.introduction ?? t.introduction(senderLabel)}</p>
+            {branding.look.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.emailText}</p> : null}
             {readUrl ? (
               <p style={{ margin: '28px 0' }}>
                 <a
                   href={readUrl}
                   style={{
-                    background: branding.primaryColour,
-                    color: branding.buttonTextColour,
+                    background: branding.look.primaryColour,
+                    color: branding.look.buttonTextColour,
                     padding: '14px 28px',
                     borderRadius: 6,
                     textDecoration: 'none',
@@ -33,11 +33,11 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
                     display: 'inline-block',
                   }}
                 >
-                  {branding.buttonText ?? t.readButton}
+                  {branding.look.buttonText ?? t.readButton}
                 </a>
               </p>
             ) : null}
-            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.language))}</p> : null}
+            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.look.language))}</p> : null}
             {hasAttachment ? <p style={{ color: '#4b5563', fontSize: 14 }}>{t.attachmentHint}</p> : null}
             {readUrl ? (
               <p style={{ color: '#4b5563', fontSize: 13, wordBreak: 'break-all' }}>
@@ -46,10 +46,10 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
             ) : null}
           </div>
           <div style={{ padding: '16px 24px', borderTop: '1px solid #e5e7eb', fontSize: 12, color: '#6b7280' }}>
-            {branding.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.disclaimer}</p> : null}
-            {branding.privacyUrl ? (
+            {branding.look.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.look.disclaimer}</p> : null}
+            {branding.look.privacyUrl ? (
               <p>
-                <a href={branding.privacyUrl} style={{ color: '#374151' }}>
+                <a href={branding.look.privacyUrl} style={{ color: '#374151' }}>
                   {t.privacy}
                 </a>
               </p>
@@ -65,13 +65,13 @@ export async function renderWrapperHtml(content: TWrapperContent): Promise<strin
 }
 
 export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent): string {
-  const t = mailMessages(branding.language);
-  const lines = [branding.displayName ?? tenantName, '', branding.introduction ?? t.introduction(senderLabel)];
-  if (branding.emailText) lines.push('', branding.emailText);
-  if (readUrl) lines.push('', `${branding.buttonText ?? t.readButton}:`, readUrl);
-  if (expiresAt) lines.push('', t.expires(formatMailDate(expiresAt, branding.language)));
+  const t = mailMessages(branding.look.language);
+  const lines = [branding.look.displayName ?? tenantName, '', branding.look.introduction ?? t.introduction(senderLabel)];
+  if (branding.look.emailText) lines.push('', branding.look.emailText);
+  if (readUrl) lines.push('', `${branding.look.buttonText ?? t.readButton}:`, readUrl);
+  if (expiresAt) lines.push('', t.expires(formatMailDate(expiresAt, branding.look.language)));
   if (hasAttachment) lines.push('', t.attachmentHint);
-  if (branding.disclaimer) lines.push('', '--', branding.disclaimer);
-  if (branding.privacyUrl) lines.push('', `${t.privacy}: ${branding.privacyUrl}`);
+  if (branding.look.disclaimer) lines.push('', '--', branding.look.disclaimer);
+  if (branding.look.privacyUrl) lines.push('', `${t.privacy}: ${branding.look.privacyUrl}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,9 @@
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
+import { loadMessagePage } from '@/lib/portal/load-message-page';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { listOwnReplies } from '@/lib/messages/conversation';
-import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
-import { getBranding } from '@/lib/tenants/tenants';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,14 +16,12 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const query = await searchParams;
   const allowImages = query.images === '1';
-  const { ctx, tenant, branding } = await loadTenantPage({ host });
-  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
+  const { ctx, tenant, opened, branding } = await loadMessagePage({ host, id });
   const { t } = await getPortalText();
   const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
   // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
   const isOwnReply = opened.message.sender === opened.session.address;
-  const messageBranding = await getBranding(ctx.db, tenant.id, opened.message.template);
   const replies = isOwnReply ? [] : await listOwnReplies({ ctx, message: opened.message, address: opened.session.address });
   // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
   // its own CSP that loads nothing but inline images, and remote ones only once allowed.
@@ -121,7 +117,7 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           <button type="submit" name="all" value="1" className={BUTTON}>
             {t('replyAll')}
           </button>
-          {messageBranding.allowForward ? (
+          {branding.policy.allowForward ? (
             <button type="submit" formAction={`/m/${id}/forward`} className={BUTTON}>
               {t('forward')}
             </button>

@@ -1,11 +1,8 @@
-import { redirect } from 'next/navigation';
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { listOfferedProviders } from '@/lib/auth/federated/identity-providers';
 import { BrandShell, BUTTON, SECONDARY_BUTTON } from '@/lib/portal/brand-shell';
-import { loadLanding } from '@/lib/portal/load-landing';
+import { loadLinkPage } from '@/lib/portal/load-link-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
-import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
-import { getBranding } from '@/lib/tenants/tenants';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,21 +12,17 @@ type TProps = { params: Promise<{ host: string; token: string }>; searchParams: 
 export default async function LandingPage({ params, searchParams }: TProps) {
   const { host, token } = await params;
   const { error } = await searchParams;
-  const { ctx, tenant } = await loadTenantPage({ host });
-  const landing = await loadLanding({ ctx, tenant, token });
-  // Revoked, expired and damaged links have pages of their own, with their HTTP status.
-  if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
   // The message's own template: its branding and the sign-in methods it offers.
-  const branding = await getBranding(ctx.db, tenant.id, landing.template);
+  const { ctx, tenant, landing, branding } = await loadLinkPage({ host, token });
   const providers = await listOfferedProviders({ ctx, tenant, branding });
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
-  const name = branding.displayName ?? tenant.name;
+  const name = branding.look.displayName ?? tenant.name;
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       <h1 className="text-2xl font-semibold">{t('landingTitle')}</h1>
       <p className="mt-4 break-words">{t('landingFrom', { sender: landing.sender, name })}</p>
-      {branding.portalText ? <p className="mt-4 whitespace-pre-line">{branding.portalText}</p> : null}
+      {branding.look.portalText ? <p className="mt-4 whitespace-pre-line">{branding.look.portalText}</p> : null}
       <ErrorAlert text={errorText} />
       {providers.length > 0 ? (
         <form method="post" action={`/r/${token}/federated`} className="mt-6">
@@ -47,7 +40,7 @@ export default async function LandingPage({ params, searchParams }: TProps) {
           </div>
         </form>
       ) : null}
-      {branding.signInMethods.passcode ? (
+      {branding.policy.signInMethods.passcode ? (
         <>
           <p className="mt-6">{t(providers.length > 0 ? 'landingHowOr' : 'landingHow')}</p>
           <form method="post" action={`/r/${token}/passcode`} className="mt-4">
@@ -57,7 +50,7 @@ export default async function LandingPage({ params, searchParams }: TProps) {
           </form>
         </>
       ) : null}
-      {!branding.signInMethods.passcode && providers.length === 0 ? <p className="mt-4">{t('noSignInMethod')}</p> : null}
+      {!branding.policy.signInMethods.passcode && providers.length === 0 ? <p className="mt-4">{t('noSignInMethod')}</p> : null}
     </BrandShell>
   );
 }

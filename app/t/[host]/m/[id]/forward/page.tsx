@@ -4,9 +4,7 @@ import { FORWARD_MAX_RECIPIENTS } from '@/lib/messages/send-forward';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
 import { ErrorAlert } from '@/lib/portal/error-alert';
-import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
-import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
-import { getBranding } from '@/lib/tenants/tenants';
+import { loadMessagePage } from '@/lib/portal/load-message-page';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,9 +19,8 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ForwardPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { error } = await searchParams;
-  const { ctx, tenant, branding } = await loadTenantPage({ host });
-  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
-  if (!(await getBranding(ctx.db, tenant.id, opened.message.template)).allowForward) forbidden();
+  const { tenant, opened, branding } = await loadMessagePage({ host, id });
+  if (!branding.policy.allowForward) forbidden();
   const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   const { t, errorText: toErrorText } = await getPortalText();
   return (

@@ -3,9 +3,8 @@ import { AttachmentsInput } from '@/lib/portal/attachments-input';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { openForReaderPage } from '@/lib/portal/open-for-reader-page';
+import { loadMessagePage } from '@/lib/portal/load-message-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
-import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,8 +14,7 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ReplyPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { all, error } = await searchParams;
-  const { ctx, tenant, branding } = await loadTenantPage({ host });
-  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
+  const { ctx, tenant, opened, branding } = await loadMessagePage({ host, id });
   const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   const isReplyAll = all === '1';
   const sender = view.from[0]?.address ?? '';

@@ -1,10 +1,8 @@
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { loadLanding } from '@/lib/portal/load-landing';
+import { loadLinkPage } from '@/lib/portal/load-link-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';
-import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
-import { getBranding } from '@/lib/tenants/tenants';
 import { redirect } from 'next/navigation';
 
 export const dynamic = 'force-dynamic';
@@ -15,11 +13,9 @@ type TProps = { params: Promise<{ host: string; token: string }>; searchParams: 
 export default async function VerifyPage({ params, searchParams }: TProps) {
   const { host, token } = await params;
   const { ref, error } = await searchParams;
-  const { ctx, tenant, branding } = await loadTenantPage({ host });
-  const landing = await loadLanding({ ctx, tenant, token });
-  if (landing.state !== 'ready') redirect(`/r/${token}/gone`);
+  const { tenant, landing, branding } = await loadLinkPage({ host, token });
   // Passcodes turned off for this message's template: the landing page says how to sign in.
-  if (!(await getBranding(ctx.db, tenant.id, landing.template)).signInMethods.passcode) redirect(`/r/${token}`);
+  if (!branding.policy.signInMethods.passcode) redirect(`/r/${token}`);
   const reference = ref && /^[A-Z2-9]{4}$/.test(ref) ? ref : null;
   const { t, errorText: toErrorText } = await getPortalText();
   const errorText = toErrorText(error);
