@@ -1,4 +1,4 @@
-import { LARGE_UPLOAD_RETRY_SECONDS } from '@/lib/api/upload-slots';
+import { LARGE_UPLOAD_RETRY_SECONDS } from '@/lib/http/upload-slots';
 import { isAppError, logUnknownError } from '@/lib/errors';
 import { unproxiedResponse } from '@/lib/http/unproxied-response';
 import { receivePostedEnvelope } from '@/lib/portal/receive-posted-envelope';

@@ -1,5 +1,5 @@
 import { cookies } from 'next/headers';
-import { readSmallForm } from '../api/read-small-form';
+import { readSmallForm } from '../http/read-small-form';
 import { sessionCookieName } from '../auth/recipient-session';
 import { readRecipientToken } from '../envelope/recipient-token';
 import type { TContext } from '../server/context';

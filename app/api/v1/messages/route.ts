@@ -1,4 +1,4 @@
-import { readLimitedBody } from '@/lib/api/read-limited-body';
+import { readLimitedBody } from '@/lib/http/read-limited-body';
 import { AppError, toErrorResponse } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { getContext } from '@/lib/server/context';

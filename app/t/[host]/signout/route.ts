@@ -2,7 +2,7 @@ import { NextResponse } from 'next/server';
 import { endRecipientSession, sessionCookieName } from '@/lib/auth/recipient-session';
 import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { sessionCookieValue } from '@/lib/portal/request-session';
-import { readSmallForm } from '@/lib/api/read-small-form';
+import { readSmallForm } from '@/lib/http/read-small-form';
 import { isAppError } from '@/lib/errors';
 import { assertSameOrigin } from '@/lib/portal/request-guards';
 import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';

@@ -1,5 +1,5 @@
 import { unblockRecipient } from '@/lib/auth/passcodes/recipient-block';
-import { readLimitedBody } from '@/lib/api/read-limited-body';
+import { readLimitedBody } from '@/lib/http/read-limited-body';
 import { AppError, toErrorResponse } from '@/lib/errors';
 import { getContext } from '@/lib/server/context';
 import { getMessage } from '@/lib/store/messages';
