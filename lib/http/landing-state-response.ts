@@ -1,4 +1,4 @@
-import { loadLanding } from '../portal/load-landing';
+import { loadLanding } from '../messages/load-landing';
 import type { TContext } from '../server/context';
 import { getBranding, type TTenant } from '../tenants/tenants';
 import { seeOther } from './see-other';

@@ -1,6 +1,6 @@
 import { recordAudit } from '../../audit/record-audit';
 import { isAppError } from '../../errors';
-import { loadLanding } from '../../portal/load-landing';
+import { loadLanding } from '../../messages/load-landing';
 import type { TContext } from '../../server/context';
 import { listRecipients } from '../../store/messages';
 import type { TTenant } from '../../tenants/tenants';

@@ -2,7 +2,7 @@ import { redirect } from 'next/navigation';
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { listOfferedProviders } from '@/lib/auth/federated/identity-providers';
 import { BrandShell, BUTTON, SECONDARY_BUTTON } from '@/lib/portal/brand-shell';
-import { loadLanding } from '@/lib/portal/load-landing';
+import { loadLanding } from '@/lib/messages/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 import { getBranding } from '@/lib/tenants/tenants';

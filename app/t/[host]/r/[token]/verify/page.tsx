@@ -1,6 +1,6 @@
 import { ErrorAlert } from '@/lib/portal/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { loadLanding } from '@/lib/portal/load-landing';
+import { loadLanding } from '@/lib/messages/load-landing';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
