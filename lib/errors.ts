@@ -60,18 +60,3 @@ export function logUnknownError(error: unknown, { route, what }: LogUnknownError
   logger.error({ errorId, route, what, code, ...stack }, 'unhandled error');
   return errorId;
 }
-
-export type ToErrorResponseOptions = { route?: string };
-
-// Any thrown value becomes a JSON response; unknown errors become an opaque 500 that carries the
-// id of their log line, so a user can quote it.
-export function toErrorResponse(error: unknown, { route }: ToErrorResponseOptions = {}): Response {
-  if (isAppError(error)) {
-    return Response.json(
-      { error: { code: error.code, message: error.message, ...(error.details ?? {}) } },
-      { status: error.status },
-    );
-  }
-  const errorId = logUnknownError(error, { route });
-  return Response.json({ error: { code: 'INTERNAL', message: 'Internal error', errorId } }, { status: 500 });
-}

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppError, toErrorResponse } from '@/lib/errors';
+import { AppError } from '@/lib/errors';
+import { toErrorResponse } from '@/lib/http/error-response';
 import { logger } from '@/lib/logger';
 
 // The logger's real output, as its destination receives it.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBodyRest } from '@/lib/api/read-body-rest';
-import { readLeadingField } from '@/lib/api/read-leading-field';
-import { readSmallForm, SMALL_FORM_MAX_BYTES } from '@/lib/api/read-small-form';
-import { MAX_LARGE_UPLOADS, tryTakeUploadSlot, uploadSlotsInUse } from '@/lib/api/upload-slots';
+import { readBodyRest } from '@/lib/http/read-body-rest';
+import { readLeadingField } from '@/lib/http/read-leading-field';
+import { readSmallForm, SMALL_FORM_MAX_BYTES } from '@/lib/http/read-small-form';
+import { MAX_LARGE_UPLOADS, tryTakeUploadSlot, uploadSlotsInUse } from '@/lib/http/upload-slots';
 import { createRecipientToken } from '@/lib/envelope/recipient-token';
 import { sendMessage } from '@/lib/messages/send-message';
 import { receivePostedEnvelope } from '@/lib/portal/receive-posted-envelope';

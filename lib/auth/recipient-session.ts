@@ -1,10 +1,9 @@
 import crypto from 'node:crypto';
 import { decode, encode } from 'next-auth/jwt';
-import type { NextResponse } from 'next/server';
 import { deriveKey } from '../envelope/aead';
 import { getLiveTenantKeys } from '../envelope/tenant-keys';
 import type { TConfig } from '../env';
-import { hostCookieName, hostCookieOptions } from '../http/host-cookie';
+import { hostCookieName } from '../http/host-cookie';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 
@@ -33,7 +32,7 @@ export type CreateRecipientSessionOptions = { ctx: TContext; tenant: TTenant; se
 
 // The cookie: next-auth's encrypted JWT naming a server-side session. Without "keep me signed in"
 // it is a browser-session cookie (no Max-Age); the server enforces the idle hour either way.
-export async function createRecipientSession({ ctx, tenant, session, now = Date.now() }: CreateRecipientSessionOptions) {
+export async function createRecipientSession({ ctx, tenant, session, now = Date.now() }: CreateRecipientSessionOptions): Promise<TRecipientSessionCookie> {
   const id = crypto.randomUUID();
   await ctx.db
     .insertInto('recipient_sessions')
@@ -50,12 +49,8 @@ export async function createRecipientSession({ ctx, tenant, session, now = Date.
   return { name: sessionCookieName(ctx.config), value, maxAge: session.isKept ? SESSION_MAX_AGE_S : undefined };
 }
 
-export type SetSessionCookieOptions = { response: NextResponse; config: Pick<TConfig, 'publicScheme'>; cookie: Awaited<ReturnType<typeof createRecipientSession>> };
-
-// The session cookie on a sign-in's response.
-export function setSessionCookie({ response, config, cookie }: SetSessionCookieOptions) {
-  response.cookies.set(cookie.name, cookie.value, hostCookieOptions(config, cookie.maxAge));
-}
+// The cookie a sign-in's response carries (lib/http/set-cookies.ts sets it).
+export type TRecipientSessionCookie = { name: string; value: string; maxAge: number | undefined };
 
 export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };
 

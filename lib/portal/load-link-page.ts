@@ -1,7 +1,7 @@
 import { redirect } from 'next/navigation';
 import { getBranding } from '../templates/get-branding';
 import { findPageTenant } from '../tenants/load-tenant-page';
-import { loadLanding } from './load-landing';
+import { loadLanding } from '../messages/load-landing';
 
 export type LoadLinkPageOptions = { host: string; token: string };
 

@@ -1,7 +1,7 @@
-import { cancelBody, readBodyRest } from '../api/read-body-rest';
-import { readLeadingField } from '../api/read-leading-field';
-import { SMALL_FORM_MAX_BYTES } from '../api/read-small-form';
-import { tryTakeUploadSlot } from '../api/upload-slots';
+import { cancelBody, readBodyRest } from '../http/read-body-rest';
+import { readLeadingField } from '../http/read-leading-field';
+import { SMALL_FORM_MAX_BYTES } from '../http/read-small-form';
+import { tryTakeUploadSlot } from '../http/upload-slots';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { readRecipientToken, type TRecipientClaims } from '../envelope/recipient-token';
 import type { TContext } from '../server/context';

@@ -4,7 +4,8 @@ import { negotiateLocale, portalText } from '../i18n/portal-i18n';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from '../mail/templates/brand-header';
 
 // The portal's end states. App Router pages can only answer 200, 401, 403 or 404, so these are
-// whole documents answered by route handlers, with the status a client (or a monitor) can act on.
+// whole documents answered by route handlers (lib/http/state-page-response.ts), with the status a
+// client (or a monitor) can act on.
 const STATES = {
   revoked: { status: 410, title: 'revokedTitle', body: 'revokedBody' },
   expired: { status: 410, title: 'expiredTitle', body: 'expiredBody' },
@@ -22,8 +23,8 @@ const STATES = {
 } as const;
 export type TPortalState = keyof typeof STATES;
 
-export type StatePageOptions = {
-  request: Request;
+export type RenderStatePageOptions = {
+  acceptLanguage: string | null;
   branding: TBranding;
   tenantName: string;
   state: TPortalState;
@@ -42,7 +43,6 @@ export type StatePageOptions = {
   detail?: string;
   // Where "Try again" leads, for the states that pass.
   backTo?: string;
-  retryAfterSeconds?: number;
 };
 
 // The tenant's button, in inline style: these documents carry no stylesheet.
@@ -51,8 +51,9 @@ export const brandButtonStyle = (branding: TBranding): CSSProperties => ({
   color: branding.look.buttonTextColour, fontWeight: 600, fontSize: 16, fontFamily: 'inherit', textDecoration: 'none', cursor: 'pointer',
 });
 
-export async function statePageResponse({ request, branding, tenantName, state, sender = '', values = {}, continueTo, switchAccount, otherWaysTo, refreshTo, detail, backTo, retryAfterSeconds }: StatePageOptions): Promise<Response> {
-  const { locale, t, errorText } = portalText(negotiateLocale(request.headers.get('accept-language')));
+// The state's document and its status.
+export async function renderStatePage({ acceptLanguage, branding, tenantName, state, sender = '', values = {}, continueTo, switchAccount, otherWaysTo, refreshTo, detail, backTo }: RenderStatePageOptions): Promise<{ status: number; html: string }> {
+  const { locale, t, errorText } = portalText(negotiateLocale(acceptLanguage));
   const { status, title, body } = STATES[state];
   const text = detail ?? (body ? t(body, { sender, address: '', provider: '', ...values }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
   const name = branding.look.displayName ?? tenantName;
@@ -115,7 +116,5 @@ export async function statePageResponse({ request, branding, tenantName, state, 
       </body>
     </html>,
   );
-  const headers = new Headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  if (status === 429 && retryAfterSeconds) headers.set('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
-  return new Response(html, { status, headers });
+  return { status, html };
 }

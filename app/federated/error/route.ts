@@ -1,10 +1,10 @@
-import type { NextRequest } from 'next/server';
-import { federatedErrorResponse } from '@/lib/auth/federated/auth-host-routes';
+import { loadAtAuthHost } from '@/lib/auth/federated/federated-signin';
+import { authHost } from '@/lib/http/auth-host-route';
+import { backToMessage } from '@/lib/http/auth-host-responses';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-// GET /federated/error on the auth host – a failed sign-in goes back to its message
-export async function GET(request: NextRequest) {
-  return federatedErrorResponse({ request });
-}
+// GET /federated/error on the auth host – where next-auth's own failures land: the sign-in ends,
+// the reader goes back to its message.
+export const GET = authHost(async ({ ctx, authBinding }) => backToMessage({ ctx, loaded: await loadAtAuthHost({ ctx, cookieValue: authBinding }), reason: 'provider_error' }));

@@ -2,7 +2,7 @@ import { notFound } from 'next/navigation';
 import { getConfig } from '@/lib/env';
 import { isMailboxAllowed } from '@/lib/mail/mailbox/mailbox-access';
 import { headers } from 'next/headers';
-import { isAppError } from '@/lib/errors';
+import { loadForPage } from '@/lib/http/load-for-page';
 import { readMailboxMail } from '@/lib/mail/mailbox/read-mailbox-mail';
 
 export const dynamic = 'force-dynamic';
@@ -21,13 +21,7 @@ export default async function MailboxMailPage({ params }: TProps) {
   const config = getConfig();
   if (!isMailboxAllowed({ config, headers: await headers() })) notFound();
   const { id } = await params;
-  let mail;
-  try {
-    mail = await readMailboxMail({ dataDir: config.dataDir, id });
-  } catch (error) {
-    if (isAppError(error) && error.code === 'NOT_FOUND') notFound();
-    throw error;
-  }
+  const mail = await loadForPage(() => readMailboxMail({ dataDir: config.dataDir, id }));
   // The HTML part is untrusted markup: it only ever exists as the srcdoc of a sandboxed frame (no
   // scripts, forms or same-origin access), never as part of this page. Its links may open a new
   // tab, outside the sandbox, so "Read the message" can be followed from here.

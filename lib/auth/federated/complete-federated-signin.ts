@@ -1,59 +1,56 @@
-import { cookies } from 'next/headers';
-import { NextResponse } from 'next/server';
 import { recordAudit } from '../../audit/record-audit';
 import { isAppError } from '../../errors';
-import { seeOther } from '../../portal/form-responses';
-import { loadLanding } from '../../portal/load-landing';
-import { statePageResponse } from '../../portal/state-page';
+import { loadLanding } from '../../messages/load-landing';
+import type { TContext } from '../../server/context';
 import { listRecipients } from '../../store/messages';
-import { resolveRouteTenant } from '../../tenants/resolve-route-tenant';
-import { getBranding } from '../../templates/get-branding';
-import { createRecipientSession, setSessionCookie } from '../recipient-session';
-import { bindingCookieName, setBindingCookie, TENANT_BINDING } from './binding-cookies';
+import type { TTenant } from '../../tenants/tenants';
+import { createRecipientSession, type TRecipientSessionCookie } from '../recipient-session';
 import { consumeHandoff, type TFederatedSignIn } from './federated-signin';
 import { getProvider } from './identity-providers';
 
-export type CompleteFederatedSignInOptions = { request: Request; host: string };
+export type CompleteFederatedSignInOptions = { ctx: TContext; tenant: TTenant; id: string; handoff: string; cookieValue: string | undefined };
 
-// GET /federated/complete?id=…&h=… on the tenant host – the end of a federated sign-in. The
-// hand-off is taken once, in the browser that started it; a proven recipient gets the same
-// session a passcode gives and the message; anyone else a page that says why, with a way on.
-export async function completeFederatedSignIn({ request, host }: CompleteFederatedSignInOptions): Promise<Response> {
-  const { ctx, tenant } = await resolveRouteTenant({ host });
-  const params = new URL(request.url).searchParams;
+export type TFederatedSignInOutcome =
+  // The hand-off cannot be taken (expired, used, another browser's): nothing else is known.
+  | { kind: 'unusable' }
+  // Revoked or expired while the reader was at the provider: the link's own page says so.
+  | { kind: 'gone'; linkToken: string }
+  | { kind: 'session'; messageId: string; cookie: TRecipientSessionCookie }
+  // Proven, but not as a recipient (or not proven): who was seen, and the ways on.
+  | {
+      kind: 'refused';
+      reason: 'unverified' | 'notRecipient';
+      address: string;
+      provider: { id: string; label: string } | undefined;
+      linkToken: string;
+      isKept: boolean;
+      template: string;
+    };
+
+// The end of a federated sign-in on the tenant host. The hand-off is taken once, in the browser
+// that started it (cookieValue: its binding cookie there); a proven recipient gets the same session
+// a passcode gives; anyone else is told why, with a way on.
+export async function completeFederatedSignIn({ ctx, tenant, id, handoff, cookieValue }: CompleteFederatedSignInOptions): Promise<TFederatedSignInOutcome> {
   let signIn: TFederatedSignIn;
   try {
-    signIn = await consumeHandoff({
-      ctx, tenant, id: params.get('id') ?? '', handoff: params.get('h') ?? '', cookieValue: (await cookies()).get(bindingCookieName(ctx.config, TENANT_BINDING))?.value,
-    });
+    signIn = await consumeHandoff({ ctx, tenant, id, handoff, cookieValue });
   } catch (error) {
     if (!isAppError(error)) throw error;
-    return statePageResponse({ request, branding: await getBranding(ctx.db, tenant.id), tenantName: tenant.name, state: 'signInUnusable' });
+    return { kind: 'unusable' };
   }
   const landing = await loadLanding({ ctx, tenant, token: signIn.link_token });
+  if (landing.state !== 'ready') return { kind: 'gone', linkToken: signIn.link_token };
   const method = signIn.provider;
-  const recipient = landing.state === 'ready' && signIn.outcome === 'ok' ? (await listRecipients(ctx.db, signIn.message_id)).find((r) => r.address === signIn.address) : undefined;
-  let response: NextResponse;
-  if (landing.state !== 'ready') {
-    // Revoked or expired while the reader was at the provider: the link's own page says so.
-    response = seeOther(`/r/${signIn.link_token}/gone`);
-  } else if (recipient) {
-    const session = await createRecipientSession({ ctx, tenant, session: { messageId: signIn.message_id, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 } });
+  const recipient = signIn.outcome === 'ok' ? (await listRecipients(ctx.db, signIn.message_id)).find((r) => r.address === signIn.address) : undefined;
+  if (recipient) {
+    const cookie = await createRecipientSession({ ctx, tenant, session: { messageId: signIn.message_id, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 } });
     await recordAudit(ctx.db, { tenantId: tenant.id, messageId: signIn.message_id, type: 'signin_ok', actor: recipient.address, data: { method } });
-    response = seeOther(`/m/${signIn.message_id}`);
-    setSessionCookie({ response, config: ctx.config, cookie: session });
-  } else {
-    const outcome = signIn.outcome === 'unverified' ? 'unverified' : 'notRecipient';
-    await recordAudit(ctx.db, { tenantId: tenant.id, messageId: signIn.message_id, type: 'signin_failed', data: { method, reason: signIn.outcome ?? 'unknown' } });
-    const provider = await getProvider({ ctx, tenantId: tenant.id, providerId: signIn.provider });
-    const page = await statePageResponse({
-      request, branding: await getBranding(ctx.db, tenant.id, landing.template), tenantName: tenant.name, state: outcome,
-      values: { address: signIn.address ?? '', provider: provider?.label ?? '' },
-      switchAccount: provider ? { action: `/r/${signIn.link_token}/federated`, provider: provider.id, isKept: signIn.keep === 1 } : undefined,
-      otherWaysTo: `/r/${signIn.link_token}`,
-    });
-    response = new NextResponse(page.body, { status: page.status, headers: page.headers });
+    return { kind: 'session', messageId: signIn.message_id, cookie };
   }
-  setBindingCookie({ response, config: ctx.config, name: TENANT_BINDING, value: null });
-  return response;
+  await recordAudit(ctx.db, { tenantId: tenant.id, messageId: signIn.message_id, type: 'signin_failed', data: { method, reason: signIn.outcome ?? 'unknown' } });
+  const provider = await getProvider({ ctx, tenantId: tenant.id, providerId: signIn.provider });
+  return {
+    kind: 'refused', reason: signIn.outcome === 'unverified' ? 'unverified' : 'notRecipient', address: signIn.address ?? '',
+    provider: provider ? { id: provider.id, label: provider.label } : undefined, linkToken: signIn.link_token, isKept: signIn.keep === 1, template: landing.template,
+  };
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { recordAudit } from '../../audit/record-audit';
 import { AppError } from '../../errors';
-import { loadLanding } from '../../portal/load-landing';
+import { loadLanding } from '../../messages/load-landing';
 import { consumeRateLimit } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import type { TFederatedSignInTable } from '../../store/schema';

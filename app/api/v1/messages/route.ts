@@ -1,8 +1,7 @@
-import { readLimitedBody } from '@/lib/api/read-limited-body';
-import { AppError, toErrorResponse } from '@/lib/errors';
+import { AppError } from '@/lib/errors';
+import { apiRoute } from '@/lib/http/api-route';
+import { readLimitedBody } from '@/lib/http/read-limited-body';
 import { sendMessage } from '@/lib/messages/send-message';
-import { getContext } from '@/lib/server/context';
-import { authenticateApiKey } from '@/lib/tenants/api-keys';
 import { tenantHost } from '@/lib/tenants/tenants';
 
 export const runtime = 'nodejs';
@@ -10,10 +9,8 @@ export const runtime = 'nodejs';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 // POST /api/v1/messages – encrypt a raw RFC 5322 message and queue a wrapper per recipient
-export async function POST(request: Request) {
-  try {
-    const ctx = await getContext();
-    const tenant = await authenticateApiKey({ db: ctx.db, authorization: request.headers.get('authorization') });
+export const POST = apiRoute(
+  async ({ request, ctx, tenant }) => {
     // On a tenant host, the key must be that tenant's: a key never acts for another tenant.
     const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d+$/, '');
     if (host.endsWith(`.${ctx.config.SEALPOST_BASE_DOMAIN}`) && host !== tenantHost(ctx.config, tenant)) {
@@ -31,7 +28,6 @@ export async function POST(request: Request) {
       { messageId: sent.messageId, recipients: sent.recipients, rejected: sent.rejected, replayed: sent.isReplay },
       { status: 202 },
     );
-  } catch (error) {
-    return toErrorResponse(error, { route: 'POST /api/v1/messages' });
-  }
-}
+  },
+  { route: 'POST /api/v1/messages' },
+);

@@ -1,19 +1,15 @@
 import { unblockRecipient } from '@/lib/auth/passcodes/recipient-block';
-import { readLimitedBody } from '@/lib/api/read-limited-body';
-import { AppError, toErrorResponse } from '@/lib/errors';
-import { getContext } from '@/lib/server/context';
+import { AppError } from '@/lib/errors';
+import { apiRoute } from '@/lib/http/api-route';
+import { readLimitedBody } from '@/lib/http/read-limited-body';
 import { getMessage } from '@/lib/store/messages';
-import { authenticateApiKey } from '@/lib/tenants/api-keys';
 
 export const runtime = 'nodejs';
 
 // POST /api/v1/messages/<id>/unblock – the sender lets a recipient who hit the hard stop on wrong
 // passcodes try again; body {"address": "<recipient>"}
-export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  try {
-    const ctx = await getContext();
-    const tenant = await authenticateApiKey({ db: ctx.db, authorization: request.headers.get('authorization') });
-    const { id } = await params;
+export const POST = apiRoute<{ id: string }>(
+  async ({ request, params: { id }, ctx, tenant }) => {
     const message = /^[0-9a-f-]{36}$/.test(id) ? await getMessage(ctx.db, id) : undefined;
     // Another tenant's message is as unknown as a missing one.
     if (!message || message.tenant_id !== tenant.id) throw new AppError('NOT_FOUND', 'No such message');
@@ -27,7 +23,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
     if (typeof address !== 'string') throw new AppError('BAD_REQUEST', 'Send {"address": "<recipient>"} as JSON');
     const result = await unblockRecipient({ db: ctx.db, messageId: message.id, address, actor: 'api' });
     return Response.json({ messageId: message.id, ...result });
-  } catch (error) {
-    return toErrorResponse(error);
-  }
-}
+  },
+  { route: 'POST /api/v1/messages/[id]/unblock' },
+);

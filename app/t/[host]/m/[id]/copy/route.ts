@@ -1,17 +1,16 @@
+import { portalForm } from '@/lib/http/portal-form';
+import { seeOther } from '@/lib/http/see-other';
 import { sendCopy } from '@/lib/messages/conversation';
-import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { openForFormPost } from '@/lib/portal/request-session';
+import { openForRequest } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
 // POST /m/<id>/copy – "Send me a copy" of a reply the signed-in reader sent
-export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
-  const { host, id } = await params;
-  try {
-    const { ctx, tenant, opened } = await openForFormPost({ request, host, messageId: id });
+export const POST = portalForm<{ host: string; id: string }>(
+  async ({ params: { id }, ctx, tenant }) => {
+    const opened = await openForRequest({ ctx, tenant, messageId: id });
     await sendCopy({ ctx, tenant, message: opened.message, mime: opened.mime, address: opened.session.address });
     return seeOther(`/m/${id}?copied=1`);
-  } catch (error) {
-    return formErrorResponse({ error, request, host, backTo: `/m/${id}`, what: 'copy' });
-  }
-}
+  },
+  { backTo: ({ id }) => `/m/${id}`, what: 'copy' },
+);

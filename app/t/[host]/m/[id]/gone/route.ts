@@ -1,16 +1,9 @@
-import { NextResponse } from 'next/server';
-import { isAppError } from '@/lib/errors';
-import { messageStateResponse } from '@/lib/portal/message-state-response';
+import { messageStateResponse } from '@/lib/http/message-state-response';
+import { portalGet } from '@/lib/http/portal-get';
 
 export const runtime = 'nodejs';
 
 // GET /m/<id>/gone – a revoked, expired or no longer held message's page, with its status
-export async function GET(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
-  const { host, id } = await params;
-  try {
-    return await messageStateResponse({ request, host, messageId: id });
-  } catch (error) {
-    if (isAppError(error) && error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-    throw error;
-  }
-}
+export const GET = portalGet<{ host: string; id: string }>(async ({ request, params: { id }, ctx, tenant }) =>
+  messageStateResponse({ request, ctx, tenant, messageId: id }),
+);

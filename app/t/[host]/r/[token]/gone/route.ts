@@ -1,16 +1,9 @@
-import { NextResponse } from 'next/server';
-import { isAppError } from '@/lib/errors';
-import { landingStateResponse } from '@/lib/portal/landing-state-response';
+import { landingStateResponse } from '@/lib/http/landing-state-response';
+import { portalGet } from '@/lib/http/portal-get';
 
 export const runtime = 'nodejs';
 
 // GET /r/<token>/gone – a revoked, expired or damaged link's page, with its status
-export async function GET(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
-  const { host, token } = await params;
-  try {
-    return await landingStateResponse({ request, host, token });
-  } catch (error) {
-    if (isAppError(error) && error.code === 'NOT_FOUND') return new NextResponse('Not found', { status: 404 });
-    throw error;
-  }
-}
+export const GET = portalGet<{ host: string; token: string }>(async ({ request, params: { token }, ctx, tenant }) =>
+  landingStateResponse({ request, ctx, tenant, token }),
+);

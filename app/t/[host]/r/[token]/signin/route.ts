@@ -1,20 +1,21 @@
 import { cookies } from 'next/headers';
-import { createRecipientSession, passcodeCookieName, setSessionCookie } from '@/lib/auth/recipient-session';
+import { createRecipientSession, passcodeCookieName } from '@/lib/auth/recipient-session';
 import { hostCookieOptions } from '@/lib/http/host-cookie';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
 import { getMessage } from '@/lib/store/messages';
-import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
 import { clientIp } from '@/lib/http/client-address';
-import { readLinkFormPost } from '@/lib/portal/request-session';
+import { portalForm } from '@/lib/http/portal-form';
+import { seeOther } from '@/lib/http/see-other';
+import { setSessionCookie } from '@/lib/http/set-cookies';
+import { readLinkForm } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
 // POST /r/<token>/signin – check the passcode, start the recipient's session
-export async function POST(request: Request, { params }: { params: Promise<{ host: string; token: string }> }) {
-  const { host, token } = await params;
-  try {
-    const { ctx, tenant, claims, form } = await readLinkFormPost({ request, host, token });
+export const POST = portalForm<{ host: string; token: string }>(
+  async ({ request, params: { token }, ctx, tenant }) => {
+    const { claims, form } = await readLinkForm({ ctx, tenant, request, token });
     // Refused before any passcode is looked at when the message's template turns passcodes off.
     const message = await getMessage(ctx.db, claims.messageId);
     if (message) await assertPasscodeSignIn(ctx, tenant, message.template);
@@ -27,7 +28,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
     setSessionCookie({ response, config: ctx.config, cookie: session });
     response.cookies.set(passcodeCookieName(ctx.config), '', hostCookieOptions(ctx.config, 0));
     return response;
-  } catch (error) {
-    return formErrorResponse({ error, request, host, backTo: `/r/${token}/verify`, what: 'signin' });
-  }
-}
+  },
+  { backTo: ({ token }) => `/r/${token}/verify`, what: 'signin' },
+);

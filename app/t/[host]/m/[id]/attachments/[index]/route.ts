@@ -1,18 +1,16 @@
 import { simpleParser } from 'mailparser';
 import { recordAudit } from '@/lib/audit/record-audit';
-import { AppError, toErrorResponse } from '@/lib/errors';
+import { AppError } from '@/lib/errors';
 import { attachmentResponse } from '@/lib/http/attachment-response';
+import { portalGet } from '@/lib/http/portal-get';
 import { safeContentType, safeFilename } from '@/lib/messages/to-message-view';
 import { openForRequest } from '@/lib/portal/request-session';
-import { resolveRouteTenant } from '@/lib/tenants/resolve-route-tenant';
 
 export const runtime = 'nodejs';
 
 // GET /m/<id>/attachments/<index> – one attachment, always as a download
-export async function GET(_request: Request, { params }: { params: Promise<{ host: string; id: string; index: string }> }) {
-  try {
-    const { host, id, index } = await params;
-    const { ctx, tenant } = await resolveRouteTenant({ host });
+export const GET = portalGet<{ host: string; id: string; index: string }>(
+  async ({ params: { id, index }, ctx, tenant }) => {
     const opened = await openForRequest({ ctx, tenant, messageId: id });
     const parsed = await simpleParser(Buffer.from(opened.mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true });
     const i = /^\d{1,4}$/.test(index) ? Number(index) : -1;
@@ -21,7 +19,6 @@ export async function GET(_request: Request, { params }: { params: Promise<{ hos
     const filename = safeFilename(attachment.filename, i, attachment.contentType);
     await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'downloaded', actor: opened.session.address, data: { index: i } });
     return attachmentResponse({ filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
-  } catch (error) {
-    return toErrorResponse(error, { route: 'GET /m/[id]/attachments/[index]' });
-  }
-}
+  },
+  { isDownload: true },
+);

@@ -1,15 +1,15 @@
+import { portalForm } from '@/lib/http/portal-form';
+import { seeOther } from '@/lib/http/see-other';
 import { REPLY_MAX_BYTES, sendReply } from '@/lib/messages/send-reply';
 import { safeContentType, safeFilename, toMessageView } from '@/lib/messages/to-message-view';
-import { formErrorResponse, seeOther } from '@/lib/portal/form-responses';
-import { openForFormPost } from '@/lib/portal/request-session';
+import { openForRequest } from '@/lib/portal/request-session';
 
 export const runtime = 'nodejs';
 
 // POST /m/<id>/reply/send – seal the recipient's reply and queue it
-export async function POST(request: Request, { params }: { params: Promise<{ host: string; id: string }> }) {
-  const { host, id } = await params;
-  try {
-    const { ctx, tenant, opened } = await openForFormPost({ request, host, messageId: id });
+export const POST = portalForm<{ host: string; id: string }>(
+  async ({ request, params: { id }, ctx, tenant }) => {
+    const opened = await openForRequest({ ctx, tenant, messageId: id });
     if (Number(request.headers.get('content-length') ?? 0) > REPLY_MAX_BYTES + 200_000) return seeOther(`/m/${id}/reply?error=PAYLOAD_TOO_LARGE`);
     const form = await request.formData();
     const files = form.getAll('attachments').filter((f): f is File => typeof f !== 'string' && f.size > 0);
@@ -22,7 +22,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ hos
       body: String(form.get('body') ?? '').slice(0, 100_000), attachments,
     });
     return seeOther(`/m/${id}?replied=1`);
-  } catch (error) {
-    return formErrorResponse({ error, request, host, backTo: `/m/${id}/reply`, what: 'send' });
-  }
-}
+  },
+  { backTo: ({ id }) => `/m/${id}/reply`, what: 'send' },
+);
