@@ -20,18 +20,20 @@ const TYPE: TAuditType = 'rule_matched';
 // insert for all recipients (recordAudit's row shape), so a large fan-out inside the relay's
 // commit costs one round trip.
 export async function recordRuleDecisions({ db, tenantId, messageId = null, decisions, actor = 'relay', at = Date.now() }: RecordRuleDecisionsOptions): Promise<void> {
-  if (decisions.length === 0) return;
-  await db
-    .insertInto('audit_events')
-    .values(
-      decisions.map((d) => ({
-        tenant_id: tenantId,
-        message_id: messageId,
-        type: TYPE,
-        actor,
-        at,
-        data: JSON.stringify({ recipient: d.recipient, rule: d.rule, action: d.action.kind, template: d.action.kind === 'encrypt' ? d.action.template : null }),
-      })),
-    )
-    .execute();
+  // Chunks keep each insert under PostgreSQL's 65,535 bind parameters.
+  for (let i = 0; i < decisions.length; i += 1000) {
+    await db
+      .insertInto('audit_events')
+      .values(
+        decisions.slice(i, i + 1000).map((d) => ({
+          tenant_id: tenantId,
+          message_id: messageId,
+          type: TYPE,
+          actor,
+          at,
+          data: JSON.stringify({ recipient: d.recipient, rule: d.rule, action: d.action.kind, template: d.action.kind === 'encrypt' ? d.action.template : null }),
+        })),
+      )
+      .execute();
+  }
 }

@@ -19,31 +19,25 @@ export const RULE_LIMITS = {
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const noControl = (s: string) => !CONTROL.test(s);
+// Checked before trimming: a CR/LF at either end is refused, not quietly cut off.
+const ZCleanString = () => z.string().refine(noControl, 'must not contain control characters or line breaks').trim();
 
-const ZRuleName = z
-  .string()
-  .trim()
+const ZRuleName = ZCleanString()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, 'a rule name is letters, digits, spaces, ".", "_" and "-", starting with a letter or digit');
 
-const ZWord = z
-  .string()
-  .trim()
+const ZWord = ZCleanString()
   .min(1, 'must not be empty')
-  .max(RULE_LIMITS.wordLength, `a word is at most ${RULE_LIMITS.wordLength} characters`)
-  .refine(noControl, 'must not contain control characters or line breaks');
+  .max(RULE_LIMITS.wordLength, `a word is at most ${RULE_LIMITS.wordLength} characters`);
 const ZWords = z.array(ZWord).min(1, 'needs at least one word').max(RULE_LIMITS.words, `at most ${RULE_LIMITS.words} words`);
 
 const ZDomainList = z.array(ZMailDomain).min(1, 'needs at least one domain').max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} domains`);
 
 // A sender is an address (matched whole) or a domain (matched with its subdomains).
-const ZSenderItem = z
-  .string()
-  .trim()
+const ZSenderItem = ZCleanString()
   .toLowerCase()
   .max(254, 'at most 254 characters')
-  .refine(noControl, 'must not contain control characters or line breaks')
   .refine((s) => {
     const at = s.lastIndexOf('@');
     if (at < 0) return ZMailDomain.safeParse(s).success;
@@ -52,18 +46,13 @@ const ZSenderItem = z
 const ZSenderList = z.array(ZSenderItem).min(1, 'needs at least one address or domain').max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} addresses or domains`);
 
 // RFC 5322 §2.2 field-name: printable US-ASCII except the colon.
-const ZHeaderName = z
-  .string()
-  .trim()
+const ZHeaderName = ZCleanString()
   .min(1, 'must not be empty')
   .max(76, 'at most 76 characters')
   .regex(/^[\x21-\x39\x3b-\x7e]+$/, 'a header name is printable ASCII without spaces or colons');
-const ZHeaderValue = z
-  .string()
-  .trim()
+const ZHeaderValue = ZCleanString()
   .min(1, 'must not be empty')
-  .max(RULE_LIMITS.headerValueLength, `at most ${RULE_LIMITS.headerValueLength} characters`)
-  .refine(noControl, 'must not contain control characters or line breaks');
+  .max(RULE_LIMITS.headerValueLength, `at most ${RULE_LIMITS.headerValueLength} characters`);
 
 const negate = { negate: z.boolean().default(false) };
 export const ZCondition = z.discriminatedUnion('type', [
@@ -80,9 +69,7 @@ export type TCondition = z.infer<typeof ZCondition>;
 export const CONDITION_TYPES = ZCondition.options.map((o) => o.shape.type.value);
 
 // SMTP replies are ASCII lines (RFC 5321 §4.2): a CR/LF here would let a rule forge a second reply.
-const ZRejectText = z
-  .string()
-  .trim()
+const ZRejectText = ZCleanString()
   .min(1, 'must not be empty')
   .max(RULE_LIMITS.rejectTextLength, `at most ${RULE_LIMITS.rejectTextLength} characters`)
   .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII on one line (no control characters, CR or LF)');
