@@ -69,10 +69,12 @@ export type TCondition = z.infer<typeof ZCondition>;
 export const CONDITION_TYPES = ZCondition.options.map((o) => o.shape.type.value);
 
 // SMTP replies are ASCII lines (RFC 5321 §4.2): a CR/LF here would let a rule forge a second reply.
-const ZRejectText = ZCleanString()
+const ZRejectText = z
+  .string()
+  .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII on one line (no control characters, CR or LF)')
+  .trim()
   .min(1, 'must not be empty')
-  .max(RULE_LIMITS.rejectTextLength, `at most ${RULE_LIMITS.rejectTextLength} characters`)
-  .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII on one line (no control characters, CR or LF)');
+  .max(RULE_LIMITS.rejectTextLength, `at most ${RULE_LIMITS.rejectTextLength} characters`);
 
 export const ZRuleActionInput = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('encrypt'), template: ZTemplateName.default(DEFAULT_TEMPLATE), removeKeyword: z.boolean().default(false) }),
