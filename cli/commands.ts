@@ -10,10 +10,18 @@ import { ConfigError } from '../lib/env';
 import { startOutboxWorker } from '../lib/mail/outbox-worker';
 import { sendMessage } from '../lib/messages/send-message';
 import type { TContext } from '../lib/server/context';
+import { addRule } from '../lib/rules/add-rule';
+import { importRules } from '../lib/rules/import-rules';
+import { moveRule } from '../lib/rules/move-rule';
+import { removeRule } from '../lib/rules/remove-rule';
+import { loadRuleSet } from '../lib/rules/rule-set-store';
+import { setRuleSettings } from '../lib/rules/set-rule-settings';
+import { testRules } from '../lib/rules/test-rules';
 import { runHousekeeping } from '../lib/server/housekeeping';
 import { createApiKey } from '../lib/tenants/api-keys';
 import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, tenantHost } from '../lib/tenants/tenants';
 import { setBranding } from '../lib/templates/set-branding';
+import { RULE_FLAG_OPTIONS, ruleInputFromFlags } from './rule-flags';
 
 type TRunOptions = { ctx: TContext; values: Record<string, string | undefined>; positionals: string[] };
 type TCommand = { options?: ParseArgsConfig['options']; keepsRunning?: boolean; run(o: TRunOptions): Promise<unknown> };
@@ -44,6 +52,21 @@ export const USAGE = `Usage: sealpost <command>
   idp list --tenant <slug>
   idp remove --tenant <slug> --name <name>
   keys rotate --tenant <slug>
+  rules add --tenant <slug> --name <name> [conditions] --action encrypt|pass|reject
+          [--template <name>] [--remove-keyword] [--reject-text <text>] [--stop] [--priority <n>] [--disabled]
+          conditions (all must hold; each has a --not-<condition> twin that negates it):
+          [--subject-contains <word>]... [--body-contains <word>]... (subject or body)
+          [--recipient-outside] [--recipient-domain <d>]... [--sender <address|domain>]...
+          [--header <Name:value>]... (contains) [--header-equals <Name:value>]...
+          [--larger-than <bytes>] [--has-attachment]
+  rules list --tenant <slug>
+  rules remove --tenant <slug> --name <name>
+  rules move --tenant <slug> --name <name> --to <position>
+  rules default --tenant <slug> --action pass|encrypt [--template <name>]
+  rules internal-domains --tenant <slug> [--domain <d>]...   (replaces the list; none clears it)
+  rules test --tenant <slug> <file.eml>       what the rules would do per recipient; sends nothing
+  rules import --tenant <slug> <file.json>    replaces the whole set
+  rules export --tenant <slug> [<file.json>]
   master rotate
   purge
   worker
@@ -153,6 +176,92 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       return { tenant: tenant.slug, version: await addTenantKeyVersion({ db: ctx.db, master: ctx.master, tenantId: tenant.id }) };
+    },
+  },
+  'rules add': {
+    options: RULE_FLAG_OPTIONS,
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      need(values.name, '--name');
+      const { input, position } = ruleInputFromFlags(values);
+      const added = await addRule({ db: ctx.db, tenantId: tenant.id, input, position });
+      return { tenant: tenant.slug, position: added.position, rule: added.rule };
+    },
+  },
+  'rules list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const set = await loadRuleSet({ db: ctx.db, tenantId: tenant.id });
+      return { tenant: tenant.slug, mailDomain: tenant.mail_domain, ...set, rules: set.rules.map((rule, i) => ({ position: i + 1, ...rule })) };
+    },
+  },
+  'rules remove': {
+    options: { tenant: { type: 'string' }, name: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      return { tenant: tenant.slug, ...(await removeRule({ db: ctx.db, tenantId: tenant.id, name: need(values.name, '--name') })) };
+    },
+  },
+  'rules move': {
+    options: { tenant: { type: 'string' }, name: { type: 'string' }, to: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const to = need(values.to, '--to');
+      if (!/^\d{1,6}$/.test(to)) throw new ConfigError('--to must be a position (1 is first)');
+      return { tenant: tenant.slug, ...(await moveRule({ db: ctx.db, tenantId: tenant.id, name: need(values.name, '--name'), to: Number(to) })) };
+    },
+  },
+  'rules default': {
+    options: { tenant: { type: 'string' }, action: { type: 'string' }, template: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const kind = need(values.action, '--action');
+      if (kind !== 'pass' && kind !== 'encrypt') throw new ConfigError('--action must be pass or encrypt');
+      if (kind === 'pass' && values.template !== undefined) throw new ConfigError('--template goes with --action encrypt');
+      const defaultAction = kind === 'encrypt' ? { kind, template: values.template } : { kind };
+      return { tenant: tenant.slug, ...(await setRuleSettings({ db: ctx.db, tenantId: tenant.id, defaultAction })) };
+    },
+  },
+  'rules internal-domains': {
+    options: { tenant: { type: 'string' }, domain: { type: 'string', multiple: true } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const internalDomains = ((values as Record<string, unknown>).domain as string[] | undefined) ?? [];
+      return { tenant: tenant.slug, mailDomain: tenant.mail_domain, ...(await setRuleSettings({ db: ctx.db, tenantId: tenant.id, internalDomains })) };
+    },
+  },
+  'rules test': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const raw = readFile(positionals[0], '.eml');
+      return { tenant: tenant.slug, recipients: await testRules({ db: ctx.db, tenantId: tenant.id, raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }) };
+    },
+  },
+  'rules import': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      let input: unknown;
+      try {
+        input = JSON.parse(readFile(positionals[0], 'rules').toString('utf8'));
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        throw new ConfigError(`the rules file is not valid JSON: ${(error as Error).message}`);
+      }
+      const set = await importRules({ db: ctx.db, tenantId: tenant.id, input });
+      return { tenant: tenant.slug, imported: set.rules.length, order: set.rules.map((r) => r.name) };
+    },
+  },
+  'rules export': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const set = await loadRuleSet({ db: ctx.db, tenantId: tenant.id });
+      if (!positionals[0]) return set;
+      fs.writeFileSync(positionals[0], `${JSON.stringify(set, null, 2)}\n`);
+      return { tenant: tenant.slug, file: positionals[0], rules: set.rules.length };
     },
   },
   'master rotate': {

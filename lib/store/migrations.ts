@@ -243,6 +243,30 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('outbox_message_status').on('outbox').columns(['message_id', 'status']).execute();
     },
   },
+  // Mail-flow rules: one row per rule in priority order, and one row of settings per tenant (the
+  // default action and the extra internal domains). Every change rewrites the tenant's set in one
+  // transaction that first locks its settings row.
+  '0009_rules': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('mail_rule_settings')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
+        .addColumn('default_action', 'text', (c) => c.notNull())
+        .addColumn('internal_domains', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('mail_rules')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mail_rules_pk', ['tenant_id', 'position'])
+        .execute();
+      await db.schema.createIndex('mail_rules_name').on('mail_rules').unique().columns(['tenant_id', 'name']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -201,7 +201,28 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// Mail-flow rules (lib/rules): `json` is one rule as ZRule parsed it; names are unique per tenant
+// (case-insensitive, checked with the whole set).
+export type TMailRuleTable = {
+  tenant_id: string;
+  position: number;
+  name: string;
+  json: string;
+  updated_at: number;
+};
+
+// Per tenant: the action when no rule matches (JSON, ZDefaultAction) and the extra internal
+// domains (JSON array).
+export type TMailRuleSettingsTable = {
+  tenant_id: string;
+  default_action: string;
+  internal_domains: string;
+  updated_at: number;
+};
+
 export type TDatabase = {
+  mail_rules: TMailRuleTable;
+  mail_rule_settings: TMailRuleSettingsTable;
   pending_envelopes: TPendingEnvelopeTable;
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;

@@ -1,0 +1,38 @@
+import type { TDb } from '../store/db';
+import { parseOutgoingMessage } from '../mail/parse-message';
+import { decideRecipients } from './decide-recipients';
+import { stripSubjectKeyword } from './match-word';
+import { readMessageFacts } from './read-message-facts';
+
+export type TestRulesOptions = { db: TDb; tenantId: string; raw: Buffer; maxBytes: number };
+
+export type TRuleTestResult = {
+  recipient: string;
+  rule: string | null;
+  action: 'encrypt' | 'pass' | 'reject';
+  template?: string;
+  removeKeyword?: string;
+  // The subject the recipient would see, when the rule removes its keyword from it.
+  subject?: string;
+  // The SMTP reply the relay would give.
+  reply?: string;
+};
+
+// A dry run: what the rules decide for each recipient of a message. Reads the rules and nothing
+// else; sends, stores and audits nothing.
+export async function testRules({ db, tenantId, raw, maxBytes }: TestRulesOptions): Promise<TRuleTestResult[]> {
+  const parsed = await parseOutgoingMessage({ raw, maxBytes });
+  const facts = await readMessageFacts({ raw, sender: parsed.sender });
+  const decisions = await decideRecipients({ db, tenantId, facts, recipients: parsed.recipients.map((r) => r.address) });
+  return decisions.map(({ recipient, rule, action }) => {
+    if (action.kind === 'pass') return { recipient, rule, action: 'pass' };
+    if (action.kind === 'reject') return { recipient, rule, action: 'reject', reply: `550 5.7.1 ${action.text}` };
+    return {
+      recipient,
+      rule,
+      action: 'encrypt',
+      template: action.template,
+      ...(action.removeKeyword ? { removeKeyword: action.removeKeyword, subject: stripSubjectKeyword({ subject: facts.subject, keyword: action.removeKeyword }) } : {}),
+    };
+  });
+}
