@@ -201,7 +201,25 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// An outbound connector: where mail to one recipient domain goes, and the TLS it must have.
+export type TConnectorTable = {
+  id: string;
+  tenant_id: string;
+  // A recipient domain, or '*' for the tenant's default.
+  domain: string;
+  // null: the domain's MX hosts.
+  host: string | null;
+  port: number | null;
+  tls: 'opportunistic' | 'required' | 'verify';
+  // The name the certificate must carry (verify); null: the host.
+  tls_name: string | null;
+  // 1: portal replies to the tenant's own users go over it decrypted (verify only).
+  internal: number;
+  created_at: number;
+};
+
 export type TDatabase = {
+  connectors: TConnectorTable;
   pending_envelopes: TPendingEnvelopeTable;
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;
