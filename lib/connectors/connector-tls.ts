@@ -45,11 +45,27 @@ export function buildConnectorTls({ connector, host, caFile }: BuildConnectorTls
   // verify: the chain to a trusted CA and the expected name, or no session (stops a man in the
   // middle presenting any certificate at all).
   const servername = connector.tls_name ?? host;
-  const ca = caFile ? [...tls.rootCertificates, fs.readFileSync(caFile, 'utf8')] : undefined;
+  const ca = [...trustedRoots(), ...(caFile ? [fs.readFileSync(caFile, 'utf8')] : [])];
   return {
     requireTLS: true,
     ignoreTLS: false,
     opportunisticTLS: false,
-    tls: { ...SECURE_TLS, rejectUnauthorized: true, ...(net.isIP(servername) ? {} : { servername }), ...(ca ? { ca } : {}), checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername, cert) },
+    tls: { ...SECURE_TLS, rejectUnauthorized: true, ...(net.isIP(servername) ? {} : { servername }), ca, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername, cert) },
   };
+}
+
+let roots: string[] | undefined;
+// Node's bundled Mozilla roots plus the operating system's store (where an organisation installs
+// its own CA), read once.
+function trustedRoots(): string[] {
+  if (!roots) {
+    let system: string[] = [];
+    try {
+      system = tls.getCACertificates('system');
+    } catch {
+      system = [];
+    }
+    roots = [...new Set([...tls.getCACertificates('default'), ...system])];
+  }
+  return roots;
 }

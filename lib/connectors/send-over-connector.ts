@@ -42,7 +42,7 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
         },
       };
     } catch (error) {
-      const e = error as { code?: string; command?: string; responseCode?: number; response?: string; message?: string };
+      const e = error as { code?: string; originalCode?: string; command?: string; responseCode?: number; response?: string; message?: string };
       if (isTlsError(e)) {
         last = tlsFailure(connector, hop, String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300));
         continue;
@@ -59,11 +59,13 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
   return { kind: 'failed', failure: last };
 }
 
-// STARTTLS refused or missing when required, a handshake that failed (old protocol, no common
-// cipher), a certificate that did not verify: nodemailer reports each as ETLS, or for a server
-// without EHLO as a refusal of the required STARTTLS.
-const isTlsError = (e: { code?: string; command?: string; message?: string }) =>
-  e.code === 'ETLS' || e.command === 'STARTTLS' || /required STARTTLS/.test(String(e.message ?? ''));
+// STARTTLS refused or missing when required (nodemailer's ETLS, or for a server without EHLO a
+// refusal of the required STARTTLS), a handshake that failed (old protocol, no common cipher:
+// OpenSSL's ERR_SSL_*), a certificate that did not verify (Node's ERR_TLS_* and X.509 codes);
+// the last two reach nodemailer as socket errors that keep the original code.
+const TLS_ERROR_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|ERR_OSSL_)/;
+const isTlsError = (e: { code?: string; originalCode?: string; command?: string; message?: string }) =>
+  e.code === 'ETLS' || e.command === 'STARTTLS' || /required STARTTLS/.test(String(e.message ?? '')) || TLS_ERROR_CODE.test(e.originalCode ?? '') || TLS_ERROR_CODE.test(e.code ?? '');
 
 const tlsFailure = (connector: TConnectorTable, hop: THop, detail: string): TDeliveryFailure => ({
   permanent: false,
