@@ -64,7 +64,7 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
 // OpenSSL's ERR_SSL_*), a certificate that did not verify (Node's ERR_TLS_* and X.509 codes);
 // the last two reach nodemailer as socket errors that keep the original code.
 const TLS_ERROR_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|ERR_OSSL_)/;
-const isTlsError = (e: { code?: string; originalCode?: string; command?: string; message?: string }) =>
+export const isTlsError = (e: { code?: string; originalCode?: string; command?: string; message?: string }) =>
   e.code === 'ETLS' || e.command === 'STARTTLS' || /required STARTTLS/.test(String(e.message ?? '')) || TLS_ERROR_CODE.test(e.originalCode ?? '') || TLS_ERROR_CODE.test(e.code ?? '');
 
 const tlsFailure = (connector: TConnectorTable, hop: THop, detail: string): TDeliveryFailure => ({

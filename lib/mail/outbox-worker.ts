@@ -10,7 +10,7 @@ import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
 import { findConnector } from '../connectors/find-connector';
 import { openInternalReply } from '../connectors/open-internal-reply';
-import { sendOverConnector } from '../connectors/send-over-connector';
+import { isTlsError, sendOverConnector } from '../connectors/send-over-connector';
 import { getTenantById } from '../tenants/tenants';
 import type { TContext } from '../server/context';
 import { settleWrapper, sweepPendingEnvelopes } from '../store/pending-envelopes';
@@ -139,8 +139,8 @@ async function isInternalRecipient({ ctx, connector, row }: IsInternalRecipientO
 // 5xx is a bounce; 4xx and connection trouble are retried. A TLS requirement not met (nodemailer's
 // ETLS, even with the server's 5xx to STARTTLS) is retried: it is this hop's fault, not the mail's.
 export function classifySmtpError(error: unknown): TDeliveryFailure {
-  const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
-  if (e.code === 'ETLS') return { permanent: false, reason: `TLS not met: ${String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300)}`, tls: { policy: 'smtp_url', host: 'SMTP_URL', domain: '' } };
+  const e = error as { responseCode?: number; code?: string; originalCode?: string; command?: string; response?: string; message?: string };
+  if (isTlsError(e)) return { permanent: false, reason: `TLS not met at SMTP_URL: ${String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300)}`, tls: { policy: 'smtp_url', host: 'SMTP_URL', domain: '*' } };
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const reason = code ? `${code} ${String(e.response ?? '').replace(/\s+/g, ' ').slice(0, 200)}` : `${e.code ?? 'ERROR'} ${String(e.message ?? '').slice(0, 200)}`;
   return { permanent: code !== undefined && code >= 500, reason };
