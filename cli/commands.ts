@@ -6,6 +6,9 @@ import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
 import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
 import { unblockRecipient } from '../lib/auth/passcodes/recipient-block';
 import { revokeMessage } from '../lib/envelope/revoke-message';
+import { addConnector } from '../lib/connectors/add-connector';
+import { listConnectors } from '../lib/connectors/list-connectors';
+import { removeConnector } from '../lib/connectors/remove-connector';
 import { ConfigError } from '../lib/env';
 import { startOutboxWorker } from '../lib/mail/outbox-worker';
 import { sendMessage } from '../lib/messages/send-message';
@@ -51,6 +54,11 @@ export const USAGE = `Usage: sealpost <command>
           [--trust-domain <mail domain>]...
   idp list --tenant <slug>
   idp remove --tenant <slug> --name <name>
+  connector add --tenant <slug> --domain <recipient domain, or '*' for the default>
+          --tls opportunistic|required|verify [--host <host[:port]>] [--tls-name <certificate name>]
+          [--internal]                deliver portal replies to the tenant's own users decrypted (verify only)
+  connector list --tenant <slug>
+  connector remove --tenant <slug> --domain <domain>
   keys rotate --tenant <slug>
   rules add --tenant <slug> --name <name> [conditions] --action encrypt|pass|reject
           [--template <name>] [--remove-keyword] [--reject-text <text>] [--stop] [--priority <n>] [--disabled]
@@ -169,6 +177,27 @@ export const COMMANDS: Record<string, TCommand> = {
     options: { tenant: { type: 'string' }, name: { type: 'string' } },
     async run({ ctx, values }) {
       return removeIdentityProvider({ ctx, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), name: need(values.name, '--name') });
+    },
+  },
+  'connector add': {
+    options: { tenant: { type: 'string' }, domain: { type: 'string' }, tls: { type: 'string' }, host: { type: 'string' }, 'tls-name': { type: 'string' }, internal: { type: 'boolean' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const v = values as Record<string, unknown>;
+      const input = { domain: need(values.domain, '--domain'), tls: need(values.tls, '--tls'), host: values.host, tlsName: values['tls-name'], internal: v.internal === true };
+      return { tenant: tenant.slug, ...(await addConnector({ db: ctx.db, tenant, input })) };
+    },
+  },
+  'connector list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      return listConnectors({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')) });
+    },
+  },
+  'connector remove': {
+    options: { tenant: { type: 'string' }, domain: { type: 'string' } },
+    async run({ ctx, values }) {
+      return removeConnector({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), domain: need(values.domain, '--domain') });
     },
   },
   'keys rotate': {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
@@ -48,6 +49,8 @@ export const ZEnv = z.object({
     z.string().regex(/^(file:|sqlite:|postgres(ql)?:\/\/)/, 'must start with file:, sqlite: or postgres://'),
   ),
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  // Extra CAs (PEM) that `--tls verify` connectors trust besides the system's: a private CA.
+  SEALPOST_CONNECTOR_CA_FILE: optional(z.string().max(4096).refine((f) => fs.existsSync(f), 'file not found')),
   // The local mailbox page (every outbound mail, passcodes included): the embedded default's alone.
   SEALPOST_MAILBOX: optional(z.enum(['on', 'off'])),
   SEALPOST_TRUSTED_PROXIES: optional(ZTrustedProxies),

@@ -4,11 +4,15 @@ import { getTenantKey, type TTenantKey } from '../envelope/tenant-keys';
 import { logUnknownError } from '../errors';
 import { logger } from '../logger';
 import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
+import { findConnector } from '../connectors/find-connector';
+import { openInternalReply } from '../connectors/open-internal-reply';
+import { isTlsError, sendOverConnector } from '../connectors/send-over-connector';
+import { getTenantById } from '../tenants/tenants';
 import type { TContext } from '../server/context';
 import { runHousekeeping } from '../server/housekeeping';
 import { settleWrapper } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
-import { normaliseAddress } from './address';
+import { addressDomain, normaliseAddress } from './address';
 import { claimDueMail, markFailed, markSent, openOutboxPayload, type TDeliveryFailure } from './outbox';
 import { createMailTransport, type TMailTransport } from './transport';
 
@@ -45,6 +49,10 @@ export async function processOutboxBatch({ ctx, transport, owner = crypto.random
     else if (status === 'bounced') result.bounced += 1;
     else if (status === 'cancelled') result.cancelled += 1;
     else result.failed += 1;
+    if (failure.tls) {
+      // Why the mail waits (never its content): the connector's policy, the host that fell short.
+      await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'delivery_deferred', actor: 'system', data: { kind: row.kind, status, ...failure.tls, reason: failure.reason } });
+    }
     if (status !== 'queued' && status !== 'cancelled') {
       await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'bounced', actor: 'system', data: { status, kind: row.kind } });
     }
@@ -64,8 +72,15 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   } catch {
     return { permanent: true, reason: 'queued mail cannot be decrypted' };
   }
+  // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL.
+  const connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
   let raw: Buffer;
-  if (row.recipient_id) {
+  if (connector && row.kind === 'reply' && row.recipient_id && (await isInternalRecipient({ ctx, connector, row }))) {
+    const opened = await openInternalReply({ ctx, row, now });
+    if (opened.kind === 'cancelled') return { permanent: true, cancelled: true, reason: opened.reason };
+    if (opened.kind === 'invalid') return { permanent: true, reason: opened.reason };
+    raw = opened.raw;
+  } else if (row.recipient_id) {
     let built: Awaited<ReturnType<typeof buildQueuedWrapper>>;
     try {
       built = await buildQueuedWrapper({ ctx, row, tenantKey, now });
@@ -84,7 +99,14 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
     }
   }
   try {
-    const info = await transport.send({ id: row.id, from: row.mail_from, to: row.rcpt_to, raw });
+    let info: Awaited<ReturnType<TMailTransport['send']>>;
+    if (connector) {
+      const outcome = await sendOverConnector({ connector, caFile: ctx.config.SEALPOST_CONNECTOR_CA_FILE, mail: { from: row.mail_from, to: row.rcpt_to, raw } });
+      if (outcome.kind === 'failed') return outcome.failure;
+      info = outcome.info;
+    } else {
+      info = await transport.send({ id: row.id, from: row.mail_from, to: row.rcpt_to, raw });
+    }
     // The envelope nodemailer actually used must be exactly the one intended recipient.
     const isExact = info.envelopeTo.length === 1 && info.envelopeTo[0]?.toLowerCase() === row.rcpt_to && info.rejected.length === 0;
     if (!isExact) {
@@ -97,9 +119,25 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   }
 }
 
-// 5xx is a bounce; 4xx and connection trouble are retried.
+type IsInternalRecipientOptions = { ctx: TContext; connector: NonNullable<Awaited<ReturnType<typeof findConnector>>>; row: TOutboxTable };
+
+// A reply goes decrypted only over an internal connector that verifies its server's certificate,
+// and only to the tenant's own domain: a connector edited in the database to `required` (or one
+// for a partner) gets the wrapper, as an attacker in the path would otherwise read the reply.
+async function isInternalRecipient({ ctx, connector, row }: IsInternalRecipientOptions): Promise<boolean> {
+  if (connector.internal !== 1 || connector.tls !== 'verify') return false;
+  const tenant = await getTenantById(ctx.db, row.tenant_id);
+  if (!tenant) return false;
+  const own = tenant.mail_domain.toLowerCase();
+  const domain = addressDomain(row.rcpt_to);
+  return (domain === own || domain.endsWith(`.${own}`)) && (connector.domain === domain || connector.domain === own);
+}
+
+// 5xx is a bounce; 4xx and connection trouble are retried. A TLS requirement not met (nodemailer's
+// ETLS, even with the server's 5xx to STARTTLS) is retried: it is this hop's fault, not the mail's.
 export function classifySmtpError(error: unknown): TDeliveryFailure {
-  const e = error as { responseCode?: number; code?: string; response?: string; message?: string };
+  const e = error as { responseCode?: number; code?: string; originalCode?: string; command?: string; response?: string; message?: string };
+  if (isTlsError(e)) return { permanent: false, reason: `TLS not met at SMTP_URL: ${String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300)}`, tls: { policy: 'smtp_url', host: 'SMTP_URL', domain: '*' } };
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const reason = code ? `${code} ${String(e.response ?? '').replace(/\s+/g, ' ').slice(0, 200)}` : `${e.code ?? 'ERROR'} ${String(e.message ?? '').slice(0, 200)}`;
   return { permanent: code !== undefined && code >= 500, reason };

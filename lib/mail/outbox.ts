@@ -131,7 +131,8 @@ export async function markSent(db: TDbLike, id: string, owner: string, now: numb
 }
 
 // cancelled: not sent and never retried, and not a bounce (the message was revoked or expired first).
-export type TDeliveryFailure = { permanent: boolean; reason: string; cancelled?: boolean };
+// tls: a TLS requirement not met (always temporary), audited as delivery_deferred.
+export type TDeliveryFailure = { permanent: boolean; reason: string; cancelled?: boolean; tls?: { policy: string; host: string; domain: string } };
 
 export async function markFailed(db: TDbLike, row: TOutboxTable, owner: string, failure: TDeliveryFailure, now: number): Promise<TOutboxTable['status']> {
   const attempts = row.attempts + 1;

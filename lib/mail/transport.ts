@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { SECURE_TLS } from '../connectors/connector-tls';
 
 export type TSendResult = { accepted: string[]; rejected: string[]; envelopeTo: string[]; response: string };
 export type TMailTransport = {
@@ -15,7 +16,8 @@ export type CreateTransportOptions = { smtpUrl?: string; dataDir: string };
 // data dir, which the portal shows so the whole journey can be tried on one machine.
 export function createMailTransport({ smtpUrl, dataDir }: CreateTransportOptions): TMailTransport {
   if (smtpUrl) {
-    const transporter = nodemailer.createTransport(smtpUrl);
+    // The URL's own TLS (smtps://, STARTTLS when offered, its tls.* parameters) as before, at TLS 1.2+.
+    const transporter = nodemailer.createTransport({ url: smtpUrl, tls: { ...SECURE_TLS } });
     return {
       kind: 'smtp',
       async send({ from, to, raw }) {

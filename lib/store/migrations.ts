@@ -267,6 +267,24 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('mail_rules_name').on('mail_rules').unique().columns(['tenant_id', 'name']).execute();
     },
   },
+  // Outbound TLS connectors: per tenant, per recipient domain ('*': the tenant's default).
+  '0010_connectors': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('connectors')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('domain', 'text', (c) => c.notNull())
+        .addColumn('host', 'text')
+        .addColumn('port', 'integer')
+        .addColumn('tls', 'text', (c) => c.notNull())
+        .addColumn('tls_name', 'text')
+        .addColumn('internal', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('connectors_domain', ['tenant_id', 'domain'])
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

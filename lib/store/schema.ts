@@ -201,6 +201,23 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// An outbound connector: where mail to one recipient domain goes, and the TLS it must have.
+export type TConnectorTable = {
+  id: string;
+  tenant_id: string;
+  // A recipient domain, or '*' for the tenant's default.
+  domain: string;
+  // null: the domain's MX hosts.
+  host: string | null;
+  port: number | null;
+  tls: 'opportunistic' | 'required' | 'verify';
+  // The name the certificate must carry (verify); null: the host.
+  tls_name: string | null;
+  // 1: portal replies to the tenant's own users go over it decrypted (verify only).
+  internal: number;
+  created_at: number;
+};
+
 // Mail-flow rules (lib/rules): `json` is one rule as ZRule parsed it; names are unique per tenant
 // (case-insensitive, checked with the whole set).
 export type TMailRuleTable = {
@@ -221,6 +238,7 @@ export type TMailRuleSettingsTable = {
 };
 
 export type TDatabase = {
+  connectors: TConnectorTable;
   mail_rules: TMailRuleTable;
   mail_rule_settings: TMailRuleSettingsTable;
   pending_envelopes: TPendingEnvelopeTable;
