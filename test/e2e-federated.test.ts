@@ -454,10 +454,10 @@ describe('sign-in methods per template', () => {
   });
 });
 
-const REDIRECT_DIR = new URL('../../shared/corpora/redirect/', import.meta.url);
+const REDIRECT_DIR = new URL('./corpora/redirect/', import.meta.url);
 const REDIRECTS = fs
   .readdirSync(REDIRECT_DIR)
-  .filter((f) => f.endsWith('.txt'))
+  .filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE'))
   .flatMap((f) => fs.readFileSync(new URL(f, REDIRECT_DIR), 'utf8').split('\n'))
   .map((line) => line.replace(/\r$/, ''))
   .filter((line) => line.trim() !== '');
