@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFederated, type TFederated } from './helpers/federated';
+import { SETUP_TIMEOUT_MS, startFederated, type TFederated } from './helpers/federated';
 import { requestAs } from './helpers/server';
 
 // Open redirects: every corpus URL (test/corpora/redirect) as a callback or return URL or a path.
@@ -10,7 +10,7 @@ let { port, authOrigin, links, pausedAtCallback, deliver, isHandedOff } = {} as 
 beforeAll(async () => {
   federated = await startFederated();
   ({ port, authOrigin, links, pausedAtCallback, deliver, isHandedOff } = federated);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => federated?.stop());
 
 const REDIRECT_DIR = new URL('./corpora/redirect/', import.meta.url);

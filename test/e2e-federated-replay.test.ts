@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withState, startFederated, type TFederated } from './helpers/federated';
+import { withState, SETUP_TIMEOUT_MS, startFederated, type TFederated } from './helpers/federated';
 import { requestAs } from './helpers/server';
 
 // Replayed callbacks, the hand-off to the tenant host, and the auth host serving nothing else.
@@ -9,7 +9,7 @@ let { server, port, authOrigin, links, pausedAtCallback, deliver, isHandedOff, i
 beforeAll(async () => {
   federated = await startFederated();
   ({ server, port, authOrigin, links, pausedAtCallback, deliver, isHandedOff, isSentBack } = federated);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => federated?.stop());
 
 const bob = { link: '', button: 'Sign in with Google', login: 'bob@gmail.com' };

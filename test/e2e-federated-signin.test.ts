@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityViolations, PHONE } from './helpers/browser';
 import { runCli, runCliAsync } from './helpers/cli';
 import { sampleEml } from './helpers/context';
-import { shot, startFederated, type TFederated } from './helpers/federated';
+import { shot, SETUP_TIMEOUT_MS, startFederated, type TFederated } from './helpers/federated';
 import { requestAs } from './helpers/server';
 
 // Signing in with Google, Microsoft and a tenant's own provider in Chromium: the step to the
@@ -16,7 +16,7 @@ let { sink, browser, cliEnv, dataDir, port, authOrigin, google, acmeIdp, links, 
 beforeAll(async () => {
   federated = await startFederated();
   ({ sink, browser, cliEnv, dataDir, port, authOrigin, google, acmeIdp, links, callback, linkIn, signInAtProvider, setBranding, refusedAfter } = federated);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => federated?.stop());
 
 describe('federated sign-in in Chromium', () => {

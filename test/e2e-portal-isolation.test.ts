@@ -1,6 +1,6 @@
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieHeader, startPortal, type TPortal } from './helpers/portal';
+import { cookieHeader, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { requestAs } from './helpers/server';
 
 // What a reader cannot do: read without a session or with another message's, post from a foreign
@@ -11,7 +11,7 @@ let { sink, server, browser, messageId, links, passcodeCount, signIn } = {} as T
 beforeAll(async () => {
   portal = await startPortal();
   ({ sink, server, browser, messageId, links, passcodeCount, signIn } = portal);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => portal?.stop());
 
 describe('portal isolation', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE } from './helpers/browser';
 import { runCli } from './helpers/cli';
-import { expectAccessible, cookieHeader, ATTACHMENT, startPortal, type TPortal } from './helpers/portal';
+import { expectAccessible, cookieHeader, ATTACHMENT, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
 
@@ -14,7 +14,7 @@ let { sink, server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount,
 beforeAll(async () => {
   portal = await startPortal();
   ({ sink, server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } = portal);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => portal?.stop());
 
 describe('replying', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE } from './helpers/browser';
 import { runCli } from './helpers/cli';
-import { expectAccessible, startPortal, type TPortal } from './helpers/portal';
+import { expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
 
@@ -15,7 +15,7 @@ let { server, browser, dataDir, cliEnv, links, passcodeCount, signIn, messageHtm
 beforeAll(async () => {
   portal = await startPortal();
   ({ server, browser, dataDir, cliEnv, links, passcodeCount, signIn, messageHtmlFor } = portal);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(() => portal?.stop());
 
 describe('sign-in methods', () => {

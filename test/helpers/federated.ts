@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+export { SETUP_TIMEOUT_MS } from './server';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
