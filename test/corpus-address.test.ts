@@ -8,7 +8,7 @@ const unsymbol = (s: string) => s.replace(/[\u2400-\u241f]/g, (c) => String.from
 const unxml = (s: string) =>
   s.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 
-const xml = fs.readFileSync(new URL('../../shared/corpora/email-address/isemail-tests.xml', import.meta.url), 'utf8');
+const xml = fs.readFileSync(new URL('./corpora/email-address/isemail-tests.xml', import.meta.url), 'utf8');
 const cases = [...xml.matchAll(/<test id="(\d+)">([\s\S]*?)<\/test>/g)].map(([, id, body]) => {
   const address = /<address>([\s\S]*?)<\/address>/.exec(body!)?.[1] ?? '';
   const category = /<category>(.*?)<\/category>/.exec(body!)?.[1] ?? '';

@@ -11,7 +11,7 @@ import { toMessageView } from '@/lib/messages/to-message-view';
 import { getMessage } from '@/lib/store/messages';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
 
-const dir = new URL('../../shared/corpora/mime/mailparser-fixtures/', import.meta.url);
+const dir = new URL('./corpora/mime/mailparser-fixtures/', import.meta.url);
 const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
 const MAX_BYTES = 25 * 1024 * 1024;
 // Bounds for one fixture, denial-of-service samples included: generous for a slow CI machine,

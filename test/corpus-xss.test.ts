@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ALLOWED_ATTRIBUTES, ALLOWED_TAGS } from '@/lib/messages/sanitise-html';
 import { toMessageView } from '@/lib/messages/to-message-view';
 
-const dir = new URL('../../shared/corpora/xss/', import.meta.url);
+const dir = new URL('./corpora/xss/', import.meta.url);
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE')).sort();
 const ATTACHMENT_URL = /^\/attachments\/\d+$/;
 const SAFE_IMG = /^data:image\/(png|jpeg|gif|webp);base64,/i;

@@ -115,7 +115,7 @@ describe('percent-encoded, dot-segment, case and separator spellings of the inte
 
 // Every header name param-miner knows (PortSwigger's list; `~template` suffixes dropped), sent
 // with values that would choose another tenant or reach the tree if anything trusted them.
-const CORPUS = path.resolve(import.meta.dirname, '..', '..', 'shared', 'corpora', 'headers', 'param-miner-headers.txt');
+const CORPUS = path.resolve(import.meta.dirname, 'corpora', 'headers', 'param-miner-headers.txt');
 const HEADER_NAMES = [...new Set(fs.readFileSync(CORPUS, 'utf8').split('\n').map((l) => l.split('~')[0]!.trim().toLowerCase()).filter(Boolean))];
 // These change how the request is framed or which host it is, not where it is routed: each goes
 // on a request of its own (a batch of them would only be a malformed request).

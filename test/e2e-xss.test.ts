@@ -8,7 +8,7 @@ import { makeTempDir } from './helpers/context';
 import { startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
-const dir = new URL('../../shared/corpora/xss/', import.meta.url);
+const dir = new URL('./corpora/xss/', import.meta.url);
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE')).sort();
 
 let sink: TSmtpSink;

@@ -10,21 +10,20 @@ import { ZFlatBranding as ZBranding } from '@/lib/templates/schema';
 import { ConfigError, parseConfig } from '@/lib/env';
 import { createRecipientToken } from '@/lib/envelope/recipient-token';
 import { addTenantKeyVersion, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
-import { isAppError } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { listRecipients } from '@/lib/store/messages';
 import { getBranding } from '@/lib/templates/get-branding';
 import { setBranding } from '@/lib/templates/set-branding';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { errorCode } from './helpers/errors';
+import { newIp } from './helpers/ip';
 import { startOidcProvider, type TOidcProvider } from './helpers/oidc-provider';
 
 let ctx: TTestContext;
 let tenant: TTenant;
 let other: TTenant;
 let idp: TOidcProvider;
-let ipCounter = 0;
-const newIp = () => `198.51.100.${(ipCounter += 1)}`;
 
 beforeAll(async () => {
   ctx = await createTestContext({ SEALPOST_GOOGLE_CLIENT_ID: 'g-id', SEALPOST_GOOGLE_CLIENT_SECRET: 'g-secret' });
@@ -36,12 +35,6 @@ afterAll(async () => {
   await idp?.close();
   await ctx?.close();
 });
-
-async function errorCode(promise: Promise<unknown>) {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error.code;
-}
 
 describe('the address an ID token proves', () => {
   const google = { kind: 'google' as const, trustedDomains: [] };

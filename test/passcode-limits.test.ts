@@ -11,19 +11,18 @@ import { RATE_LIMITS } from '@/lib/rate-limit/rate-limits';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { runCli } from './helpers/cli';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { newIp } from './helpers/ip';
 
 // The passcode limits under concurrency (each is checked and counted in one serialised step) and
 // the hard stop on guessing, on SQLite and PostgreSQL.
 let ctx: TTestContext;
 let tenant: TTenant;
-let ipCounter = 0;
 beforeAll(async () => {
   ctx = await createTestContext();
   tenant = await seedTenant(ctx);
 });
 afterAll(() => ctx?.close());
 
-const newIp = () => `203.0.113.${(ipCounter += 1) % 250}`;
 const MINUTE = 60_000;
 const newMessage = async (to = ['bob@gmail.com']) => (await sendMessage({ ctx, tenant, raw: sampleEml({ to }), deliver: false })).messageId;
 

@@ -5,16 +5,16 @@ import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { revokeMessage } from '@/lib/envelope/revoke-message';
 import { getTenantKey } from '@/lib/envelope/tenant-keys';
-import { isAppError } from '@/lib/errors';
 import { openOutboxPayload } from '@/lib/mail/outbox';
 import { sendMessage } from '@/lib/messages/send-message';
 import { setBranding } from '@/lib/templates/set-branding';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { errorCode } from './helpers/errors';
+import { newIp } from './helpers/ip';
 
 let ctx: TTestContext;
 let tenant: TTenant;
-let ipCounter = 0;
 beforeAll(async () => {
   ctx = await createTestContext();
   tenant = await seedTenant(ctx);
@@ -25,7 +25,6 @@ afterAll(() => ctx?.close());
 async function newMessage(to = ['bob@gmail.com']) {
   return (await sendMessage({ ctx, tenant, raw: sampleEml({ to }), deliver: false })).messageId;
 }
-const newIp = () => `192.0.2.${(ipCounter += 1)}`;
 
 // Reads the passcode the way the recipient does: from the queued mail (decrypted with the tenant key).
 async function passcodeMail(messageId: string) {
@@ -43,12 +42,6 @@ async function latestCode(messageId: string): Promise<string> {
   const [mail] = await passcodeMail(messageId);
   if (!mail?.code) throw new Error('no passcode mail was queued');
   return mail.code;
-}
-
-async function errorCode(promise: Promise<unknown>) {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error.code;
 }
 
 describe('passcodes', () => {

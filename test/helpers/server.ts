@@ -58,3 +58,7 @@ export function requestAs(port: number, host: string, path: string, init: { meth
     req.end(init.body);
   });
 }
+
+// A file's whole setup (server, sink, tenants and messages through the CLI, a browser) can take
+// well over the default hook timeout on a loaded machine; each CLI call is a Node start of its own.
+export const SETUP_TIMEOUT_MS = 180_000;

@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PHONE } from './helpers/browser';
+import { runCli } from './helpers/cli';
+import { expectAccessible, cookieHeader, ATTACHMENT, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
+import { shot } from './helpers/screenshots';
+import { requestAs } from './helpers/server';
+
+// The reading journey: link → passcode → message → attachment, on a desktop and on a phone,
+// message.html opened from disk, the reader's language, the CSP nonce and the favicon.
+
+let portal: TPortal | undefined;
+let { server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } = {} as TPortal;
+beforeAll(async () => {
+  portal = await startPortal();
+  ({ server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } = portal);
+}, SETUP_TIMEOUT_MS);
+afterAll(() => portal?.stop());
+
+describe('the recipient journey in Chromium', () => {
+  it('link → passcode → read → download, on a desktop with JavaScript on; every page passes axe (WCAG 2.2 AA) and the CSP', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    await signIn(page, 'bob@gmail.com', 'desktop', expectAccessible);
+    // Next.js's scripts run under the nonce policy: the page hydrated without a single refusal.
+    expect(cspViolations).toEqual([]);
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body: account 12345678.');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'statement.pdf' }).click()]);
+    expect(download.suggestedFilename()).toBe('statement.pdf');
+    expect(fs.readFileSync((await download.path())!).equals(ATTACHMENT)).toBe(true);
+    await context.close();
+  });
+
+  it('the same journey on a phone with JavaScript disabled', async () => {
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false, acceptDownloads: true });
+    const page = await context.newPage();
+    await signIn(page, 'carol@yahoo.com', 'phone-nojs');
+    await expect(page.getByRole('link', { name: 'statement.pdf' }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it('fits a 360 px screen without horizontal scrolling', async () => {
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(links['bob@gmail.com']!);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(360);
+    const button = await page.getByRole('button', { name: 'Send me a passcode' }).boundingBox();
+    expect(button!.height).toBeGreaterThanOrEqual(44);
+    await expectAccessible(page);
+    await context.close();
+  });
+});
+
+describe('message.html', () => {
+  it('opened from disk, its button leads to the passcode and the message', async () => {
+    const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'erin@example.org' });
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await readThroughMessageHtml(page, saved, 'erin@example.org', 'message-html');
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body');
+    // Sign out ends the session, on the server too: a copy of the cookie is worthless after it.
+    const copied = await cookieHeader(context);
+    const host = new URL(page.url()).host;
+    const path = new URL(page.url()).pathname;
+    expect((await requestAs(server.port, host, path, { headers: { cookie: copied } })).status).toBe(200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForLoadState();
+    const cookieNames = (await context.cookies()).map((c) => c.name);
+    expect(cookieNames).not.toContain('sealpost-session');
+    expect((await requestAs(server.port, host, path, { headers: { cookie: copied } })).status).toBe(401);
+    await context.close();
+  });
+
+  it('works for a tenant that keeps no copy of the mail (attachment-only delivery)', async () => {
+    const created = runCli(['tenant', 'create', 'lawfirm', '--name', 'Law Firm', '--domain', 'lawfirm.example'], cliEnv);
+    expect(created.status, created.stderr).toBe(0);
+    const branding = path.join(dataDir, 'lawfirm.json');
+    fs.writeFileSync(branding, JSON.stringify({ delivery: { link: false, attachment: true } }));
+    expect(runCli(['branding', 'set', '--tenant', 'lawfirm', branding], cliEnv).status).toBe(0);
+    const { saved, mail } = await messageHtmlFor({ tenant: 'lawfirm', to: 'frank@example.org' });
+    expect(String(mail.parsed.html)).not.toMatch(/\/r\//);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await readThroughMessageHtml(page, saved, 'frank@example.org', 'attachment-only');
+    await expect(page.locator('article').textContent()).resolves.toContain('The secret body');
+    await context.close();
+  });
+
+  it('refuses a posted envelope that does not match its token, or another tenant', async () => {
+    const { saved } = await messageHtmlFor({ tenant: 'acme', to: 'gina@example.org' });
+    const html = fs.readFileSync(saved, 'utf8');
+    const rt = /name="rt" value="([^"]+)"/.exec(html)![1]!;
+    const envelope = /name="envelope" value="([^"]+)"/.exec(html)![1]!;
+    const other = (await messageHtmlFor({ tenant: 'acme', to: 'hal@example.org' })).saved;
+    const otherEnvelope = /name="envelope" value="([^"]+)"/.exec(fs.readFileSync(other, 'utf8'))![1]!;
+    const post = (host: string, body: string) =>
+      requestAs(server.port, `${host}:${server.port}`, '/open', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, body });
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(303);
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${otherEnvelope}`)).status).toBe(400);
+    expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope.slice(0, -4)}AAAA`)).status).toBe(400);
+    expect((await post('lawfirm.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(400);
+    expect((await post('nope.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(404);
+  });
+});
+
+describe('in the reader\'s language', () => {
+  it('walks the journey in Traditional Chinese (zh-TW, phone, JavaScript off); zh-CN gets Simplified', async () => {
+    const { mail } = await messageHtmlFor({ tenant: 'acme', to: 'jane@example.org' });
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false, locale: 'zh-TW' });
+    const page = await context.newPage();
+    await page.goto(link);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-Hant');
+    await shot(page, 'zh-Hant-1-landing');
+    const before = passcodeCount('jane@example.org');
+    await page.getByRole('button', { name: '寄送一次性密碼給我' }).click();
+    await page.getByLabel('一次性密碼').fill(await passcodeFor('jane@example.org', before));
+    await shot(page, 'zh-Hant-2-passcode');
+    await page.getByRole('button', { name: '登入' }).click();
+    await page.getByRole('heading', { name: 'Your statement' }).waitFor();
+    await expect(page.getByRole('heading', { name: '附件' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: '全部回覆' }).isVisible()).resolves.toBe(true);
+    await shot(page, 'zh-Hant-3-message');
+    await context.close();
+
+    const simplified = await browser.newContext({ locale: 'zh-CN' });
+    const other = await simplified.newPage();
+    await other.goto(link);
+    expect(await other.locator('html').getAttribute('lang')).toBe('zh-Hans');
+    await expect(other.getByRole('button', { name: '给我发送一次性密码' }).isVisible()).resolves.toBe(true);
+    await simplified.close();
+  });
+});
+
+describe('content security policy', () => {
+  it('each page carries a fresh nonce, and every script on it has that nonce', async () => {
+    const host = `acme.localhost:${server.port}`;
+    const path = new URL(links['bob@gmail.com']!).pathname;
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2; i += 1) {
+      const res = await requestAs(server.port, host, path);
+      const csp = String(res.headers['content-security-policy']);
+      const nonce = /'nonce-([A-Za-z0-9+/=_-]+)'/.exec(csp)?.[1];
+      expect(nonce, csp).toBeTruthy();
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-eval');
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      const scripts = [...res.body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+      nonces.add(nonce!);
+    }
+    expect(nonces.size).toBe(2);
+  });
+});
+
+describe('favicon', () => {
+  it('is served on tenant hosts and the base host, so no page logs a 404 for it', async () => {
+    for (const host of [`acme.localhost:${server.port}`, `127.0.0.1:${server.port}`]) {
+      const res = await requestAs(server.port, host, '/favicon.ico');
+      expect(res.status, host).toBe(200);
+      expect(res.headers['content-type']).toMatch(/image\//);
+    }
+  });
+});
