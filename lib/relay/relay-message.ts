@@ -84,7 +84,8 @@ export async function relayMessage({ ctx, tenant, mailFrom, rcptTo, raw, receive
         await enqueueMail(trx, {
           tenantKey: tenantKey!,
           now,
-          mail: { id: newOutboxId(), tenantId: tenant.id, messageId: null, kind: 'passthrough', mailFrom, rcptTo, smtpMessageId: parsed.messageIdHeader ?? `<${crypto.randomUUID()}@relay.sealpost>`, raw: passRaw! },
+          mail: { id: newOutboxId(), tenantId: tenant.id, messageId: null, kind: 'passthrough', mailFrom, rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
+          smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`, raw: passRaw! },
         });
       }
       for (const d of decisions) await recordAudit(trx, { tenantId: tenant.id, messageId: messageOf.get(d.recipient) ?? null, type: 'relayed', actor: 'relay', data: decisionAudit(d), at: now });
