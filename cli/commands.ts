@@ -21,6 +21,9 @@ import { loadRuleSet } from '../lib/rules/rule-set-store';
 import { setRuleSettings } from '../lib/rules/set-rule-settings';
 import { testRules } from '../lib/rules/test-rules';
 import { runHousekeeping } from '../lib/server/housekeeping';
+import { addRelayAllow, listRelayAllow, removeRelayAllow } from '../lib/relay/relay-allow';
+import { createRelayCredential, listRelayCredentials, revokeRelayCredential } from '../lib/relay/relay-credentials';
+import { runRelay } from '../lib/relay/run-relay';
 import { createApiKey } from '../lib/tenants/api-keys';
 import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, tenantHost } from '../lib/tenants/tenants';
 import { setBranding } from '../lib/templates/set-branding';
@@ -78,6 +81,12 @@ export const USAGE = `Usage: sealpost <command>
   master rotate
   purge
   worker
+  relay                              the SMTP relay on SEALPOST_RELAY_PORT (and the outbox worker unless SEALPOST_WORKER=off)
+  relay-credential create --tenant <slug>      prints a username and password once
+  relay-credential list --tenant <slug>
+  relay-credential revoke --tenant <slug> <username>
+  relay-allow add|remove --tenant <slug> <address or CIDR>
+  relay-allow list --tenant <slug>
 `;
 
 export const COMMANDS: Record<string, TCommand> = {
@@ -315,6 +324,57 @@ export const COMMANDS: Record<string, TCommand> = {
       await worker.stop();
       await ctx.db.destroy();
       return undefined;
+    },
+  },
+  relay: {
+    keepsRunning: true,
+    async run({ ctx }) {
+      const stop = await runRelay({ ctx, isWorkerOn: ctx.config.SEALPOST_WORKER === 'on' });
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await stop();
+      await ctx.db.destroy();
+      return undefined;
+    },
+  },
+  'relay-credential create': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const created = await createRelayCredential({ db: ctx.db, tenant });
+      return { tenant: tenant.slug, username: created.username, password: created.password, note: 'Store this password now: it is not shown again.' };
+    },
+  },
+  'relay-credential list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      return listRelayCredentials({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')) });
+    },
+  },
+  'relay-credential revoke': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      return revokeRelayCredential({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), username: need(positionals[0], 'username') });
+    },
+  },
+  'relay-allow add': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      return addRelayAllow({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), cidr: need(positionals[0], 'address or CIDR') });
+    },
+  },
+  'relay-allow list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      return { tenant: tenant.slug, allowed: await listRelayAllow({ db: ctx.db, tenant }) };
+    },
+  },
+  'relay-allow remove': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      return removeRelayAllow({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), cidr: need(positionals[0], 'address or CIDR') });
     },
   },
 };

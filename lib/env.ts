@@ -63,6 +63,12 @@ export const ZEnv = z.object({
   SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
   SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
   SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
+  // The SMTP relay (lib/relay): a port on HOST's address, or off.
+  SEALPOST_RELAY_PORT: optional(z.union([z.literal('off'), ZPort])).default(2525),
+  // The operator's certificate and key (PEM files) for STARTTLS; both or neither (then self-signed).
+  SEALPOST_RELAY_TLS_CERT: optional(z.string()),
+  SEALPOST_RELAY_TLS_KEY: optional(z.string()),
+  SEALPOST_RELAY_MAX_CONNECTIONS: optional(z.coerce.number().int().min(1).max(10_000)).default(100),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
   // Federated sign-in: one host for every tenant, registered once with each provider.
   SEALPOST_AUTH_HOST: optional(ZHostname),
@@ -73,6 +79,9 @@ export const ZEnv = z.object({
   SEALPOST_MICROSOFT_CLIENT_SECRET: optional(z.string().max(512)),
   SEALPOST_MICROSOFT_ISSUER: optional(ZIssuer).default('https://login.microsoftonline.com/common/v2.0'),
 }).superRefine((env, ctx) => {
+  if (Boolean(env.SEALPOST_RELAY_TLS_CERT) !== Boolean(env.SEALPOST_RELAY_TLS_KEY)) {
+    ctx.addIssue({ code: 'custom', path: [env.SEALPOST_RELAY_TLS_CERT ? 'SEALPOST_RELAY_TLS_KEY' : 'SEALPOST_RELAY_TLS_CERT'], message: 'set together with the other of SEALPOST_RELAY_TLS_CERT / SEALPOST_RELAY_TLS_KEY' });
+  }
   // A provider is configured with both halves of its registration or not at all.
   for (const name of ['GOOGLE', 'MICROSOFT'] as const) {
     const id = env[`SEALPOST_${name}_CLIENT_ID`];

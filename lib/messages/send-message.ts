@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/record-audit';
 import { DEFAULT_TEMPLATE } from '../templates/schema';
 import { wrapContentKey } from '../envelope/content-key';
@@ -11,8 +12,8 @@ import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
-import type { TRecipientTable } from '../store/schema';
-import { type TTenant } from '../tenants/tenants';
+import type { TDatabase, TRecipientTable } from '../store/schema';
+import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper, newWrapperIds, type TRecipientWrapper } from './build-recipient-wrapper';
 
@@ -30,6 +31,9 @@ export type SendMessageOptions = {
   // With sendCopy the reply's sender gets a wrapper of it too.
   replyTo?: { messageId: string; from: string; sendCopy?: boolean; isForward?: boolean };
   now?: number;
+  // The SMTP relay: wrappers go to exactly these (the transaction's RCPT TO), not to every address
+  // the headers name; a Bcc recipient exists only here. Each must already be normalised.
+  envelopeRecipients?: string[];
 };
 
 export type TSentMessage = {
@@ -47,12 +51,38 @@ const NO_WRAPPERS: AsyncIterable<TRecipientWrapper> = { async *[Symbol.asyncIter
 // Seals one outgoing message and queues a wrapper per recipient, all in one transaction:
 // either the message, its keys and every wrapper are committed, or nothing is. The envelope is
 // stored once; each wrapper is built by the outbox worker when it is sent.
-export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', replyTo, now = Date.now() }: SendMessageOptions): Promise<TSentMessage> {
+export async function sendMessage(options: SendMessageOptions): Promise<TSentMessage> {
+  const { ctx, tenant, raw, idempotencyKey } = options;
   const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
   if (idempotencyKey) {
     const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
     if (replay) return replay;
   }
+  const prepared = await prepareMessage(options);
+  try {
+    await ctx.db.transaction().execute((trx) => prepared.commit(trx));
+  } catch (error) {
+    // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
+    if (idempotencyKey) {
+      const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
+      if (replay) return replay;
+    }
+    throw error;
+  }
+  return prepared.result;
+}
+
+export type TPreparedMessage = {
+  messageId: string;
+  result: TSentMessage;
+  // Writes the message, its keys, its wrappers and its audit in the caller's transaction.
+  commit(trx: Transaction<TDatabase>): Promise<void>;
+};
+
+// Everything sendMessage does before it writes: parse, check, seal. Nothing is stored until
+// commit runs, so a caller can commit several messages and rows of its own all-or-nothing.
+export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', replyTo, now = Date.now(), envelopeRecipients }: SendMessageOptions): Promise<TPreparedMessage> {
+  const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
   const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   const senderDomain = addressDomain(parsed.sender);
   const parent = replyTo ? await getMessage(ctx.db, replyTo.messageId) : undefined;
@@ -62,15 +92,17 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
   } else if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
     throw new AppError('FORBIDDEN', `The sender ${parsed.sender} is not in ${tenant.mail_domain}, the organisation's mail domain`);
   }
-  if (!parsed.recipients.length) {
+  const addressees: Array<Pick<TRecipientTable, 'address' | 'kind'>> = envelopeRecipients
+    ? envelopeRecipients.map((address) => ({ address, kind: parsed.recipients.find((r) => r.address === address)?.kind ?? 'bcc' }))
+    : [...parsed.recipients];
+  if (!addressees.length) {
     throw new AppError('NO_VALID_RECIPIENT', 'The message has no valid recipient', { rejected: parsed.rejected });
   }
   // Each recipient is a mail sent in the tenant's name: one message must not become a mass mailing.
   const maxRecipients = ctx.config.SEALPOST_MAX_RECIPIENTS;
-  if (parsed.recipients.length > maxRecipients) {
-    throw new AppError('UNPROCESSABLE', `The message has ${parsed.recipients.length} recipients; at most ${maxRecipients} are allowed (To, Cc and Bcc together)`, { maxRecipients });
+  if (addressees.length > maxRecipients) {
+    throw new AppError('UNPROCESSABLE', `The message has ${addressees.length} recipients; at most ${maxRecipients} are allowed (To, Cc and Bcc together)`, { maxRecipients });
   }
-  const addressees: Array<Pick<TRecipientTable, 'address' | 'kind'>> = [...parsed.recipients];
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
   const branding = await getBranding(ctx.db, tenant.id, template);
@@ -84,56 +116,52 @@ export async function sendMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLAT
 
   const recipients: TRecipientTable[] = addressees.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
 
-  try {
-    await ctx.db.transaction().execute(async (trx) => {
-      await insertMessage(
-        trx,
-        {
-          id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek,
-          // Attachment-only delivery keeps no copy of the mail on the server.
-          envelope: branding.policy.delivery.link ? envelope : null,
-          size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
-          created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
-          in_reply_to: parent?.id ?? null, thread_id: parent ? (parent.thread_id ?? parent.id) : null,
-        },
-        recipients,
-      );
-      if (deliver) {
-        // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
-        if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
-        const spec = { senderName: parsed.senderName, subject: parsed.subject };
-        for (const recipient of recipients) {
-          const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
-          await enqueueWrapper(trx, {
-            tenantKey,
-            now,
-            wrapper: { id: outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: recipient.address, smtpMessageId, recipientId: recipient.id, spec },
-          });
-        }
+  const commit = async (trx: Transaction<TDatabase>) => {
+    await insertMessage(
+      trx,
+      {
+        id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek,
+        // Attachment-only delivery keeps no copy of the mail on the server.
+        envelope: branding.policy.delivery.link ? envelope : null,
+        size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
+        created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
+        in_reply_to: parent?.id ?? null, thread_id: parent ? (parent.thread_id ?? parent.id) : null,
+      },
+      recipients,
+    );
+    if (deliver) {
+      // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
+      if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
+      const spec = { senderName: parsed.senderName, subject: parsed.subject };
+      for (const recipient of recipients) {
+        const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
+        await enqueueWrapper(trx, {
+          tenantKey,
+          now,
+          wrapper: { id: outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: recipient.address, smtpMessageId, recipientId: recipient.id, spec },
+        });
       }
-      await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
-      if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: replyTo.isForward ? 'forwarded' : 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
-    });
-  } catch (error) {
-    // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
-    if (idempotencyKey) {
-      const replay = await findReplay({ ctx, tenantId: tenant.id, idempotencyKey, requestHash });
-      if (replay) return replay;
     }
-    throw error;
-  }
+    await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
+    if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: replyTo.isForward ? 'forwarded' : 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
+  };
+
   return {
     messageId,
-    recipients: recipients.map((r) => r.address),
-    rejected: parsed.rejected,
-    isReplay: false,
-    wrappers: deliver
-      ? NO_WRAPPERS
-      : {
-          async *[Symbol.asyncIterator]() {
-            for (const recipient of recipients) yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+    commit,
+    result: {
+      messageId,
+      recipients: recipients.map((r) => r.address),
+      rejected: parsed.rejected,
+      isReplay: false,
+      wrappers: deliver
+        ? NO_WRAPPERS
+        : {
+            async *[Symbol.asyncIterator]() {
+              for (const recipient of recipients) yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+            },
           },
-        },
+    },
   };
 }
 

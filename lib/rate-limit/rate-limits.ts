@@ -28,6 +28,10 @@ export const RATE_LIMITS = {
   forwardsPerAddress: { windowMs: 60 * 60_000, max: 20, code: 'RATE_LIMITED', message: TRY_LATER },
   // Federated sign-ins started: each is a row and a round trip to a provider.
   federatedStartPerIp: { windowMs: 60 * 60_000, max: 60, code: 'RATE_LIMITED', message: TRY_LATER },
+  // Failed SMTP AUTH at the relay per source address: password guessing.
+  relayAuthFailuresPerIp: { windowMs: 15 * 60_000, max: 5, code: 'RATE_LIMITED', message: 'Too many failed authentications. Try again later.' },
+  // Messages a tenant relays: one stolen credential must not become a spam cannon in its name.
+  relayMessagesPerTenant: { windowMs: 60 * 60_000, max: 50_000, code: 'RATE_LIMITED', message: 'The organisation has relayed too many messages this hour. Try again later.' },
 } as const satisfies Record<string, TRateLimitPolicy>;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 

@@ -1,5 +1,6 @@
 import { logger } from '../logger';
 import { startOutboxWorker } from '../mail/outbox-worker';
+import { startRelay } from '../relay/start-relay';
 import { createTenant, getTenantBySlug, portalOrigin } from '../tenants/tenants';
 import { getContext } from './context';
 
@@ -16,6 +17,14 @@ export async function bootServer(): Promise<void> {
   if (ctx.config.SEALPOST_WORKER === 'on') {
     const worker = startOutboxWorker({ ctx });
     const stop = () => void worker.stop();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  // The SMTP relay in the same process, unless SEALPOST_RELAY_PORT=off (or `sealpost relay` runs it).
+  const relayPort = ctx.config.SEALPOST_RELAY_PORT;
+  if (relayPort !== 'off') {
+    const relay = await startRelay({ ctx, port: relayPort, host: ctx.config.HOST });
+    const stop = () => void relay.stop();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }

@@ -76,7 +76,8 @@ export type TOutboxTable = {
   id: string;
   tenant_id: string;
   message_id: string | null;
-  kind: 'wrapper' | 'passcode' | 'reply' | 'notification';
+  // 'passthrough': a relayed message sent on unchanged (its payload is the original bytes).
+  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough';
   priority: number;
   status: TOutboxStatus;
   mail_from: string;
@@ -201,6 +202,26 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// Who may hand the SMTP relay mail for a tenant: a credential (AUTH) ...
+export type TRelayCredentialTable = {
+  id: string;
+  tenant_id: string;
+  username: string;
+  // SHA-256 of the 256-bit random password (lib/relay/relay-credentials.ts).
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+};
+
+// ... or a source address range (CIDR) that may relay without AUTH.
+export type TRelayAllowTable = {
+  id: string;
+  tenant_id: string;
+  cidr: string;
+  created_at: number;
+};
+
 // An outbound connector: where mail to one recipient domain goes, and the TLS it must have.
 export type TConnectorTable = {
   id: string;
@@ -238,6 +259,8 @@ export type TMailRuleSettingsTable = {
 };
 
 export type TDatabase = {
+  relay_credentials: TRelayCredentialTable;
+  relay_allow: TRelayAllowTable;
   connectors: TConnectorTable;
   mail_rules: TMailRuleTable;
   mail_rule_settings: TMailRuleSettingsTable;

@@ -16,12 +16,13 @@ export async function freePort(): Promise<number> {
 export type TServer = { port: number; origin: string; child: ChildProcess; output: () => string; stop(): Promise<void> };
 
 // The production server exactly as `npm start` runs it (scripts/server.mjs on the last build).
+// The SMTP relay stays off unless a test asks for a port: many servers run in parallel.
 export async function startServer(env: Record<string, string>): Promise<TServer> {
   if (!fs.existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) throw new Error('no build: run `npm run build` first (npm test does)');
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'server.mjs')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', SEALPOST_RELAY_PORT: 'off', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,111 @@
+import crypto from 'node:crypto';
+import { recordAudit } from '../audit/record-audit';
+import { getTenantKey } from '../envelope/tenant-keys';
+import { isAppError } from '../errors';
+import { enqueueMail, newOutboxId } from '../mail/outbox';
+import { parseOutgoingMessage } from '../mail/parse-message';
+import { prepareMessage, type TPreparedMessage } from '../messages/send-message';
+import { withRateLimits } from '../rate-limit/rate-limits';
+import { decideRecipients, type TRecipientDecision } from '../rules/decide-recipients';
+import type { TContext } from '../server/context';
+import type { TTenant } from '../tenants/tenants';
+import { readMessageFacts } from './read-message-facts';
+import { removeSubjectKeyword } from './remove-subject-keyword';
+
+export type TRelayOutcome =
+  | { kind: 'accepted'; encrypted: string[]; passed: string[]; messageIds: string[] }
+  | { kind: 'refused'; code: number; text: string };
+
+export type RelayMessageOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  // The SMTP envelope: MAIL FROM and every RCPT TO, already checked and normalised.
+  mailFrom: string;
+  rcptTo: string[];
+  raw: Buffer;
+  // The one header pass-through adds (a complete field, CRLF included).
+  received: string;
+  now?: number;
+};
+
+// One line of text for an SMTP reply: no control characters, bounded.
+export const smtpText = (text: string) => text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, 300);
+
+// Decides a relayed message per recipient and stores the outcome: every sealed message, every
+// pass-through row and every decision's audit commit in one transaction, or none does. Returns
+// a refusal for what the sender must fix (5xx); throws when storing failed (the caller answers 451).
+export async function relayMessage({ ctx, tenant, mailFrom, rcptTo, raw, received, now = Date.now() }: RelayMessageOptions): Promise<TRelayOutcome> {
+  let parsed: Awaited<ReturnType<typeof parseOutgoingMessage>>;
+  try {
+    // The strict reading every sealed message gets: a header it refuses is refused here too.
+    parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    return { kind: 'refused', code: error.code === 'PAYLOAD_TOO_LARGE' ? 552 : 550, text: `${error.code === 'PAYLOAD_TOO_LARGE' ? '5.3.4' : '5.6.0'} ${smtpText(error.message)}` };
+  }
+  const headerEnd = findHeaderEnd(raw);
+  const facts = await readMessageFacts({ raw, headerBlock: raw.subarray(0, headerEnd), sender: mailFrom, subject: parsed.subject });
+  const decisions = await decideRecipients({ db: ctx.db, tenantId: tenant.id, facts, recipients: rcptTo });
+  const rejected = decisions.find((d) => d.action.kind === 'reject');
+  if (rejected?.action.kind === 'reject') return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(rejected.action.text) || 'Message refused by policy'}` };
+
+  // One sealed message per template (and keyword to remove), for exactly its recipients.
+  const groups = new Map<string, { template: string; removeKeyword?: string; recipients: string[] }>();
+  const passed: string[] = [];
+  for (const d of decisions) {
+    if (d.action.kind === 'pass') passed.push(d.recipient);
+    else if (d.action.kind === 'encrypt') {
+      const key = JSON.stringify([d.action.template, d.action.removeKeyword ?? '']);
+      const group = groups.get(key) ?? { template: d.action.template, removeKeyword: d.action.removeKeyword, recipients: [] };
+      group.recipients.push(d.recipient);
+      groups.set(key, group);
+    }
+  }
+  const prepared: Array<{ prepared: TPreparedMessage; recipients: string[] }> = [];
+  for (const group of groups.values()) {
+    const sealedRaw = group.removeKeyword ? removeSubjectKeyword({ raw, headerEnd, keyword: group.removeKeyword }) : raw;
+    try {
+      prepared.push({ recipients: group.recipients, prepared: await prepareMessage({ ctx, tenant, raw: sealedRaw, template: group.template, actor: 'relay', envelopeRecipients: group.recipients, now }) });
+    } catch (error) {
+      if (!isAppError(error) || ['INTERNAL', 'SERVER_BUSY'].includes(error.code)) throw error;
+      return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(error.message)}` };
+    }
+  }
+  const tenantKey = passed.length ? await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id }) : null;
+  // Pass-through keeps the bytes (DKIM signatures stay valid); only the Received field is added.
+  const passRaw = passed.length ? Buffer.concat([Buffer.from(received), raw]) : null;
+  const messageOf = new Map<string, string>();
+  for (const p of prepared) for (const r of p.recipients) messageOf.set(r, p.prepared.messageId);
+
+  try {
+    await withRateLimits(ctx.db, { consume: [{ name: 'relayMessagesPerTenant', key: tenant.id }], now }, async (trx) => {
+      for (const p of prepared) await p.prepared.commit(trx);
+      for (const rcptTo of passed) {
+        await enqueueMail(trx, {
+          tenantKey: tenantKey!,
+          now,
+          mail: { id: newOutboxId(), tenantId: tenant.id, messageId: null, kind: 'passthrough', mailFrom, rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
+          smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`, raw: passRaw! },
+        });
+      }
+      for (const d of decisions) await recordAudit(trx, { tenantId: tenant.id, messageId: messageOf.get(d.recipient) ?? null, type: 'relayed', actor: 'relay', data: decisionAudit(d), at: now });
+    });
+  } catch (error) {
+    if (isAppError(error) && error.code === 'RATE_LIMITED') return { kind: 'refused', code: 452, text: `4.7.0 ${smtpText(error.message)}` };
+    throw error;
+  }
+  return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
+}
+
+// The rule that decided and what it did; never the message's content.
+const decisionAudit = (d: TRecipientDecision) => ({
+  recipient: d.recipient,
+  action: d.action.kind,
+  rule: d.rule,
+  template: d.action.kind === 'encrypt' ? d.action.template : null,
+});
+
+function findHeaderEnd(raw: Buffer): number {
+  const ends = [raw.indexOf('\r\n\r\n'), raw.indexOf('\n\n')].filter((i) => i >= 0);
+  return ends.length ? Math.min(...ends) + (raw[Math.min(...ends)] === 0x0d ? 2 : 1) : raw.length;
+}

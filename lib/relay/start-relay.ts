@@ -1,0 +1,202 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } from 'smtp-server';
+import { isAppError, logUnknownError } from '../errors';
+import { addressDomain, normaliseAddress } from '../mail/address';
+import { logger } from '../logger';
+import { consumeRateLimit, isRateLimited } from '../rate-limit/rate-limits';
+import type { TContext } from '../server/context';
+import { getTenantById, type TTenant } from '../tenants/tenants';
+import { readDataStream } from './read-data-stream';
+import { findAllowedTenantIds } from './relay-allow';
+import { authenticateRelayCredential } from './relay-credentials';
+import { relayMessage, smtpText } from './relay-message';
+import { loadRelayTls } from './relay-tls';
+
+export type StartRelayOptions = {
+  ctx: TContext;
+  port: number;
+  host: string;
+  // Whether a client on a loopback address may AUTH before STARTTLS (a mail server on this
+  // machine: nothing crosses a network). A test turns it off to play a remote client.
+  isLoopbackTrusted?: boolean;
+  maxConnectionsPerIp?: number;
+  idleTimeoutMs?: number;
+  dataTimeoutMs?: number;
+  // How long a stop waits for DATA in flight before closing every connection.
+  closeTimeoutMs?: number;
+};
+
+export type TRelay = { port: number; stop(): Promise<void> };
+
+type TSessionUser = { tenantId: string; credentialId: string };
+
+const smtpError = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
+const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+const isInDomain = (address: string, domain: string) => {
+  const d = addressDomain(address);
+  return d === domain || d.endsWith(`.${domain}`);
+};
+
+// The SMTP relay: the organisation's mail server hands it outbound mail; each message is decided
+// per recipient (encrypt, pass through, reject) and answered 250 only once it is committed.
+export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, maxConnectionsPerIp = 20, idleTimeoutMs = 5 * 60_000, dataTimeoutMs = 10 * 60_000, closeTimeoutMs = 30_000 }: StartRelayOptions): Promise<TRelay> {
+  const { config } = ctx;
+  const tls = loadRelayTls(config);
+  const perIp = new Map<string, number>();
+  const tenants = new Map<string, TTenant>();
+  const inFlight = new Set<Promise<void>>();
+
+  const server: SMTPServer = new SMTPServer({
+    name: config.SEALPOST_BASE_DOMAIN,
+    banner: 'Sealpost relay',
+    key: tls.key,
+    cert: tls.cert,
+    // smtp-server would accept TLS 1.0 otherwise (its default, for very old clients).
+    minVersion: 'TLSv1.2',
+    size: config.SEALPOST_MAX_MESSAGE_BYTES,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: true,
+    // AUTH before STARTTLS is refused in onAuth, per connection (loopback may skip TLS).
+    allowInsecureAuth: true,
+    maxClients: config.SEALPOST_RELAY_MAX_CONNECTIONS,
+    socketTimeout: idleTimeoutMs,
+    closeTimeout: closeTimeoutMs,
+    disabledCommands: [],
+    hideDSN: true,
+    logger: false,
+    onConnect(session, callback) {
+      const n = (perIp.get(session.remoteAddress) ?? 0) + 1;
+      if (n > maxConnectionsPerIp) return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
+      perIp.set(session.remoteAddress, n);
+      (session as SMTPServerSession & { isCounted?: boolean }).isCounted = true;
+      callback();
+    },
+    onClose(session) {
+      if ((session as SMTPServerSession & { isCounted?: boolean }).isCounted) {
+        const n = (perIp.get(session.remoteAddress) ?? 1) - 1;
+        if (n <= 0) perIp.delete(session.remoteAddress);
+        else perIp.set(session.remoteAddress, n);
+      }
+      tenants.delete(session.id);
+    },
+    onAuth(auth: SMTPServerAuthentication, session, callback) {
+      // Credentials never cross a network in clear text.
+      if (!session.secure && !(isLoopbackTrusted && isLoopback(session.remoteAddress))) {
+        return callback(smtpError(538, '5.7.11 Encryption required: issue STARTTLS first'));
+      }
+      const key = session.remoteAddress;
+      const now = Date.now();
+      void (async () => {
+        // Password guessing: after a few failures from one address every attempt waits out the window.
+        if (await isRateLimited(ctx.db, { name: 'relayAuthFailuresPerIp', key, now })) return callback(smtpError(454, '4.7.0 Too many failed authentications, try again later'));
+        const user = await authenticateRelayCredential({ db: ctx.db, username: String(auth.username ?? ''), password: String(auth.password ?? ''), now });
+        if (user) return callback(null, { user: user satisfies TSessionUser });
+        await consumeRateLimit(ctx.db, { name: 'relayAuthFailuresPerIp', key, now }).catch(() => undefined);
+        callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+      })().catch((error) => {
+        logUnknownError(error, { route: 'relay auth' });
+        callback(smtpError(454, '4.7.0 Temporary authentication failure'));
+      });
+    },
+    onMailFrom(address, session, callback) {
+      void (async () => {
+        const sender = normaliseAddress(address.address);
+        if (!sender) return callback(smtpError(553, '5.1.7 The sender address is not valid'));
+        const user = session.user as TSessionUser | undefined;
+        let tenant: TTenant | undefined;
+        if (user) {
+          tenant = await getTenantById(ctx.db, user.tenantId);
+          if (!tenant) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
+          if (!isInDomain(sender, tenant.mail_domain)) return callback(smtpError(553, `5.7.1 The sender ${sender} is not in ${tenant.mail_domain}`));
+        } else {
+          const ids = await findAllowedTenantIds({ db: ctx.db, ip: session.remoteAddress });
+          if (!ids.length) return callback(smtpError(530, '5.7.0 Authentication required'));
+          for (const id of ids) {
+            const t = await getTenantById(ctx.db, id);
+            if (t && isInDomain(sender, t.mail_domain)) tenant = t;
+          }
+          if (!tenant) return callback(smtpError(553, `5.7.1 The sender ${sender} is not in a mail domain this address may relay for`));
+        }
+        tenants.set(session.id, tenant);
+        callback();
+      })().catch((error) => {
+        logUnknownError(error, { route: 'relay mail from' });
+        callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
+      });
+    },
+    onRcptTo(address, session, callback) {
+      const rcpt = normaliseAddress(address.address);
+      if (!rcpt) return callback(smtpError(553, '5.1.3 The recipient address is not valid'));
+      if (session.envelope.rcptTo.length >= config.SEALPOST_MAX_RECIPIENTS) return callback(smtpError(452, '4.5.3 Too many recipients'));
+      callback();
+    },
+    onData(stream, session, callback) {
+      // A client that trickles its DATA to hold a connection open is cut off.
+      const timer = setTimeout(() => dropSession(session.id, '4.4.2 DATA took too long'), dataTimeoutMs);
+      const work = handleData(stream, session)
+        .then(([code, text]) => (code === 250 ? callback(null, text) : callback(smtpError(code, text))))
+        .finally(() => {
+          clearTimeout(timer);
+          inFlight.delete(work);
+        });
+      inFlight.add(work);
+    },
+  });
+
+  async function handleData(stream: NodeJS.ReadableStream, session: SMTPServerSession): Promise<[number, string]> {
+    const data = await readDataStream({ stream: stream as never, maxBytes: config.SEALPOST_MAX_MESSAGE_BYTES });
+    if (data.kind === 'too-large') return [552, `5.3.4 The message is larger than the limit of ${config.SEALPOST_MAX_MESSAGE_BYTES} bytes`];
+    if (data.kind === 'smuggling') return [550, '5.6.0 Bare CR or LF around a dot: refused (SMTP smuggling)'];
+    const tenant = tenants.get(session.id);
+    if (!tenant) return [503, '5.5.1 MAIL FROM first'];
+    const mailFrom = normaliseAddress(session.envelope.mailFrom && session.envelope.mailFrom.address)!;
+    const rcptTo = [...new Set(session.envelope.rcptTo.map((r) => normaliseAddress(r.address)!))];
+    try {
+      const outcome = await relayMessage({ ctx, tenant, mailFrom, rcptTo, raw: data.raw, received: receivedField(session) });
+      if (outcome.kind === 'refused') return [outcome.code, outcome.text];
+      logger.info({ tenant: tenant.slug, session: session.id, encrypted: outcome.encrypted.length, passed: outcome.passed.length }, 'relay: message accepted');
+      return [250, `2.0.0 Ok: queued as ${session.id}`];
+    } catch (error) {
+      // The database failed: nothing was committed, so the sending server keeps it and retries.
+      if (!isAppError(error)) logUnknownError(error, { route: 'relay data' });
+      return [451, '4.3.0 Temporary failure, try again later'];
+    }
+  }
+
+  const receivedField = (session: SMTPServerSession) => {
+    const proto = `ESMTP${session.secure ? 'S' : ''}${session.user ? 'A' : ''}`;
+    const helo = smtpText(session.hostNameAppearsAs ?? 'unknown').replace(/[()[\]\\;]/g, '');
+    return `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${config.SEALPOST_BASE_DOMAIN} (Sealpost relay) with ${proto} id ${session.id};\r\n\t${new Date().toUTCString().replace('GMT', '+0000')}\r\n`;
+  };
+
+  // smtp-server has no public handle on one connection; its set of connections is the one way in.
+  const dropSession = (id: string, text: string) => {
+    for (const c of (server as unknown as { connections: Set<{ session?: { id: string }; send(code: number, text: string): void; close(): void }> }).connections) {
+      if (c.session?.id === id) {
+        c.send(421, text);
+        c.close();
+      }
+    }
+  };
+
+  // A failed TLS handshake or a reset socket is one client's problem, never the process's.
+  server.on('error', (error) => logger.warn({ code: (error as { code?: string }).code }, 'relay: connection error'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.server.address() as AddressInfo).port;
+  logger.info({ host, port: actualPort, tls: tls.isSelfSigned ? 'self-signed' : 'configured' }, 'relay listening');
+  return {
+    port: actualPort,
+    // Stops accepting; DATA in flight finishes and is answered, then every connection is closed.
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...inFlight]);
+      await closed;
+    },
+  };
+}

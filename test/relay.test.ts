@@ -1,0 +1,260 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOutboxWorker } from '@/lib/mail/outbox-worker';
+import { sendMessage } from '@/lib/messages/send-message';
+import { addRelayAllow } from '@/lib/relay/relay-allow';
+import { createRelayCredential } from '@/lib/relay/relay-credentials';
+import { startRelay, type TRelay } from '@/lib/relay/start-relay';
+import type { TTenant } from '@/lib/tenants/tenants';
+import { createTestContext, seedTenant, TEST_DIALECT, type TTestContext } from './helpers/context';
+import { RawSmtp } from './helpers/smtp-client';
+import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+
+const message = ({ id, from = 'alice@acme.example', to = 'bob@partner.example', subject = 'Quarterly figures', body = 'Hello Bob.' }: { id: string; from?: string; to?: string; subject?: string; body?: string }) =>
+  Buffer.from([`From: Alice <${from}>`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}@acme.example>`, 'Date: Mon, 23 Nov 2026 10:00:00 +0000', 'DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=s1; bh=abc=; b=def=', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n'));
+
+let ctx: TTestContext;
+let sink: TSmtpSink;
+let tenant: TTenant;
+let credential: { username: string; password: string };
+let relay: TRelay;
+let remoteRelay: TRelay;
+let worker: { stop(): Promise<void> } | undefined;
+
+const counts = async () => ({
+  messages: Number((await ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
+  outbox: Number((await ctx.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
+});
+
+// Connects, says EHLO and authenticates (loopback: no STARTTLS needed), ready for MAIL FROM.
+async function session(port = relay.port, { auth = true } = {}) {
+  const { client, greeting } = await RawSmtp.connect(port);
+  expect(greeting.code).toBe(220);
+  expect((await client.command('EHLO mail.acme.example')).code).toBe(250);
+  if (auth) expect((await client.authPlain(credential.username, credential.password)).code).toBe(235);
+  return client;
+}
+
+async function sendData(client: RawSmtp, data: Buffer) {
+  expect((await client.command('DATA')).code).toBe(354);
+  await client.write(data);
+  // The terminator's CRLF is the message's last line end when it has one.
+  await client.write(data.subarray(-2).toString() === '\r\n' ? '.\r\n' : '\r\n.\r\n');
+  return client.reply();
+}
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  ctx = await createTestContext({ SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '50' });
+  tenant = await seedTenant(ctx);
+  credential = await createRelayCredential({ db: ctx.db, tenant });
+  relay = await startRelay({ ctx, port: 0, host: '127.0.0.1', maxConnectionsPerIp: 60 });
+  remoteRelay = await startRelay({ ctx, port: 0, host: '127.0.0.1', isLoopbackTrusted: false });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await relay?.stop();
+  await remoteRelay?.stop();
+  await sink?.close();
+  await ctx?.close();
+});
+
+describe('who may relay', () => {
+  it('refuses AUTH before STARTTLS on a listener that does not trust loopback, and accepts it after', async () => {
+    const { client } = await RawSmtp.connect(remoteRelay.port);
+    await client.command('EHLO mail.acme.example');
+    expect((await client.authPlain(credential.username, credential.password)).code).toBe(538);
+    expect((await client.startTls()).code).toBe(220);
+    expect((await client.command('EHLO mail.acme.example')).code).toBe(250);
+    expect((await client.authPlain(credential.username, credential.password)).code).toBe(235);
+    client.close();
+  });
+
+  it('accepts AUTH without STARTTLS from loopback on a listener that trusts it', async () => {
+    const client = await session();
+    client.close();
+  });
+
+  it('refuses mail from a client neither authenticated nor on the allow-list (530)', async () => {
+    const client = await session(relay.port, { auth: false });
+    expect((await client.command('MAIL FROM:<alice@acme.example>')).code).toBe(530);
+    client.close();
+  });
+
+  it('answers a wrong password 535, then rate-limits the address even for the right one', async () => {
+    const { client } = await RawSmtp.connect(remoteRelay.port);
+    await client.command('EHLO mail.acme.example');
+    await client.startTls();
+    await client.command('EHLO mail.acme.example');
+    for (let i = 0; i < 5; i += 1) expect((await client.authPlain(credential.username, 'A'.repeat(43))).code).toBe(535);
+    expect((await client.authPlain(credential.username, credential.password)).code).toBe(454);
+    client.close();
+    await ctx.db.deleteFrom('rate_events').execute();
+  });
+
+  it('refuses an envelope sender outside the tenant domain (553), accepts a subdomain', async () => {
+    const client = await session();
+    expect((await client.command('MAIL FROM:<mallory@evil.example>')).code).toBe(553);
+    expect((await client.command('MAIL FROM:<alice@acme.example.evil.example>')).code).toBe(553);
+    expect((await client.command('MAIL FROM:<alice@eu.acme.example>')).code).toBe(250);
+    client.close();
+  });
+
+  it('lets an allow-listed address relay without AUTH, for its tenant domain only', async () => {
+    await addRelayAllow({ db: ctx.db, tenant, cidr: '127.0.0.1/32' });
+    const client = await session(relay.port, { auth: false });
+    expect((await client.command('MAIL FROM:<other@else.example>')).code).toBe(553);
+    expect((await client.command('MAIL FROM:<alice@acme.example>')).code).toBe(250);
+    client.close();
+    await ctx.db.deleteFrom('relay_allow').execute();
+  });
+
+  it('refuses an invalid recipient address with the strict normaliser (553)', async () => {
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    expect((await client.command('RCPT TO:<"quoted"@partner.example>')).code).toBe(553);
+    expect((await client.command('RCPT TO:<bob@[127.0.0.1]>')).code).toBe(553);
+    expect((await client.command('RCPT TO:<bob@partner.example>')).code).toBe(250);
+    client.close();
+  });
+});
+
+describe('messages', () => {
+  it('refuses a message whose address headers the strict parser refuses, with its text', async () => {
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    const raw = Buffer.from('From: Alice <alice@acme.example>\r\nTo: a@x.example\r\nTo: b@y.example\r\nSubject: two To\r\n\r\nbody\r\n');
+    const reply = await sendData(client, raw);
+    expect(reply.code).toBe(550);
+    expect(reply.text).toMatch(/To header appears 2 times/);
+    client.close();
+  });
+
+  it.each([
+    ['LF.LF', 'line one\n.\nMAIL FROM:<ceo@acme.example>\r\n'],
+    ['CR.CR', 'line one\r.\rMAIL FROM:<ceo@acme.example>\r\n'],
+    ['LF.CRLF', 'line one\n.\r\nMAIL FROM:<ceo@acme.example>\r\n'],
+    ['CRLF.LF', 'line one\r\n.\nMAIL FROM:<ceo@acme.example>\r\n'],
+  ])('refuses an SMTP smuggling payload (%s) whole and keeps serving', async (_name, payload) => {
+    const before = await counts();
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    const reply = await sendData(client, Buffer.concat([message({ id: 'smuggle' }), Buffer.from(payload)]));
+    expect(reply.code).toBe(550);
+    expect(reply.text).toMatch(/smuggling/);
+    // The "second message" never ran as commands: the session is at its start again.
+    expect((await client.command('RSET')).code).toBe(250);
+    expect((await client.command('NOOP')).code).toBe(250);
+    client.close();
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers 451 and stores nothing when the database is unavailable during DATA', async () => {
+    if (TEST_DIALECT !== 'sqlite') return;
+    const before = await counts();
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    // Another process holding the write lock: commits wait out busy_timeout and fail.
+    const blocker = new Database(path.join(ctx.dataDir, 'sealpost.db'));
+    blocker.exec('BEGIN EXCLUSIVE');
+    try {
+      const reply = await sendData(client, message({ id: 'db-down' }));
+      expect(reply.code).toBe(451);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+    expect(await counts()).toEqual(before);
+    // And once the database is back, the retry is accepted.
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    expect((await sendData(client, message({ id: 'db-back' }))).code).toBe(250);
+    client.close();
+    expect((await counts()).outbox).toBe(before.outbox + 1);
+  });
+
+  it('passes a message through byte-identical but for one Received header, to the RCPT TO only', async () => {
+    worker ??= startOutboxWorker({ ctx });
+    const start = sink.mails.length;
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    await client.command('RCPT TO:<hidden@other.example>');
+    const raw = message({ id: 'pass-1', to: 'bob@partner.example, carol@partner.example' });
+    expect((await sendData(client, raw)).code).toBe(250);
+    client.close();
+    const mails = (await sink.waitFor(start + 3, 20_000).catch(() => sink.mails)).slice(start);
+    // db-back from the test before, plus the two RCPT TO of this one; carol is only in the header.
+    const ours = mails.filter((m) => m.raw.includes('<pass-1@acme.example>'));
+    expect(ours.map((m) => m.rcptTo[0]).sort()).toEqual(['bob@partner.example', 'hidden@other.example']);
+    for (const m of ours) {
+      expect(m.mailFrom).toBe('alice@acme.example');
+      const received = /^Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*/.exec(m.raw.toString('latin1'))![0];
+      expect(received).toMatch(/by localhost \(Sealpost relay\) with ESMTPA id /);
+      expect(received).not.toMatch(/bob|hidden/);
+      expect(m.raw.subarray(received.length).equals(raw)).toBe(true);
+    }
+    const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'relayed').execute();
+    expect(audit.map((a) => JSON.parse(a.data!)).filter((d) => d.recipient === 'hidden@other.example').at(-1)).toEqual({ recipient: 'hidden@other.example', action: 'pass', rule: null, template: null });
+  });
+
+  it('seals for exactly the envelope recipients: a Bcc-only recipient gets a wrapper, header-only addresses do not', async () => {
+    const raw = message({ id: 'seal-1', to: 'bob@partner.example, carol@partner.example' });
+    const sent = await sendMessage({ ctx, tenant, raw, envelopeRecipients: ['bob@partner.example', 'dave@elsewhere.example'], deliver: false });
+    const rows = await ctx.db.selectFrom('recipients').select(['address', 'kind']).where('message_id', '=', sent.messageId).orderBy('address').execute();
+    expect(rows).toEqual([{ address: 'bob@partner.example', kind: 'to' }, { address: 'dave@elsewhere.example', kind: 'bcc' }]);
+  });
+
+  it('every mailparser fixture is accepted or refused with 5xx in bounded time, and the relay keeps serving', async () => {
+    const dir = path.resolve(import.meta.dirname, '../../shared/corpora/mime/mailparser-fixtures');
+    const files = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+    expect(files.length).toBeGreaterThan(5);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, auth: { user: credential.username, pass: credential.password } });
+    const outcomes: Record<string, string> = {};
+    for (const file of files) {
+      const started = Date.now();
+      try {
+        await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: fs.readFileSync(path.join(dir, file)) });
+        outcomes[file] = 'accepted';
+      } catch (error) {
+        const code = (error as { responseCode?: number }).responseCode ?? 0;
+        expect(code, `${file}: ${(error as Error).message}`).toBeGreaterThanOrEqual(500);
+        outcomes[file] = String(code);
+      }
+      expect(Date.now() - started, file).toBeLessThan(15_000);
+    }
+    await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: message({ id: 'after-corpus' }) });
+    transport.close();
+    expect(Object.keys(outcomes)).toHaveLength(files.length);
+  });
+
+  it('50 parallel connections × 20 messages: all 1,000 accepted and each delivered exactly once', async () => {
+    // Four workers share the queue, as instances of a scaled-out deployment do (leases keep each
+    // mail with one of them).
+    const extra = [startOutboxWorker({ ctx }), startOutboxWorker({ ctx }), startOutboxWorker({ ctx })];
+    worker ??= startOutboxWorker({ ctx });
+    const start = sink.mails.length;
+    const clients = Array.from({ length: 50 }, (_, c) => async () => {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: 100, auth: { user: credential.username, pass: credential.password } });
+      for (let m = 0; m < 20; m += 1) {
+        const info = await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: message({ id: `bulk-${c}-${m}` }) });
+        expect(info.response).toMatch(/^250 /);
+      }
+      transport.close();
+    });
+    await Promise.all(clients.map((run) => run()));
+    await sink.waitFor(start + 1000, 180_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const ids = sink.mails.slice(start).map((m) => m.parsed.messageId).filter((id) => id?.startsWith('<bulk-'));
+    expect(ids).toHaveLength(1000);
+    expect(new Set(ids).size).toBe(1000);
+    await Promise.all(extra.map((w) => w.stop()));
+  }, 240_000);
+});
