@@ -1,4 +1,4 @@
-import { AccessPage } from '@/lib/portal/access-page';
+import { AccessPage } from '@/lib/portal/ui/access-page';
 
 // 403 – signed in, but not for this
 export default function Forbidden() {

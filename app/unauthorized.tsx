@@ -1,4 +1,4 @@
-import { AccessPage } from '@/lib/portal/access-page';
+import { AccessPage } from '@/lib/portal/ui/access-page';
 
 // 401 – no session for what was asked
 export default function Unauthorized() {

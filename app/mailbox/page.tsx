@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { getConfig } from '@/lib/env';
-import { isMailboxAllowed } from '@/lib/mail/mailbox/mailbox-access';
+import { isMailboxAllowed } from '@/lib/http/mailbox-access';
 import { headers } from 'next/headers';
 import { listMailbox, MAILBOX_LIST_LIMIT } from '@/lib/mail/mailbox/list-mailbox';
 

@@ -69,7 +69,8 @@ function assertCurrentBuild() {
 // marked JSON line on stdout. The bare server runs apart as `next start` does, so neither shares an
 // event loop with autocannon in this process.
 async function spawnSelf<T>(mode: string, env: Record<string, string>): Promise<{ answer: T; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], {
+  // react-server: lib/portal is marked `server-only`, which resolves to nothing under this condition.
+  const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', fileURLToPath(import.meta.url), mode], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

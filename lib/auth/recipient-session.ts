@@ -3,7 +3,7 @@ import { decode, encode } from 'next-auth/jwt';
 import { deriveKey } from '../envelope/aead';
 import { getLiveTenantKeys } from '../envelope/tenant-keys';
 import type { TConfig } from '../env';
-import { hostCookieName } from '../http/host-cookie';
+import { hostCookieName } from './host-cookie';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
 

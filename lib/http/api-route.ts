@@ -1,3 +1,4 @@
+import 'server-only';
 import type { NextRequest } from 'next/server';
 import { getContext, type TContext } from '../server/context';
 import { authenticateApiKey } from '../tenants/api-keys';

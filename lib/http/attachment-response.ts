@@ -1,3 +1,4 @@
+import 'server-only';
 // RFC 5987 attr-chars only: encodeURIComponent leaves ' ( ) * ! as they are.
 const encodeRfc5987 = (s: string) => encodeURIComponent(s).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { NextResponse } from 'next/server';
 import { AUTH_BINDING } from '../auth/federated/binding-cookies';
 import { failFederatedSignIn, type TAuthHostSignIn } from '../auth/federated/federated-signin';

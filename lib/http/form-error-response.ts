@@ -1,6 +1,7 @@
+import 'server-only';
 import type { TErrorCode } from '../errors';
 import { isAppError } from '../errors';
-import type { TPortalState } from '../portal/state-page';
+import type { TPortalState } from '../portal/ui/state-page';
 import { getBranding } from '../templates/get-branding';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';
 import { routeOf, toTextErrorResponse } from './error-response';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { loadLanding } from '../messages/load-landing';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';

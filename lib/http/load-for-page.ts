@@ -1,3 +1,4 @@
+import 'server-only';
 import { forbidden, notFound, redirect, unauthorized } from 'next/navigation';
 import { isAppError, type TErrorCode } from '../errors';
 

@@ -1,7 +1,8 @@
+import 'server-only';
 import { notFound } from 'next/navigation';
 import type { NextRequest } from 'next/server';
 import { getConfig, type TConfig } from '../env';
-import { isMailboxAllowed } from '../mail/mailbox/mailbox-access';
+import { isMailboxAllowed } from './mailbox-access';
 import { toErrorResponse } from './error-response';
 import { handleRoute, type TRouteHandler } from './route-handler';
 

@@ -1,6 +1,7 @@
+import 'server-only';
 import { isAppError } from '../errors';
 import { openForRequest } from '../portal/request-session';
-import type { TPortalState } from '../portal/state-page';
+import type { TPortalState } from '../portal/ui/state-page';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
 import type { TTenant } from '../tenants/tenants';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { NextRequest } from 'next/server';
 import type { TContext } from '../server/context';
 import { assertSameOrigin } from '../portal/request-guards';

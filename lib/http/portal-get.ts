@@ -1,3 +1,4 @@
+import 'server-only';
 import type { NextRequest } from 'next/server';
 import type { TContext } from '../server/context';
 import { resolveRouteTenant } from '../tenants/resolve-route-tenant';

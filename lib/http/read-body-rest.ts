@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '../errors';
 import type { TBodyCursor } from './read-leading-field';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '../errors';
 import { cancelBody } from './read-body-rest';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '../errors';
 
 export type ReadLimitedBodyOptions = { request: Request; maxBytes: number };

@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError, isAppError } from '../errors';
 import { readLimitedBody } from './read-limited-body';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { NextResponse } from 'next/server';
 
 // A form post answered the no-JavaScript way: 303 to the page that shows the outcome.

@@ -1,9 +1,10 @@
+import 'server-only';
 import type { NextResponse } from 'next/server';
 import { AUTH_BINDING, bindingCookieName, TENANT_BINDING } from '../auth/federated/binding-cookies';
 import { FEDERATED_TTL_MS } from '../auth/federated/federated-signin';
 import type { TRecipientSessionCookie } from '../auth/recipient-session';
 import type { TConfig } from '../env';
-import { hostCookieOptions } from './host-cookie';
+import { hostCookieOptions } from '../auth/host-cookie';
 
 export type SetSessionCookieOptions = { response: NextResponse; config: Pick<TConfig, 'publicScheme'>; cookie: TRecipientSessionCookie };
 

@@ -1,5 +1,6 @@
+import 'server-only';
 import { NextResponse } from 'next/server';
-import { renderStatePage, type RenderStatePageOptions } from '../portal/state-page';
+import { renderStatePage, type RenderStatePageOptions } from '../portal/ui/state-page';
 
 export type StatePageResponseOptions = Omit<RenderStatePageOptions, 'acceptLanguage'> & { request: Request; retryAfterSeconds?: number };
 

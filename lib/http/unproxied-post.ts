@@ -1,3 +1,4 @@
+import 'server-only';
 import type { NextRequest } from 'next/server';
 import { isAppError } from '../errors';
 import type { TContext } from '../server/context';

@@ -1,3 +1,4 @@
+import 'server-only';
 // A route the proxy does not see (POST /open) gets no security headers from it: it sets its own,
 // for a response that only ever redirects or says why not.
 const HEADERS: Record<string, string> = {

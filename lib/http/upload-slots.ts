@@ -1,3 +1,4 @@
+import 'server-only';
 // Large bodies from anyone (message.html's envelope, up to the message limit) are read by at most
 // this many requests at once; the others are answered 503 with Retry-After. This bounds one
 // process's memory only (each process of a scaled-out deployment has its own slots), which is

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { TMessageTable } from '../store/schema';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { openMessage } from '../envelope/open-message';

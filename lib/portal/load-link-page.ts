@@ -1,3 +1,4 @@
+import 'server-only';
 import { redirect } from 'next/navigation';
 import { getBranding } from '../templates/get-branding';
 import { findPageTenant } from '../tenants/load-tenant-page';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { getBranding } from '../templates/get-branding';
 import { findPageTenant } from '../tenants/load-tenant-page';
 import { openForReaderPage } from './open-for-reader-page';

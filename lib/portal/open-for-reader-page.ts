@@ -1,3 +1,4 @@
+import 'server-only';
 import { loadForPage } from '../http/load-for-page';
 import type { OpenForReaderOptions } from './open-for-reader';
 import { openForRequest } from './request-session';

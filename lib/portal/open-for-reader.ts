@@ -1,3 +1,4 @@
+import 'server-only';
 import { readRecipientSession } from '../auth/recipient-session';
 import { maxEnvelopeChars } from '../envelope/envelope';
 import { assertOpenable, openMessage } from '../envelope/open-message';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { cancelBody, readBodyRest } from '../http/read-body-rest';
 import { readLeadingField } from '../http/read-leading-field';
 import { SMALL_FORM_MAX_BYTES } from '../http/read-small-form';

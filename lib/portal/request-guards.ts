@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '../errors';
 
 // CSRF: a state-changing form post must come from a page of this very origin. Browsers say so

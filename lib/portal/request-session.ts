@@ -1,3 +1,4 @@
+import 'server-only';
 import { cookies } from 'next/headers';
 import { readSmallForm } from '../http/read-small-form';
 import { sessionCookieName } from '../auth/recipient-session';

@@ -1,5 +1,5 @@
 import { getPortalText } from '@/lib/i18n/portal-i18n';
-import { BrandShell } from '@/lib/portal/brand-shell';
+import { BrandShell } from '@/lib/portal/ui/brand-shell';
 import { loadTenantPage } from '@/lib/tenants/load-tenant-page';
 
 export const dynamic = 'force-dynamic';

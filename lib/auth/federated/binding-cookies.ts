@@ -1,5 +1,5 @@
 import type { TConfig } from '../../env';
-import { hostCookieName } from '../../http/host-cookie';
+import { hostCookieName } from '../host-cookie';
 
 // A federated sign-in is bound to one browser twice: on the tenant host where it starts and ends,
 // and on the auth host where the provider sends the reader back; each cookie is its host's only.

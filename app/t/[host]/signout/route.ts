@@ -1,5 +1,5 @@
 import { endRecipientSession, sessionCookieName } from '@/lib/auth/recipient-session';
-import { hostCookieOptions } from '@/lib/http/host-cookie';
+import { hostCookieOptions } from '@/lib/auth/host-cookie';
 import { portalForm } from '@/lib/http/portal-form';
 import { readSmallForm } from '@/lib/http/read-small-form';
 import { seeOther } from '@/lib/http/see-other';

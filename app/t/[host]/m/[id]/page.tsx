@@ -1,6 +1,6 @@
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { toMessageView } from '@/lib/messages/to-message-view';
-import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
 import { recordAudit } from '@/lib/audit/record-audit';
 import { listOwnReplies } from '@/lib/messages/conversation';

@@ -1,6 +1,6 @@
-import { ErrorAlert } from '@/lib/portal/error-alert';
+import { ErrorAlert } from '@/lib/portal/ui/error-alert';
 import { listOfferedProviders } from '@/lib/auth/federated/identity-providers';
-import { BrandShell, BUTTON, SECONDARY_BUTTON } from '@/lib/portal/brand-shell';
+import { BrandShell, BUTTON, SECONDARY_BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadLinkPage } from '@/lib/portal/load-link-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 

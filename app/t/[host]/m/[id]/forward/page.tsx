@@ -2,8 +2,8 @@ import { forbidden } from 'next/navigation';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { FORWARD_MAX_RECIPIENTS } from '@/lib/messages/send-forward';
 import { toMessageView } from '@/lib/messages/to-message-view';
-import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
-import { ErrorAlert } from '@/lib/portal/error-alert';
+import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
+import { ErrorAlert } from '@/lib/portal/ui/error-alert';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
 
 export const dynamic = 'force-dynamic';

@@ -1,8 +1,8 @@
 import { canReplyNow, REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
-import { AttachmentsInput } from '@/lib/portal/attachments-input';
+import { AttachmentsInput } from '@/lib/portal/ui/attachments-input';
 import { toMessageView } from '@/lib/messages/to-message-view';
-import { ErrorAlert } from '@/lib/portal/error-alert';
-import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { ErrorAlert } from '@/lib/portal/ui/error-alert';
+import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 

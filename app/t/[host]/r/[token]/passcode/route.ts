@@ -1,5 +1,5 @@
 import { passcodeCookieName } from '@/lib/auth/recipient-session';
-import { hostCookieOptions } from '@/lib/http/host-cookie';
+import { hostCookieOptions } from '@/lib/auth/host-cookie';
 import { requestPasscode } from '@/lib/auth/passcodes/request-passcode';
 import { clientIp } from '@/lib/http/client-address';
 import { portalForm } from '@/lib/http/portal-form';

@@ -1,6 +1,6 @@
 import { cookies } from 'next/headers';
 import { createRecipientSession, passcodeCookieName } from '@/lib/auth/recipient-session';
-import { hostCookieOptions } from '@/lib/http/host-cookie';
+import { hostCookieOptions } from '@/lib/auth/host-cookie';
 import { verifyPasscode } from '@/lib/auth/passcodes/verify-passcode';
 import { assertPasscodeSignIn } from '@/lib/auth/passcodes/request-passcode';
 import { getMessage } from '@/lib/store/messages';

@@ -1,5 +1,5 @@
-import { ErrorAlert } from '@/lib/portal/error-alert';
-import { BrandShell, BUTTON } from '@/lib/portal/brand-shell';
+import { ErrorAlert } from '@/lib/portal/ui/error-alert';
+import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadLinkPage } from '@/lib/portal/load-link-page';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { maskAddress } from '@/lib/portal/request-guards';

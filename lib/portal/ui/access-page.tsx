@@ -1,8 +1,9 @@
+import 'server-only';
 import { headers } from 'next/headers';
-import { getPortalText } from '../i18n/portal-i18n';
-import { getContext } from '../server/context';
-import { getTenantByHost } from '../tenants/get-tenant-by-host';
-import { getBranding } from '../templates/get-branding';
+import { getPortalText } from '../../i18n/portal-i18n';
+import { getContext } from '../../server/context';
+import { getTenantByHost } from '../../tenants/get-tenant-by-host';
+import { getBranding } from '../../templates/get-branding';
 import { BrandShell } from './brand-shell';
 
 export type AccessPageProps = { kind: 'unauthorized' | 'forbidden' };

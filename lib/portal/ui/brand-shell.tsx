@@ -1,5 +1,6 @@
+import 'server-only';
 import type { CSSProperties, ReactNode } from 'react';
-import type { TBranding } from '../templates/schema';
+import type { TBranding } from '../../templates/schema';
 
 export type BrandShellProps = { branding: TBranding; tenantName: string; privacyLabel: string; children: ReactNode };
 

@@ -1,3 +1,4 @@
+import 'server-only';
 // A form's refusal, announced to screen readers as it appears.
 export function ErrorAlert({ text }: { text: string | null }) {
   return text ? (

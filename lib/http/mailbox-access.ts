@@ -1,5 +1,6 @@
-import type { TConfig } from '../../env';
-import { isLocalRequest } from '../../http/client-address';
+import 'server-only';
+import type { TConfig } from '../env';
+import { isLocalRequest } from './client-address';
 
 export type IsMailboxAllowedOptions = { config: TConfig; headers: Headers };
 

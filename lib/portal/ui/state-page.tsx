@@ -1,7 +1,8 @@
+import 'server-only';
 import type { CSSProperties } from 'react';
-import type { TBranding } from '../templates/schema';
-import { negotiateLocale, portalText } from '../i18n/portal-i18n';
-import { BrandHeader, MAIL_FONT, renderStaticHtml } from '../mail/templates/brand-header';
+import type { TBranding } from '../../templates/schema';
+import { negotiateLocale, portalText } from '../../i18n/portal-i18n';
+import { BrandHeader, MAIL_FONT, renderStaticHtml } from '../../mail/templates/brand-header';
 
 // The portal's end states. App Router pages can only answer 200, 401, 403 or 404, so these are
 // whole documents answered by route handlers (lib/http/state-page-response.ts), with the status a
