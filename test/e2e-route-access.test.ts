@@ -31,7 +31,8 @@ function discoverRoutes(dir = APP): string[] {
     if (entry.name === 'route.ts') {
       const source = fs.readFileSync(full, 'utf8');
       for (const method of METHODS) {
-        const exported = new RegExp(`export\\s+(async\\s+)?function\\s+${method}\\b|export\\s+(const|let)\\s+${method}\\b|export\\s*\\{[^}]*\\b${method}\\b[^}]*\\}`);
+        // `export async function GET`, `export const GET =`, `export { GET }`, `export const { GET } =`.
+        const exported = new RegExp(`export\\s+(async\\s+)?function\\s+${method}\\b|export\\s+(const|let)\\s+${method}\\b|export\\s+(const\\s+)?\\{[^}]*\\b${method}\\b[^}]*\\}`);
         if (exported.test(source)) keys.push(`${method} ${pattern}`);
       }
     }
