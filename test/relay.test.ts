@@ -201,7 +201,7 @@ describe('messages', () => {
       expect(received).not.toMatch(/bob|hidden/);
       expect(m.raw.subarray(received.length).equals(raw)).toBe(true);
     }
-    const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'relayed').execute();
+    const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'rule_matched').execute();
     expect(audit.map((a) => JSON.parse(a.data!)).filter((d) => d.recipient === 'hidden@other.example').at(-1)).toEqual({ recipient: 'hidden@other.example', action: 'pass', rule: null, template: null });
   });
 
