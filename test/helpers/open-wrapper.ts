@@ -17,6 +17,12 @@ export async function openWrapper({ ctx, tenant, mail }: OpenWrapperOptions) {
   if (!rt || !envelope) throw new Error('no message.html with an envelope in the mail');
   const token = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: rt });
   const claims = await acceptPostedEnvelope({ ctx, tenant, envelope, claims: token });
-  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
+  const opened = await openMessage({
+    db: ctx.db,
+    master: ctx.master,
+    tenantId: tenant.id,
+    token: envelope,
+    maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
+  });
   return { claims, mime: Buffer.from(opened.mime) };
 }
