@@ -16,7 +16,6 @@ import { createRelayCredential } from '@/lib/relay/relay-credentials';
 import { startRelay } from '@/lib/relay/start-relay';
 import { addRule } from '@/lib/rules/add-rule';
 import { createTestContext, makeTempDir, seedTenant } from '../../test/helpers/context';
-import { startSmtpSink } from '../../test/helpers/smtp-sink';
 
 const CONNECTIONS = 10;
 const MESSAGES = Number(process.env.BENCH_RELAY_MESSAGES ?? 600);
@@ -35,8 +34,10 @@ function makeMessage(n: number, secure: boolean): Buffer {
   );
 }
 
-// A plain smtp-server that writes each message to its own file: the baseline.
-async function startDiskServer(dir: string) {
+// A plain smtp-server that writes each message to its own file: the baseline. `durable` also
+// fsyncs each file before answering 250, as the relay's commit does (SQLite, synchronous=FULL)
+// and as Postfix does with its queue files.
+async function startDiskServer(dir: string, durable: boolean) {
   let n = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -44,10 +45,19 @@ async function startDiskServer(dir: string) {
     logger: false,
     onAuth: (_auth, _session, callback) => callback(null, { user: 'bench' }),
     onData(stream, _session, callback) {
-      const file = fs.createWriteStream(path.join(dir, `${(n += 1)}.eml`));
-      stream.pipe(file);
-      file.on('finish', () => callback());
-      file.on('error', callback);
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        void (async () => {
+          const file = await fs.promises.open(path.join(dir, `${durable ? 'd' : 'p'}${(n += 1)}.eml`), 'w');
+          try {
+            await file.writeFile(Buffer.concat(chunks));
+            if (durable) await file.sync();
+          } finally {
+            await file.close();
+          }
+        })().then(() => callback(), callback);
+      });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,32 +84,60 @@ async function measureRate(port: number, auth: { user: string; pass: string }, c
   return count / seconds;
 }
 
+// The receiving server: notes when each mail (by Subject) arrived, and nothing else, so that
+// parsing at the sink costs the process (shared with the relay) as little as possible.
+async function startArrivalSink() {
+  const arrived = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, callback) {
+      let head = '';
+      stream.on('data', (c: Buffer) => {
+        if (head.length < 4096) head += c.toString('latin1');
+      });
+      stream.on('end', () => {
+        const subject = /^Subject: ([^\r\n]*)/m.exec(head)?.[1] ?? '';
+        arrived.set(subject, Date.now());
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return { url: `smtp://127.0.0.1:${port}`, arrived, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
 
 async function main() {
-  const sink = await startSmtpSink();
+  const sink = await startArrivalSink();
   const ctx = await createTestContext({ SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '50', LOG_LEVEL: 'silent' });
   const tenant = await seedTenant(ctx, { mailDomain: 'acme.example' });
   const credential = await createRelayCredential({ db: ctx.db, tenant });
   await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'secure outside', conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }], action: { kind: 'encrypt', removeKeyword: true } } });
   const relay = await startRelay({ ctx, port: 0, host: '127.0.0.1' });
   const diskDir = makeTempDir('sealpost-bench-disk-');
-  const disk = await startDiskServer(diskDir);
+  const disk = await startDiskServer(diskDir, false);
+  const durableDisk = await startDiskServer(diskDir, true);
   const auth = { user: credential.username, pass: credential.password };
 
   console.log(`relay benchmark: ${MESSAGES} messages of ${BODY_BYTES / 1024} KB per run, ${CONNECTIONS} connections, ${ctx.config.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);
   // Warm-up of each path (JIT, SQLite pages, the template).
   await measureRate(disk.port, auth, WARMUP, false, 0);
+  await measureRate(durableDisk.port, auth, WARMUP, false, 0);
   await measureRate(relay.port, auth, WARMUP, true, 0);
   await measureRate(relay.port, auth, WARMUP, false, 0);
   // Alternating rounds, so drift on a shared machine falls on every path alike.
-  const rates = { plain: [] as number[], encrypt: [] as number[], pass: [] as number[] };
+  const rates = { plain: [] as number[], durable: [] as number[], encrypt: [] as number[], pass: [] as number[] };
   let offset = 1000;
   for (let round = 0; round < 2; round += 1) {
     rates.plain.push(await measureRate(disk.port, auth, MESSAGES / 2, false, offset));
+    rates.durable.push(await measureRate(durableDisk.port, auth, MESSAGES / 2, false, offset));
     rates.encrypt.push(await measureRate(relay.port, auth, MESSAGES / 2, true, offset));
     rates.pass.push(await measureRate(relay.port, auth, MESSAGES / 2, false, offset));
     offset += MESSAGES;
@@ -108,22 +146,17 @@ async function main() {
   const plain = mean(rates.plain);
   const encrypt = mean(rates.encrypt);
   const pass = mean(rates.pass);
+  const durable = mean(rates.durable);
   const verdict = (ok: boolean) => (ok ? 'meets' : 'MISSES');
   console.log(`plain smtp-server, write to disk: ${plain.toFixed(1)} msg/s`);
   console.log(`relay, encrypt rule matching:     ${encrypt.toFixed(1)} msg/s = ${(encrypt / plain).toFixed(2)} of plain (target ≥ ${TARGETS.encrypt}: ${verdict(encrypt / plain >= TARGETS.encrypt)})`);
   console.log(`relay, pass-through:              ${pass.toFixed(1)} msg/s = ${(pass / plain).toFixed(2)} of plain (target ≥ ${TARGETS.pass}: ${verdict(pass / plain >= TARGETS.pass)})`);
+  console.log(`plain smtp-server, write + fsync: ${durable.toFixed(1)} msg/s; against it encrypt ${(encrypt / durable).toFixed(2)}, pass-through ${(pass / durable).toFixed(2)}`);
 
   // Drain what the rate runs queued, then measure accepted → delivered at a steady rate.
   await ctx.db.deleteFrom('outbox').execute();
   const worker = startOutboxWorker({ ctx });
-  const arrived = new Map<string, number>();
-  let seen = sink.mails.length;
-  const watch = setInterval(() => {
-    for (; seen < sink.mails.length; seen += 1) {
-      const subject = sink.mails[seen]!.parsed.subject ?? '';
-      arrived.set(subject, Date.now());
-    }
-  }, 5);
+  const { arrived } = sink;
   const accepted = new Map<string, number>();
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity, auth });
   const total = LATENCY_RATE * LATENCY_SECONDS;
@@ -143,7 +176,6 @@ async function main() {
   await Promise.all(sends);
   const deadline = Date.now() + 60_000;
   while ([...accepted.keys()].some((s) => !arrived.has(s)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  clearInterval(watch);
   transport.close();
   const latencies = [...accepted].filter(([s]) => arrived.has(s)).map(([s, at]) => arrived.get(s)! - at);
   const p50 = percentile(latencies, 50);
@@ -153,6 +185,7 @@ async function main() {
   await worker.stop();
   await relay.stop();
   await disk.close();
+  await durableDisk.close();
   await sink.close();
   await ctx.close();
   fs.rmSync(diskDir, { recursive: true, force: true });
