@@ -30,7 +30,17 @@ function makeMessage(n: number, secure: boolean): Buffer {
   const line = 'The quarterly figures are attached below, with the notes from the meeting.\r\n';
   const body = line.repeat(Math.ceil(BODY_BYTES / line.length)).slice(0, BODY_BYTES);
   return Buffer.from(
-    [`From: Alice <alice@acme.example>`, 'To: bob@partner.example', `Subject: ${secure ? '[secure] ' : ''}Figures ${n}`, `Message-ID: <bench-${n}-${secure ? 's' : 'p'}@acme.example>`, 'Date: Mon, 23 Nov 2026 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body].join('\r\n'),
+    [
+      `From: Alice <alice@acme.example>`,
+      'To: bob@partner.example',
+      `Subject: ${secure ? '[secure] ' : ''}Figures ${n}`,
+      `Message-ID: <bench-${n}-${secure ? 's' : 'p'}@acme.example>`,
+      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      body,
+    ].join('\r\n'),
   );
 }
 
@@ -49,7 +59,8 @@ async function startDiskServer(dir: string, durable: boolean) {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         void (async () => {
-          const file = await fs.promises.open(path.join(dir, `${durable ? 'd' : 'p'}${(n += 1)}.eml`), 'w');
+          n += 1;
+          const file = await fs.promises.open(path.join(dir, `${durable ? 'd' : 'p'}${n}.eml`), 'w');
           try {
             await file.writeFile(Buffer.concat(chunks));
             if (durable) await file.sync();
@@ -65,8 +76,23 @@ async function startDiskServer(dir: string, durable: boolean) {
 }
 
 // Sends `count` messages over CONNECTIONS pooled connections; messages per second.
-async function measureRate(port: number, auth: { user: string; pass: string }, count: number, secure: boolean, offset: number): Promise<number> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity, auth });
+async function measureRate(
+  port: number,
+  auth: { user: string; pass: string },
+  count: number,
+  secure: boolean,
+  offset: number,
+): Promise<number> {
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: CONNECTIONS,
+    maxMessages: Infinity,
+    auth,
+  });
   const messages = Array.from({ length: count }, (_, i) => makeMessage(offset + i, secure));
   const started = process.hrtime.bigint();
   let next = 0;
@@ -119,14 +145,24 @@ async function main() {
   const ctx = await createTestContext({ SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '50', LOG_LEVEL: 'silent' });
   const tenant = await seedTenant(ctx, { mailDomain: 'acme.example' });
   const credential = await createRelayCredential({ db: ctx.db, tenant });
-  await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'secure outside', conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }], action: { kind: 'encrypt', removeKeyword: true } } });
+  await addRule({
+    db: ctx.db,
+    tenantId: tenant.id,
+    input: {
+      name: 'secure outside',
+      conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }],
+      action: { kind: 'encrypt', removeKeyword: true },
+    },
+  });
   const relay = await startRelay({ ctx, port: 0, host: '127.0.0.1' });
   const diskDir = makeTempDir('sealpost-bench-disk-');
   const disk = await startDiskServer(diskDir, false);
   const durableDisk = await startDiskServer(diskDir, true);
   const auth = { user: credential.username, pass: credential.password };
 
-  console.log(`relay benchmark: ${MESSAGES} messages of ${BODY_BYTES / 1024} KB per run, ${CONNECTIONS} connections, ${ctx.config.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`);
+  console.log(
+    `relay benchmark: ${MESSAGES} messages of ${BODY_BYTES / 1024} KB per run, ${CONNECTIONS} connections, ${ctx.config.DATABASE_URL ? 'PostgreSQL' : 'SQLite'}`,
+  );
   // Warm-up of each path (JIT, SQLite pages, the template).
   await measureRate(disk.port, auth, WARMUP, false, 0);
   await measureRate(durableDisk.port, auth, WARMUP, false, 0);
@@ -149,16 +185,31 @@ async function main() {
   const durable = mean(rates.durable);
   const verdict = (ok: boolean) => (ok ? 'meets' : 'MISSES');
   console.log(`plain smtp-server, write to disk: ${plain.toFixed(1)} msg/s`);
-  console.log(`relay, encrypt rule matching:     ${encrypt.toFixed(1)} msg/s = ${(encrypt / plain).toFixed(2)} of plain (target ≥ ${TARGETS.encrypt}: ${verdict(encrypt / plain >= TARGETS.encrypt)})`);
-  console.log(`relay, pass-through:              ${pass.toFixed(1)} msg/s = ${(pass / plain).toFixed(2)} of plain (target ≥ ${TARGETS.pass}: ${verdict(pass / plain >= TARGETS.pass)})`);
-  console.log(`plain smtp-server, write + fsync: ${durable.toFixed(1)} msg/s; against it encrypt ${(encrypt / durable).toFixed(2)}, pass-through ${(pass / durable).toFixed(2)}`);
+  console.log(
+    `relay, encrypt rule matching:     ${encrypt.toFixed(1)} msg/s = ${(encrypt / plain).toFixed(2)} of plain (target ≥ ${TARGETS.encrypt}: ${verdict(encrypt / plain >= TARGETS.encrypt)})`,
+  );
+  console.log(
+    `relay, pass-through:              ${pass.toFixed(1)} msg/s = ${(pass / plain).toFixed(2)} of plain (target ≥ ${TARGETS.pass}: ${verdict(pass / plain >= TARGETS.pass)})`,
+  );
+  console.log(
+    `plain smtp-server, write + fsync: ${durable.toFixed(1)} msg/s; against it encrypt ${(encrypt / durable).toFixed(2)}, pass-through ${(pass / durable).toFixed(2)}`,
+  );
 
   // Drain what the rate runs queued, then measure accepted → delivered at a steady rate.
   await ctx.db.deleteFrom('outbox').execute();
   const worker = startOutboxWorker({ ctx });
   const { arrived } = sink;
   const accepted = new Map<string, number>();
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, pool: true, maxConnections: CONNECTIONS, maxMessages: Infinity, auth });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: relay.port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: CONNECTIONS,
+    maxMessages: Infinity,
+    auth,
+  });
   const total = LATENCY_RATE * LATENCY_SECONDS;
   const started = Date.now();
   const sends: Promise<void>[] = [];
@@ -168,9 +219,11 @@ async function main() {
     const n = 900_000 + i;
     const secure = i % 2 === 0;
     sends.push(
-      transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: makeMessage(n, secure) }).then(() => {
-        accepted.set(`Figures ${n}`, Date.now());
-      }),
+      transport
+        .sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: makeMessage(n, secure) })
+        .then(() => {
+          accepted.set(`Figures ${n}`, Date.now());
+        }),
     );
   }
   await Promise.all(sends);
@@ -180,7 +233,9 @@ async function main() {
   const latencies = [...accepted].filter(([s]) => arrived.has(s)).map(([s, at]) => arrived.get(s)! - at);
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
-  console.log(`accepted → delivered at ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (half encrypted, half passed): ${latencies.length}/${total} delivered, p50 ${p50} ms, p99 ${p99} ms (target ≤ ${TARGETS.p99Ms} ms: ${verdict(p99 <= TARGETS.p99Ms && latencies.length === total)})`);
+  console.log(
+    `accepted → delivered at ${LATENCY_RATE} msg/s for ${LATENCY_SECONDS} s (half encrypted, half passed): ${latencies.length}/${total} delivered, p50 ${p50} ms, p99 ${p99} ms (target ≤ ${TARGETS.p99Ms} ms: ${verdict(p99 <= TARGETS.p99Ms && latencies.length === total)})`,
+  );
 
   await worker.stop();
   await relay.stop();
