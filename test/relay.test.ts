@@ -7,9 +7,12 @@ import { startOutboxWorker } from '@/lib/mail/outbox-worker';
 import { sendMessage } from '@/lib/messages/send-message';
 import { addRelayAllow } from '@/lib/relay/relay-allow';
 import { createRelayCredential } from '@/lib/relay/relay-credentials';
+import { addRule } from '@/lib/rules/add-rule';
+import { removeRule } from '@/lib/rules/remove-rule';
 import { startRelay, type TRelay } from '@/lib/relay/start-relay';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, seedTenant, TEST_DIALECT, type TTestContext } from './helpers/context';
+import { openWrapper } from './helpers/open-wrapper';
 import { RawSmtp } from './helpers/smtp-client';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
@@ -201,7 +204,7 @@ describe('messages', () => {
       expect(received).not.toMatch(/bob|hidden/);
       expect(m.raw.subarray(received.length).equals(raw)).toBe(true);
     }
-    const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'relayed').execute();
+    const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'rule_matched').execute();
     expect(audit.map((a) => JSON.parse(a.data!)).filter((d) => d.recipient === 'hidden@other.example').at(-1)).toEqual({ recipient: 'hidden@other.example', action: 'pass', rule: null, template: null });
   });
 
@@ -257,4 +260,90 @@ describe('messages', () => {
     expect(new Set(ids).size).toBe(1000);
     await Promise.all(extra.map((w) => w.stop()));
   }, 240_000);
+});
+
+describe('rule actions through SMTP', () => {
+  const tracked = (id: string, from: number) => sink.mails.slice(from).filter((m) => m.raw.includes(`<${id}@acme.example>`) || m.parsed.subject?.includes(id));
+  const ownReceived = (m: { raw: Buffer }) => /^Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*/.exec(m.raw.toString('latin1'))![0];
+
+  beforeAll(async () => {
+    await ctx.db.deleteFrom('rate_events').execute();
+    // "[secure]" to someone outside the organisation is sealed, the keyword taken out of the sealed
+    // subject; a header asking for refusal is refused with the rule's text.
+    await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'secure outside', stop: true, conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }], action: { kind: 'encrypt', removeKeyword: true } } });
+    await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'no exports', conditions: [{ type: 'header', name: 'X-Classification', value: 'export-controlled', match: 'equals' }], action: { kind: 'reject', text: 'Export-controlled mail may not leave Acme (policy EX-7)' } } });
+  });
+
+  afterAll(async () => {
+    for (const name of ['secure outside', 'no exports']) await removeRule({ db: ctx.db, tenantId: tenant.id, name });
+  });
+
+  it('"[secure]" to an outside address: the sink gets a wrapper whose envelope opens to the original, keyword removed', async () => {
+    worker ??= startOutboxWorker({ ctx });
+    const start = sink.mails.length;
+    const before = await counts();
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<bob@partner.example>');
+    const raw = message({ id: 'rule-secure', subject: '[secure] Quarterly figures', body: 'The secret figures.' });
+    expect((await sendData(client, raw)).code).toBe(250);
+    client.close();
+    expect((await counts()).messages).toBe(before.messages + 1);
+    await sink.waitFor(start + 1, 20_000);
+    const [mail] = sink.mails.slice(start);
+    expect(mail!.rcptTo).toEqual(['bob@partner.example']);
+    expect(mail!.raw.includes('The secret figures')).toBe(false);
+    expect(mail!.parsed.subject).toBe('Quarterly figures');
+    const opened = await openWrapper({ ctx, tenant, mail: mail! });
+    expect(opened.claims.address).toBe('bob@partner.example');
+    // The sealed original is the sent message byte for byte, but for the keyword in its Subject.
+    expect(opened.mime.equals(Buffer.from(raw.toString('latin1').replace('Subject: [secure] Quarterly figures', 'Subject: Quarterly figures'), 'latin1'))).toBe(true);
+    const audit = await ctx.db.selectFrom('audit_events').select(['data', 'message_id']).where('type', '=', 'rule_matched').where('message_id', '=', opened.claims.messageId).execute();
+    expect(audit.map((a) => JSON.parse(a.data!))).toEqual([{ recipient: 'bob@partner.example', rule: 'secure outside', action: 'encrypt', template: 'default' }]);
+  });
+
+  it('one internal colleague and one outside customer: split, the colleague copy byte-identical but for Received', async () => {
+    worker ??= startOutboxWorker({ ctx });
+    const start = sink.mails.length;
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<colleague@acme.example>');
+    await client.command('RCPT TO:<customer@partner.example>');
+    const raw = message({ id: 'rule-split', to: 'colleague@acme.example, customer@partner.example', subject: '[secure] Your contract', body: 'Contract terms.' });
+    expect((await sendData(client, raw)).code).toBe(250);
+    client.close();
+    await sink.waitFor(start + 2, 20_000);
+    const mails = sink.mails.slice(start);
+    expect(mails.map((m) => m.rcptTo[0]).sort()).toEqual(['colleague@acme.example', 'customer@partner.example']);
+    const colleague = mails.find((m) => m.rcptTo[0] === 'colleague@acme.example')!;
+    expect(colleague.raw.subarray(ownReceived(colleague).length).equals(raw)).toBe(true);
+    const customer = mails.find((m) => m.rcptTo[0] === 'customer@partner.example')!;
+    expect(customer.raw.includes('Contract terms')).toBe(false);
+    const opened = await openWrapper({ ctx, tenant, mail: customer });
+    expect(opened.claims.address).toBe('customer@partner.example');
+    expect(opened.mime.toString('latin1')).toContain('Subject: Your contract\r\n');
+    expect(opened.mime.toString('latin1')).toContain('Contract terms.');
+    // The sealed message holds only the customer: the colleague is no recipient of it.
+    const rows = await ctx.db.selectFrom('recipients').select('address').where('message_id', '=', opened.claims.messageId).execute();
+    expect(rows.map((r) => r.address)).toEqual(['customer@partner.example']);
+    expect(tracked('rule-split', start)).toHaveLength(1);
+  });
+
+  it('a reject rule answers 550 5.7.1 with the rule text and stores nothing', async () => {
+    const before = await counts();
+    const auditBefore = Number((await ctx.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const client = await session();
+    await client.command('MAIL FROM:<alice@acme.example>');
+    await client.command('RCPT TO:<colleague@acme.example>');
+    await client.command('RCPT TO:<buyer@partner.example>');
+    const raw = Buffer.from(message({ id: 'rule-reject' }).toString('latin1').replace('MIME-Version:', 'X-Classification: export-controlled\r\nMIME-Version:'), 'latin1');
+    const reply = await sendData(client, raw);
+    expect(reply.code).toBe(550);
+    expect(reply.text).toMatch(/^550 5\.7\.1 Export-controlled mail may not leave Acme \(policy EX-7\)/);
+    // The session goes on.
+    expect((await client.command('RSET')).code).toBe(250);
+    client.close();
+    expect(await counts()).toEqual(before);
+    expect(Number((await ctx.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(auditBefore);
+  });
 });

@@ -86,7 +86,7 @@ function decodeFieldValue(value: Buffer, field: TAddressField): string {
 }
 
 // Offset of the blank line that ends the header block (CRLF or bare LF), or the whole message.
-function findHeaderEnd(raw: Buffer): number {
+export function findHeaderEnd(raw: Buffer): number {
   const limit = Math.min(raw.length, MAX_HEADER_BYTES + 4);
   const window = raw.subarray(0, limit);
   const crlf = window.indexOf('\r\n\r\n');

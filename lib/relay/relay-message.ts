@@ -1,16 +1,16 @@
 import crypto from 'node:crypto';
-import { recordAudit } from '../audit/record-audit';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { isAppError } from '../errors';
 import { enqueueMail, newOutboxId } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { prepareMessage, type TPreparedMessage } from '../messages/send-message';
 import { withRateLimits } from '../rate-limit/rate-limits';
-import { decideRecipients, type TRecipientDecision } from '../rules/decide-recipients';
+import { decideRecipients } from '../rules/decide-recipients';
+import { readMessageFacts } from '../rules/read-message-facts';
+import { recordRuleDecisions } from '../rules/record-rule-decisions';
+import { removeSubjectKeyword } from '../rules/remove-subject-keyword';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
-import { readMessageFacts } from './read-message-facts';
-import { removeSubjectKeyword } from './remove-subject-keyword';
 
 export type TRelayOutcome =
   | { kind: 'accepted'; encrypted: string[]; passed: string[]; messageIds: string[] }
@@ -29,25 +29,40 @@ export type RelayMessageOptions = {
 };
 
 // One line of text for an SMTP reply: no control characters, bounded.
-export const smtpText = (text: string) => text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim().slice(0, 300);
+export const smtpText = (text: string) =>
+  text
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .trim()
+    .slice(0, 300);
 
 // Decides a relayed message per recipient and stores the outcome: every sealed message, every
 // pass-through row and every decision's audit commit in one transaction, or none does. Returns
 // a refusal for what the sender must fix (5xx); throws when storing failed (the caller answers 451).
-export async function relayMessage({ ctx, tenant, mailFrom, rcptTo, raw, received, now = Date.now() }: RelayMessageOptions): Promise<TRelayOutcome> {
-  let parsed: Awaited<ReturnType<typeof parseOutgoingMessage>>;
+export async function relayMessage({
+  ctx,
+  tenant,
+  mailFrom,
+  rcptTo,
+  raw,
+  received,
+  now = Date.now(),
+}: RelayMessageOptions): Promise<TRelayOutcome> {
   try {
     // The strict reading every sealed message gets: a header it refuses is refused here too.
-    parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+    await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   } catch (error) {
     if (!isAppError(error)) throw error;
-    return { kind: 'refused', code: error.code === 'PAYLOAD_TOO_LARGE' ? 552 : 550, text: `${error.code === 'PAYLOAD_TOO_LARGE' ? '5.3.4' : '5.6.0'} ${smtpText(error.message)}` };
+    return {
+      kind: 'refused',
+      code: error.code === 'PAYLOAD_TOO_LARGE' ? 552 : 550,
+      text: `${error.code === 'PAYLOAD_TOO_LARGE' ? '5.3.4' : '5.6.0'} ${smtpText(error.message)}`,
+    };
   }
-  const headerEnd = findHeaderEnd(raw);
-  const facts = await readMessageFacts({ raw, headerBlock: raw.subarray(0, headerEnd), sender: mailFrom, subject: parsed.subject });
+  const facts = await readMessageFacts({ raw, sender: mailFrom });
   const decisions = await decideRecipients({ db: ctx.db, tenantId: tenant.id, facts, recipients: rcptTo });
   const rejected = decisions.find((d) => d.action.kind === 'reject');
-  if (rejected?.action.kind === 'reject') return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(rejected.action.text) || 'Message refused by policy'}` };
+  if (rejected?.action.kind === 'reject')
+    return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(rejected.action.text) || 'Message refused by policy'}` };
 
   // One sealed message per template (and keyword to remove), for exactly its recipients.
   const groups = new Map<string, { template: string; removeKeyword?: string; recipients: string[] }>();
@@ -63,9 +78,20 @@ export async function relayMessage({ ctx, tenant, mailFrom, rcptTo, raw, receive
   }
   const prepared: Array<{ prepared: TPreparedMessage; recipients: string[] }> = [];
   for (const group of groups.values()) {
-    const sealedRaw = group.removeKeyword ? removeSubjectKeyword({ raw, headerEnd, keyword: group.removeKeyword }) : raw;
+    const sealedRaw = group.removeKeyword ? removeSubjectKeyword({ raw, keyword: group.removeKeyword }) : raw;
     try {
-      prepared.push({ recipients: group.recipients, prepared: await prepareMessage({ ctx, tenant, raw: sealedRaw, template: group.template, actor: 'relay', envelopeRecipients: group.recipients, now }) });
+      prepared.push({
+        recipients: group.recipients,
+        prepared: await prepareMessage({
+          ctx,
+          tenant,
+          raw: sealedRaw,
+          template: group.template,
+          actor: 'relay',
+          envelopeRecipients: group.recipients,
+          now,
+        }),
+      });
     } catch (error) {
       if (!isAppError(error) || ['INTERNAL', 'SERVER_BUSY'].includes(error.code)) throw error;
       return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(error.message)}` };
@@ -84,28 +110,23 @@ export async function relayMessage({ ctx, tenant, mailFrom, rcptTo, raw, receive
         await enqueueMail(trx, {
           tenantKey: tenantKey!,
           now,
-          mail: { id: newOutboxId(), tenantId: tenant.id, messageId: null, kind: 'passthrough', mailFrom, rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
-          smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`, raw: passRaw! },
+          mail: {
+            id: newOutboxId(),
+            tenantId: tenant.id,
+            messageId: null,
+            kind: 'passthrough',
+            mailFrom,
+            rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
+            smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`,
+            raw: passRaw!,
+          },
         });
       }
-      for (const d of decisions) await recordAudit(trx, { tenantId: tenant.id, messageId: messageOf.get(d.recipient) ?? null, type: 'relayed', actor: 'relay', data: decisionAudit(d), at: now });
+      await recordRuleDecisions({ db: trx, tenantId: tenant.id, messageIds: messageOf, decisions, actor: 'relay', at: now });
     });
   } catch (error) {
     if (isAppError(error) && error.code === 'RATE_LIMITED') return { kind: 'refused', code: 452, text: `4.7.0 ${smtpText(error.message)}` };
     throw error;
   }
   return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
-}
-
-// The rule that decided and what it did; never the message's content.
-const decisionAudit = (d: TRecipientDecision) => ({
-  recipient: d.recipient,
-  action: d.action.kind,
-  rule: d.rule,
-  template: d.action.kind === 'encrypt' ? d.action.template : null,
-});
-
-function findHeaderEnd(raw: Buffer): number {
-  const ends = [raw.indexOf('\r\n\r\n'), raw.indexOf('\n\n')].filter((i) => i >= 0);
-  return ends.length ? Math.min(...ends) + (raw[Math.min(...ends)] === 0x0d ? 2 : 1) : raw.length;
 }

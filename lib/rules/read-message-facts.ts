@@ -1,6 +1,10 @@
 import { simpleParser } from 'mailparser';
 import { splitHeaderFields } from '../mail/header-fields';
+import { findHeaderEnd } from '../mail/parse-message';
 import type { TMessageFacts } from './decide-recipients';
+
+// Rules look at most this much body text: enough for a keyword, bounded for a huge message.
+const MAX_BODY_TEXT = 256 * 1024;
 
 export type ReadMessageFactsOptions = {
   raw: Buffer;
@@ -9,26 +13,34 @@ export type ReadMessageFactsOptions = {
 };
 
 // What the rules look at, read from a raw message: headers (unfolded), subject, the body as text
-// (HTML parts as text), size and whether it has an attachment. Nothing of it is stored or logged.
+// (HTML parts as text, bounded), size and whether it has an attachment. The relay and `rules test`
+// both read facts here, so a rule tested is a rule applied. Nothing of it is stored or logged.
 export async function readMessageFacts({ raw, sender }: ReadMessageFactsOptions): Promise<TMessageFacts> {
-  const headerEnd = findHeaderEnd(raw);
-  const headers = splitHeaderFields({ headerBlock: raw.subarray(0, headerEnd) }).map((f) => ({
+  const headers = splitHeaderFields({ headerBlock: raw.subarray(0, findHeaderEnd(raw)) }).map((f) => ({
     name: f.name,
-    value: f.value.toString('utf8').replace(/\r?\n(?=[ \t])/g, '').trim(),
+    value: f.value
+      .toString('utf8')
+      .replace(/\r?\n(?=[ \t])/g, '')
+      .trim(),
   }));
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true });
+  let parsed: Awaited<ReturnType<typeof simpleParser>> | null = null;
+  try {
+    parsed = await simpleParser(raw, {
+      skipImageLinks: true,
+      skipTextLinks: true,
+      skipTextToHtml: true,
+      maxHtmlLengthToParse: MAX_BODY_TEXT,
+    });
+  } catch {
+    // A body mailparser cannot read has no text a rule could match; its headers still decide.
+  }
   return {
-    sender: sender ?? parsed.from?.value[0]?.address ?? '',
-    subject: parsed.subject ?? '',
+    sender: sender ?? parsed?.from?.value[0]?.address ?? '',
+    subject: parsed?.subject ?? '',
     headers,
-    bodyText: parsed.text ?? '',
+    bodyText: (parsed?.text ?? '').slice(0, MAX_BODY_TEXT),
     sizeBytes: raw.length,
     // Inline images of an HTML body are not attachments; anything else the parser splits off is.
-    hasAttachment: parsed.attachments.some((a) => !a.related),
+    hasAttachment: (parsed?.attachments ?? []).some((a) => !a.related),
   };
-}
-
-function findHeaderEnd(raw: Buffer): number {
-  const ends = [raw.indexOf('\r\n\r\n'), raw.indexOf('\n\n')].filter((i) => i >= 0);
-  return ends.length ? Math.min(...ends) : raw.length;
 }

@@ -8,6 +8,9 @@ export type RecordRuleDecisionsOptions = {
   tenantId: string;
   // The sealed message, when there is one (null for a message passed through or rejected).
   messageId?: string | null;
+  // Per recipient, the sealed message that recipient gets, where a message was split (the relay
+  // seals one message per template); recipients missing here get `messageId`.
+  messageIds?: ReadonlyMap<string, string>;
   decisions: TRecipientDecision[];
   actor?: string | null;
   at?: number;
@@ -19,7 +22,15 @@ const TYPE: TAuditType = 'rule_matched';
 // action), the action and template. Never the subject, a keyword or any other content. One
 // insert for all recipients (recordAudit's row shape), so a large fan-out inside the relay's
 // commit costs one round trip.
-export async function recordRuleDecisions({ db, tenantId, messageId = null, decisions, actor = 'relay', at = Date.now() }: RecordRuleDecisionsOptions): Promise<void> {
+export async function recordRuleDecisions({
+  db,
+  tenantId,
+  messageId = null,
+  messageIds,
+  decisions,
+  actor = 'relay',
+  at = Date.now(),
+}: RecordRuleDecisionsOptions): Promise<void> {
   // Chunks keep each insert under PostgreSQL's 65,535 bind parameters.
   for (let i = 0; i < decisions.length; i += 1000) {
     await db
@@ -27,11 +38,16 @@ export async function recordRuleDecisions({ db, tenantId, messageId = null, deci
       .values(
         decisions.slice(i, i + 1000).map((d) => ({
           tenant_id: tenantId,
-          message_id: messageId,
+          message_id: messageIds?.get(d.recipient) ?? messageId,
           type: TYPE,
           actor,
           at,
-          data: JSON.stringify({ recipient: d.recipient, rule: d.rule, action: d.action.kind, template: d.action.kind === 'encrypt' ? d.action.template : null }),
+          data: JSON.stringify({
+            recipient: d.recipient,
+            rule: d.rule,
+            action: d.action.kind,
+            template: d.action.kind === 'encrypt' ? d.action.template : null,
+          }),
         })),
       )
       .execute();
