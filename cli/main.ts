@@ -18,7 +18,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const args = twoWord ? rest : argv.slice(1);
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options: command.options ?? {}, allowPositionals: true, strict: true });
   } catch (error) {

@@ -71,12 +71,12 @@ describe('parseAddressList', () => {
 
   // The strict grammar parser backtracks; unsplit, each of these took from 4 to 40 seconds.
   it.each([
-    ['60,000 nested groups', 'g:'.repeat(60_000) + 'a@b.example' + ';'.repeat(60_000)],
+    ['60,000 nested groups', `${'g:'.repeat(60_000)}a@b.example${';'.repeat(60_000)}`],
     ['250,000 quotes', '"'.repeat(250_000)],
     ['62,500 quoted words', '"a" '.repeat(62_500)],
     ['250,000 open parentheses', '('.repeat(250_000)],
     ['250,000 angle brackets', '<'.repeat(250_000)],
-    ['a 240 KB display name', 'Alice Bob Carol '.repeat(15_000) + '<a@b.example>'],
+    ['a 240 KB display name', `${'Alice Bob Carol '.repeat(15_000)}<a@b.example>`],
     ['20,000 addresses', Array.from({ length: 20_000 }, (_, i) => `u${i}@bank.example`).join(', ')],
     ['1,001 addresses', Array.from({ length: 1_001 }, (_, i) => `u${i}@bank.example`).join(', ')],
     ['1,000 named addresses', Array.from({ length: 1_000 }, (_, i) => `"User ${i}, Bank" <u${i}@bank.example>`).join(', ')],

@@ -72,7 +72,7 @@ describe('normaliseAddress', () => {
     'bob\u0000@gmail.com',
     '@gmail.com',
     'bob@',
-    'x'.repeat(65) + '@gmail.com',
+    `${'x'.repeat(65)}@gmail.com`,
   ])('rejects the hostile address %j', (input) => {
     expect(normaliseAddress(input)).toBeNull();
   });

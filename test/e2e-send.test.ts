@@ -37,7 +37,7 @@ async function openAs(dataDir: string, tenantId: string, token: unknown, env: Re
   }
 }
 
-function assertWrappers(sink: TSmtpSink, raw: Buffer, origin: string) {
+function assertWrappers(sink: TSmtpSink, _raw: Buffer, origin: string) {
   expect(sink.mails.map((m) => m.rcptTo).sort()).toEqual([['bob@gmail.com'], ['carol@yahoo.com']]);
   return Promise.all(
     sink.mails.map(async (mail) => {

@@ -50,6 +50,7 @@ async function expectPrivateLook(page: Page, where: string) {
   expect(backgrounds, where).toContain(PRIVATE_RGB);
   // What the reader sees (the RSC payload also carries Next's prebuilt 401/403 pages, which are
   // about no message and so in the default template).
+  // biome-ignore lint/performance/useDomNodeTextContent: innerText is what is shown, which is the point here.
   expect(await page.locator('body').innerText(), where).not.toContain(DEFAULT_LOOK.displayName);
   const colours = await page.locator('body').evaluate((b) => [b, ...b.querySelectorAll('*')].flatMap((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]));
   expect(colours, where).not.toContain(DEFAULT_RGB);

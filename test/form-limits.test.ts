@@ -152,7 +152,10 @@ describe('readBodyRest', () => {
     const { stream } = streamedBody(endless('rt=abc&'));
     const { cursor } = await readLeadingField({ request: post(stream), name: 'rt', maxBytes: 4096 });
     let asked = 0;
-    const error = await refusal(readBodyRest({ cursor, maxBytes: 1024 * 1024, largeAfter: 1024, onLarge: () => (asked += 1) > 1 }));
+    const error = await refusal(readBodyRest({ cursor, maxBytes: 1024 * 1024, largeAfter: 1024, onLarge: () => {
+      asked += 1;
+      return asked > 1;
+    } }));
     expect(asked).toBe(1);
     expect(error.code).toBe('SERVER_BUSY');
     expect(error.status).toBe(503);

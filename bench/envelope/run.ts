@@ -67,10 +67,12 @@ async function main() {
   console.log('');
   for (const size of SIZES) {
     const ratio = throughput[size.label]!.openVsRawDecrypt;
-    const ok = (verdicts[`open_speed_${size.label}`] = ratio >= TARGET_OPEN_RATIO);
+    const ok = ratio >= TARGET_OPEN_RATIO;
+    verdicts[`open_speed_${size.label}`] = ok;
     console.log(`${ok ? 'PASS' : 'MISS'} open speed ${size.label}: ${x(ratio)} raw AES-GCM decrypt (target >= ${x(TARGET_OPEN_RATIO)})`);
   }
-  const rssOk = (verdicts[`open_rss_${largest.label}`] = rssMultiple <= TARGET_RSS_MULTIPLE);
+  const rssOk = rssMultiple <= TARGET_RSS_MULTIPLE;
+  verdicts[`open_rss_${largest.label}`] = rssOk;
   console.log(`${rssOk ? 'PASS' : 'MISS'} open peak RSS ${largest.label}: ${x(rssMultiple)} message size above baseline (target <= ${x(TARGET_RSS_MULTIPLE)})`);
 
   // One machine-readable line, last, for CI or comparisons between runs.

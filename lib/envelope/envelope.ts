@@ -102,7 +102,7 @@ export async function openEnvelopeWithKey({ token, header, contentKey }: OpenEnv
   if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
   const iv = decodeStrict(token.slice(d1 + 2, d3));
   const tag = decodeStrict(token.slice(d4 + 1));
-  if (!iv || iv.length !== 12 || !tag || tag.length !== 16) throw envelopeInvalid();
+  if (iv?.length !== 12 || !tag || tag.length !== 16) throw envelopeInvalid();
 
   const ctStart = d3 + 1;
   const ctChars = d4 - ctStart;

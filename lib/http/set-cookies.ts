@@ -1,6 +1,6 @@
 import 'server-only';
 import type { NextResponse } from 'next/server';
-import { AUTH_BINDING, bindingCookieName, TENANT_BINDING } from '../auth/federated/binding-cookies';
+import { type AUTH_BINDING, bindingCookieName, type TENANT_BINDING } from '../auth/federated/binding-cookies';
 import { FEDERATED_TTL_MS } from '../auth/federated/federated-signin';
 import type { TRecipientSessionCookie } from '../auth/recipient-session';
 import type { TConfig } from '../env';

@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import { normaliseAddress } from '../mail/address';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
-import { type TTenant } from '../tenants/tenants';
+import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
 import type { TMessageTable } from '../store/schema';
 import { sendMessage } from './send-message';

@@ -31,7 +31,10 @@ export async function receivePostedEnvelope({ ctx, tenant, request }: ReceivePos
   try {
     const maxChars = maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES);
     const body = await readBodyRest({
-      cursor, maxBytes: maxChars + 8192, largeAfter: SMALL_FORM_MAX_BYTES, onLarge: () => (release = tryTakeUploadSlot()) !== null,
+      cursor, maxBytes: maxChars + 8192, largeAfter: SMALL_FORM_MAX_BYTES, onLarge: () => {
+        release = tryTakeUploadSlot();
+        return release !== null;
+      },
     });
     const form = new URLSearchParams(body.toString('latin1'));
     await acceptPostedEnvelope({ ctx, tenant, envelope: form.get('envelope') ?? '', claims });

@@ -149,7 +149,7 @@ export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, ma
     if (data.kind === 'smuggling') return [550, '5.6.0 Bare CR or LF around a dot: refused (SMTP smuggling)'];
     const tenant = tenants.get(session.id);
     if (!tenant) return [503, '5.5.1 MAIL FROM first'];
-    const mailFrom = normaliseAddress(session.envelope.mailFrom && session.envelope.mailFrom.address)!;
+    const mailFrom = normaliseAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined)!;
     const rcptTo = [...new Set(session.envelope.rcptTo.map((r) => normaliseAddress(r.address)!))];
     try {
       const outcome = await relayMessage({ ctx, tenant, mailFrom, rcptTo, raw: data.raw, received: receivedField(session) });
