@@ -68,7 +68,8 @@ function route(request: NextRequest, csp: string): NextResponse {
     return new NextResponse('Not found', { status: 404 });
   }
   const host = (request.headers.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
-  if (host === AUTH_HOST) return isAuthHostPath(path) ? NextResponse.next({ request: { headers } }) : new NextResponse('Not found', { status: 404 });
+  if (host === AUTH_HOST)
+    return isAuthHostPath(path) ? NextResponse.next({ request: { headers } }) : new NextResponse('Not found', { status: 404 });
   // The local mailbox shows every passcode and link: the embedded default's, to this machine only.
   if ((path === '/mailbox' || path.startsWith('/mailbox/')) && !(CONFIG?.isMailboxOn && isLocalRequest(headers))) {
     return new NextResponse('Not found', { status: 404 });
@@ -89,7 +90,8 @@ function route(request: NextRequest, csp: string): NextResponse {
 export function proxy(request: NextRequest) {
   // One nonce per request: the proxy's second pass (on its own rewrite) keeps the first one's.
   const rewritten = request.headers.get('x-sealpost-rewrite') === REWRITE_MARK;
-  const csp = (rewritten && request.headers.get('content-security-policy')) || contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
+  const csp =
+    (rewritten && request.headers.get('content-security-policy')) || contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
   const response = route(request, csp);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
   // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,

@@ -12,7 +12,21 @@ const shared = {
 
 // The suites that exercise the store run twice: on SQLite (the embedded default) and on
 // PostgreSQL at 127.0.0.1:5432 (scale-out). The end-to-end suites run on SQLite.
-const STORE_SUITES = ['test/envelope.test.ts', 'test/passcode-limits.test.ts', 'test/federated.test.ts', 'test/sessions.test.ts', 'test/outbox.test.ts', 'test/passcodes.test.ts', 'test/corpus-mime.test.ts', 'test/corpus-jose.test.ts', 'test/tenants.test.ts', 'test/address-delivery.test.ts', 'test/housekeeping.test.ts', 'test/rules.test.ts', 'test/connectors.test.ts'];
+const STORE_SUITES = [
+  'test/envelope.test.ts',
+  'test/passcode-limits.test.ts',
+  'test/federated.test.ts',
+  'test/sessions.test.ts',
+  'test/outbox.test.ts',
+  'test/passcodes.test.ts',
+  'test/corpus-mime.test.ts',
+  'test/corpus-jose.test.ts',
+  'test/tenants.test.ts',
+  'test/address-delivery.test.ts',
+  'test/housekeeping.test.ts',
+  'test/rules.test.ts',
+  'test/connectors.test.ts',
+];
 
 export default defineConfig({
   ...shared,

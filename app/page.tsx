@@ -4,8 +4,8 @@ export default function HomePage() {
     <main className="mx-auto max-w-xl p-6">
       <h1 className="text-2xl font-semibold">Sealpost</h1>
       <p className="mt-4">
-        This server delivers encrypted email. If you received an encrypted message, open the link in that email or the
-        attached <code>message.html</code>.
+        This server delivers encrypted email. If you received an encrypted message, open the link in that email or the attached{' '}
+        <code>message.html</code>.
       </p>
     </main>
   );

@@ -93,13 +93,32 @@ export const COMMANDS: Record<string, TCommand> = {
   'tenant create': {
     options: { name: { type: 'string' }, domain: { type: 'string' } },
     async run({ ctx, values, positionals }) {
-      const tenant = await createTenant({ db: ctx.db, master: ctx.master, slug: need(positionals[0], 'slug'), name: need(values.name, '--name'), mailDomain: need(values.domain, '--domain') });
-      return { id: tenant.id, slug: tenant.slug, name: tenant.name, domain: tenant.mail_domain, host: tenantHost(ctx.config, tenant), url: portalOrigin(ctx.config, tenant) };
+      const tenant = await createTenant({
+        db: ctx.db,
+        master: ctx.master,
+        slug: need(positionals[0], 'slug'),
+        name: need(values.name, '--name'),
+        mailDomain: need(values.domain, '--domain'),
+      });
+      return {
+        id: tenant.id,
+        slug: tenant.slug,
+        name: tenant.name,
+        domain: tenant.mail_domain,
+        host: tenantHost(ctx.config, tenant),
+        url: portalOrigin(ctx.config, tenant),
+      };
     },
   },
   'tenant list': {
     async run({ ctx }) {
-      return (await listTenants(ctx.db)).map((t) => ({ id: t.id, slug: t.slug, name: t.name, domain: t.mail_domain, host: tenantHost(ctx.config, t) }));
+      return (await listTenants(ctx.db)).map((t) => ({
+        id: t.id,
+        slug: t.slug,
+        name: t.name,
+        domain: t.mail_domain,
+        host: tenantHost(ctx.config, t),
+      }));
     },
   },
   'branding set': {
@@ -113,7 +132,11 @@ export const COMMANDS: Record<string, TCommand> = {
         if (error instanceof ConfigError) throw error;
         throw new ConfigError(`the branding file is not valid JSON: ${(error as Error).message}`);
       }
-      return { tenant: tenant.slug, template: values.template ?? 'default', branding: await setBranding({ db: ctx.db, tenantId: tenant.id, template: values.template, input }) };
+      return {
+        tenant: tenant.slug,
+        template: values.template ?? 'default',
+        branding: await setBranding({ db: ctx.db, tenantId: tenant.id, template: values.template, input }),
+      };
     },
   },
   'apikey create': {
@@ -137,7 +160,14 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values, positionals }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const out = path.resolve(need(values.out, '--out'));
-      const sent = await sendMessage({ ctx, tenant, raw: readFile(positionals[0], '.eml'), template: values.template, deliver: false, actor: 'cli' });
+      const sent = await sendMessage({
+        ctx,
+        tenant,
+        raw: readFile(positionals[0], '.eml'),
+        template: values.template,
+        deliver: false,
+        actor: 'cli',
+      });
       fs.mkdirSync(out, { recursive: true });
       // Written as each is built: a large message to many recipients never holds every wrapper at once.
       const files: string[] = [];
@@ -162,8 +192,13 @@ export const COMMANDS: Record<string, TCommand> = {
   },
   'idp add': {
     options: {
-      tenant: { type: 'string' }, name: { type: 'string' }, display: { type: 'string' }, issuer: { type: 'string' }, 'client-id': { type: 'string' },
-      'client-secret-file': { type: 'string' }, 'trust-domain': { type: 'string', multiple: true },
+      tenant: { type: 'string' },
+      name: { type: 'string' },
+      display: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret-file': { type: 'string' },
+      'trust-domain': { type: 'string', multiple: true },
     },
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
@@ -171,9 +206,20 @@ export const COMMANDS: Record<string, TCommand> = {
       const secretFile = need(values['client-secret-file'], '--client-secret-file');
       const clientSecret = (secretFile === '-' ? fs.readFileSync(0) : readFile(secretFile, 'client secret')).toString('utf8').trim();
       const trustedDomains = (values as Record<string, unknown>)['trust-domain'] as string[] | undefined;
-      const input = { name: need(values.name, '--name'), displayName: need(values.display, '--display'), issuer: need(values.issuer, '--issuer'), clientId: need(values['client-id'], '--client-id'), clientSecret, trustedDomains };
+      const input = {
+        name: need(values.name, '--name'),
+        displayName: need(values.display, '--display'),
+        issuer: need(values.issuer, '--issuer'),
+        clientId: need(values['client-id'], '--client-id'),
+        clientSecret,
+        trustedDomains,
+      };
       const added = await addIdentityProvider({ ctx, tenant, input });
-      return { tenant: tenant.slug, ...added, next: `register ${added.redirectUri} as the redirect URI, then list "${added.name}" in a template's signInMethods.oidc` };
+      return {
+        tenant: tenant.slug,
+        ...added,
+        next: `register ${added.redirectUri} as the redirect URI, then list "${added.name}" in a template's signInMethods.oidc`,
+      };
     },
   },
   'idp list': {
@@ -185,15 +231,32 @@ export const COMMANDS: Record<string, TCommand> = {
   'idp remove': {
     options: { tenant: { type: 'string' }, name: { type: 'string' } },
     async run({ ctx, values }) {
-      return removeIdentityProvider({ ctx, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), name: need(values.name, '--name') });
+      return removeIdentityProvider({
+        ctx,
+        tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
+        name: need(values.name, '--name'),
+      });
     },
   },
   'connector add': {
-    options: { tenant: { type: 'string' }, domain: { type: 'string' }, tls: { type: 'string' }, host: { type: 'string' }, 'tls-name': { type: 'string' }, internal: { type: 'boolean' } },
+    options: {
+      tenant: { type: 'string' },
+      domain: { type: 'string' },
+      tls: { type: 'string' },
+      host: { type: 'string' },
+      'tls-name': { type: 'string' },
+      internal: { type: 'boolean' },
+    },
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const v = values as Record<string, unknown>;
-      const input = { domain: need(values.domain, '--domain'), tls: need(values.tls, '--tls'), host: values.host, tlsName: values['tls-name'], internal: v.internal === true };
+      const input = {
+        domain: need(values.domain, '--domain'),
+        tls: need(values.tls, '--tls'),
+        host: values.host,
+        tlsName: values['tls-name'],
+        internal: v.internal === true,
+      };
       return { tenant: tenant.slug, ...(await addConnector({ db: ctx.db, tenant, input })) };
     },
   },
@@ -206,7 +269,11 @@ export const COMMANDS: Record<string, TCommand> = {
   'connector remove': {
     options: { tenant: { type: 'string' }, domain: { type: 'string' } },
     async run({ ctx, values }) {
-      return removeConnector({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), domain: need(values.domain, '--domain') });
+      return removeConnector({
+        db: ctx.db,
+        tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
+        domain: need(values.domain, '--domain'),
+      });
     },
   },
   'keys rotate': {
@@ -231,7 +298,12 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const set = await loadRuleSet({ db: ctx.db, tenantId: tenant.id });
-      return { tenant: tenant.slug, mailDomain: tenant.mail_domain, ...set, rules: set.rules.map((rule, i) => ({ position: i + 1, ...rule })) };
+      return {
+        tenant: tenant.slug,
+        mailDomain: tenant.mail_domain,
+        ...set,
+        rules: set.rules.map((rule, i) => ({ position: i + 1, ...rule })),
+      };
     },
   },
   'rules remove': {
@@ -247,7 +319,10 @@ export const COMMANDS: Record<string, TCommand> = {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const to = need(values.to, '--to');
       if (!/^\d{1,6}$/.test(to)) throw new ConfigError('--to must be a position (1 is first)');
-      return { tenant: tenant.slug, ...(await moveRule({ db: ctx.db, tenantId: tenant.id, name: need(values.name, '--name'), to: Number(to) })) };
+      return {
+        tenant: tenant.slug,
+        ...(await moveRule({ db: ctx.db, tenantId: tenant.id, name: need(values.name, '--name'), to: Number(to) })),
+      };
     },
   },
   'rules default': {
@@ -266,7 +341,11 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const internalDomains = ((values as Record<string, unknown>).domain as string[] | undefined) ?? [];
-      return { tenant: tenant.slug, mailDomain: tenant.mail_domain, ...(await setRuleSettings({ db: ctx.db, tenantId: tenant.id, internalDomains })) };
+      return {
+        tenant: tenant.slug,
+        mailDomain: tenant.mail_domain,
+        ...(await setRuleSettings({ db: ctx.db, tenantId: tenant.id, internalDomains })),
+      };
     },
   },
   'rules test': {
@@ -274,7 +353,10 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values, positionals }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const raw = readFile(positionals[0], '.eml');
-      return { tenant: tenant.slug, recipients: await testRules({ db: ctx.db, tenantId: tenant.id, raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }) };
+      return {
+        tenant: tenant.slug,
+        recipients: await testRules({ db: ctx.db, tenantId: tenant.id, raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }),
+      };
     },
   },
   'rules import': {
@@ -343,7 +425,12 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const created = await createRelayCredential({ db: ctx.db, tenant });
-      return { tenant: tenant.slug, username: created.username, password: created.password, note: 'Store this password now: it is not shown again.' };
+      return {
+        tenant: tenant.slug,
+        username: created.username,
+        password: created.password,
+        note: 'Store this password now: it is not shown again.',
+      };
     },
   },
   'relay-credential list': {
@@ -355,13 +442,21 @@ export const COMMANDS: Record<string, TCommand> = {
   'relay-credential revoke': {
     options: { tenant: { type: 'string' } },
     async run({ ctx, values, positionals }) {
-      return revokeRelayCredential({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), username: need(positionals[0], 'username') });
+      return revokeRelayCredential({
+        db: ctx.db,
+        tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
+        username: need(positionals[0], 'username'),
+      });
     },
   },
   'relay-allow add': {
     options: { tenant: { type: 'string' } },
     async run({ ctx, values, positionals }) {
-      return addRelayAllow({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), cidr: need(positionals[0], 'address or CIDR') });
+      return addRelayAllow({
+        db: ctx.db,
+        tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
+        cidr: need(positionals[0], 'address or CIDR'),
+      });
     },
   },
   'relay-allow list': {
@@ -374,7 +469,11 @@ export const COMMANDS: Record<string, TCommand> = {
   'relay-allow remove': {
     options: { tenant: { type: 'string' } },
     async run({ ctx, values, positionals }) {
-      return removeRelayAllow({ db: ctx.db, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')), cidr: need(positionals[0], 'address or CIDR') });
+      return removeRelayAllow({
+        db: ctx.db,
+        tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
+        cidr: need(positionals[0], 'address or CIDR'),
+      });
     },
   },
 };

@@ -62,7 +62,10 @@ export function ruleInputFromFlags(values: TFlags): { input: unknown; position?:
     if (domains) conditions.push({ type: 'recipientDomain', domains, negate });
     const senders = list(f('sender'));
     if (senders) conditions.push({ type: 'sender', senders, negate });
-    for (const [flag, match] of [['header', 'contains'], ['header-equals', 'equals']] as const) {
+    for (const [flag, match] of [
+      ['header', 'contains'],
+      ['header-equals', 'equals'],
+    ] as const) {
       for (const v of list(f(flag)) ?? []) conditions.push({ type: 'header', ...splitHeader(name(flag), v), match, negate });
     }
     const larger = f('larger-than');
@@ -76,9 +79,14 @@ export function ruleInputFromFlags(values: TFlags): { input: unknown; position?:
   if (values['reject-text'] !== undefined && kind !== 'reject') throw new ConfigError('--reject-text goes with --action reject');
   if (kind === 'reject' && typeof values['reject-text'] !== 'string') throw new ConfigError('--action reject needs --reject-text');
   const action =
-    kind === 'encrypt' ? { kind, template: values.template, removeKeyword: values['remove-keyword'] === true } : kind === 'reject' ? { kind, text: values['reject-text'] } : { kind };
+    kind === 'encrypt'
+      ? { kind, template: values.template, removeKeyword: values['remove-keyword'] === true }
+      : kind === 'reject'
+        ? { kind, text: values['reject-text'] }
+        : { kind };
   const priority = values.priority;
-  if (priority !== undefined && (typeof priority !== 'string' || !/^\d{1,6}$/.test(priority))) throw new ConfigError('--priority must be a position (1 is first)');
+  if (priority !== undefined && (typeof priority !== 'string' || !/^\d{1,6}$/.test(priority)))
+    throw new ConfigError('--priority must be a position (1 is first)');
   return {
     input: { name: values.name, enabled: values.disabled !== true, stop: values.stop === true, conditions, action },
     position: priority === undefined ? undefined : Number(priority),

@@ -20,7 +20,13 @@ export const ZIssuer = z
   .refine((u) => {
     if (!URL.canParse(u)) return false;
     const url = new URL(u);
-    return !url.search && !url.hash && !url.username && !url.password && (url.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname));
+    return (
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password &&
+      (url.protocol === 'https:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname))
+    );
   }, 'must be an https:// URL without query, fragment or credentials (http only on 127.0.0.1, [::1] or localhost)');
 
 // Addresses or CIDR ranges of the operator's reverse proxies (comma or space separated), or
@@ -38,59 +44,78 @@ const ZTrustedProxies = z
     }
   }, 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1)');
 
-export const ZEnv = z.object({
-  PORT: optional(ZPort).default(3000),
-  HOST: optional(z.string()).default('127.0.0.1'),
-  SEALPOST_BASE_DOMAIN: optional(ZHostname).default('localhost'),
-  SEALPOST_PUBLIC_SCHEME: optional(z.enum(['http', 'https'])),
-  SEALPOST_PUBLIC_PORT: optional(ZPort),
-  SEALPOST_DATA_DIR: optional(z.string()).default('./data'),
-  DATABASE_URL: optional(
-    z.string().regex(/^(file:|sqlite:|postgres(ql)?:\/\/)/, 'must start with file:, sqlite: or postgres://'),
-  ),
-  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
-  // Extra CAs (PEM) that `--tls verify` connectors trust besides the system's: a private CA.
-  SEALPOST_CONNECTOR_CA_FILE: optional(z.string().max(4096).refine((f) => fs.existsSync(f), 'file not found')),
-  // The local mailbox page (every outbound mail, passcodes included): the embedded default's alone.
-  SEALPOST_MAILBOX: optional(z.enum(['on', 'off'])),
-  SEALPOST_TRUSTED_PROXIES: optional(ZTrustedProxies),
-  SEALPOST_MASTER_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
-  SEALPOST_MASTER_KEY_PREVIOUS: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
-  SEALPOST_MAX_MESSAGE_BYTES: optional(z.coerce.number().int().min(1024).max(200 * 1024 * 1024)).default(25 * 1024 * 1024),
-  // Distinct To+Cc+Bcc addresses one message may have: each is a wrapper mail sent in the tenant's name.
-  SEALPOST_MAX_RECIPIENTS: optional(z.coerce.number().int().min(1).max(10_000)).default(500),
-  SEALPOST_WORKER: optional(z.enum(['on', 'off'])).default('on'),
-  SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
-  SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
-  SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
-  // The SMTP relay (lib/relay): a port on HOST's address, or off.
-  SEALPOST_RELAY_PORT: optional(z.union([z.literal('off'), ZPort])).default(2525),
-  // The operator's certificate and key (PEM files) for STARTTLS; both or neither (then self-signed).
-  SEALPOST_RELAY_TLS_CERT: optional(z.string()),
-  SEALPOST_RELAY_TLS_KEY: optional(z.string()),
-  SEALPOST_RELAY_MAX_CONNECTIONS: optional(z.coerce.number().int().min(1).max(10_000)).default(100),
-  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
-  // Federated sign-in: one host for every tenant, registered once with each provider.
-  SEALPOST_AUTH_HOST: optional(ZHostname),
-  SEALPOST_GOOGLE_CLIENT_ID: optional(z.string().max(512)),
-  SEALPOST_GOOGLE_CLIENT_SECRET: optional(z.string().max(512)),
-  SEALPOST_GOOGLE_ISSUER: optional(ZIssuer).default('https://accounts.google.com'),
-  SEALPOST_MICROSOFT_CLIENT_ID: optional(z.string().max(512)),
-  SEALPOST_MICROSOFT_CLIENT_SECRET: optional(z.string().max(512)),
-  SEALPOST_MICROSOFT_ISSUER: optional(ZIssuer).default('https://login.microsoftonline.com/common/v2.0'),
-}).superRefine((env, ctx) => {
-  if (Boolean(env.SEALPOST_RELAY_TLS_CERT) !== Boolean(env.SEALPOST_RELAY_TLS_KEY)) {
-    ctx.addIssue({ code: 'custom', path: [env.SEALPOST_RELAY_TLS_CERT ? 'SEALPOST_RELAY_TLS_KEY' : 'SEALPOST_RELAY_TLS_CERT'], message: 'set together with the other of SEALPOST_RELAY_TLS_CERT / SEALPOST_RELAY_TLS_KEY' });
-  }
-  // A provider is configured with both halves of its registration or not at all.
-  for (const name of ['GOOGLE', 'MICROSOFT'] as const) {
-    const id = env[`SEALPOST_${name}_CLIENT_ID`];
-    const secret = env[`SEALPOST_${name}_CLIENT_SECRET`];
-    if (Boolean(id) !== Boolean(secret)) {
-      ctx.addIssue({ code: 'custom', path: [id ? `SEALPOST_${name}_CLIENT_SECRET` : `SEALPOST_${name}_CLIENT_ID`], message: `set together with SEALPOST_${name}_${id ? 'CLIENT_ID' : 'CLIENT_SECRET'}` });
+export const ZEnv = z
+  .object({
+    PORT: optional(ZPort).default(3000),
+    HOST: optional(z.string()).default('127.0.0.1'),
+    SEALPOST_BASE_DOMAIN: optional(ZHostname).default('localhost'),
+    SEALPOST_PUBLIC_SCHEME: optional(z.enum(['http', 'https'])),
+    SEALPOST_PUBLIC_PORT: optional(ZPort),
+    SEALPOST_DATA_DIR: optional(z.string()).default('./data'),
+    DATABASE_URL: optional(z.string().regex(/^(file:|sqlite:|postgres(ql)?:\/\/)/, 'must start with file:, sqlite: or postgres://')),
+    SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+    // Extra CAs (PEM) that `--tls verify` connectors trust besides the system's: a private CA.
+    SEALPOST_CONNECTOR_CA_FILE: optional(
+      z
+        .string()
+        .max(4096)
+        .refine((f) => fs.existsSync(f), 'file not found'),
+    ),
+    // The local mailbox page (every outbound mail, passcodes included): the embedded default's alone.
+    SEALPOST_MAILBOX: optional(z.enum(['on', 'off'])),
+    SEALPOST_TRUSTED_PROXIES: optional(ZTrustedProxies),
+    SEALPOST_MASTER_KEY: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
+    SEALPOST_MASTER_KEY_PREVIOUS: optional(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')),
+    SEALPOST_MAX_MESSAGE_BYTES: optional(
+      z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(200 * 1024 * 1024),
+    ).default(25 * 1024 * 1024),
+    // Distinct To+Cc+Bcc addresses one message may have: each is a wrapper mail sent in the tenant's name.
+    SEALPOST_MAX_RECIPIENTS: optional(z.coerce.number().int().min(1).max(10_000)).default(500),
+    SEALPOST_WORKER: optional(z.enum(['on', 'off'])).default('on'),
+    SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
+    SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
+    SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
+    // The SMTP relay (lib/relay): a port on HOST's address, or off.
+    SEALPOST_RELAY_PORT: optional(z.union([z.literal('off'), ZPort])).default(2525),
+    // The operator's certificate and key (PEM files) for STARTTLS; both or neither (then self-signed).
+    SEALPOST_RELAY_TLS_CERT: optional(z.string()),
+    SEALPOST_RELAY_TLS_KEY: optional(z.string()),
+    SEALPOST_RELAY_MAX_CONNECTIONS: optional(z.coerce.number().int().min(1).max(10_000)).default(100),
+    LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+    // Federated sign-in: one host for every tenant, registered once with each provider.
+    SEALPOST_AUTH_HOST: optional(ZHostname),
+    SEALPOST_GOOGLE_CLIENT_ID: optional(z.string().max(512)),
+    SEALPOST_GOOGLE_CLIENT_SECRET: optional(z.string().max(512)),
+    SEALPOST_GOOGLE_ISSUER: optional(ZIssuer).default('https://accounts.google.com'),
+    SEALPOST_MICROSOFT_CLIENT_ID: optional(z.string().max(512)),
+    SEALPOST_MICROSOFT_CLIENT_SECRET: optional(z.string().max(512)),
+    SEALPOST_MICROSOFT_ISSUER: optional(ZIssuer).default('https://login.microsoftonline.com/common/v2.0'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.SEALPOST_RELAY_TLS_CERT) !== Boolean(env.SEALPOST_RELAY_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.SEALPOST_RELAY_TLS_CERT ? 'SEALPOST_RELAY_TLS_KEY' : 'SEALPOST_RELAY_TLS_CERT'],
+        message: 'set together with the other of SEALPOST_RELAY_TLS_CERT / SEALPOST_RELAY_TLS_KEY',
+      });
     }
-  }
-});
+    // A provider is configured with both halves of its registration or not at all.
+    for (const name of ['GOOGLE', 'MICROSOFT'] as const) {
+      const id = env[`SEALPOST_${name}_CLIENT_ID`];
+      const secret = env[`SEALPOST_${name}_CLIENT_SECRET`];
+      if (Boolean(id) !== Boolean(secret)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [id ? `SEALPOST_${name}_CLIENT_SECRET` : `SEALPOST_${name}_CLIENT_ID`],
+          message: `set together with SEALPOST_${name}_${id ? 'CLIENT_ID' : 'CLIENT_SECRET'}`,
+        });
+      }
+    }
+  });
 export type TEnv = z.infer<typeof ZEnv>;
 
 export type TConfig = TEnv & {

@@ -55,7 +55,13 @@ const isStackLogged = () => process.env.NODE_ENV !== 'production' && ['debug', '
 export function logUnknownError(error: unknown, { route, what }: LogUnknownErrorOptions = {}): string {
   const errorId = crypto.randomUUID();
   const own = (error as { code?: unknown } | null)?.code;
-  const code = isAppError(error) ? error.code : typeof own === 'string' || typeof own === 'number' ? String(own) : error instanceof Error ? error.name : typeof error;
+  const code = isAppError(error)
+    ? error.code
+    : typeof own === 'string' || typeof own === 'number'
+      ? String(own)
+      : error instanceof Error
+        ? error.name
+        : typeof error;
   const stack = isStackLogged() && error instanceof Error ? { stack: error.stack } : {};
   logger.error({ errorId, route, what, code, ...stack }, 'unhandled error');
   return errorId;

@@ -31,7 +31,15 @@ afterAll(async () => {
 });
 
 const stored = async () => {
-  const count = async (table: 'messages' | 'recipients' | 'outbox') => Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async (table: 'messages' | 'recipients' | 'outbox') =>
+    Number(
+      (
+        await ctx.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return { messages: await count('messages'), recipients: await count('recipients'), outbox: await count('outbox') };
 };
 
@@ -44,7 +52,10 @@ async function deliver(): Promise<string[]> {
     if (!batch.claimed) break;
   }
   // smtp-server hands a punycode domain back in Unicode; compare the canonical (ASCII) form.
-  return sink.mails.slice(before).flatMap((m) => m.rcptTo).map((a) => normaliseAddress(a) ?? a);
+  return sink.mails
+    .slice(before)
+    .flatMap((m) => m.rcptTo)
+    .map((a) => normaliseAddress(a) ?? a);
 }
 
 async function sendRow(row: TAddressRow) {
@@ -75,7 +86,13 @@ async function sendRow(row: TAddressRow) {
   expect([...rcptTo].sort()).toEqual([...recipients].sort());
   if (row.bcc) {
     const message = await getMessage(ctx.db, messageId);
-    const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: message!.envelope, maxChars: maxEnvelopeChars(25 * 1024 * 1024) });
+    const opened = await openMessage({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      token: message!.envelope,
+      maxChars: maxEnvelopeChars(25 * 1024 * 1024),
+    });
     const mime = Buffer.from(opened.mime);
     const headerBlock = mime.subarray(0, mime.indexOf('\r\n\r\n'));
     expect(splitHeaderFields({ headerBlock }).map((f) => f.key)).not.toContain('bcc');

@@ -58,13 +58,23 @@ describe('parseAddressList', () => {
     ['"Example, Alice" <alice@bank.example>', [{ address: 'alice@bank.example', name: 'Example, Alice' }]],
     ['=?utf-8?Q?J=C3=B6rg_M=C3=BCller?= <j@bank.example>', [{ address: 'j@bank.example', name: 'Jörg Müller' }]],
     ['undisclosed-recipients:;', []],
-    ['a@bank.example,\r\n b@bank.example', [{ address: 'a@bank.example', name: '' }, { address: 'b@bank.example', name: '' }]],
+    [
+      'a@bank.example,\r\n b@bank.example',
+      [
+        { address: 'a@bank.example', name: '' },
+        { address: 'b@bank.example', name: '' },
+      ],
+    ],
   ])('reads %j', (value, expected) => {
     expect(parseAddressList({ field: 'To', value })).toEqual(expected);
   });
 
   it('refuses a value that is not UTF-8', async () => {
-    const raw = Buffer.concat([Buffer.from('From: alice@acme.example\r\nTo: Ren'), Buffer.from([0xe9]), Buffer.from(' <rene@bank.example>\r\n\r\nbody\r\n')]);
+    const raw = Buffer.concat([
+      Buffer.from('From: alice@acme.example\r\nTo: Ren'),
+      Buffer.from([0xe9]),
+      Buffer.from(' <rene@bank.example>\r\n\r\nbody\r\n'),
+    ]);
     const { error } = await outcome(raw);
     expect(error?.details).toEqual({ field: 'To' });
   });
@@ -106,7 +116,9 @@ describe('header fields', () => {
     ]);
     const raw = Buffer.concat([block, Buffer.from('\r\n\r\nbody')]);
     expect(stripHeaderFields({ raw, fields, key: 'bcc' }).toString()).toBe('From: a@x.example\r\nSubject: s\r\n\r\nbody');
-    expect(stripHeaderFields({ raw, fields, key: 'subject' }).toString()).toBe('From: a@x.example\r\nBcc :\r\n b@y.example\r\nBcc\t: c@z.example\r\n\r\nbody');
+    expect(stripHeaderFields({ raw, fields, key: 'subject' }).toString()).toBe(
+      'From: a@x.example\r\nBcc :\r\n b@y.example\r\nBcc\t: c@z.example\r\n\r\nbody',
+    );
   });
 
   it.each([

@@ -30,12 +30,16 @@ const METHODS = 'GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS';
 
 describe('the layers', () => {
   it('lib/auth imports nothing from lib/portal', () => {
-    const offenders = LIB.filter((f) => f.startsWith('lib/auth/')).filter((f) => importsOf(f).some((m) => m === 'lib/portal' || m.startsWith('lib/portal/')));
+    const offenders = LIB.filter((f) => f.startsWith('lib/auth/')).filter((f) =>
+      importsOf(f).some((m) => m === 'lib/portal' || m.startsWith('lib/portal/')),
+    );
     expect(offenders).toEqual([]);
   });
 
   it('only lib/http builds HTTP responses', () => {
-    const offenders = LIB.filter((f) => !f.startsWith('lib/http/')).filter((f) => /\bNextResponse\b|new Response\(|Response\.json\(/.test(read(f)));
+    const offenders = LIB.filter((f) => !f.startsWith('lib/http/')).filter((f) =>
+      /\bNextResponse\b|new Response\(|Response\.json\(/.test(read(f)),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -60,7 +64,10 @@ describe('every route handler', () => {
     expect(exported.length).toBeGreaterThan(0);
     for (const [, method, wrapper] of exported) {
       expect(WRAPPERS, `${method} in ${rel}`).toContain(wrapper);
-      expect(importsOf(rel).some((m) => m.startsWith('lib/http/')) && new RegExp(`import\\s*\\{[^}]*\\b${wrapper}\\b[^}]*\\}\\s*from\\s*'@/lib/http/`).test(text)).toBe(true);
+      expect(
+        importsOf(rel).some((m) => m.startsWith('lib/http/')) &&
+          new RegExp(`import\\s*\\{[^}]*\\b${wrapper}\\b[^}]*\\}\\s*from\\s*'@/lib/http/`).test(text),
+      ).toBe(true);
     }
   });
 });

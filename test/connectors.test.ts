@@ -63,24 +63,57 @@ async function deliverAll(ctx: TTestContext, now = Date.now()) {
 
 const outboxRows = (ctx: TTestContext) => ctx.db.selectFrom('outbox').selectAll().orderBy('rcpt_to').execute();
 const auditOf = async (ctx: TTestContext, type: string) =>
-  (await ctx.db.selectFrom('audit_events').selectAll().where('type', '=', type).execute()).map((e) => ({ ...e, data: JSON.parse(e.data ?? '{}') as Record<string, unknown> }));
+  (await ctx.db.selectFrom('audit_events').selectAll().where('type', '=', type).execute()).map((e) => ({
+    ...e,
+    data: JSON.parse(e.data ?? '{}') as Record<string, unknown>,
+  }));
 
 describe('connector configuration', () => {
   it('is added, listed and removed with `sealpost connector`, and hostile input is refused with the field named', async () => {
     const { ctx, tenant } = await setup();
     const env = ctx.cliEnv;
-    const added = runCli(['connector', 'add', '--tenant', tenant.slug, '--domain', 'Partner.Test', '--tls', 'verify', '--host', 'MX.partner.test:2525', '--tls-name', 'mx.partner.test'], env);
+    const added = runCli(
+      [
+        'connector',
+        'add',
+        '--tenant',
+        tenant.slug,
+        '--domain',
+        'Partner.Test',
+        '--tls',
+        'verify',
+        '--host',
+        'MX.partner.test:2525',
+        '--tls-name',
+        'mx.partner.test',
+      ],
+      env,
+    );
     expect(added.stderr).toBe('');
-    expect(added.json).toMatchObject({ tenant: tenant.slug, domain: 'partner.test', host: 'mx.partner.test:2525', tls: 'verify', tlsName: 'mx.partner.test', internal: false });
+    expect(added.json).toMatchObject({
+      tenant: tenant.slug,
+      domain: 'partner.test',
+      host: 'mx.partner.test:2525',
+      tls: 'verify',
+      tlsName: 'mx.partner.test',
+      internal: false,
+    });
     await addConnector({ db: ctx.db, tenant, input: { domain: '*', tls: 'required', host: '[2001:DB8::1]' } });
-    const refused = runCli(['connector', 'add', '--tenant', tenant.slug, '--domain', 'other.test', '--tls', 'verify', '--host', 'evil.test/x'], env);
+    const refused = runCli(
+      ['connector', 'add', '--tenant', tenant.slug, '--domain', 'other.test', '--tls', 'verify', '--host', 'evil.test/x'],
+      env,
+    );
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/host: must be a host name or IP address/);
     expect(runCli(['connector', 'list', '--tenant', tenant.slug], env).json).toEqual([
       { domain: '*', host: '[2001:db8::1]:25', tls: 'required', tlsName: null, internal: false },
       { domain: 'partner.test', host: 'mx.partner.test:2525', tls: 'verify', tlsName: 'mx.partner.test', internal: false },
     ]);
-    expect(runCli(['connector', 'remove', '--tenant', tenant.slug, '--domain', 'partner.test'], env).json).toEqual({ tenant: tenant.slug, domain: 'partner.test', removed: true });
+    expect(runCli(['connector', 'remove', '--tenant', tenant.slug, '--domain', 'partner.test'], env).json).toEqual({
+      tenant: tenant.slug,
+      domain: 'partner.test',
+      removed: true,
+    });
     expect((await ctx.db.selectFrom('connectors').select('domain').execute()).map((r) => r.domain)).toEqual(['*']);
     // Each `sealpost` run starts a process; on a loaded machine four of them take a while.
   }, 180_000);
@@ -92,7 +125,10 @@ describe('connector configuration', () => {
     [{ domain: 'partner.test', tls: 'verify', host: '999.1.1.1' }, /host: must be/],
     [{ domain: 'partner.test', tls: 'verify', host: 'smtp://mx.partner.test' }, /host: must be/],
     [{ domain: 'partner.test', tls: 'verify', tlsName: '*.partner.test' }, /tlsName: must be a DNS name/],
-    [{ domain: 'partner.test', tls: 'required', tlsName: 'mx.partner.test' }, /tlsName: a certificate name is checked only with --tls verify/],
+    [
+      { domain: 'partner.test', tls: 'required', tlsName: 'mx.partner.test' },
+      /tlsName: a certificate name is checked only with --tls verify/,
+    ],
     [{ domain: 'partner.test', tls: 'none' }, /tls: must be opportunistic, required or verify/],
     [{ domain: 'partner test', tls: 'verify' }, /domain: must be a mail domain/],
     [{ domain: 'localhost', tls: 'verify' }, /domain: must be a mail domain/],
@@ -109,7 +145,11 @@ describe('delivery over connectors', () => {
   it('verify: delivers over TLS to the connector host when the certificate chains to the CA and names mx.partner.test; other domains still go to SMTP_URL', async () => {
     const { ctx, tenant, relay } = await setup();
     const partner = await tlsSink({ leaf: leaves.good });
-    await addConnector({ db: ctx.db, tenant, input: { domain: 'partner.test', tls: 'verify', host: `127.0.0.1:${partner.port}`, tlsName: 'mx.partner.test' } });
+    await addConnector({
+      db: ctx.db,
+      tenant,
+      input: { domain: 'partner.test', tls: 'verify', host: `127.0.0.1:${partner.port}`, tlsName: 'mx.partner.test' },
+    });
     await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@partner.test', 'carol@other.test'] }) });
     expect(await deliverAll(ctx)).toMatchObject({ claimed: 2, sent: 2 });
     expect(partner.mails).toHaveLength(1);
@@ -129,16 +169,42 @@ describe('delivery over connectors', () => {
   });
 
   it.each([
-    ['verify', 'a certificate for another name', 'wrongName', /^TLS verify not met at 127\.0\.0\.1:\d+: .*does not match certificate's altnames/],
+    [
+      'verify',
+      'a certificate for another name',
+      'wrongName',
+      /^TLS verify not met at 127\.0\.0\.1:\d+: .*does not match certificate's altnames/,
+    ],
     ['verify', 'an expired certificate', 'expired', /^TLS verify not met at 127\.0\.0\.1:\d+: certificate has expired/],
-    ['verify', 'a certificate from an unknown CA', 'unknownCa', /^TLS verify not met at 127\.0\.0\.1:\d+: unable to verify the first certificate/],
+    [
+      'verify',
+      'a certificate from an unknown CA',
+      'unknownCa',
+      /^TLS verify not met at 127\.0\.0\.1:\d+: unable to verify the first certificate/,
+    ],
     ['required', 'a server that offers no STARTTLS', null, /^TLS required not met at 127\.0\.0\.1:\d+: .*STARTTLS/],
     ['verify', 'a server that offers no STARTTLS', null, /^TLS verify not met at 127\.0\.0\.1:\d+: .*STARTTLS/],
-    ['required', 'a server limited to TLS 1.1', 'old', /^TLS required not met at 127\.0\.0\.1:\d+: .*(protocol version|unsupported protocol)/i],
+    [
+      'required',
+      'a server limited to TLS 1.1',
+      'old',
+      /^TLS required not met at 127\.0\.0\.1:\d+: .*(protocol version|unsupported protocol)/i,
+    ],
   ] as const)('%s defers the mail, sends nothing and audits why, against %s', async (tls, _what, leafName, reason) => {
     const { ctx, tenant, relay } = await setup();
-    const partner = await tlsSink(leafName === null ? {} : leafName === 'old' ? { leaf: leaves.good, maxVersion: 'TLSv1.1' } : { leaf: leaves[leafName] });
-    await addConnector({ db: ctx.db, tenant, input: { domain: 'partner.test', tls, host: `127.0.0.1:${partner.port}`, ...(tls === 'verify' ? { tlsName: 'mx.partner.test' } : {}) } });
+    const partner = await tlsSink(
+      leafName === null ? {} : leafName === 'old' ? { leaf: leaves.good, maxVersion: 'TLSv1.1' } : { leaf: leaves[leafName] },
+    );
+    await addConnector({
+      db: ctx.db,
+      tenant,
+      input: {
+        domain: 'partner.test',
+        tls,
+        host: `127.0.0.1:${partner.port}`,
+        ...(tls === 'verify' ? { tlsName: 'mx.partner.test' } : {}),
+      },
+    });
     const t0 = Date.now();
     const sent = await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@partner.test'] }), now: t0 });
     expect(await deliverAll(ctx, t0)).toMatchObject({ claimed: 1, sent: 0, retried: 1, bounced: 0 });
@@ -153,7 +219,11 @@ describe('delivery over connectors', () => {
     expect(row!.last_error).toMatch(reason);
     const audits = await auditOf(ctx, 'delivery_deferred');
     expect(audits).toHaveLength(2);
-    expect(audits[0]).toMatchObject({ message_id: sent.messageId, actor: 'system', data: { policy: tls, domain: 'partner.test', host: `127.0.0.1:${partner.port}`, status: 'queued', kind: 'wrapper' } });
+    expect(audits[0]).toMatchObject({
+      message_id: sent.messageId,
+      actor: 'system',
+      data: { policy: tls, domain: 'partner.test', host: `127.0.0.1:${partner.port}`, status: 'queued', kind: 'wrapper' },
+    });
     expect(String(audits[0]!.data.reason)).toMatch(reason);
     // The reason, never the mail: no subject, no body.
     expect(JSON.stringify(audits)).not.toMatch(/statement|12345678/i);
@@ -163,7 +233,12 @@ describe('delivery over connectors', () => {
   it('the TLS 1.1 sink really speaks TLS 1.1: a client allowed TLS 1.1 gets through, so the refusal above is about the version', async () => {
     const nodemailer = (await import('nodemailer')).default;
     const old = await tlsSink({ leaf: leaves.good, maxVersion: 'TLSv1.1' });
-    const lenient = nodemailer.createTransport({ host: '127.0.0.1', port: old.port, requireTLS: true, tls: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false } });
+    const lenient = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: old.port,
+      requireTLS: true,
+      tls: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0', rejectUnauthorized: false },
+    });
     await lenient.sendMail({ envelope: { from: 'a@acme.example', to: ['bob@partner.test'] }, raw: 'Subject: probe\r\n\r\nprobe\r\n' });
     lenient.close();
     expect(old.mails.map((m) => m.secure)).toEqual([true]);
@@ -205,16 +280,43 @@ describe('the internal connector', () => {
     const raw = sampleEml({ to: ['bob@gmail.com'], attachment: false });
     const original = await sendMessage({ ctx, tenant, raw });
     const view = await toMessageView({ mime: raw, attachmentUrl: (i) => String(i) });
-    await sendReply({ ctx, tenant, original: { messageId: original.messageId, view }, from: 'bob@gmail.com', isReplyAll: false, body: REPLY_BODY, attachments: [] });
+    await sendReply({
+      ctx,
+      tenant,
+      original: { messageId: original.messageId, view },
+      from: 'bob@gmail.com',
+      isReplyAll: false,
+      body: REPLY_BODY,
+      attachments: [],
+    });
   }
 
-  it('delivers a portal reply to the tenant\'s own user decrypted, over verified TLS, and keeps it sealed in the outbox until then', async () => {
+  it("delivers a portal reply to the tenant's own user decrypted, over verified TLS, and keeps it sealed in the outbox until then", async () => {
     const setupResult = await setup();
     const { ctx, tenant, relay } = setupResult;
     const internal = await tlsSink({ leaf: leaves.internal });
-    const added = runCli(['connector', 'add', '--tenant', tenant.slug, '--domain', 'acme.example', '--tls', 'verify', '--host', `127.0.0.1:${internal.port}`, '--tls-name', 'mail.acme.example', '--internal'], { ...ctx.cliEnv, SEALPOST_CONNECTOR_CA_FILE: ca.caFile });
+    const added = runCli(
+      [
+        'connector',
+        'add',
+        '--tenant',
+        tenant.slug,
+        '--domain',
+        'acme.example',
+        '--tls',
+        'verify',
+        '--host',
+        `127.0.0.1:${internal.port}`,
+        '--tls-name',
+        'mail.acme.example',
+        '--internal',
+      ],
+      { ...ctx.cliEnv, SEALPOST_CONNECTOR_CA_FILE: ca.caFile },
+    );
     expect(added.json).toMatchObject({ domain: 'acme.example', tls: 'verify', internal: true });
-    await expect(addConnector({ db: ctx.db, tenant, input: { domain: 'acme.example', tls: 'verify' } })).rejects.toThrow(/already has a connector for acme.example/);
+    await expect(addConnector({ db: ctx.db, tenant, input: { domain: 'acme.example', tls: 'verify' } })).rejects.toThrow(
+      /already has a connector for acme.example/,
+    );
     await portalReply(setupResult);
     const queued = (await outboxRows(ctx)).find((r) => r.kind === 'reply')!;
     expect(queued.rcpt_to).toBe('alice@acme.example');
@@ -239,7 +341,16 @@ describe('the internal connector', () => {
     const setupResult = await setup();
     const { ctx, tenant } = setupResult;
     const internal = await tlsSink({ leaf: leaves.internal });
-    await addConnector({ db: ctx.db, tenant, input: { domain: 'acme.example', host: `127.0.0.1:${internal.port}`, ...input, ...(input.tls === 'verify' ? { tlsName: 'mail.acme.example' } : {}) } });
+    await addConnector({
+      db: ctx.db,
+      tenant,
+      input: {
+        domain: 'acme.example',
+        host: `127.0.0.1:${internal.port}`,
+        ...input,
+        ...(input.tls === 'verify' ? { tlsName: 'mail.acme.example' } : {}),
+      },
+    });
     if (tamper) await ctx.db.updateTable('connectors').set({ tls: 'required', tls_name: null }).execute();
     await portalReply(setupResult);
     expect(await deliverAll(ctx)).toMatchObject({ sent: 2 });

@@ -6,7 +6,13 @@ import { parseForwardRecipients } from '@/lib/messages/send-forward';
 // isemail writes control characters as U+2400 + code point; turn them back into the real ones.
 const unsymbol = (s: string) => s.replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400));
 const unxml = (s: string) =>
-  s.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 const xml = fs.readFileSync(new URL('./corpora/email-address/isemail-tests.xml', import.meta.url), 'utf8');
 const cases = [...xml.matchAll(/<test id="(\d+)">([\s\S]*?)<\/test>/g)].map(([, id, body]) => {
@@ -48,7 +54,7 @@ describe(`isemail corpus (${cases.length} cases)`, () => {
 describe('normaliseAddress', () => {
   it.each([
     ['Bob@Gmail.COM', 'bob@gmail.com'],
-    ['o\'brien@example.ie', "o'brien@example.ie"],
+    ["o'brien@example.ie", "o'brien@example.ie"],
     ['user@bücher.example', 'user@xn--bcher-kva.example'],
     ['a.b+tag@sub.example.co.uk', 'a.b+tag@sub.example.co.uk'],
   ])('normalises %j to %j', (input, expected) => {
@@ -82,10 +88,17 @@ describe("a reader's forward recipients", () => {
   it('refuses any list holding one invalid or policy-refused corpus address next to a good one', () => {
     // A list separates on commas and white space: an entry like "test@iana.org\n" is, as a list, one
     // good address; every other refused address is refused inside a list too.
-    const inList = [...invalid, ...refusedByPolicy, ...dotless].filter((x) => x.address.split(/[,;\s]+/).filter(Boolean).some((p) => normaliseAddress(p) === null));
+    const inList = [...invalid, ...refusedByPolicy, ...dotless].filter((x) =>
+      x.address
+        .split(/[,;\s]+/)
+        .filter(Boolean)
+        .some((p) => normaliseAddress(p) === null),
+    );
     expect(inList.length).toBeGreaterThan(100);
     for (const c of inList) {
-      expect(() => parseForwardRecipients(`ned@example.org, ${c.address}`), `#${c.id} ${JSON.stringify(c.address)}`).toThrow(/email addresses/);
+      expect(() => parseForwardRecipients(`ned@example.org, ${c.address}`), `#${c.id} ${JSON.stringify(c.address)}`).toThrow(
+        /email addresses/,
+      );
     }
   });
 

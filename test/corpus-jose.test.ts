@@ -11,7 +11,10 @@ const vectors = JSON.parse(fs.readFileSync(new URL('./corpora/jose/jose-cookbook
 
 // Every serialisation of every RFC 7520 example: none is our exact profile, so each is refused.
 const cases = vectors.flatMap((v) =>
-  Object.entries(v.output).map(([form, value]) => [`${v.title.replace(/^.*#section-/, '§')} (${form})`, typeof value === 'string' ? value : JSON.stringify(value)] as const),
+  Object.entries(v.output).map(
+    ([form, value]) =>
+      [`${v.title.replace(/^.*#section-/, '§')} (${form})`, typeof value === 'string' ? value : JSON.stringify(value)] as const,
+  ),
 );
 
 let ctx: TTestContext;
@@ -26,7 +29,13 @@ describe(`RFC 7520 JWE cookbook (${vectors.length} examples, ${cases.length} ser
   it('has examples to try', () => expect(cases.length).toBeGreaterThanOrEqual(vectors.length));
 
   it.each(cases)('refuses %s with the one generic error', async (_title, token) => {
-    const error = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token, maxChars: maxEnvelopeChars(1024 * 1024) }).then(
+    const error = await openMessage({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      token,
+      maxChars: maxEnvelopeChars(1024 * 1024),
+    }).then(
       () => null,
       (e: unknown) => e,
     );

@@ -12,7 +12,10 @@ import { getMessage } from '@/lib/store/messages';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
 
 const dir = new URL('./corpora/mime/mailparser-fixtures/', import.meta.url);
-const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+const fixtures = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
 const MAX_BYTES = 25 * 1024 * 1024;
 // Bounds for one fixture, denial-of-service samples included: generous for a slow CI machine,
 // far below what an unbounded parse of htmllargecallstack or outofmemory takes.
@@ -39,10 +42,18 @@ describe(`mailparser fixtures (${fixtures.length} files)`, () => {
       // Seal it as a tenant whose domain is the sender's, as that organisation's relay would.
       // (One tenant per domain: fixtures from the same domain share it.)
       const domain = addressDomain(parsed.sender).toLowerCase();
-      const tenant = (await ctx.db.selectFrom('tenants').selectAll().where('mail_domain', '=', domain).executeTakeFirst()) ?? (await seedTenant(ctx, { mailDomain: domain }));
+      const tenant =
+        (await ctx.db.selectFrom('tenants').selectAll().where('mail_domain', '=', domain).executeTakeFirst()) ??
+        (await seedTenant(ctx, { mailDomain: domain }));
       const sent = await sendMessage({ ctx, tenant, raw, deliver: false });
       const row = await getMessage(ctx.db, sent.messageId);
-      const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: row!.envelope, maxChars: maxEnvelopeChars(MAX_BYTES) });
+      const opened = await openMessage({
+        db: ctx.db,
+        master: ctx.master,
+        tenantId: tenant.id,
+        token: row!.envelope,
+        maxChars: maxEnvelopeChars(MAX_BYTES),
+      });
       expect(Buffer.from(opened.mime).equals(parsed.mime)).toBe(true);
       // And what a reader would be shown of it: parsed and sanitised within the same bounds.
       const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/attachments/${i}` });

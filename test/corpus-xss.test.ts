@@ -5,7 +5,10 @@ import { ALLOWED_ATTRIBUTES, ALLOWED_TAGS } from '@/lib/messages/sanitise-html';
 import { toMessageView } from '@/lib/messages/to-message-view';
 
 const dir = new URL('./corpora/xss/', import.meta.url);
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE')).sort();
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE'))
+  .sort();
 const ATTACHMENT_URL = /^\/attachments\/\d+$/;
 const SAFE_IMG = /^data:image\/(png|jpeg|gif|webp);base64,/i;
 
@@ -35,7 +38,8 @@ function findViolation(html: string): string | null {
       const name = node.name!;
       if (!ALLOWED_TAGS.includes(name)) return `tag <${name}>`;
       for (const [attr, value] of Object.entries(node.attribs ?? {})) {
-        if (!(ALLOWED_ATTRIBUTES['*']!.includes(attr) || (ALLOWED_ATTRIBUTES[name] ?? []).includes(attr))) return `attribute ${attr} on <${name}>`;
+        if (!(ALLOWED_ATTRIBUTES['*']!.includes(attr) || (ALLOWED_ATTRIBUTES[name] ?? []).includes(attr)))
+          return `attribute ${attr} on <${name}>`;
         const v = value.replace(/[\s\u0000-\u001f]/g, '').toLowerCase();
         if (attr === 'href' && !/^(https?:|mailto:)/.test(v) && /^[a-z][a-z0-9+.-]*:/.test(v)) return `href ${value}`;
         if (attr === 'src' && !(SAFE_IMG.test(value) || ATTACHMENT_URL.test(value))) return `src ${value}`;
@@ -53,7 +57,10 @@ function findViolation(html: string): string | null {
 
 describe(`XSS corpora (${files.length} files)`, () => {
   it.each(files)('%s: every payload as an HTML body comes out inert', async (file) => {
-    const payloads = fs.readFileSync(new URL(file, dir), 'utf8').split('\n').filter((l) => l.trim());
+    const payloads = fs
+      .readFileSync(new URL(file, dir), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     let tried = 0;
     for (const payload of payloads) {
       const view = await toMessageView({ mime: asMime(payload), attachmentUrl: (i) => `/attachments/${i}` });
@@ -75,18 +82,35 @@ describe(`XSS corpora (${files.length} files)`, () => {
 
 describe('message view', () => {
   it('keeps formatting and safe links, blocks remote images until allowed, maps cid: images', async () => {
-    const html = '<p style="color:#c00">Hi <b>Bob</b> <a href="https://bank.example/x">statement</a></p><img src="https://tracker.example/p.gif"><img src="cid:logo@x">';
+    const html =
+      '<p style="color:#c00">Hi <b>Bob</b> <a href="https://bank.example/x">statement</a></p><img src="https://tracker.example/p.gif"><img src="cid:logo@x">';
     const mime = Buffer.from(
       [
-        'From: a@acme.example', 'To: bob@gmail.com', 'Subject: s', 'MIME-Version: 1.0', 'Content-Type: multipart/related; boundary="r"', '',
-        '--r', 'Content-Type: text/html; charset=utf-8', '', html,
-        '--r', 'Content-Type: image/svg+xml', 'Content-ID: <logo@x>', 'Content-Disposition: inline; filename="../../logo.svg"', '', '<svg/>',
-        '--r--', '',
+        'From: a@acme.example',
+        'To: bob@gmail.com',
+        'Subject: s',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/related; boundary="r"',
+        '',
+        '--r',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+        '--r',
+        'Content-Type: image/svg+xml',
+        'Content-ID: <logo@x>',
+        'Content-Disposition: inline; filename="../../logo.svg"',
+        '',
+        '<svg/>',
+        '--r--',
+        '',
       ].join('\r\n'),
     );
     const blocked = await toMessageView({ mime, attachmentUrl: (i) => `/attachments/${i}` });
     expect(blocked.html).toContain('<b>Bob</b>');
-    expect(blocked.html).toContain('href="https://bank.example/x" target="_blank" rel="noopener noreferrer nofollow" title="https://bank.example/x"');
+    expect(blocked.html).toContain(
+      'href="https://bank.example/x" target="_blank" rel="noopener noreferrer nofollow" title="https://bank.example/x"',
+    );
     expect(blocked.html).not.toContain('tracker.example');
     expect(blocked.hasRemoteImages).toBe(true);
     expect(blocked.attachments[0]).toMatchObject({ filename: '_.._logo.svg', contentType: 'application/octet-stream' });

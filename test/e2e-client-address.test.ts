@@ -31,7 +31,10 @@ async function setUp(sink: TSmtpSink, extra: Record<string, string>): Promise<TS
 }
 
 // One passcode request; 'ip-limit' when the per-IP window (an hour) is what refused it.
-async function askPasscode({ server, token, host }: TSetup, headers: Record<string, string>): Promise<'ok' | 'resend-limit' | 'ip-limit' | number> {
+async function askPasscode(
+  { server, token, host }: TSetup,
+  headers: Record<string, string>,
+): Promise<'ok' | 'resend-limit' | 'ip-limit' | number> {
   const res = await requestAs(server.port, host, `/r/${token}/passcode`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...headers },
@@ -79,7 +82,7 @@ describe('the client address', () => {
     });
     afterAll(() => setup?.server.stop());
 
-    it('counts the address the proxy saw, and a client\'s own X-Forwarded-For in front of it moves nothing', async () => {
+    it("counts the address the proxy saw, and a client's own X-Forwarded-For in front of it moves nothing", async () => {
       // Many clients through the proxy: none is held back by another's limit.
       for (let i = 0; i <= PER_IP_MAX; i += 1) {
         expect(await askPasscode(setup, { 'x-forwarded-for': `198.51.100.${i + 1}` })).not.toBe('ip-limit');

@@ -25,7 +25,7 @@ const asTarget = (path: string) => path.replace(/[^\x21-\x7e]/gu, (c) => encodeU
 const RETURN_PARAMS = ['callbackUrl', 'returnTo', 'return_to', 'next', 'redirect', 'redirect_uri', 'url'];
 
 describe(`open redirects (${REDIRECTS.length} corpus URLs)`, () => {
-  it('no corpus URL, as a callback or return URL or as a path, sends a browser off the tenant\'s or the auth host\'s origin', async () => {
+  it("no corpus URL, as a callback or return URL or as a path, sends a browser off the tenant's or the auth host's origin", async () => {
     const acme = `http://acme.localhost:${port}`;
     const allowed = new Set([acme, authOrigin]);
     const token = links['acme:bob@gmail.com']!.split('/r/')[1]!;
@@ -34,7 +34,10 @@ describe(`open redirects (${REDIRECTS.length} corpus URLs)`, () => {
       const origin = host === 'acme' ? acme : authOrigin;
       const r = await requestAs(port, new URL(origin).host, asTarget(target), { headers: cookie ? { cookie } : {} });
       tried += 1;
-      const destinations = [r.headers.location, ...[...r.body.matchAll(/http-equiv="refresh" content="0;url=([^"]*)"/g)].map((m) => m[1])].filter(Boolean) as string[];
+      const destinations = [
+        r.headers.location,
+        ...[...r.body.matchAll(/http-equiv="refresh" content="0;url=([^"]*)"/g)].map((m) => m[1]),
+      ].filter(Boolean) as string[];
       for (const d of destinations) {
         const resolved = new URL(d.replaceAll('&amp;', '&'), `${origin}${asTarget(target).startsWith('/') ? '' : '/'}`);
         if (!allowed.has(resolved.origin)) throw new Error(`${host} ${target} → ${d} (${resolved.origin})`);

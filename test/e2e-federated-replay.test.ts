@@ -54,7 +54,7 @@ describe('replays are refused', () => {
     for (const p of [used, fresh, c, e, f, g]) await p.context.close();
   });
 
-  it('a callback for one provider, replayed at another provider\'s address', async () => {
+  it("a callback for one provider, replayed at another provider's address", async () => {
     const h = await pausedAtCallback(bob);
     expect(isSentBack(await deliver(h.callbackUrl, h.cookies, '/api/auth/callback/microsoft'))).toBe(true);
     expect(isHandedOff(await deliver(h.callbackUrl, h.cookies))).toBe(false);
@@ -67,7 +67,7 @@ describe('the hand-off to the tenant host', () => {
     bob.link = links['acme:bob@gmail.com']!;
   });
 
-  it('is taken once, only on its tenant\'s host, only in the browser that started the sign-in', async () => {
+  it("is taken once, only on its tenant's host, only in the browser that started the sign-in", async () => {
     const { context, callbackUrl, cookies } = await pausedAtCallback(bob);
     const handoff = new URL(String((await deliver(callbackUrl, cookies)).headers.location));
     expect(handoff.origin).toBe(`http://acme.localhost:${port}`);
@@ -91,7 +91,19 @@ describe('the hand-off to the tenant host', () => {
 describe('the auth host', () => {
   it('serves federated sign-in and nothing else, and no other host serves it', async () => {
     const status = async (host: string, target: string) => (await requestAs(port, `${host}:${port}`, target)).status;
-    for (const target of ['/', '/mailbox', '/api/health', '/api/v1/messages', '/api/auth/providers', '/api/auth/session', '/api/auth/csrf', '/api/auth/signin/google', '/api/auth/signout', '/r/x', '/m/x']) {
+    for (const target of [
+      '/',
+      '/mailbox',
+      '/api/health',
+      '/api/v1/messages',
+      '/api/auth/providers',
+      '/api/auth/session',
+      '/api/auth/csrf',
+      '/api/auth/signin/google',
+      '/api/auth/signout',
+      '/r/x',
+      '/m/x',
+    ]) {
       expect(await status('auth.localhost', target), target).toBe(404);
     }
     // next-auth's own sign-in and error pages are never shown: they end the sign-in.
@@ -106,14 +118,25 @@ describe('the auth host', () => {
 
   it('logs no client secret, code, state or address of a sign-in', async () => {
     // One more sign-in that fails, so that there is a failure to log.
-    const paused = await pausedAtCallback({ link: links['acme:bob@gmail.com']!, button: 'Sign in with Google', login: 'stranger@gmail.com' });
+    const paused = await pausedAtCallback({
+      link: links['acme:bob@gmail.com']!,
+      button: 'Sign in with Google',
+      login: 'stranger@gmail.com',
+    });
     expect(isSentBack(await deliver(paused.callbackUrl, paused.cookies, '/api/auth/callback/microsoft'))).toBe(true);
     await paused.context.close();
     const logs = server.output();
     expect(logs).toContain('"reason":"wrong_provider","msg":"federated sign-in failed"');
     expect(logs).not.toContain(paused.callbackUrl.searchParams.get('code')!);
     expect(logs).not.toContain(paused.callbackUrl.searchParams.get('state')!);
-    for (const secret of ['google-client-secret', 'microsoft-client-secret', 'acme-client-secret', 'stranger@gmail.com', 'code=', 'state=']) {
+    for (const secret of [
+      'google-client-secret',
+      'microsoft-client-secret',
+      'acme-client-secret',
+      'stranger@gmail.com',
+      'code=',
+      'state=',
+    ]) {
       expect(logs, secret).not.toContain(secret);
     }
   });

@@ -12,10 +12,40 @@ import { requestAs } from './helpers/server';
 // and `sealpost idp`.
 
 let federated: TFederated | undefined;
-let { sink, browser, cliEnv, dataDir, port, authOrigin, google, acmeIdp, links, callback, linkIn, signInAtProvider, setBranding, refusedAfter } = {} as TFederated;
+let {
+  sink,
+  browser,
+  cliEnv,
+  dataDir,
+  port,
+  authOrigin,
+  google,
+  acmeIdp,
+  links,
+  callback,
+  linkIn,
+  signInAtProvider,
+  setBranding,
+  refusedAfter,
+} = {} as TFederated;
 beforeAll(async () => {
   federated = await startFederated();
-  ({ sink, browser, cliEnv, dataDir, port, authOrigin, google, acmeIdp, links, callback, linkIn, signInAtProvider, setBranding, refusedAfter } = federated);
+  ({
+    sink,
+    browser,
+    cliEnv,
+    dataDir,
+    port,
+    authOrigin,
+    google,
+    acmeIdp,
+    links,
+    callback,
+    linkIn,
+    signInAtProvider,
+    setBranding,
+    refusedAfter,
+  } = federated);
 }, SETUP_TIMEOUT_MS);
 afterAll(() => federated?.stop());
 
@@ -26,7 +56,8 @@ describe('federated sign-in in Chromium', () => {
     const redirectUris: string[] = [];
     page.on('request', (r) => {
       const url = new URL(r.url());
-      if (url.origin === new URL(google.issuer).origin && url.pathname.endsWith('/auth')) redirectUris.push(url.searchParams.get('redirect_uri') ?? '');
+      if (url.origin === new URL(google.issuer).origin && url.pathname.endsWith('/auth'))
+        redirectUris.push(url.searchParams.get('redirect_uri') ?? '');
     });
     await page.goto(links['acme:bob@gmail.com']!);
     await shot(page, '1-landing');
@@ -77,10 +108,12 @@ describe('federated sign-in in Chromium', () => {
 });
 
 describe('the step to the provider', () => {
-  it('is a page in the tenant\'s branding that moves on by itself, with a Continue button for when it does not', async () => {
+  it("is a page in the tenant's branding that moves on by itself, with a Continue button for when it does not", async () => {
     const token = links['acme:bob@gmail.com']!.split('/r/')[1]!;
     const started = await requestAs(port, `acme.localhost:${port}`, `/r/${token}/federated`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: 'provider=microsoft',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      body: 'provider=microsoft',
     });
     const step = new URL(String(started.headers.location));
     const page = await requestAs(port, step.host, step.pathname, { headers: { 'accept-language': 'en' } });
@@ -120,15 +153,45 @@ describe('a sign-in abandoned at the provider', () => {
   });
 });
 
-describe('the address must be proven, and a recipient\'s', () => {
+describe("the address must be proven, and a recipient's", () => {
   it.each([
-    ['Google says email_verified: false', 'acme:carol@yahoo.com', 'Sign in with Google', 'unverified', 'Google did not confirm your email address'],
+    [
+      'Google says email_verified: false',
+      'acme:carol@yahoo.com',
+      'Sign in with Google',
+      'unverified',
+      'Google did not confirm your email address',
+    ],
     ['Google gives a bare email claim', 'acme:carol@yahoo.com', 'Sign in with Google', 'bare', 'Google did not confirm your email address'],
-    ['email_verified is the string "true", not true', 'acme:carol@yahoo.com', 'Sign in with Google', 'string-true', 'Google did not confirm your email address'],
+    [
+      'email_verified is the string "true", not true',
+      'acme:carol@yahoo.com',
+      'Sign in with Google',
+      'string-true',
+      'Google did not confirm your email address',
+    ],
     ['no email at all', 'acme:carol@yahoo.com', 'Sign in with Google', 'no-email', 'Google did not confirm your email address'],
-    ['Microsoft, a directory without the domain (nOAuth)', 'acme:dave@contoso.example', 'Sign in with Microsoft', 'nOAuth', 'Microsoft did not confirm your email address'],
-    ['Microsoft, the directory claims email_verified itself', 'acme:dave@contoso.example', 'Sign in with Microsoft', 'nOAuth-claims-verified', 'Microsoft did not confirm your email address'],
-    ['the tenant\'s provider, outside the domains it is trusted for', 'acme:bob@gmail.com', 'Sign in with Acme staff', 'outsider', 'Acme staff did not confirm your email address'],
+    [
+      'Microsoft, a directory without the domain (nOAuth)',
+      'acme:dave@contoso.example',
+      'Sign in with Microsoft',
+      'nOAuth',
+      'Microsoft did not confirm your email address',
+    ],
+    [
+      'Microsoft, the directory claims email_verified itself',
+      'acme:dave@contoso.example',
+      'Sign in with Microsoft',
+      'nOAuth-claims-verified',
+      'Microsoft did not confirm your email address',
+    ],
+    [
+      "the tenant's provider, outside the domains it is trusted for",
+      'acme:bob@gmail.com',
+      'Sign in with Acme staff',
+      'outsider',
+      'Acme staff did not confirm your email address',
+    ],
   ])('refused: %s (403, no session)', async (_name, link, button, login, heading) => {
     const refused = await refusedAfter({ link: links[link]!, button, login });
     expect(refused.status).toBe(403);
@@ -150,7 +213,7 @@ describe('the address must be proven, and a recipient\'s', () => {
     await refused.context.close();
   });
 
-  it('the organisation\'s own provider: the sender reads a reply by signing in with it', async () => {
+  it("the organisation's own provider: the sender reads a reply by signing in with it", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(links['acme:bob@gmail.com']!);
@@ -197,7 +260,11 @@ describe('sign-in methods per template', () => {
     await taiwan.close();
     const token = link.split('/r/')[1]!;
     const post = (path: string, body = '') =>
-      requestAs(port, `acme.localhost:${port}`, `/r/${token}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body });
+      requestAs(port, `acme.localhost:${port}`, `/r/${token}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+        body,
+      });
     expect((await post('/passcode')).status).toBe(403);
     expect((await post('/federated', 'provider=microsoft')).status).toBe(403);
     expect((await post('/federated', 'provider=oidc-beta-corp')).status).toBe(403);
@@ -210,17 +277,27 @@ describe('sign-in methods per template', () => {
   it('a sign-in started from a foreign origin is refused (CSRF)', async () => {
     const token = links['acme:bob@gmail.com']!.split('/r/')[1]!;
     const r = await requestAs(port, `acme.localhost:${port}`, `/r/${token}/federated`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' }, body: 'provider=google',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: 'provider=google',
     });
     expect(r.status).toBe(403);
   });
 });
 
 describe('sealpost idp', () => {
-  it('lists a tenant\'s providers without their secrets, and refuses an incomplete or unreachable one with a clear message', async () => {
+  it("lists a tenant's providers without their secrets, and refuses an incomplete or unreachable one with a clear message", async () => {
     const listed = runCli(['idp', 'list', '--tenant', 'acme'], cliEnv);
     expect(listed.status, listed.stderr).toBe(0);
-    expect(listed.json).toEqual([expect.objectContaining({ name: 'corp', displayName: 'Acme staff', issuer: acmeIdp.issuer, trustedDomains: ['acme.example'], redirectUri: callback('oidc-acme-corp') })]);
+    expect(listed.json).toEqual([
+      expect.objectContaining({
+        name: 'corp',
+        displayName: 'Acme staff',
+        issuer: acmeIdp.issuer,
+        trustedDomains: ['acme.example'],
+        redirectUri: callback('oidc-acme-corp'),
+      }),
+    ]);
     expect(listed.stdout).not.toContain('acme-client-secret');
     const base = ['idp', 'add', '--tenant', 'acme', '--name', 'other', '--display', 'Other', '--client-id', 'x'];
     const noSecret = await runCliAsync([...base, '--issuer', acmeIdp.issuer], cliEnv);

@@ -32,9 +32,23 @@ type TUploadOutcome = { status?: number; error?: string; sentBytes: number };
 
 // One chunked upload (no Content-Length, so the server cannot refuse it by a header): `head`, then
 // filler up to `totalBytes`. It stops as soon as the server answers, or after the timeout.
-type ChunkedUploadOptions = { host: string; head: string; totalBytes: number; timeoutMs?: number; path?: string; headers?: Record<string, string> };
+type ChunkedUploadOptions = {
+  host: string;
+  head: string;
+  totalBytes: number;
+  timeoutMs?: number;
+  path?: string;
+  headers?: Record<string, string>;
+};
 
-function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000, path: urlPath = '/open', headers = {} }: ChunkedUploadOptions): Promise<TUploadOutcome> {
+function chunkedUpload({
+  host,
+  head,
+  totalBytes,
+  timeoutMs = 60_000,
+  path: urlPath = '/open',
+  headers = {},
+}: ChunkedUploadOptions): Promise<TUploadOutcome> {
   return new Promise((resolve) => {
     let sentBytes = 0;
     let isDone = false;
@@ -46,9 +60,20 @@ function chunkedUpload({ host, head, totalBytes, timeoutMs = 60_000, path: urlPa
       resolve({ ...outcome, sentBytes });
     };
     const req = http.request({
-      host: '127.0.0.1', port: server.port, path: urlPath, method: 'POST',
+      host: '127.0.0.1',
+      port: server.port,
+      path: urlPath,
+      method: 'POST',
       // A header given as '' is left out (e.g. transfer-encoding, for a declared length).
-      headers: Object.fromEntries(Object.entries({ host, 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'transfer-encoding': 'chunked', ...headers }).filter(([, v]) => v !== '')),
+      headers: Object.fromEntries(
+        Object.entries({
+          host,
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: 'null',
+          'transfer-encoding': 'chunked',
+          ...headers,
+        }).filter(([, v]) => v !== ''),
+      ),
     });
     const timer = setTimeout(() => finish({ error: 'timeout' }), timeoutMs);
     req.on('response', (res) => {
@@ -94,10 +119,14 @@ afterAll(async () => {
 
 const host = () => `acme.localhost:${server.port}`;
 const openPost = (body: string) =>
-  requestAs(server.port, host(), '/open', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, body });
+  requestAs(server.port, host(), '/open', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' },
+    body,
+  });
 
 describe('POST /open checks the token before it reads the envelope', () => {
-  it('still takes message.html\'s own post (rt, then envelope) to the passcode page', async () => {
+  it("still takes message.html's own post (rt, then envelope) to the passcode page", async () => {
     const response = await openPost(`rt=${rt}&envelope=${envelope}`);
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe(`/r/${rt}`);
@@ -116,12 +145,23 @@ describe('POST /open checks the token before it reads the envelope', () => {
     const before = peakRss(pid);
     const bad = `rt=${rt.slice(0, -6)}AAAAAA&envelope=`;
     const started = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: CONCURRENT }, () => chunkedUpload({ host: host(), head: bad, totalBytes: UPLOAD_BYTES })));
+    const outcomes = await Promise.all(
+      Array.from({ length: CONCURRENT }, () => chunkedUpload({ host: host(), head: bad, totalBytes: UPLOAD_BYTES })),
+    );
     const elapsed = Date.now() - started;
     const after = peakRss(pid);
     const growth = after - before;
     const sent = outcomes.reduce((n, o) => n + o.sentBytes, 0);
-    console.log(JSON.stringify({ peakRssBeforeMB: +(before / 2 ** 20).toFixed(1), peakRssAfterMB: +(after / 2 ** 20).toFixed(1), growthMB: +(growth / 2 ** 20).toFixed(1), sentMB: +(sent / 2 ** 20).toFixed(1), elapsedMs: elapsed, statuses: outcomes.map((o) => o.status ?? o.error) }));
+    console.log(
+      JSON.stringify({
+        peakRssBeforeMB: +(before / 2 ** 20).toFixed(1),
+        peakRssAfterMB: +(after / 2 ** 20).toFixed(1),
+        growthMB: +(growth / 2 ** 20).toFixed(1),
+        sentMB: +(sent / 2 ** 20).toFixed(1),
+        elapsedMs: elapsed,
+        statuses: outcomes.map((o) => o.status ?? o.error),
+      }),
+    );
     for (const outcome of outcomes) expect([400, 503], JSON.stringify(outcome)).toContain(outcome.status);
     // Each upload was cut short: the server answered long before 30 MB had been sent.
     expect(sent).toBeLessThan((CONCURRENT * UPLOAD_BYTES) / 4);
@@ -137,13 +177,21 @@ describe('every other route decides the body size before Next.js buffers a byte'
     const before = peakRss(pid);
     const uploads = Array.from({ length: CONCURRENT }, (_, i) =>
       chunkedUpload({
-        host: host(), head: 'x=', totalBytes: UPLOAD_BYTES, path: `/r/${rt}/passcode`,
-        headers: { 'sec-fetch-site': 'same-origin', ...(i % 2 ? { 'content-length': String(UPLOAD_BYTES + 2), 'transfer-encoding': '' } : {}) },
+        host: host(),
+        head: 'x=',
+        totalBytes: UPLOAD_BYTES,
+        path: `/r/${rt}/passcode`,
+        headers: {
+          'sec-fetch-site': 'same-origin',
+          ...(i % 2 ? { 'content-length': String(UPLOAD_BYTES + 2), 'transfer-encoding': '' } : {}),
+        },
       }),
     );
     const outcomes = await Promise.all(uploads);
     const growth = peakRss(pid) - before;
-    console.log(JSON.stringify({ route: 'passcode', growthMB: +(growth / 2 ** 20).toFixed(1), statuses: outcomes.map((o) => o.status ?? o.error) }));
+    console.log(
+      JSON.stringify({ route: 'passcode', growthMB: +(growth / 2 ** 20).toFixed(1), statuses: outcomes.map((o) => o.status ?? o.error) }),
+    );
     for (const outcome of outcomes) expect([411, 413], JSON.stringify(outcome)).toContain(outcome.status);
     expect(growth).toBeLessThan(PEAK_RSS_GROWTH_LIMIT);
   }, 180_000);
@@ -154,7 +202,13 @@ describe('every other route decides the body size before Next.js buffers a byte'
     const apiHeaders = { authorization: 'Bearer sp_not-a-key', 'content-type': 'message/rfc822' };
     // Four uploads that have started and hold their slots until the test lets them finish.
     const held = Array.from({ length: 4 }, () => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/v1/messages', method: 'POST', headers: { host: `localhost:${server.port}`, 'transfer-encoding': 'chunked', ...apiHeaders } });
+      const req = http.request({
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/api/v1/messages',
+        method: 'POST',
+        headers: { host: `localhost:${server.port}`, 'transfer-encoding': 'chunked', ...apiHeaders },
+      });
       const status = new Promise<number | string>((resolve) => {
         req.on('response', (res) => {
           res.resume();
@@ -167,7 +221,15 @@ describe('every other route decides the body size before Next.js buffers a byte'
     });
     await new Promise((r) => setTimeout(r, 1000));
     const others = await Promise.all(
-      Array.from({ length: CONCURRENT - 4 }, () => chunkedUpload({ host: `localhost:${server.port}`, head: 'From: a@acme.example\r\n', totalBytes: UPLOAD_BYTES, path: '/api/v1/messages', headers: apiHeaders })),
+      Array.from({ length: CONCURRENT - 4 }, () =>
+        chunkedUpload({
+          host: `localhost:${server.port}`,
+          head: 'From: a@acme.example\r\n',
+          totalBytes: UPLOAD_BYTES,
+          path: '/api/v1/messages',
+          headers: apiHeaders,
+        }),
+      ),
     );
     const filler = Buffer.alloc(UPLOAD_BYTES / 4, 0x41);
     for (const { req } of held) req.end(filler);
@@ -184,7 +246,7 @@ describe('every other route decides the body size before Next.js buffers a byte'
   }, 180_000);
 });
 
-describe('the link pages\' forms are small', () => {
+describe("the link pages' forms are small", () => {
   const passcodeRows = () => {
     const db = new Database(path.join(dataDir, 'sealpost.db'), { readonly: true });
     try {
@@ -205,10 +267,19 @@ describe('the link pages\' forms are small', () => {
     expect(declared.status).toBe(413);
     // The same without a Content-Length (chunked): refused once it passes the limit.
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: `/r/${rt}/passcode`, method: 'POST', headers: { host: host(), ...sameOrigin, 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: `/r/${rt}/passcode`,
+          method: 'POST',
+          headers: { host: host(), ...sameOrigin, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 16; i += 1) req.write(big.slice(i * 65536, (i + 1) * 65536));
       req.end();
@@ -226,12 +297,20 @@ describe('the link pages\' forms are small', () => {
   });
 
   it.each(['signin', 'federated'])('a 1 MB post to /r/<token>/%s is refused with 413', async (route) => {
-    const response = await requestAs(server.port, host(), `/r/${rt}/${route}`, { method: 'POST', headers: sameOrigin, body: `passcode=${'1'.repeat(1024 * 1024)}` });
+    const response = await requestAs(server.port, host(), `/r/${rt}/${route}`, {
+      method: 'POST',
+      headers: sameOrigin,
+      body: `passcode=${'1'.repeat(1024 * 1024)}`,
+    });
     expect(response.status).toBe(413);
   });
 
   it('a 1 MB post to /signout is refused with 413', async () => {
-    const response = await requestAs(server.port, host(), '/signout', { method: 'POST', headers: sameOrigin, body: `x=${'a'.repeat(1024 * 1024)}` });
+    const response = await requestAs(server.port, host(), '/signout', {
+      method: 'POST',
+      headers: sameOrigin,
+      body: `x=${'a'.repeat(1024 * 1024)}`,
+    });
     expect(response.status).toBe(413);
   });
 });

@@ -59,8 +59,14 @@ describe('portal isolation', () => {
     ];
     for (const headers of foreign) {
       const form = { ...headers, 'content-type': 'application/x-www-form-urlencoded' };
-      expect((await requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers: form, body: '' })).status, JSON.stringify(headers)).toBe(403);
-      expect((await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers: form, body: 'passcode=12345678' })).status, JSON.stringify(headers)).toBe(403);
+      expect(
+        (await requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers: form, body: '' })).status,
+        JSON.stringify(headers),
+      ).toBe(403);
+      expect(
+        (await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers: form, body: 'passcode=12345678' })).status,
+        JSON.stringify(headers),
+      ).toBe(403);
     }
     await new Promise((r) => setTimeout(r, 500));
     expect(passcodeCount('carol@yahoo.com')).toBe(before);
@@ -72,7 +78,9 @@ describe('portal isolation', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="statement.pdf"/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect((await requestAs(server.port, `acme.localhost:${server.port}`, `/m/${messageId}/attachments/7`, { headers: { cookie } })).status).toBe(404);
+    expect(
+      (await requestAs(server.port, `acme.localhost:${server.port}`, `/m/${messageId}/attachments/7`, { headers: { cookie } })).status,
+    ).toBe(404);
   });
 
   it('shows a damaged link as such (400), and changes nothing on GET', async () => {
@@ -92,8 +100,13 @@ describe('portal isolation', () => {
 
   it('the 31st reply within an hour gets the 429 page, and the reply form then says so before anything is typed', async () => {
     const host = `acme.localhost:${server.port}`;
-    const headers = { cookie: await cookieHeader(signedIn), 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' };
-    const reply = () => requestAs(server.port, host, `/m/${messageId}/reply/send`, { method: 'POST', headers, body: 'all=0&body=Thank+you' });
+    const headers = {
+      cookie: await cookieHeader(signedIn),
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    const reply = () =>
+      requestAs(server.port, host, `/m/${messageId}/reply/send`, { method: 'POST', headers, body: 'all=0&body=Thank+you' });
     const before = sink.mails.length;
     for (let i = 0; i < 30; i += 1) {
       const ok = await reply();
@@ -110,7 +123,8 @@ describe('portal isolation', () => {
     expect(form.body).toContain('You have sent many replies in the last hour.');
     expect(form.body).not.toContain(`action="/m/${messageId}/reply/send"`);
     // The 30 that were accepted reach the sender (and the outbox is quiet again for the next tests).
-    const replies = () => sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'alice@acme.example' && m.parsed.subject === 'Re: Your statement');
+    const replies = () =>
+      sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'alice@acme.example' && m.parsed.subject === 'Re: Your statement');
     const start = Date.now();
     while (replies().length < 30 && Date.now() - start < 60_000) await new Promise((r) => setTimeout(r, 100));
     expect(replies()).toHaveLength(30);

@@ -100,7 +100,11 @@ describe('message.html', () => {
     const other = (await messageHtmlFor({ tenant: 'acme', to: 'hal@example.org' })).saved;
     const otherEnvelope = /name="envelope" value="([^"]+)"/.exec(fs.readFileSync(other, 'utf8'))![1]!;
     const post = (host: string, body: string) =>
-      requestAs(server.port, `${host}:${server.port}`, '/open', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, body });
+      requestAs(server.port, `${host}:${server.port}`, '/open', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' },
+        body,
+      });
     expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope}`)).status).toBe(303);
     expect((await post('acme.localhost', `rt=${rt}&envelope=${otherEnvelope}`)).status).toBe(400);
     expect((await post('acme.localhost', `rt=${rt}&envelope=${envelope.slice(0, -4)}AAAA`)).status).toBe(400);
@@ -109,7 +113,7 @@ describe('message.html', () => {
   });
 });
 
-describe('in the reader\'s language', () => {
+describe("in the reader's language", () => {
   it('walks the journey in Traditional Chinese (zh-TW, phone, JavaScript off); zh-CN gets Simplified', async () => {
     const { mail } = await messageHtmlFor({ tenant: 'acme', to: 'jane@example.org' });
     const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;

@@ -10,7 +10,8 @@ import { requestAs } from './helpers/server';
 // Replying and forwarding from the portal, and the recipients of both reading them.
 
 let portal: TPortal | undefined;
-let { sink, server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } = {} as TPortal;
+let { sink, server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } =
+  {} as TPortal;
 beforeAll(async () => {
   portal = await startPortal();
   ({ sink, server, browser, dataDir, cliEnv, links, passcodeFor, passcodeCount, signIn, messageHtmlFor, readThroughMessageHtml } = portal);
@@ -62,7 +63,8 @@ describe('replying', () => {
     await context.close();
     // Two copies reach Ivan (asked for when replying, and afterwards), encrypted like any message.
     const start = Date.now();
-    const copies = () => sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'ivan@example.org' && m.parsed.subject === 'Re: Your statement');
+    const copies = () =>
+      sink.mails.slice(before).filter((m) => m.rcptTo[0] === 'ivan@example.org' && m.parsed.subject === 'Re: Your statement');
     while (copies().length < 2 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 100));
     expect(copies()).toHaveLength(2);
     for (const copy of copies()) expect(copy.raw.toString('latin1')).not.toContain('Thank you, statement received');
@@ -85,7 +87,10 @@ describe('replying', () => {
     expect(article).toContain('Thank you, statement received. Signed form attached.');
     expect(article).toContain('> The secret body: account 12345678.');
     expect(article).toContain('ivan@example.org');
-    const [download] = await Promise.all([alicePage.waitForEvent('download'), alicePage.getByRole('link', { name: 'signed-form.pdf' }).click()]);
+    const [download] = await Promise.all([
+      alicePage.waitForEvent('download'),
+      alicePage.getByRole('link', { name: 'signed-form.pdf' }).click(),
+    ]);
     expect(fs.readFileSync((await download.path())!).equals(Buffer.from('%PDF-1.4 signed form from ivan'))).toBe(true);
     await alice.close();
   });
@@ -113,7 +118,13 @@ describe('forwarding', () => {
     await expect(page.getByLabel('Message').inputValue()).resolves.toBe('For your records.');
     // The server checks again, whatever a client sends.
     const refused = await requestAs(server.port, new URL(formUrl).host, `${new URL(formUrl).pathname}/send`, {
-      method: 'POST', headers: { cookie: await cookieHeader(context), 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, body: 'to=ned%40example.org%2C+eve%40evil&body=x',
+      method: 'POST',
+      headers: {
+        cookie: await cookieHeader(context),
+        'sec-fetch-site': 'same-origin',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'to=ned%40example.org%2C+eve%40evil&body=x',
     });
     expect(refused.status).toBe(303);
     expect(refused.headers.location).toMatch(/\/forward\?error=INVALID_RECIPIENTS$/);
@@ -132,7 +143,11 @@ describe('forwarding', () => {
     const start = Date.now();
     const wrappers = () => sink.mails.slice(before).filter((m) => m.parsed.subject === 'Fwd: Your statement');
     while (wrappers().length < 2 && Date.now() - start < 20_000) await new Promise((r) => setTimeout(r, 100));
-    expect(wrappers().map((m) => m.rcptTo[0]).sort()).toEqual(['ned@example.org', 'oli@example.net']);
+    expect(
+      wrappers()
+        .map((m) => m.rcptTo[0])
+        .sort(),
+    ).toEqual(['ned@example.org', 'oli@example.net']);
     const toNed = wrappers().find((m) => m.rcptTo[0] === 'ned@example.org')!;
     expect(toNed.raw.toString('latin1')).not.toContain('For your records.');
     links['ned@example.org'] = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(toNed.parsed.html))![1]!;

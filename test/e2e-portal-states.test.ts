@@ -36,7 +36,9 @@ describe('sign-in methods', () => {
     const headers = { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' };
     const host = new URL(link).host;
     expect((await requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers, body: '' })).status).toBe(403);
-    expect((await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers, body: 'passcode=12345678' })).status).toBe(403);
+    expect((await requestAs(server.port, host, `/r/${token}/signin`, { method: 'POST', headers, body: 'passcode=12345678' })).status).toBe(
+      403,
+    );
     const verify = await requestAs(server.port, host, `/r/${token}/verify`);
     expect(verify.status).toBe(307);
     expect(verify.headers.location).toBe(`/r/${token}`);
@@ -85,7 +87,12 @@ describe('end states, each a page with its status', () => {
   it('asking again too soon: 429 with Retry-After and a way back', async () => {
     const host = `acme.localhost:${server.port}`;
     const token = links['dave@example.org']!.split('/r/')[1]!;
-    const post = () => requestAs(server.port, host, `/r/${token}/passcode`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    const post = () =>
+      requestAs(server.port, host, `/r/${token}/passcode`, {
+        method: 'POST',
+        headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      });
     await post();
     const again = await post();
     expect(again.status).toBe(429);

@@ -19,7 +19,10 @@ beforeAll(async () => {
   const dataDir = makeTempDir();
   const env = { SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', SMTP_URL: 'smtp://127.0.0.1:9' };
   server = await startServer(env);
-  for (const [slug, name] of [['acme', OWN], ['other', OTHER]]) {
+  for (const [slug, name] of [
+    ['acme', OWN],
+    ['other', OTHER],
+  ]) {
     const created = runCli(['tenant', 'create', slug!, '--name', name!, '--domain', `${slug}.example`], env);
     expect(created.status, created.stderr).toBe(0);
   }
@@ -42,7 +45,11 @@ async function send(host: string, urlPath: string, init: TSendInit = {}, hops = 
   if (r === 'no answer') unanswered += 1;
   if (r === 'no answer' || r.status < 300 || r.status >= 400 || typeof r.headers.location !== 'string') return r;
   const location = r.headers.location;
-  const target = URL.canParse(location) ? new URL(location) : location.startsWith('/') && !/^[/\\]{2}/.test(location) ? new URL(location, 'http://same.invalid') : null;
+  const target = URL.canParse(location)
+    ? new URL(location)
+    : location.startsWith('/') && !/^[/\\]{2}/.test(location)
+      ? new URL(location, 'http://same.invalid')
+      : null;
   // A redirect to any other host is reported as such (its page is never fetched).
   if (!target || (target.host !== 'same.invalid' && target.host !== host) || hops >= 3) return { ...r, body: `redirect to ${location}` };
   return send(host, target.pathname + target.search, init, hops + 1);
@@ -74,24 +81,99 @@ describe('baseline', () => {
 // resolver or a case-insensitive matcher could turn into the internal tree.
 const T = 'other.localhost';
 const PATHS = [
-  `/t/${T}`, `/t/${T}/`, `/t/${T}/r/x`, `/t/${T}/open`, `/t/${T}/m/x`, '/t', '/t/',
-  `/%74/${T}/`, `/%54/${T}/`, `/%2574/${T}/`, `/%252574/${T}/`, `/t%2f${T}/`, `/t%2F${T}/`, `/%2ft/${T}/`, `/%2Ft%2F${T}%2F`,
-  `/./t/${T}/`, `/.//t/${T}/`, `//t/${T}/`, `///t/${T}/`, `/T/${T}/`, `/T/${T.toUpperCase()}/`,
-  `/%2e/t/${T}/`, `/%2E/t/${T}/`, `/x/../t/${T}/`, `/x/%2e%2e/t/${T}/`, `/x/%2E%2E/t/${T}/`, `/x/..%2ft/${T}/`,
-  `/t/acme.localhost/../t/${T}/`, `/t/acme.localhost/%2e%2e/${T}/`, `/t/${T}/./`, `/t/${T}/../${T}/`,
-  `/t;x/${T}/`, `/t;/${T}/`, `/t/${T};x/`, `/;/t/${T}/`, `/t%3b/${T}/`,
-  `\\t\\${T}\\`, `/\\t/${T}/`, `\\/t/${T}/`, `/t\\${T}/`, `/%5ct/${T}/`, `/%5Ct%5C${T}/`,
-  `/t/${T}.`, `/t/${T}./`, `/t/${T.toUpperCase()}/`, `/t/${T}%00/`, `/t%00/${T}/`, `/t%09/${T}/`, `/t%20/${T}/`, `/%20/t/${T}/`,
-  `/t/${T}?x=1`, `/t/${T}#x`, `/t/${T}/%3f`, `/_next/../t/${T}/`, `/_next/static/../../t/${T}/`, `/api/../t/${T}/`, `/api/%2e%2e/t/${T}/`,
-  `/federated/../t/${T}/`, `/mailbox/../t/${T}/`, `/favicon.ico/../t/${T}/`, `/_next/data/x/t/${T}.json`, `/index/t/${T}`,
-  `/t/${T}/index.rsc`, `/t/${T}.rsc`, `/%C0%AFt/${T}/`, `/t%C0%AF${T}/`, `/ｔ/${T}/`, `/%EF%BD%94/${T}/`,
-  `http://localhost/t/${T}/`, `http://${T}/`, `http://${T}/t/${T}/`,
+  `/t/${T}`,
+  `/t/${T}/`,
+  `/t/${T}/r/x`,
+  `/t/${T}/open`,
+  `/t/${T}/m/x`,
+  '/t',
+  '/t/',
+  `/%74/${T}/`,
+  `/%54/${T}/`,
+  `/%2574/${T}/`,
+  `/%252574/${T}/`,
+  `/t%2f${T}/`,
+  `/t%2F${T}/`,
+  `/%2ft/${T}/`,
+  `/%2Ft%2F${T}%2F`,
+  `/./t/${T}/`,
+  `/.//t/${T}/`,
+  `//t/${T}/`,
+  `///t/${T}/`,
+  `/T/${T}/`,
+  `/T/${T.toUpperCase()}/`,
+  `/%2e/t/${T}/`,
+  `/%2E/t/${T}/`,
+  `/x/../t/${T}/`,
+  `/x/%2e%2e/t/${T}/`,
+  `/x/%2E%2E/t/${T}/`,
+  `/x/..%2ft/${T}/`,
+  `/t/acme.localhost/../t/${T}/`,
+  `/t/acme.localhost/%2e%2e/${T}/`,
+  `/t/${T}/./`,
+  `/t/${T}/../${T}/`,
+  `/t;x/${T}/`,
+  `/t;/${T}/`,
+  `/t/${T};x/`,
+  `/;/t/${T}/`,
+  `/t%3b/${T}/`,
+  `\\t\\${T}\\`,
+  `/\\t/${T}/`,
+  `\\/t/${T}/`,
+  `/t\\${T}/`,
+  `/%5ct/${T}/`,
+  `/%5Ct%5C${T}/`,
+  `/t/${T}.`,
+  `/t/${T}./`,
+  `/t/${T.toUpperCase()}/`,
+  `/t/${T}%00/`,
+  `/t%00/${T}/`,
+  `/t%09/${T}/`,
+  `/t%20/${T}/`,
+  `/%20/t/${T}/`,
+  `/t/${T}?x=1`,
+  `/t/${T}#x`,
+  `/t/${T}/%3f`,
+  `/_next/../t/${T}/`,
+  `/_next/static/../../t/${T}/`,
+  `/api/../t/${T}/`,
+  `/api/%2e%2e/t/${T}/`,
+  `/federated/../t/${T}/`,
+  `/mailbox/../t/${T}/`,
+  `/favicon.ico/../t/${T}/`,
+  `/_next/data/x/t/${T}.json`,
+  `/index/t/${T}`,
+  `/t/${T}/index.rsc`,
+  `/t/${T}.rsc`,
+  `/%C0%AFt/${T}/`,
+  `/t%C0%AF${T}/`,
+  `/ｔ/${T}/`,
+  `/%EF%BD%94/${T}/`,
+  `http://localhost/t/${T}/`,
+  `http://${T}/`,
+  `http://${T}/t/${T}/`,
 ];
 // Host headers: exact, case and trailing-dot variants, with and without a port, IP literals, the
 // auth host, and nonsense.
 const HOSTS = [
-  'localhost', 'acme.localhost', 'ACME.localhost', 'acme.localhost.', 'localhost.', 'LOCALHOST', '127.0.0.1', '[::1]', '127.1', '0x7f.0.0.1', '2130706433',
-  'auth.localhost', 'acme.localhost:1', 'acme.localhost:99999', 'acme.localhost@other.localhost', 'other.localhost.evil', 'x.acme.localhost', '',
+  'localhost',
+  'acme.localhost',
+  'ACME.localhost',
+  'acme.localhost.',
+  'localhost.',
+  'LOCALHOST',
+  '127.0.0.1',
+  '[::1]',
+  '127.1',
+  '0x7f.0.0.1',
+  '2130706433',
+  'auth.localhost',
+  'acme.localhost:1',
+  'acme.localhost:99999',
+  'acme.localhost@other.localhost',
+  'other.localhost.evil',
+  'x.acme.localhost',
+  '',
 ];
 
 describe('percent-encoded, dot-segment, case and separator spellings of the internal tree', () => {
@@ -116,10 +198,29 @@ describe('percent-encoded, dot-segment, case and separator spellings of the inte
 // Every header name param-miner knows (PortSwigger's list; `~template` suffixes dropped), sent
 // with values that would choose another tenant or reach the tree if anything trusted them.
 const CORPUS = path.resolve(import.meta.dirname, 'corpora', 'headers', 'param-miner-headers.txt');
-const HEADER_NAMES = [...new Set(fs.readFileSync(CORPUS, 'utf8').split('\n').map((l) => l.split('~')[0]!.trim().toLowerCase()).filter(Boolean))];
+const HEADER_NAMES = [
+  ...new Set(
+    fs
+      .readFileSync(CORPUS, 'utf8')
+      .split('\n')
+      .map((l) => l.split('~')[0]!.trim().toLowerCase())
+      .filter(Boolean),
+  ),
+];
 // These change how the request is framed or which host it is, not where it is routed: each goes
 // on a request of its own (a batch of them would only be a malformed request).
-const ALONE = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'expect', 'upgrade', 'keep-alive', 'te', 'trailer', 'proxy-connection']);
+const ALONE = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'expect',
+  'upgrade',
+  'keep-alive',
+  'te',
+  'trailer',
+  'proxy-connection',
+]);
 const VALUES = [T, `/t/${T}/`, `http://${T}/t/${T}/`, '127.0.0.1', '1'];
 const BATCH = 40;
 
@@ -138,7 +239,12 @@ describe('internal and forwarding headers', () => {
         // A valid Content-Length would only make the server wait for a body that never comes.
         if (group[0] === 'content-length' && value === '1') continue;
         const headers = Object.fromEntries(group.filter((n) => n !== 'host').map((n) => [n, value]));
-        for (const [host, urlPath] of [['acme.localhost', '/'], ['localhost', '/'], ['localhost', `/t/${T}`], ['acme.localhost', `/t/${T}/r/x`]] as const) {
+        for (const [host, urlPath] of [
+          ['acme.localhost', '/'],
+          ['localhost', '/'],
+          ['localhost', `/t/${T}`],
+          ['acme.localhost', `/t/${T}/r/x`],
+        ] as const) {
           // `host` itself: the hostile value as the Host header (another tenant's host is that
           // tenant's, by design; the others must not open the tree).
           const hostHeader = group[0] === 'host' ? value : at(host);
@@ -149,8 +255,10 @@ describe('internal and forwarding headers', () => {
           // 417: Node's own answer to an Expect it does not know; 411: scripts/server.mjs refusing
           // a body (a Transfer-Encoding) of unstated size on a route with a small limit. Nothing
           // is served by either.
-          if (urlPath !== '/' && ![400, 404, 411, 417].includes(r.status)) findings.push(`${group.join(',')}=${value} on ${host}${urlPath}: ${r.status}`);
-          if (host === 'localhost' && urlPath === '/' && group[0] !== 'host' && showsOwn(r)) findings.push(`${group.join(',')}=${value} on the base host: a tenant page`);
+          if (urlPath !== '/' && ![400, 404, 411, 417].includes(r.status))
+            findings.push(`${group.join(',')}=${value} on ${host}${urlPath}: ${r.status}`);
+          if (host === 'localhost' && urlPath === '/' && group[0] !== 'host' && showsOwn(r))
+            findings.push(`${group.join(',')}=${value} on the base host: a tenant page`);
         }
       }
       tried += group.length;
@@ -160,7 +268,16 @@ describe('internal and forwarding headers', () => {
   });
 
   const SPECIFIC: Array<[string, string[]]> = [
-    ['x-middleware-subrequest', ['proxy', 'middleware', 'proxy:proxy:proxy:proxy:proxy', 'src/middleware:src/middleware:src/middleware:src/middleware:src/middleware', 'pages/_middleware']],
+    [
+      'x-middleware-subrequest',
+      [
+        'proxy',
+        'middleware',
+        'proxy:proxy:proxy:proxy:proxy',
+        'src/middleware:src/middleware:src/middleware:src/middleware:src/middleware',
+        'pages/_middleware',
+      ],
+    ],
     ['x-sealpost-rewrite', ['1', 'true', '00000000-0000-0000-0000-000000000000']],
     ['x-sealpost-host', [T, 'other.localhost:3000']],
     ['x-forwarded-host', [T, `${T}:3000`]],
@@ -171,7 +288,14 @@ describe('internal and forwarding headers', () => {
     ['x-invoke-query', [encodeURIComponent(JSON.stringify({ host: T })), JSON.stringify({ host: T })]],
     ['x-now-route-matches', [`host=${T}`, encodeURIComponent(`1=${T}`)]],
     ['x-matched-path', [`/t/[host]`, `/t/${T}`]],
-    ['next-router-state-tree', [encodeURIComponent(JSON.stringify(['', { children: ['t', { children: [['host', T, 'd'], { children: ['__PAGE__', {}] }] }] }, null, null, true]))]],
+    [
+      'next-router-state-tree',
+      [
+        encodeURIComponent(
+          JSON.stringify(['', { children: ['t', { children: [['host', T, 'd'], { children: ['__PAGE__', {}] }] }] }, null, null, true]),
+        ),
+      ],
+    ],
     ['rsc', ['1']],
     ['next-action', ['0000000000000000000000000000000000000000', 'x']],
     ['next-router-prefetch', ['1']],
@@ -182,10 +306,20 @@ describe('internal and forwarding headers', () => {
     const findings: string[] = [];
     for (const value of values) {
       for (const [host, urlPath, method] of [
-        ['acme.localhost', '/', 'GET'], ['localhost', '/', 'GET'], ['acme.localhost', '/m/00000000-0000-0000-0000-000000000000', 'GET'],
-        ['localhost', `/t/${T}`, 'GET'], ['localhost', `/t/${T}/`, 'GET'], ['acme.localhost', `/t/${T}`, 'GET'], ['localhost', '/', 'POST'], ['acme.localhost', '/', 'POST'],
+        ['acme.localhost', '/', 'GET'],
+        ['localhost', '/', 'GET'],
+        ['acme.localhost', '/m/00000000-0000-0000-0000-000000000000', 'GET'],
+        ['localhost', `/t/${T}`, 'GET'],
+        ['localhost', `/t/${T}/`, 'GET'],
+        ['acme.localhost', `/t/${T}`, 'GET'],
+        ['localhost', '/', 'POST'],
+        ['acme.localhost', '/', 'POST'],
       ] as const) {
-        const r = await send(at(host), urlPath, { method, headers: { [name]: value, ...(method === 'POST' ? { 'content-type': 'text/plain' } : {}) }, body: method === 'POST' ? '[]' : undefined });
+        const r = await send(at(host), urlPath, {
+          method,
+          headers: { [name]: value, ...(method === 'POST' ? { 'content-type': 'text/plain' } : {}) },
+          body: method === 'POST' ? '[]' : undefined,
+        });
         const label = `${name}=${value} ${method} ${host}${urlPath}`;
         if (r === 'no answer') {
           findings.push(`${label}: no answer`);

@@ -32,7 +32,9 @@ function discoverRoutes(dir = APP): string[] {
       const source = fs.readFileSync(full, 'utf8');
       for (const method of METHODS) {
         // `export async function GET`, `export const GET =`, `export { GET }`, `export const { GET } =`.
-        const exported = new RegExp(`export\\s+(async\\s+)?function\\s+${method}\\b|export\\s+(const|let)\\s+${method}\\b|export\\s+(const\\s+)?\\{[^}]*\\b${method}\\b[^}]*\\}`);
+        const exported = new RegExp(
+          `export\\s+(async\\s+)?function\\s+${method}\\b|export\\s+(const|let)\\s+${method}\\b|export\\s+(const\\s+)?\\{[^}]*\\b${method}\\b[^}]*\\}`,
+        );
         if (exported.test(source)) keys.push(`${method} ${pattern}`);
       }
     }
@@ -76,7 +78,13 @@ const TABLE: Record<string, TEntry> = {
   'GET /federated/[id]': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
   'GET /federated/[id]/go': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
   'GET /federated/error': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
-  'POST /api/v1/messages': entry('api', { noKey: 401, wrongKey: 401, otherTenantKey: 403, unknownId: 'n/a: no id in the address', authHost: 404 }),
+  'POST /api/v1/messages': entry('api', {
+    noKey: 401,
+    wrongKey: 401,
+    otherTenantKey: 403,
+    unknownId: 'n/a: no id in the address',
+    authHost: 404,
+  }),
   'POST /api/v1/messages/[id]/unblock': entry('api', { noKey: 401, wrongKey: 401, otherTenantKey: 404, unknownId: 404, authHost: 404 }),
   'GET /mailbox': entry('mailbox', { local: 404, unknownId: 'n/a: no id in the address', tenantHost: 404 }),
   'GET /mailbox/[id]': entry('mailbox', { local: 404, unknownId: 404, tenantHost: 404 }),
@@ -86,14 +94,62 @@ const TABLE: Record<string, TEntry> = {
   'POST /t/[host]/signout': entry('tenant', { noSession: 303, unknownTenantHost: 404, authHost: 404 }),
   // (On the auth host /federated/complete is /federated/[id] with the id "complete": refused as such.)
   'GET /t/[host]/federated/complete': entry('tenant', { noSession: 400, unknownTenantHost: 404, authHost: 400 }),
-  'GET /t/[host]/m/[id]': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'GET /t/[host]/m/[id]/attachments/[index]': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'POST /t/[host]/m/[id]/copy': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'GET /t/[host]/m/[id]/forward': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'POST /t/[host]/m/[id]/forward/send': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'GET /t/[host]/m/[id]/gone': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'GET /t/[host]/m/[id]/reply': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
-  'POST /t/[host]/m/[id]/reply/send': entry('message', { noSession: 401, otherMessageSession: 403, otherTenantHost: 401, unknownTenantHost: 404, unknownId: 403 }),
+  'GET /t/[host]/m/[id]': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'GET /t/[host]/m/[id]/attachments/[index]': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'POST /t/[host]/m/[id]/copy': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'GET /t/[host]/m/[id]/forward': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'POST /t/[host]/m/[id]/forward/send': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'GET /t/[host]/m/[id]/gone': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'GET /t/[host]/m/[id]/reply': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
+  'POST /t/[host]/m/[id]/reply/send': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
   'GET /t/[host]/r/[token]': entry('link', { damagedToken: 307, otherTenantHost: 307, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/r/[token]/federated': entry('link', { damagedToken: 303, otherTenantHost: 303, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/r/[token]/gone': entry('link', { damagedToken: 400, otherTenantHost: 400, unknownTenantHost: 404, authHost: 404 }),
@@ -108,7 +164,11 @@ const DAMAGED_TOKEN = 'not-a-token';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 // Bodies a real client would post, so that what answers is the access check, not a missing field.
 const FORM_BODIES: Record<string, string> = {
-  copy: '', signout: '', passcode: '', signin: 'passcode=12345678', federated: 'provider=google',
+  copy: '',
+  signout: '',
+  passcode: '',
+  signin: 'passcode=12345678',
+  federated: 'provider=google',
   send: 'all=0&body=Thank+you&to=ned%40example.org',
 };
 
@@ -146,7 +206,11 @@ async function signInOverHttp(link: string, address: string): Promise<string> {
   expect(asked.status).toBe(303);
   const challenge = cookiesOf(asked.headers['set-cookie']).join('; ');
   const code = await passcodeFor(sink, address, seen);
-  const signedIn = await requestAs(port, host, `${pathname}/signin`, { method: 'POST', headers: { ...FORM, cookie: challenge }, body: `passcode=${code}` });
+  const signedIn = await requestAs(port, host, `${pathname}/signin`, {
+    method: 'POST',
+    headers: { ...FORM, cookie: challenge },
+    body: `passcode=${code}`,
+  });
   expect(signedIn.status).toBe(303);
   const session = cookiesOf(signedIn.headers['set-cookie']).filter((c) => c.startsWith('sealpost-session='));
   expect(session).toHaveLength(1);
@@ -158,7 +222,13 @@ type TRequest = { host: string; path: string; method: string; headers: Record<st
 // The request a case makes of a route: its URL from the route's pattern, on the host the case names.
 function requestFor(routeKey: string, kind: TKind, kase: string): TRequest {
   const [method, pattern] = routeKey.split(' ') as [string, string];
-  const hosts = { acme: `acme.localhost:${port}`, beta: `beta.localhost:${port}`, nope: `nope.localhost:${port}`, auth: `auth.localhost:${port}`, base: `localhost:${port}` };
+  const hosts = {
+    acme: `acme.localhost:${port}`,
+    beta: `beta.localhost:${port}`,
+    nope: `nope.localhost:${port}`,
+    auth: `auth.localhost:${port}`,
+    base: `localhost:${port}`,
+  };
   const id = kase === 'unknownId' ? UNKNOWN_MESSAGE : fixture.messageId;
   const token = kase === 'damagedToken' ? DAMAGED_TOKEN : fixture.token;
   const signIn = UNKNOWN_SIGN_IN;
@@ -169,7 +239,8 @@ function requestFor(routeKey: string, kind: TKind, kase: string): TRequest {
     .replace('[index]', '0')
     .replace('[...nextauth]', 'callback/google')
     .replace(/^$/, '/');
-  const query = pattern === '/api/auth/[...nextauth]' ? '?code=x&state=y' : pattern === '/t/[host]/federated/complete' ? `?id=${signIn}&h=x` : '';
+  const query =
+    pattern === '/api/auth/[...nextauth]' ? '?code=x&state=y' : pattern === '/t/[host]/federated/complete' ? `?id=${signIn}&h=x` : '';
   const last = pattern.split('/').at(-1)!;
   const headers: Record<string, string> = method === 'POST' ? { ...FORM } : {};
   let body = method === 'POST' ? (FORM_BODIES[last] ?? '') : undefined;
@@ -225,7 +296,8 @@ beforeAll(async () => {
   server = await startServer(env);
   port = server.port;
   cliEnv = { ...env, PORT: String(port) };
-  for (const slug of ['acme', 'beta']) expect(runCli(['tenant', 'create', slug, '--name', slug, '--domain', `${slug}.example`], cliEnv).status).toBe(0);
+  for (const slug of ['acme', 'beta'])
+    expect(runCli(['tenant', 'create', slug, '--name', slug, '--domain', `${slug}.example`], cliEnv).status).toBe(0);
   fixture.key = runCli(['apikey', 'create', '--tenant', 'acme'], cliEnv).json.key;
   fixture.otherKey = runCli(['apikey', 'create', '--tenant', 'beta'], cliEnv).json.key;
   const bob = await send('acme', 'bob@gmail.com');

@@ -102,7 +102,12 @@ describe('end to end: sealpost CLI → SMTP', () => {
     // The database holds no body, attachment or subject in the clear.
     const files = ['sealpost.db', 'sealpost.db-wal'].map((f) => path.join(dataDir, f)).filter((f) => fs.existsSync(f));
     const disk = Buffer.concat(files.map((f) => fs.readFileSync(f))).toString('latin1');
-    for (const secret of ['secret body', 'Your statement', 'statement.pdf', Buffer.from('%PDF-1.4 secret attachment bytes').toString('base64')]) {
+    for (const secret of [
+      'secret body',
+      'Your statement',
+      'statement.pdf',
+      Buffer.from('%PDF-1.4 secret attachment bytes').toString('base64'),
+    ]) {
       expect(disk).not.toContain(secret);
     }
 
@@ -120,7 +125,10 @@ describe('end to end: sealpost CLI → SMTP', () => {
     const revoked = runCli(['revoke', sent.json.messageId], env);
     expect(revoked.status, revoked.stderr).toBe(0);
     for (const w of wrappers) {
-      const error = await openAs(dataDir, tenantId, w.envelope).then(() => null, (e: unknown) => e);
+      const error = await openAs(dataDir, tenantId, w.envelope).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isAppError(error) && error.code).toBe('ENVELOPE_REVOKED');
     }
   });
@@ -177,7 +185,10 @@ describe('master key rotation with keys from the environment', () => {
     const oldKey = Buffer.alloc(32, 1).toString('base64url');
     const newKey = Buffer.alloc(32, 2).toString('base64url');
     const base = { SEALPOST_DATA_DIR: dataDir };
-    const t = runCli(['tenant', 'create', 'envkeys', '--name', 'Env', '--domain', 'acme.example'], { ...base, SEALPOST_MASTER_KEY: oldKey });
+    const t = runCli(['tenant', 'create', 'envkeys', '--name', 'Env', '--domain', 'acme.example'], {
+      ...base,
+      SEALPOST_MASTER_KEY: oldKey,
+    });
     const file = path.join(dataDir, 'm.eml');
     fs.writeFileSync(file, sampleEml());
     const out = path.join(dataDir, 'out');
@@ -243,20 +254,30 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     expect(body.recipients).toEqual(['bob@gmail.com', 'carol@yahoo.com']);
     await sink.waitFor(2);
     const wrappers = await assertWrappers(sink, raw, `http://acme.localhost:${server.port}`);
-    const tenantId = JSON.parse(runCli(['tenant', 'list'], { SEALPOST_DATA_DIR: dataDir }).stdout).find((t: { slug: string }) => t.slug === 'acme').id;
+    const tenantId = JSON.parse(runCli(['tenant', 'list'], { SEALPOST_DATA_DIR: dataDir }).stdout).find(
+      (t: { slug: string }) => t.slug === 'acme',
+    ).id;
     for (const w of wrappers) {
       expect(Buffer.from((await openAs(dataDir, tenantId, w.envelope)).mime).equals(raw)).toBe(true);
     }
   });
 
-  it('seals a message larger than the proxy\'s default body buffer whole (12 MB)', async () => {
-    const big = Buffer.concat([sampleEml({ to: ['big@example.org'], attachment: false }).subarray(0, -2), Buffer.from(`\r\n${'x'.repeat(76)}`.repeat(170_000)), Buffer.from('\r\n')]);
+  it("seals a message larger than the proxy's default body buffer whole (12 MB)", async () => {
+    const big = Buffer.concat([
+      sampleEml({ to: ['big@example.org'], attachment: false }).subarray(0, -2),
+      Buffer.from(`\r\n${'x'.repeat(76)}`.repeat(170_000)),
+      Buffer.from('\r\n'),
+    ]);
     expect(big.length).toBeGreaterThan(12 * 1024 * 1024);
     const res = await post(new Uint8Array(big));
     expect(res.status).toBe(202);
     const { messageId } = await res.json();
     const ctx = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir }) });
-    const row = await ctx.db.selectFrom('messages').select(['envelope', 'tenant_id', 'size_bytes']).where('id', '=', messageId).executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('messages')
+      .select(['envelope', 'tenant_id', 'size_bytes'])
+      .where('id', '=', messageId)
+      .executeTakeFirstOrThrow();
     await ctx.db.destroy();
     expect(row.size_bytes).toBe(big.length);
     expect(Buffer.from((await openAs(dataDir, row.tenant_id, row.envelope)).mime).equals(big)).toBe(true);
@@ -280,7 +301,12 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     ['an empty body', 400, {}, Buffer.alloc(0)],
     ['a sender outside the organisation', 403, {}, sampleEml({ from: 'mallory@evil.example' })],
     ['no valid recipient', 422, {}, sampleEml({ to: ['"two words"@gmail.com', 'bob@localhost', 'x@[127.0.0.1]'] })],
-    ['one invalid recipient among valid ones (refused whole, not delivered to the rest)', 422, {}, sampleEml({ to: ['carol@yahoo.com', 'bob@localhost'] })],
+    [
+      'one invalid recipient among valid ones (refused whole, not delivered to the rest)',
+      422,
+      {},
+      sampleEml({ to: ['carol@yahoo.com', 'bob@localhost'] }),
+    ],
   ])('refuses %s with %i and writes nothing', async (_name, status, headers, body) => {
     const before = await messageCount();
     const res = await post(new Uint8Array(body as Buffer), headers as Record<string, string>);
@@ -302,14 +328,22 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     expect(await messageCount()).toBe(before);
     await new Promise((resolve) => setTimeout(resolve, 500));
     // (Mail of earlier tests may still be arriving: what counts is that none went to these two.)
-    expect(sink.mails.slice(mails).filter((m) => m.rcptTo.some((r) => ['alice@bank.example', 'mallory@evil.example'].includes(r)))).toEqual([]);
+    expect(sink.mails.slice(mails).filter((m) => m.rcptTo.some((r) => ['alice@bank.example', 'mallory@evil.example'].includes(r)))).toEqual(
+      [],
+    );
   });
 
   it("refuses a key used on another tenant's host with 403", async () => {
     // fetch may not set Host; node:http sends exactly what a client on that host name would.
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: server.port, path: '/api/v1/messages', method: 'POST', headers: { host: `acme.localhost:${server.port}`, authorization: `Bearer ${otherKey}`, 'content-type': 'message/rfc822' } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/v1/messages',
+          method: 'POST',
+          headers: { host: `acme.localhost:${server.port}`, authorization: `Bearer ${otherKey}`, 'content-type': 'message/rfc822' },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -365,7 +399,13 @@ describe('the web server', () => {
     }
     // The internal tree is unreachable directly, from any host, and so is the middleware-bypass header.
     expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/t/demo.localhost')).status).toBe(404);
-    expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/', { headers: { 'x-middleware-subrequest': 'proxy:proxy:proxy:proxy:proxy' } })).status).toBe(404);
+    expect(
+      (
+        await requestAs(server.port, `demo.localhost:${server.port}`, '/', {
+          headers: { 'x-middleware-subrequest': 'proxy:proxy:proxy:proxy:proxy' },
+        })
+      ).status,
+    ).toBe(404);
     // The API and health answer on tenant hosts too.
     expect((await requestAs(server.port, `demo.localhost:${server.port}`, '/api/health')).status).toBe(200);
     // The base host is the app itself, not a tenant.

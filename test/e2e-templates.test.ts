@@ -11,7 +11,13 @@ import { startSmtpSink, type TReceivedMail, type TSmtpSink } from './helpers/smt
 // A tenant whose default template and a second template differ in every visible way: a message
 // sent with the second one must look like it on every page of its journey, never like the default.
 const DEFAULT_LOOK = { displayName: 'Harbour Savings', primaryColour: '#0b5d3b', buttonText: 'See your mail' };
-const PRIVATE_LOOK = { displayName: 'Crest Private Office', primaryColour: '#7a1f5c', buttonTextColour: '#fffbe6', buttonText: 'Open securely', portalText: 'Private clients only.' };
+const PRIVATE_LOOK = {
+  displayName: 'Crest Private Office',
+  primaryColour: '#7a1f5c',
+  buttonTextColour: '#fffbe6',
+  buttonText: 'Open securely',
+  portalText: 'Private clients only.',
+};
 const PRIVATE_RGB = 'rgb(122, 31, 92)';
 const DEFAULT_RGB = 'rgb(11, 93, 59)';
 const RECIPIENT = 'uma@example.org';
@@ -52,7 +58,9 @@ async function expectPrivateLook(page: Page, where: string) {
   // about no message and so in the default template).
   // biome-ignore lint/performance/useDomNodeTextContent: innerText is what is shown, which is the point here.
   expect(await page.locator('body').innerText(), where).not.toContain(DEFAULT_LOOK.displayName);
-  const colours = await page.locator('body').evaluate((b) => [b, ...b.querySelectorAll('*')].flatMap((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]));
+  const colours = await page
+    .locator('body')
+    .evaluate((b) => [b, ...b.querySelectorAll('*')].flatMap((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]));
   expect(colours, where).not.toContain(DEFAULT_RGB);
 }
 
@@ -67,7 +75,18 @@ beforeAll(async () => {
   // `{ look, policy }` shape, with forwarding on.
   const setDefault = runCli(['branding', 'set', '--tenant', 'harbour', writeJson('default.json', DEFAULT_LOOK)], cliEnv);
   expect(setDefault.status, setDefault.stderr).toBe(0);
-  const setPrivate = runCli(['branding', 'set', '--tenant', 'harbour', '--template', 'private', writeJson('private.json', { look: PRIVATE_LOOK, policy: { allowForward: true } })], cliEnv);
+  const setPrivate = runCli(
+    [
+      'branding',
+      'set',
+      '--tenant',
+      'harbour',
+      '--template',
+      'private',
+      writeJson('private.json', { look: PRIVATE_LOOK, policy: { allowForward: true } }),
+    ],
+    cliEnv,
+  );
   expect(setPrivate.status, setPrivate.stderr).toBe(0);
   const eml = path.join(dataDir, 'statement.eml');
   fs.writeFileSync(eml, sampleEml({ to: [RECIPIENT], from: 'Alice Example <alice@harbour.example>' }));

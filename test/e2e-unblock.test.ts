@@ -25,7 +25,11 @@ describe('the hard stop, as the recipient and the sender see it', () => {
       body: '',
     });
   const unblock = (auth: string, body: string, id = messageId) =>
-    fetch(`${server.origin}/api/v1/messages/${id}/unblock`, { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, body });
+    fetch(`${server.origin}/api/v1/messages/${id}/unblock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+      body,
+    });
 
   beforeAll(async () => {
     sink = await startSmtpSink();

@@ -9,7 +9,10 @@ import { startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
 const dir = new URL('./corpora/xss/', import.meta.url);
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE')).sort();
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.txt') && !f.startsWith('LICENSE'))
+  .sort();
 
 let sink: TSmtpSink;
 let server: TServer;
@@ -34,8 +37,15 @@ afterAll(async () => {
 
 const htmlMessage = (to: string, html: string) =>
   [
-    'From: Mallory <mallory@acme.example>', `To: ${to}`, 'Subject: Payloads', 'MIME-Version: 1.0',
-    'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: base64', '', Buffer.from(html, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n'), '',
+    'From: Mallory <mallory@acme.example>',
+    `To: ${to}`,
+    'Subject: Payloads',
+    'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(html, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n'),
+    '',
   ].join('\r\n');
 
 async function waitForMail(to: string, match: RegExp) {
@@ -50,7 +60,10 @@ async function waitForMail(to: string, match: RegExp) {
 
 describe(`XSS corpora in the portal, in Chromium (${files.length} files)`, () => {
   it.each(files.map((f, i) => [f, i] as const))('%s: no script runs, no dialog opens, no request leaves', async (file, i) => {
-    const payloads = fs.readFileSync(new URL(file, dir), 'utf8').split('\n').filter((l) => l.trim());
+    const payloads = fs
+      .readFileSync(new URL(file, dir), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     const to = `reader${i}@example.org`;
     const eml = path.join(dataDir, `xss-${i}.eml`);
     fs.writeFileSync(eml, htmlMessage(to, payloads.map((p) => `<div>${p}</div>`).join('\n')));
@@ -68,7 +81,8 @@ describe(`XSS corpora in the portal, in Chromium (${files.length} files)`, () =>
     // Every request must stay on the portal's own origin (or be inline data).
     context.on('request', (r) => {
       const url = r.url();
-      if (!url.startsWith('data:') && !url.startsWith('about:') && new URL(url).host !== portal) events.push(`request ${r.resourceType()} ${url}`);
+      if (!url.startsWith('data:') && !url.startsWith('about:') && new URL(url).host !== portal)
+        events.push(`request ${r.resourceType()} ${url}`);
     });
     await page.goto(link);
     await page.getByRole('button', { name: 'Send me a passcode' }).click();

@@ -38,7 +38,10 @@ async function sealed(raw = sampleEml(), t = tenant) {
 const open = (token: unknown, tenantId = tenant.id) => openMessage({ db: ctx.db, master: ctx.master, tenantId, token, maxChars: MAX });
 
 async function expectRefused(promise: Promise<unknown>, code = 'ENVELOPE_INVALID') {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(isAppError(error), `expected an AppError, got ${String(error)}`).toBe(true);
   expect((error as { code: string }).code).toBe(code);
   if (code === 'ENVELOPE_INVALID') expect((error as Error).message).toBe('This message cannot be opened.');
@@ -56,7 +59,10 @@ describe('envelope', () => {
 
   it('holds no readable body, attachment or subject', async () => {
     const { token } = await sealed(sampleEml({ subject: 'Quarterly secret subject' }));
-    const decoded = token.split('.').map((s) => Buffer.from(s, 'base64url').toString('latin1')).join('\n');
+    const decoded = token
+      .split('.')
+      .map((s) => Buffer.from(s, 'base64url').toString('latin1'))
+      .join('\n');
     for (const secret of ['secret body', 'Quarterly secret subject', 'statement.pdf', 'alice@acme.example']) {
       expect(decoded).not.toContain(secret);
     }
@@ -199,14 +205,20 @@ describe('opening agrees with jose', () => {
   };
 
   // Sizes around base64 padding and the 1 Mi-character decoding slice.
-  it.each([0, 1, 2, 3, 4, 5, 786_431, 786_432, 786_433, 3 * 1024 * 1024 + 7])('opens a %i-byte envelope exactly as jose does', async (size) => {
-    const mime = crypto.randomBytes(size);
-    const { token, contentKey, header } = await seal(mime);
-    const ours = await openEnvelopeWithKey({ token, header, contentKey });
-    const theirs = await compactDecrypt(token, contentKey, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-    expect(Buffer.from(ours).equals(mime)).toBe(true);
-    expect(Buffer.from(theirs.plaintext).equals(mime)).toBe(true);
-  });
+  it.each([0, 1, 2, 3, 4, 5, 786_431, 786_432, 786_433, 3 * 1024 * 1024 + 7])(
+    'opens a %i-byte envelope exactly as jose does',
+    async (size) => {
+      const mime = crypto.randomBytes(size);
+      const { token, contentKey, header } = await seal(mime);
+      const ours = await openEnvelopeWithKey({ token, header, contentKey });
+      const theirs = await compactDecrypt(token, contentKey, {
+        keyManagementAlgorithms: ['dir'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+      });
+      expect(Buffer.from(ours).equals(mime)).toBe(true);
+      expect(Buffer.from(theirs.plaintext).equals(mime)).toBe(true);
+    },
+  );
 
   it.each([
     ['a + in the IV', (t: string[]) => (t[2] = `+${t[2]!.slice(1)}`)],
@@ -224,7 +236,10 @@ describe('opening agrees with jose', () => {
     const parts = token.split('.');
     if (mutate) mutate(parts);
     const key = mutate ? contentKey : crypto.randomBytes(32);
-    const error = await openEnvelopeWithKey({ token: parts.join('.'), header, contentKey: key }).then(() => null, (e: unknown) => e);
+    const error = await openEnvelopeWithKey({ token: parts.join('.'), header, contentKey: key }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isAppError(error) && error.code).toBe('ENVELOPE_INVALID');
   });
 });

@@ -36,19 +36,22 @@ describe('an unhandled error', () => {
     ['a TypeError', new TypeError(CONTENT), 'TypeError'],
     ['a library error with a code', Object.assign(new Error(`connect ECONNREFUSED ${CONTENT}`), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
     ['a thrown string', CONTENT, 'string'],
-  ])('(%s) is logged as an id, the route and a code, with no stack and no message, and answered with the same id', async (_, error, code) => {
-    vi.stubEnv('NODE_ENV', 'production');
-    const { status, body } = await answer(error);
-    expect(status).toBe(500);
-    expect(body.error).toEqual({ code: 'INTERNAL', message: 'Internal error', errorId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(lines).toHaveLength(1);
-    const line = lines[0]!;
-    expect(line).toMatchObject({ level: 50, errorId: body.error.errorId, route: 'POST /api/v1/messages', code, msg: 'unhandled error' });
-    expect(line).not.toHaveProperty('stack');
-    expect(line).not.toHaveProperty('err');
-    const text = JSON.stringify(line);
-    for (const leak of ['12345678', 'secret body', 'bob@gmail.com', 'at ', 'errors.test.ts']) expect(text).not.toContain(leak);
-  });
+  ])(
+    '(%s) is logged as an id, the route and a code, with no stack and no message, and answered with the same id',
+    async (_, error, code) => {
+      vi.stubEnv('NODE_ENV', 'production');
+      const { status, body } = await answer(error);
+      expect(status).toBe(500);
+      expect(body.error).toEqual({ code: 'INTERNAL', message: 'Internal error', errorId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(lines).toHaveLength(1);
+      const line = lines[0]!;
+      expect(line).toMatchObject({ level: 50, errorId: body.error.errorId, route: 'POST /api/v1/messages', code, msg: 'unhandled error' });
+      expect(line).not.toHaveProperty('stack');
+      expect(line).not.toHaveProperty('err');
+      const text = JSON.stringify(line);
+      for (const leak of ['12345678', 'secret body', 'bob@gmail.com', 'at ', 'errors.test.ts']) expect(text).not.toContain(leak);
+    },
+  );
 
   it('gets a new id each time', async () => {
     const a = await answer(new Error('x'));

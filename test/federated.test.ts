@@ -1,6 +1,14 @@
 import { decode, encode } from 'next-auth/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimAtAuthHost, consumeHandoff, FEDERATED_TTL_MS, HANDOFF_TTL_MS, loadAtAuthHost, recordIdentity, startFederatedSignIn } from '@/lib/auth/federated/federated-signin';
+import {
+  claimAtAuthHost,
+  consumeHandoff,
+  FEDERATED_TTL_MS,
+  HANDOFF_TTL_MS,
+  loadAtAuthHost,
+  recordIdentity,
+  startFederatedSignIn,
+} from '@/lib/auth/federated/federated-signin';
 import { buildAuthOptions } from '@/lib/auth/federated/next-auth';
 import { getProvider, listOfferedProviders, providerClientSecret } from '@/lib/auth/federated/identity-providers';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '@/lib/auth/federated/tenant-identity-providers';
@@ -29,7 +37,11 @@ beforeAll(async () => {
   ctx = await createTestContext({ SEALPOST_GOOGLE_CLIENT_ID: 'g-id', SEALPOST_GOOGLE_CLIENT_SECRET: 'g-secret' });
   tenant = await seedTenant(ctx);
   other = await seedTenant(ctx);
-  idp = await startOidcProvider({ path: '/idp', client: { clientId: 'c', clientSecret: 's', redirectUris: ['http://auth.localhost:3000/api/auth/callback/x'] }, accounts: {} });
+  idp = await startOidcProvider({
+    path: '/idp',
+    client: { clientId: 'c', clientSecret: 's', redirectUris: ['http://auth.localhost:3000/api/auth/callback/x'] },
+    accounts: {},
+  });
 });
 afterAll(async () => {
   await idp?.close();
@@ -52,8 +64,20 @@ describe('the address an ID token proves', () => {
     ['Microsoft, xms_edov "1"', microsoft, { email: 'dave@contoso.com', xms_edov: '1', tid: 'a' }, 'ok', 'dave@contoso.com'],
     ['Microsoft, xms_edov false', microsoft, { email: 'dave@contoso.com', xms_edov: false, tid: 'a' }, 'unverified', 'dave@contoso.com'],
     ['Microsoft, a personal account', microsoft, { email: 'frank@outlook.com', tid: MICROSOFT_CONSUMER_TENANT }, 'ok', 'frank@outlook.com'],
-    ['Microsoft, a work account with only email (nOAuth)', microsoft, { email: 'dave@contoso.com', tid: 'attacker' }, 'unverified', 'dave@contoso.com'],
-    ['Microsoft, email_verified from a claims mapping', microsoft, { email: 'dave@contoso.com', tid: 'attacker', email_verified: true }, 'unverified', 'dave@contoso.com'],
+    [
+      'Microsoft, a work account with only email (nOAuth)',
+      microsoft,
+      { email: 'dave@contoso.com', tid: 'attacker' },
+      'unverified',
+      'dave@contoso.com',
+    ],
+    [
+      'Microsoft, email_verified from a claims mapping',
+      microsoft,
+      { email: 'dave@contoso.com', tid: 'attacker', email_verified: true },
+      'unverified',
+      'dave@contoso.com',
+    ],
     ['own provider, email_verified true', own, { email: 'x@elsewhere.example', email_verified: true }, 'ok', 'x@elsewhere.example'],
     ['own provider, a trusted domain', own, { email: 'alice@acme.example' }, 'ok', 'alice@acme.example'],
     ['own provider, a subdomain of a trusted domain', own, { email: 'alice@evil.acme.example' }, 'unverified', 'alice@evil.acme.example'],
@@ -64,11 +88,22 @@ describe('the address an ID token proves', () => {
 });
 
 describe('tenant identity providers', () => {
-  const input = (name: string, issuer = idp.issuer) => ({ name, displayName: 'Staff sign-in', issuer, clientId: 'client-1', clientSecret: 'the-client-secret', trustedDomains: ['acme.example'] });
+  const input = (name: string, issuer = idp.issuer) => ({
+    name,
+    displayName: 'Staff sign-in',
+    issuer,
+    clientId: 'client-1',
+    clientSecret: 'the-client-secret',
+    trustedDomains: ['acme.example'],
+  });
 
   it('are checked against their discovery document and keep the client secret sealed under the tenant key', async () => {
     const added = await addIdentityProvider({ ctx, tenant, input: input('staff') });
-    expect(added).toMatchObject({ id: `oidc-${tenant.slug}-staff`, issuer: idp.issuer, redirectUri: `http://auth.localhost:3000/api/auth/callback/oidc-${tenant.slug}-staff` });
+    expect(added).toMatchObject({
+      id: `oidc-${tenant.slug}-staff`,
+      issuer: idp.issuer,
+      redirectUri: `http://auth.localhost:3000/api/auth/callback/oidc-${tenant.slug}-staff`,
+    });
     const row = await ctx.db.selectFrom('identity_providers').selectAll().where('id', '=', added.id).executeTakeFirstOrThrow();
     expect(Buffer.from(row.client_secret).includes(Buffer.from('the-client-secret'))).toBe(false);
     const provider = (await getProvider({ ctx, tenantId: tenant.id, providerId: added.id }))!;
@@ -90,7 +125,9 @@ describe('tenant identity providers', () => {
   it('refuse an issuer whose discovery document names another issuer, or none that answers', async () => {
     const mismatch = `${idp.issuer.replace('/idp', '')}/idp/`;
     await expect(errorCode(addIdentityProvider({ ctx, tenant, input: input('elsewhere', `${idp.issuer}x`) }))).resolves.toBe('BAD_REQUEST');
-    await expect(errorCode(addIdentityProvider({ ctx, tenant, input: input('down', 'http://127.0.0.1:9/idp') }))).resolves.toBe('BAD_REQUEST');
+    await expect(errorCode(addIdentityProvider({ ctx, tenant, input: input('down', 'http://127.0.0.1:9/idp') }))).resolves.toBe(
+      'BAD_REQUEST',
+    );
     await expect(addIdentityProvider({ ctx, tenant, input: input('slash', mismatch) })).resolves.toMatchObject({ issuer: idp.issuer });
     await expect(errorCode(addIdentityProvider({ ctx, tenant, input: input('staff') }))).resolves.toBe('CONFLICT');
     await expect(removeIdentityProvider({ ctx, tenant, name: 'slash' })).resolves.toEqual({ removed: 'slash' });
@@ -98,10 +135,20 @@ describe('tenant identity providers', () => {
   });
 
   it('a template offers only its own methods, and names only providers that exist', async () => {
-    await expect(errorCode(setBranding({ db: ctx.db, tenantId: tenant.id, template: 'x', input: { signInMethods: { oidc: ['nosuch'] } } }))).resolves.toBe('BAD_REQUEST');
-    await expect(errorCode(setBranding({ db: ctx.db, tenantId: other.id, template: 'x', input: { signInMethods: { oidc: ['staff'] } } }))).resolves.toBe('BAD_REQUEST');
-    await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'staff-only', input: { signInMethods: { passcode: false, google: false, oidc: ['staff'] } } });
-    const offered = async (template: string) => (await listOfferedProviders({ ctx, tenant, branding: await getBranding(ctx.db, tenant.id, template) })).map((p) => p.id);
+    await expect(
+      errorCode(setBranding({ db: ctx.db, tenantId: tenant.id, template: 'x', input: { signInMethods: { oidc: ['nosuch'] } } })),
+    ).resolves.toBe('BAD_REQUEST');
+    await expect(
+      errorCode(setBranding({ db: ctx.db, tenantId: other.id, template: 'x', input: { signInMethods: { oidc: ['staff'] } } })),
+    ).resolves.toBe('BAD_REQUEST');
+    await setBranding({
+      db: ctx.db,
+      tenantId: tenant.id,
+      template: 'staff-only',
+      input: { signInMethods: { passcode: false, google: false, oidc: ['staff'] } },
+    });
+    const offered = async (template: string) =>
+      (await listOfferedProviders({ ctx, tenant, branding: await getBranding(ctx.db, tenant.id, template) })).map((p) => p.id);
     await expect(offered('staff-only')).resolves.toEqual([`oidc-${tenant.slug}-staff`]);
     // Microsoft is on by default but not configured by this operator; Google is configured.
     await expect(offered('default')).resolves.toEqual(['google']);
@@ -113,8 +160,22 @@ describe('a federated sign-in, step by step', () => {
   async function newSignIn(now = Date.now()) {
     const { messageId } = await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), deliver: false });
     const [recipient] = await listRecipients(ctx.db, messageId);
-    const linkToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims: { messageId, recipientId: recipient!.id, address: recipient!.address } });
-    const started = await startFederatedSignIn({ ctx, tenant, linkToken, providerId: 'google', isKept: false, isSwitchingAccount: false, ip: newIp(), now });
+    const linkToken = await createRecipientToken({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      claims: { messageId, recipientId: recipient!.id, address: recipient!.address },
+    });
+    const started = await startFederatedSignIn({
+      ctx,
+      tenant,
+      linkToken,
+      providerId: 'google',
+      isKept: false,
+      isSwitchingAccount: false,
+      ip: newIp(),
+      now,
+    });
     return { ...started, linkToken, messageId };
   }
 
@@ -125,18 +186,34 @@ describe('a federated sign-in, step by step', () => {
     await expect(loadAtAuthHost({ ctx, cookieValue: claimed.cookieValue, now: t0 + 2000 })).resolves.toMatchObject({ signIn: { id } });
     await expect(errorCode(claimAtAuthHost({ ctx, id, now: t0 + 2000 }))).resolves.toBe('UNAUTHORIZED');
     await expect(errorCode(loadAtAuthHost({ ctx, cookieValue: `${id}.${'A'.repeat(43)}`, now: t0 + 2000 }))).resolves.toBe('UNAUTHORIZED');
-    await expect(errorCode(loadAtAuthHost({ ctx, cookieValue: claimed.cookieValue, now: t0 + FEDERATED_TTL_MS }))).resolves.toBe('UNAUTHORIZED');
+    await expect(errorCode(loadAtAuthHost({ ctx, cookieValue: claimed.cookieValue, now: t0 + FEDERATED_TTL_MS }))).resolves.toBe(
+      'UNAUTHORIZED',
+    );
     const late = await newSignIn(t0);
     await expect(errorCode(claimAtAuthHost({ ctx, id: late.id, now: t0 + FEDERATED_TTL_MS }))).resolves.toBe('UNAUTHORIZED');
   });
 
-  it('offers only what the template allows: an unknown provider or another tenant\'s is refused', async () => {
+  it("offers only what the template allows: an unknown provider or another tenant's is refused", async () => {
     const { linkToken } = await newSignIn();
     for (const providerId of ['microsoft', 'oidc-x-y', `oidc-${other.slug}-staff`, '']) {
-      await expect(errorCode(startFederatedSignIn({ ctx, tenant, linkToken, providerId, isKept: false, isSwitchingAccount: false, ip: newIp() }))).resolves.toBe('FORBIDDEN');
+      await expect(
+        errorCode(startFederatedSignIn({ ctx, tenant, linkToken, providerId, isKept: false, isSwitchingAccount: false, ip: newIp() })),
+      ).resolves.toBe('FORBIDDEN');
     }
     // A link of one tenant is no link on another's host.
-    await expect(errorCode(startFederatedSignIn({ ctx, tenant: other, linkToken, providerId: 'google', isKept: false, isSwitchingAccount: false, ip: newIp() }))).resolves.toBe('ENVELOPE_INVALID');
+    await expect(
+      errorCode(
+        startFederatedSignIn({
+          ctx,
+          tenant: other,
+          linkToken,
+          providerId: 'google',
+          isKept: false,
+          isSwitchingAccount: false,
+          ip: newIp(),
+        }),
+      ),
+    ).resolves.toBe('ENVELOPE_INVALID');
   });
 
   it('hands off once: to its tenant, in its browser, within its minute', async () => {
@@ -147,14 +224,24 @@ describe('a federated sign-in, step by step', () => {
     const claimedA = await claimAtAuthHost({ ctx, id: a.id, now: t0 });
     const handoffA = await recordIdentity({ ctx, signIn: claimedA.signIn, outcome: 'ok', address: 'bob@gmail.com', now: t0 });
     // A second identity for the same sign-in is refused: the callback is taken once.
-    await expect(errorCode(recordIdentity({ ctx, signIn: claimedA.signIn, outcome: 'ok', address: 'eve@gmail.com', now: t0 }))).resolves.toBe('UNAUTHORIZED');
+    await expect(
+      errorCode(recordIdentity({ ctx, signIn: claimedA.signIn, outcome: 'ok', address: 'eve@gmail.com', now: t0 })),
+    ).resolves.toBe('UNAUTHORIZED');
     const b = await newSignIn(t0);
     await expect(errorCode(consume({ ...a, handoff: handoffA, tenant: other, now: t0 + 1 }))).resolves.toBe('ENVELOPE_INVALID');
-    await expect(errorCode(consume({ ...a, handoff: handoffA, cookieValue: b.cookieValue, now: t0 + 1 }))).resolves.toBe('ENVELOPE_INVALID');
-    await expect(errorCode(consume({ ...a, handoff: handoffA.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), now: t0 + 1 }))).resolves.toBe('ENVELOPE_INVALID');
+    await expect(errorCode(consume({ ...a, handoff: handoffA, cookieValue: b.cookieValue, now: t0 + 1 }))).resolves.toBe(
+      'ENVELOPE_INVALID',
+    );
+    await expect(errorCode(consume({ ...a, handoff: handoffA.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), now: t0 + 1 }))).resolves.toBe(
+      'ENVELOPE_INVALID',
+    );
     await expect(errorCode(consume({ ...a, handoff: handoffA, now: t0 + HANDOFF_TTL_MS }))).resolves.toBe('ENVELOPE_INVALID');
     // None of those used it up: the right browser, in time, takes it — once.
-    await expect(consume({ ...a, handoff: handoffA, now: t0 + 1 })).resolves.toMatchObject({ address: 'bob@gmail.com', outcome: 'ok', status: 'consumed' });
+    await expect(consume({ ...a, handoff: handoffA, now: t0 + 1 })).resolves.toMatchObject({
+      address: 'bob@gmail.com',
+      outcome: 'ok',
+      status: 'consumed',
+    });
     await expect(errorCode(consume({ ...a, handoff: handoffA, now: t0 + 2 }))).resolves.toBe('ENVELOPE_INVALID');
   });
 });
@@ -165,9 +252,13 @@ describe("next-auth's secret rotates with the tenant key", () => {
   // A state cookie as next-auth makes one (salted with its name), and whether next-auth, given
   // these options, would read it back (its checks decode with options.jwt, whose secret is
   // options.secret, salted the same way).
-  const stateCookie = async (secret: string) => encode({ secret, salt: STATE, maxAge: 900, token: { value: 'state-value', provider: 'google' } });
+  const stateCookie = async (secret: string) =>
+    encode({ secret, salt: STATE, maxAge: 900, token: { value: 'state-value', provider: 'google' } });
   const reads = (options: { secret?: string }, value: string) =>
-    decode({ secret: options.secret!, token: value, salt: STATE }).then((p) => p?.value === 'state-value', () => false);
+    decode({ secret: options.secret!, token: value, salt: STATE }).then(
+      (p) => p?.value === 'state-value',
+      () => false,
+    );
 
   async function rotatedTenant(retiredAt: (t0: number) => number) {
     const t0 = Date.now();

@@ -53,7 +53,10 @@ const post = (body: ReadableStream<Uint8Array> | string, headers: Record<string,
   } as RequestInit);
 
 async function refusal(promise: Promise<unknown>): Promise<{ code?: string; status?: number }> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error, 'expected a refusal').not.toBeNull();
   return error as { code?: string; status?: number };
 }
@@ -140,7 +143,7 @@ describe('readLeadingField', () => {
 });
 
 describe('readBodyRest', () => {
-  it('refuses past the whole body\'s limit', async () => {
+  it("refuses past the whole body's limit", async () => {
     const { stream } = streamedBody(endless('rt=abc&'));
     const { cursor } = await readLeadingField({ request: post(stream), name: 'rt', maxBytes: 4096 });
     const error = await refusal(readBodyRest({ cursor, maxBytes: 1024 * 1024, largeAfter: 1024, onLarge: () => true }));
@@ -152,10 +155,17 @@ describe('readBodyRest', () => {
     const { stream } = streamedBody(endless('rt=abc&'));
     const { cursor } = await readLeadingField({ request: post(stream), name: 'rt', maxBytes: 4096 });
     let asked = 0;
-    const error = await refusal(readBodyRest({ cursor, maxBytes: 1024 * 1024, largeAfter: 1024, onLarge: () => {
-      asked += 1;
-      return asked > 1;
-    } }));
+    const error = await refusal(
+      readBodyRest({
+        cursor,
+        maxBytes: 1024 * 1024,
+        largeAfter: 1024,
+        onLarge: () => {
+          asked += 1;
+          return asked > 1;
+        },
+      }),
+    );
     expect(asked).toBe(1);
     expect(error.code).toBe('SERVER_BUSY');
     expect(error.status).toBe(503);
@@ -177,7 +187,7 @@ describe('upload slots', () => {
   });
 });
 
-describe('receivePostedEnvelope (message.html\'s form, streamed)', () => {
+describe("receivePostedEnvelope (message.html's form, streamed)", () => {
   let ctx: TTestContext;
   let tenant: TTenant;
   let other: TTenant;
@@ -191,7 +201,12 @@ describe('receivePostedEnvelope (message.html\'s form, streamed)', () => {
     const { messageId } = await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), deliver: false });
     envelope = (await getMessage(ctx.db, messageId))!.envelope!;
     const [recipient] = await listRecipients(ctx.db, messageId);
-    rt = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims: { messageId, recipientId: recipient!.id, address: recipient!.address } });
+    rt = await createRecipientToken({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      claims: { messageId, recipientId: recipient!.id, address: recipient!.address },
+    });
   });
   afterAll(() => ctx?.close());
 
@@ -208,7 +223,7 @@ describe('receivePostedEnvelope (message.html\'s form, streamed)', () => {
   it.each([
     ['a damaged token', () => `rt=${rt.slice(0, -3)}AAA&`],
     ['no token', () => 'rt=&'],
-    ['another tenant\'s token', () => `rt=${rt}&`],
+    ["another tenant's token", () => `rt=${rt}&`],
   ])('refuses %s after reading a few KB of an endless upload', async (what, prefix) => {
     const { stream, seen } = streamedBody(endless(prefix()));
     const error = await refusal(receivePostedEnvelope({ ctx, tenant: what.startsWith('another') ? other : tenant, request: post(stream) }));

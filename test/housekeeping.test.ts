@@ -19,10 +19,19 @@ afterEach(async () => {
 // One row of every kind housekeeping purges whose time is up at `now`, and one that is still live.
 async function seedEveryKind(ctx: TTestContext, now: number) {
   const tenant = await seedTenant(ctx);
-  const send = async () => (await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), now: now - 10 * 60_000 })).messageId;
+  const send = async () =>
+    (await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), now: now - 10 * 60_000 })).messageId;
   const [expired, kept, delivered] = [await send(), await send(), await send()];
-  await ctx.db.updateTable('messages').set({ expires_at: now - 1 }).where('id', '=', expired).execute();
-  await ctx.db.updateTable('messages').set({ expires_at: now + HOUR }).where('id', '=', kept).execute();
+  await ctx.db
+    .updateTable('messages')
+    .set({ expires_at: now - 1 })
+    .where('id', '=', expired)
+    .execute();
+  await ctx.db
+    .updateTable('messages')
+    .set({ expires_at: now + HOUR })
+    .where('id', '=', kept)
+    .execute();
 
   // Pending envelopes: one still wanted by a queued wrapper, one no wrapper needs any more.
   await ctx.db.updateTable('outbox').set({ status: 'sent', payload: null }).where('message_id', '=', delivered).execute();
@@ -35,17 +44,49 @@ async function seedEveryKind(ctx: TTestContext, now: number) {
 
   const [recipient] = await listRecipients(ctx.db, kept);
   const session = (id: string, expiresAt: number) => ({
-    id, tenant_id: tenant.id, message_id: kept, recipient_id: recipient!.id, address: recipient!.address, kept: 0,
-    created_at: expiresAt - 12 * HOUR, last_seen_at: expiresAt - 12 * HOUR, expires_at: expiresAt, ended_at: null,
+    id,
+    tenant_id: tenant.id,
+    message_id: kept,
+    recipient_id: recipient!.id,
+    address: recipient!.address,
+    kept: 0,
+    created_at: expiresAt - 12 * HOUR,
+    last_seen_at: expiresAt - 12 * HOUR,
+    expires_at: expiresAt,
+    ended_at: null,
   });
-  const ids = { staleSession: crypto.randomUUID(), liveSession: crypto.randomUUID(), staleSignIn: crypto.randomUUID(), liveSignIn: crypto.randomUUID() };
-  await ctx.db.insertInto('recipient_sessions').values([session(ids.staleSession, now - 1), session(ids.liveSession, now + HOUR)]).execute();
+  const ids = {
+    staleSession: crypto.randomUUID(),
+    liveSession: crypto.randomUUID(),
+    staleSignIn: crypto.randomUUID(),
+    liveSignIn: crypto.randomUUID(),
+  };
+  await ctx.db
+    .insertInto('recipient_sessions')
+    .values([session(ids.staleSession, now - 1), session(ids.liveSession, now + HOUR)])
+    .execute();
   const signIn = (id: string, expiresAt: number) => ({
-    id, tenant_id: tenant.id, message_id: kept, link_token: 'token', provider: 'google', browser_hash: 'x', auth_browser_hash: null, keep: 0,
-    switch_account: 0, status: 'started' as const, outcome: null, address: null, handoff_hash: null, created_at: expiresAt - 600_000,
-    expires_at: expiresAt, handoff_expires_at: null,
+    id,
+    tenant_id: tenant.id,
+    message_id: kept,
+    link_token: 'token',
+    provider: 'google',
+    browser_hash: 'x',
+    auth_browser_hash: null,
+    keep: 0,
+    switch_account: 0,
+    status: 'started' as const,
+    outcome: null,
+    address: null,
+    handoff_hash: null,
+    created_at: expiresAt - 600_000,
+    expires_at: expiresAt,
+    handoff_expires_at: null,
   });
-  await ctx.db.insertInto('federated_signins').values([signIn(ids.staleSignIn, now), signIn(ids.liveSignIn, now + 600_000)]).execute();
+  await ctx.db
+    .insertInto('federated_signins')
+    .values([signIn(ids.staleSignIn, now), signIn(ids.liveSignIn, now + 600_000)])
+    .execute();
 
   // Rate events: one older than the longest window (an hour), one inside it.
   await recordRateEvent(ctx.db, { name: 'passcodeRequestPerIp', key: 'stale', now: now - HOUR - 1 });
@@ -57,12 +98,15 @@ type TSeeded = Awaited<ReturnType<typeof seedEveryKind>>;
 
 // After one pass: each stale row is gone, each live one is still there.
 async function expectOnlyLiveRowsLeft(ctx: TTestContext, seeded: TSeeded) {
-  const message = (id: string) => ctx.db.selectFrom('messages').select(['wrapped_cek', 'shredded_at']).where('id', '=', id).executeTakeFirstOrThrow();
+  const message = (id: string) =>
+    ctx.db.selectFrom('messages').select(['wrapped_cek', 'shredded_at']).where('id', '=', id).executeTakeFirstOrThrow();
   expect(await message(seeded.expired)).toMatchObject({ wrapped_cek: null, shredded_at: expect.any(Number) });
   expect((await message(seeded.kept)).wrapped_cek).not.toBeNull();
   expect((await message(seeded.delivered)).wrapped_cek).not.toBeNull();
   expect(await ctx.db.selectFrom('pending_envelopes').select('message_id').execute()).toEqual([{ message_id: seeded.kept }]);
-  expect(await ctx.db.selectFrom('held_envelopes').select(['message_id', 'envelope']).execute()).toEqual([{ message_id: seeded.kept, envelope: 'live-hold' }]);
+  expect(await ctx.db.selectFrom('held_envelopes').select(['message_id', 'envelope']).execute()).toEqual([
+    { message_id: seeded.kept, envelope: 'live-hold' },
+  ]);
   expect(await ctx.db.selectFrom('recipient_sessions').select('id').execute()).toEqual([{ id: seeded.liveSession }]);
   expect(await ctx.db.selectFrom('federated_signins').select('id').execute()).toEqual([{ id: seeded.liveSignIn }]);
   expect(await ctx.db.selectFrom('rate_events').select('at').execute()).toHaveLength(1);
@@ -79,7 +123,14 @@ describe('housekeeping', () => {
     expect(await runHousekeeping({ ctx, now })).toEqual(ONE_OF_EACH);
     await expectOnlyLiveRowsLeft(ctx, seeded);
     // A second pass finds nothing more to do.
-    expect(await runHousekeeping({ ctx, now })).toEqual({ shredded: 0, sessions: 0, federatedSignIns: 0, rateEvents: 0, heldEnvelopes: 0, pendingEnvelopes: 0 });
+    expect(await runHousekeeping({ ctx, now })).toEqual({
+      shredded: 0,
+      sessions: 0,
+      federatedSignIns: 0,
+      rateEvents: 0,
+      heldEnvelopes: 0,
+      pendingEnvelopes: 0,
+    });
   });
 
   it('`sealpost purge` runs the same pass and reports what it purged', async () => {

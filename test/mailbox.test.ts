@@ -142,7 +142,10 @@ describe('the local mailbox (no SMTP_URL)', () => {
     }
     // The gate is the id itself, before any path is built: a traversing id never reaches the disk.
     for (const id of ['../planted', '..%2fplanted', '../../etc/passwd', `${ids[0]}/../../planted`, `${ids[0]}\n`]) {
-      const error = await readMailboxMail({ dataDir, id }).then(() => null, (e: unknown) => e);
+      const error = await readMailboxMail({ dataDir, id }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isAppError(error) && error.code, id).toBe('NOT_FOUND');
     }
     expect((await readMailboxMail({ dataDir, id: ids[0]! })).subject).toBe('Your statement');
@@ -164,14 +167,22 @@ describe('listMailbox', () => {
     const start = 1_800_000_000_000;
     for (let i = 0; i < 205; i++) {
       const id = `${start + i}-00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      fs.writeFileSync(path.join(dir, `${id}.eml`), `From: a@acme.example\r\nTo: b${i}@example.org\r\nSubject: mail ${i}\r\n\r\nbody ${i}\r\n`);
+      fs.writeFileSync(
+        path.join(dir, `${id}.eml`),
+        `From: a@acme.example\r\nTo: b${i}@example.org\r\nSubject: mail ${i}\r\n\r\nbody ${i}\r\n`,
+      );
     }
     for (const stray of ['notes.eml', '9999999999999-zzzz.eml', '1900000000000-00000000-0000-4000-8000-000000000000.json', '.hidden.eml']) {
       fs.writeFileSync(path.join(dir, stray), 'Subject: stray\r\n\r\n');
     }
     const list = await listMailbox({ dataDir });
     expect(list).toHaveLength(200);
-    expect(list[0]).toMatchObject({ subject: 'mail 204', to: 'b204@example.org', from: 'a@acme.example', date: new Date(start + 204).toISOString() });
+    expect(list[0]).toMatchObject({
+      subject: 'mail 204',
+      to: 'b204@example.org',
+      from: 'a@acme.example',
+      date: new Date(start + 204).toISOString(),
+    });
     expect(list.at(-1)!.subject).toBe('mail 5');
     expect(list.map((m) => m.subject)).not.toContain('stray');
   });
@@ -209,7 +220,7 @@ describe('the local mailbox with SMTP_URL set', () => {
   });
 });
 
-describe('the local mailbox is the embedded default\'s, for this machine only', () => {
+describe("the local mailbox is the embedded default's, for this machine only", () => {
   const dataDir = makeTempDir();
   const base = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: '', SEALPOST_DEMO_TENANT: 'off' };
 
@@ -217,7 +228,12 @@ describe('the local mailbox is the embedded default\'s, for this machine only', 
     const server = await startServer(base);
     try {
       expect((await requestAs(server.port, `localhost:${server.port}`, '/mailbox')).status).toBe(200);
-      const relayed: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { 'x-real-ip': '203.0.113.9' }, { 'x-forwarded-for': '127.0.0.1', 'x-sealpost-local': '1' }];
+      const relayed: Array<Record<string, string>> = [
+        { 'x-forwarded-for': '203.0.113.9' },
+        { forwarded: 'for=203.0.113.9' },
+        { 'x-real-ip': '203.0.113.9' },
+        { 'x-forwarded-for': '127.0.0.1', 'x-sealpost-local': '1' },
+      ];
       for (const headers of relayed) {
         const res = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers });
         expect(res.status, JSON.stringify(headers)).toBe(404);
@@ -231,9 +247,13 @@ describe('the local mailbox is the embedded default\'s, for this machine only', 
   it('behind a trusted proxy, only a client on this machine reads it', async () => {
     const server = await startServer({ ...base, SEALPOST_TRUSTED_PROXIES: 'loopback' });
     try {
-      const remote = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      const remote = await requestAs(server.port, `localhost:${server.port}`, '/mailbox', {
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
       expect(remote.status).toBe(404);
-      expect((await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers: { 'x-forwarded-for': '127.0.0.1' } })).status).toBe(200);
+      expect(
+        (await requestAs(server.port, `localhost:${server.port}`, '/mailbox', { headers: { 'x-forwarded-for': '127.0.0.1' } })).status,
+      ).toBe(200);
     } finally {
       await server.stop();
     }
@@ -249,7 +269,9 @@ describe('the local mailbox is the embedded default\'s, for this machine only', 
     const server = await startServer({ ...base, SEALPOST_BASE_DOMAIN: 'mail.example.test', SEALPOST_MAILBOX: 'on' });
     try {
       expect((await requestAs(server.port, 'mail.example.test', '/mailbox')).status).toBe(200);
-      expect((await requestAs(server.port, 'mail.example.test', '/mailbox', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(404);
+      expect(
+        (await requestAs(server.port, 'mail.example.test', '/mailbox', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status,
+      ).toBe(404);
     } finally {
       await server.stop();
     }

@@ -34,7 +34,8 @@ async function sink(port = 0): Promise<TSmtpSink> {
   return s;
 }
 
-const statuses = async (ctx: TTestContext) => (await ctx.db.selectFrom('outbox').select(['status', 'payload', 'attempts', 'next_attempt_at']).execute());
+const statuses = async (ctx: TTestContext) =>
+  await ctx.db.selectFrom('outbox').select(['status', 'payload', 'attempts', 'next_attempt_at']).execute();
 
 describe('durable outbox', () => {
   it('keeps mail while the SMTP server is down and delivers it when it comes back', async () => {
@@ -165,18 +166,33 @@ async function drain(ctx: TTestContext, transport: TMailTransport, now = Date.no
 
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => `reader${i}@example.org`);
 const count = async (ctx: TTestContext, table: 'messages' | 'recipients' | 'outbox' | 'audit_events' | 'pending_envelopes') =>
-  Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
+  Number(
+    (
+      await ctx.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirst()
+    )?.n ?? 0,
+  );
 
 describe('recipient fan-out', () => {
   it('refuses a message with 501 distinct recipients with 422 naming the limit, and stores nothing', async () => {
     const { ctx, tenant } = await setup(await freePort());
     // Duplicates do not count: 501 distinct addresses, some of them twice (To and Cc).
     const to = addresses(501);
-    const raw = Buffer.from(sampleEml({ to }).toString().replace('Subject:', `Cc: ${to.slice(0, 20).join(', ')}\r\nSubject:`));
-    const error = await sendMessage({ ctx, tenant, raw }).then(() => null, (e: unknown) => e);
+    const raw = Buffer.from(
+      sampleEml({ to })
+        .toString()
+        .replace('Subject:', `Cc: ${to.slice(0, 20).join(', ')}\r\nSubject:`),
+    );
+    const error = await sendMessage({ ctx, tenant, raw }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'UNPROCESSABLE', status: 422 });
     expect((error as Error).message).toMatch(/501 recipients; at most 500/);
-    for (const table of ['messages', 'recipients', 'outbox', 'audit_events', 'pending_envelopes'] as const) expect(await count(ctx, table)).toBe(0);
+    for (const table of ['messages', 'recipients', 'outbox', 'audit_events', 'pending_envelopes'] as const)
+      expect(await count(ctx, table)).toBe(0);
     // The limit is the operator's, within bounds.
     expect(parseConfig({ SEALPOST_MAX_RECIPIENTS: '20' }).SEALPOST_MAX_RECIPIENTS).toBe(20);
     expect(() => parseConfig({ SEALPOST_MAX_RECIPIENTS: '0' })).toThrow(/SEALPOST_MAX_RECIPIENTS/);
@@ -186,7 +202,11 @@ describe('recipient fan-out', () => {
     const smtp = await sink();
     const { ctx, tenant, transport } = await setup(smtp.port);
     const to = addresses(500);
-    const raw = Buffer.from(sampleEml({ to }).toString().replace('Subject:', `Cc: ${to.slice(0, 5).join(', ')}\r\nSubject:`));
+    const raw = Buffer.from(
+      sampleEml({ to })
+        .toString()
+        .replace('Subject:', `Cc: ${to.slice(0, 5).join(', ')}\r\nSubject:`),
+    );
     const sent = await sendMessage({ ctx, tenant, raw });
     expect(sent.recipients).toHaveLength(500);
     // The envelope is stored once; each queued wrapper holds only a small sealed payload.
@@ -212,7 +232,11 @@ describe('recipient fan-out', () => {
       // message.html opens, through the portal's own check, for exactly this recipient.
       const token = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: w.rt });
       const claims = await acceptPostedEnvelope({ ctx, tenant, envelope: w.envelope, claims: token });
-      expect(claims).toEqual({ messageId: sent.messageId, recipientId: recipients.find((r) => r.address === mail.rcptTo[0])!.id, address: mail.rcptTo[0] });
+      expect(claims).toEqual({
+        messageId: sent.messageId,
+        recipientId: recipients.find((r) => r.address === mail.rcptTo[0])!.id,
+        address: mail.rcptTo[0],
+      });
     }
     const statuses = await ctx.db.selectFrom('outbox').select(['status', 'payload']).execute();
     expect(statuses.every((r) => r.status === 'sent' && r.payload === null)).toBe(true);
@@ -223,8 +247,10 @@ describe('recipient fan-out', () => {
     const smtp = await sink();
     const { ctx, tenant, transport } = await setup(smtp.port);
     await setBranding({ db: ctx.db, tenantId: tenant.id, input: { delivery: { link: false, attachment: true } } });
-    const pending = async (messageId: string) => ctx.db.selectFrom('pending_envelopes').select('envelope').where('message_id', '=', messageId).executeTakeFirst();
-    const envelopeOf = async (messageId: string) => (await ctx.db.selectFrom('messages').select('envelope').where('id', '=', messageId).executeTakeFirst())!.envelope;
+    const pending = async (messageId: string) =>
+      ctx.db.selectFrom('pending_envelopes').select('envelope').where('message_id', '=', messageId).executeTakeFirst();
+    const envelopeOf = async (messageId: string) =>
+      (await ctx.db.selectFrom('messages').select('envelope').where('id', '=', messageId).executeTakeFirst())!.envelope;
     const t0 = Date.now();
 
     const delivered = await sendMessage({ ctx, tenant, raw: sampleEml({ to: addresses(3) }), now: t0 });
@@ -271,7 +297,11 @@ describe('recipient fan-out', () => {
 
     await new Promise((r) => setTimeout(r, 300));
     expect(smtp.mails).toHaveLength(1);
-    const rows = await ctx.db.selectFrom('outbox').select(['message_id', 'status', 'payload', 'last_error']).where('status', '!=', 'sent').execute();
+    const rows = await ctx.db
+      .selectFrom('outbox')
+      .select(['message_id', 'status', 'payload', 'last_error'])
+      .where('status', '!=', 'sent')
+      .execute();
     expect(rows).toHaveLength(4);
     for (const row of rows) expect(row).toMatchObject({ status: 'cancelled', payload: null, last_error: expect.stringMatching(/revoked/) });
     expect(await ctx.db.selectFrom('audit_events').select('id').where('type', '=', 'bounced').execute()).toHaveLength(0);
@@ -289,6 +319,10 @@ describe('recipient fan-out', () => {
     expect(await processOutboxBatch({ ctx, transport, now: t0 + 10 * 60_000 })).toMatchObject({ sent: 1 });
     await smtp.waitFor(1);
     expect(readWrapper(smtp.mails[0]!).messageId).toBe(queued);
-    expect((await ctx.db.selectFrom('outbox').select(['smtp_message_id', 'attempts', 'status']).executeTakeFirst())).toEqual({ smtp_message_id: queued, attempts: 1, status: 'sent' });
+    expect(await ctx.db.selectFrom('outbox').select(['smtp_message_id', 'attempts', 'status']).executeTakeFirst()).toEqual({
+      smtp_message_id: queued,
+      attempts: 1,
+      status: 'sent',
+    });
   });
 });

@@ -28,7 +28,13 @@ async function newMessage(to = ['bob@gmail.com']) {
 
 // Reads the passcode the way the recipient does: from the queued mail (decrypted with the tenant key).
 async function passcodeMail(messageId: string) {
-  const rows = await ctx.db.selectFrom('outbox').selectAll().where('message_id', '=', messageId).where('kind', '=', 'passcode').orderBy('created_at', 'desc').execute();
+  const rows = await ctx.db
+    .selectFrom('outbox')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .where('kind', '=', 'passcode')
+    .orderBy('created_at', 'desc')
+    .execute();
   return Promise.all(
     rows.map(async (row) => {
       const key = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
@@ -55,7 +61,9 @@ describe('passcodes', () => {
     expect(mail!.code).toMatch(/^\d{8}$/);
     expect(mail!.parsed.subject).toContain(c.reference);
     expect(mail!.parsed.text).toContain(mail!.code);
-    expect(mail!.row.priority).toBeLessThan((await ctx.db.selectFrom('outbox').select('priority').where('kind', '=', 'wrapper').executeTakeFirst())?.priority ?? 10);
+    expect(mail!.row.priority).toBeLessThan(
+      (await ctx.db.selectFrom('outbox').select('priority').where('kind', '=', 'wrapper').executeTakeFirst())?.priority ?? 10,
+    );
     expect(mail!.row.rcpt_to).toBe('bob@gmail.com');
     const stored = await ctx.db.selectFrom('passcode_challenges').selectAll().where('id', '=', c.challengeId).executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(mail!.code);
@@ -67,10 +75,21 @@ describe('passcodes', () => {
     const ip = newIp();
     const c = await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip });
     const code = await latestCode(messageId);
-    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: 'another-browser', ip }))).toBe('PASSCODE_WRONG');
-    const ok = await verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: `${code.slice(0, 4)} ${code.slice(4)}`, browserSecret: c.browserSecret, ip });
+    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: 'another-browser', ip }))).toBe(
+      'PASSCODE_WRONG',
+    );
+    const ok = await verifyPasscode({
+      ctx,
+      tenant,
+      challengeId: c.challengeId,
+      code: `${code.slice(0, 4)} ${code.slice(4)}`,
+      browserSecret: c.browserSecret,
+      ip,
+    });
     expect(ok).toMatchObject({ messageId, address: 'bob@gmail.com' });
-    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe('PASSCODE_INVALID');
+    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe(
+      'PASSCODE_INVALID',
+    );
   });
 
   it('a template with passcodes turned off refuses them: no code is sent, and a code sent before no longer verifies', async () => {
@@ -78,7 +97,9 @@ describe('passcodes', () => {
     await setBranding({ db: ctx.db, tenantId: quiet.id, template: 'federated-only', input: { signInMethods: { passcode: false } } });
     const raw = sampleEml({ to: ['bob@gmail.com'], from: 'Q <q@quiet.example>' });
     const off = (await sendMessage({ ctx, tenant: quiet, raw, template: 'federated-only', deliver: false })).messageId;
-    expect(await errorCode(requestPasscode({ ctx, tenant: quiet, messageId: off, address: 'bob@gmail.com', ip: newIp() }))).toBe('FORBIDDEN');
+    expect(await errorCode(requestPasscode({ ctx, tenant: quiet, messageId: off, address: 'bob@gmail.com', ip: newIp() }))).toBe(
+      'FORBIDDEN',
+    );
     expect(await passcodeMail(off)).toEqual([]);
 
     const on = (await sendMessage({ ctx, tenant: quiet, raw, deliver: false })).messageId;
@@ -86,7 +107,9 @@ describe('passcodes', () => {
     const c = await requestPasscode({ ctx, tenant: quiet, messageId: on, address: 'bob@gmail.com', ip });
     const code = await latestCode(on);
     await setBranding({ db: ctx.db, tenantId: quiet.id, input: { signInMethods: { passcode: false } } });
-    expect(await errorCode(verifyPasscode({ ctx, tenant: quiet, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe('FORBIDDEN');
+    expect(
+      await errorCode(verifyPasscode({ ctx, tenant: quiet, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip })),
+    ).toBe('FORBIDDEN');
   });
 
   it('kills a code after 5 wrong tries, even for the right code afterwards', async () => {
@@ -96,9 +119,13 @@ describe('passcodes', () => {
     const code = await latestCode(messageId);
     const wrong = code === '00000000' ? '11111111' : '00000000';
     for (let i = 0; i < 5; i += 1) {
-      expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: wrong, browserSecret: c.browserSecret, ip }))).toBe('PASSCODE_WRONG');
+      expect(
+        await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: wrong, browserSecret: c.browserSecret, ip })),
+      ).toBe('PASSCODE_WRONG');
     }
-    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe('PASSCODE_EXHAUSTED');
+    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip }))).toBe(
+      'PASSCODE_EXHAUSTED',
+    );
   });
 
   it('lets parallel guesses make at most 5 comparisons', async () => {
@@ -107,7 +134,11 @@ describe('passcodes', () => {
     const c = await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip });
     const code = await latestCode(messageId);
     const guesses = Array.from({ length: 30 }, (_, i) => String((Number(code) + i + 1) % 100_000_000).padStart(8, '0'));
-    const results = await Promise.all(guesses.map((g) => errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: g, browserSecret: c.browserSecret, ip }))));
+    const results = await Promise.all(
+      guesses.map((g) =>
+        errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: g, browserSecret: c.browserSecret, ip })),
+      ),
+    );
     expect(results.filter((r) => r === 'PASSCODE_WRONG')).toHaveLength(5);
     expect(results.filter((r) => r === 'PASSCODE_EXHAUSTED')).toHaveLength(25);
     const row = await ctx.db.selectFrom('passcode_challenges').select('attempts').where('id', '=', c.challengeId).executeTakeFirstOrThrow();
@@ -120,7 +151,11 @@ describe('passcodes', () => {
     const t0 = Date.now();
     const c = await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 });
     const code = await latestCode(messageId);
-    expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip, now: t0 + PASSCODE_TTL_MS }))).toBe('PASSCODE_EXPIRED');
+    expect(
+      await errorCode(
+        verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code, browserSecret: c.browserSecret, ip, now: t0 + PASSCODE_TTL_MS }),
+      ),
+    ).toBe('PASSCODE_EXPIRED');
   });
 
   it('limits resends to one per 30 s and 5 per 15 minutes', async () => {
@@ -128,9 +163,13 @@ describe('passcodes', () => {
     const ip = newIp();
     const t0 = Date.now();
     await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 });
-    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 29_000 }))).toBe('RATE_LIMITED');
+    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 29_000 }))).toBe(
+      'RATE_LIMITED',
+    );
     for (let i = 1; i < 5; i += 1) await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + i * 31_000 });
-    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 5 * 31_000 }))).toBe('RATE_LIMITED');
+    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 5 * 31_000 }))).toBe(
+      'RATE_LIMITED',
+    );
     await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 15 * 60_000 + 1 });
   });
 
@@ -141,13 +180,30 @@ describe('passcodes', () => {
     for (let round = 0; round < 4; round += 1) {
       const c = await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + round * 31_000 });
       for (let i = 0; i < 5; i += 1) {
-        await errorCode(verifyPasscode({ ctx, tenant, challengeId: c.challengeId, code: '12345678', browserSecret: c.browserSecret, ip, now: t0 + round * 31_000 + i }));
+        await errorCode(
+          verifyPasscode({
+            ctx,
+            tenant,
+            challengeId: c.challengeId,
+            code: '12345678',
+            browserSecret: c.browserSecret,
+            ip,
+            now: t0 + round * 31_000 + i,
+          }),
+        );
       }
     }
     const later = t0 + 4 * 31_000;
     expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: later }))).toBe('LOCKED_OUT');
     // Another recipient of the same message is not locked out.
-    await requestPasscode({ ctx, tenant, messageId: await newMessage(['bob@gmail.com', 'carol@yahoo.com']), address: 'carol@yahoo.com', ip, now: later });
+    await requestPasscode({
+      ctx,
+      tenant,
+      messageId: await newMessage(['bob@gmail.com', 'carol@yahoo.com']),
+      address: 'carol@yahoo.com',
+      ip,
+      now: later,
+    });
     // An hour later the lock is gone.
     await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: t0 + 60 * 60_000 + 5 * 31_000 });
   });
@@ -162,7 +218,9 @@ describe('passcodes', () => {
     const mails = await passcodeMail(messageId);
     expect(mails.map((m) => m.row.rcpt_to)).toEqual(['bob@gmail.com']);
     for (const guess of ['00000000', mails[0]!.code]) {
-      expect(await errorCode(verifyPasscode({ ctx, tenant, challengeId: fake.challengeId, code: guess, browserSecret: fake.browserSecret, ip }))).toBe('PASSCODE_WRONG');
+      expect(
+        await errorCode(verifyPasscode({ ctx, tenant, challengeId: fake.challengeId, code: guess, browserSecret: fake.browserSecret, ip })),
+      ).toBe('PASSCODE_WRONG');
     }
   });
 
@@ -173,9 +231,15 @@ describe('passcodes', () => {
     expect(await errorCode(requestPasscode({ ctx, tenant: other, messageId, address: 'bob@gmail.com', ip }))).toBe('NOT_FOUND');
     expect(await errorCode(requestPasscode({ ctx, tenant, messageId: "x' OR 1=1 --", address: 'bob@gmail.com', ip }))).toBe('NOT_FOUND');
     const c = await requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip });
-    expect(await errorCode(verifyPasscode({ ctx, tenant: other, challengeId: c.challengeId, code: '12345678', browserSecret: c.browserSecret, ip }))).toBe('PASSCODE_INVALID');
+    expect(
+      await errorCode(
+        verifyPasscode({ ctx, tenant: other, challengeId: c.challengeId, code: '12345678', browserSecret: c.browserSecret, ip }),
+      ),
+    ).toBe('PASSCODE_INVALID');
     await revokeMessage({ db: ctx.db, messageId });
-    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: Date.now() + 60_000 }))).toBe('ENVELOPE_REVOKED');
+    expect(await errorCode(requestPasscode({ ctx, tenant, messageId, address: 'bob@gmail.com', ip, now: Date.now() + 60_000 }))).toBe(
+      'ENVELOPE_REVOKED',
+    );
   });
 
   it('limits passcode requests per IP address', async () => {
@@ -183,7 +247,9 @@ describe('passcodes', () => {
     const t0 = Date.now();
     const ids = await Promise.all(Array.from({ length: 31 }, () => newMessage()));
     for (const id of ids.slice(0, 30)) await requestPasscode({ ctx, tenant, messageId: id, address: 'bob@gmail.com', ip, now: t0 });
-    expect(await errorCode(requestPasscode({ ctx, tenant, messageId: ids[30]!, address: 'bob@gmail.com', ip, now: t0 }))).toBe('RATE_LIMITED');
+    expect(await errorCode(requestPasscode({ ctx, tenant, messageId: ids[30]!, address: 'bob@gmail.com', ip, now: t0 }))).toBe(
+      'RATE_LIMITED',
+    );
     await requestPasscode({ ctx, tenant, messageId: ids[30]!, address: 'bob@gmail.com', ip: newIp(), now: t0 });
   });
 });

@@ -25,7 +25,8 @@ describe('portal language', () => {
 
   it('has every English message in both Chinese catalogues', () => {
     for (const catalogue of [zhHant, zhHans]) {
-      for (const ns of Object.keys(en) as (keyof typeof en)[]) expect(Object.keys(catalogue[ns]).sort()).toEqual(Object.keys(en[ns]).sort());
+      for (const ns of Object.keys(en) as (keyof typeof en)[])
+        expect(Object.keys(catalogue[ns]).sort()).toEqual(Object.keys(en[ns]).sort());
     }
   });
 });

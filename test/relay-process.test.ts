@@ -79,7 +79,9 @@ describe('sealpost relay (a child process)', () => {
     const reply = await client.reply(60_000);
     expect(reply.code).toBe(552);
     const growthMb = (peakRssKb(child.pid!) - before) / 1024;
-    console.log(`relay peak RSS growth for a 30 MB message at a 4 MB limit: ${growthMb.toFixed(1)} MB (baseline ${(before / 1024).toFixed(0)} MB)`);
+    console.log(
+      `relay peak RSS growth for a 30 MB message at a 4 MB limit: ${growthMb.toFixed(1)} MB (baseline ${(before / 1024).toFixed(0)} MB)`,
+    );
     // Nothing past the limit is kept; what the peak shows beyond the 4 MB is socket buffers V8 has
     // not yet collected (with a forced GC every 8 MB a 90 MB message peaked at +19 MB). Held whole,
     // the 30 MB message and its concatenated copy would be over 60 MB.
@@ -95,8 +97,16 @@ describe('sealpost relay (a child process)', () => {
     const env = { SEALPOST_OUTBOX_POLL_MS: '60000' };
     const first = await startRelayProcess(env);
     await new Promise((r) => setTimeout(r, 500));
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: first.port, secure: false, ignoreTLS: true, auth: { user: credential.username, pass: credential.password } });
-    const raw = Buffer.from('From: alice@acme.example\r\nTo: bob@partner.example\r\nSubject: kill test\r\nMessage-ID: <kill-1@acme.example>\r\n\r\nhello\r\n');
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: first.port,
+      secure: false,
+      ignoreTLS: true,
+      auth: { user: credential.username, pass: credential.password },
+    });
+    const raw = Buffer.from(
+      'From: alice@acme.example\r\nTo: bob@partner.example\r\nSubject: kill test\r\nMessage-ID: <kill-1@acme.example>\r\n\r\nhello\r\n',
+    );
     const info = await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw });
     expect(info.response).toMatch(/^250 /);
     transport.close();
@@ -117,7 +127,9 @@ describe('sealpost relay (a child process)', () => {
     await client.command('MAIL FROM:<alice@acme.example>');
     await client.command('RCPT TO:<bob@partner.example>');
     expect((await client.command('DATA')).code).toBe(354);
-    await client.write('From: alice@acme.example\r\nTo: bob@partner.example\r\nSubject: in flight\r\nMessage-ID: <term-1@acme.example>\r\n\r\nfirst half\r\n');
+    await client.write(
+      'From: alice@acme.example\r\nTo: bob@partner.example\r\nSubject: in flight\r\nMessage-ID: <term-1@acme.example>\r\n\r\nfirst half\r\n',
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));

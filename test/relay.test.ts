@@ -16,8 +16,34 @@ import { openWrapper } from './helpers/open-wrapper';
 import { RawSmtp } from './helpers/smtp-client';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
-const message = ({ id, from = 'alice@acme.example', to = 'bob@partner.example', subject = 'Quarterly figures', body = 'Hello Bob.' }: { id: string; from?: string; to?: string; subject?: string; body?: string }) =>
-  Buffer.from([`From: Alice <${from}>`, `To: ${to}`, `Subject: ${subject}`, `Message-ID: <${id}@acme.example>`, 'Date: Mon, 23 Nov 2026 10:00:00 +0000', 'DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=s1; bh=abc=; b=def=', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', body, ''].join('\r\n'));
+const message = ({
+  id,
+  from = 'alice@acme.example',
+  to = 'bob@partner.example',
+  subject = 'Quarterly figures',
+  body = 'Hello Bob.',
+}: {
+  id: string;
+  from?: string;
+  to?: string;
+  subject?: string;
+  body?: string;
+}) =>
+  Buffer.from(
+    [
+      `From: Alice <${from}>`,
+      `To: ${to}`,
+      `Subject: ${subject}`,
+      `Message-ID: <${id}@acme.example>`,
+      'Date: Mon, 23 Nov 2026 10:00:00 +0000',
+      'DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=s1; bh=abc=; b=def=',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      body,
+      '',
+    ].join('\r\n'),
+  );
 
 let ctx: TTestContext;
 let sink: TSmtpSink;
@@ -28,8 +54,22 @@ let remoteRelay: TRelay;
 let worker: { stop(): Promise<void> } | undefined;
 
 const counts = async () => ({
-  messages: Number((await ctx.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
-  outbox: Number((await ctx.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n),
+  messages: Number(
+    (
+      await ctx.db
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  ),
+  outbox: Number(
+    (
+      await ctx.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  ),
 });
 
 // Connects, says EHLO and authenticates (loopback: no STARTTLS needed), ready for MAIL FROM.
@@ -205,26 +245,54 @@ describe('messages', () => {
       expect(m.raw.subarray(received.length).equals(raw)).toBe(true);
     }
     const audit = await ctx.db.selectFrom('audit_events').select(['data']).where('type', '=', 'rule_matched').execute();
-    expect(audit.map((a) => JSON.parse(a.data!)).filter((d) => d.recipient === 'hidden@other.example').at(-1)).toEqual({ recipient: 'hidden@other.example', action: 'pass', rule: null, template: null });
+    expect(
+      audit
+        .map((a) => JSON.parse(a.data!))
+        .filter((d) => d.recipient === 'hidden@other.example')
+        .at(-1),
+    ).toEqual({ recipient: 'hidden@other.example', action: 'pass', rule: null, template: null });
   });
 
   it('seals for exactly the envelope recipients: a Bcc-only recipient gets a wrapper, header-only addresses do not', async () => {
     const raw = message({ id: 'seal-1', to: 'bob@partner.example, carol@partner.example' });
-    const sent = await sendMessage({ ctx, tenant, raw, envelopeRecipients: ['bob@partner.example', 'dave@elsewhere.example'], deliver: false });
-    const rows = await ctx.db.selectFrom('recipients').select(['address', 'kind']).where('message_id', '=', sent.messageId).orderBy('address').execute();
-    expect(rows).toEqual([{ address: 'bob@partner.example', kind: 'to' }, { address: 'dave@elsewhere.example', kind: 'bcc' }]);
+    const sent = await sendMessage({
+      ctx,
+      tenant,
+      raw,
+      envelopeRecipients: ['bob@partner.example', 'dave@elsewhere.example'],
+      deliver: false,
+    });
+    const rows = await ctx.db
+      .selectFrom('recipients')
+      .select(['address', 'kind'])
+      .where('message_id', '=', sent.messageId)
+      .orderBy('address')
+      .execute();
+    expect(rows).toEqual([
+      { address: 'bob@partner.example', kind: 'to' },
+      { address: 'dave@elsewhere.example', kind: 'bcc' },
+    ]);
   });
 
   it('every mailparser fixture is accepted or refused with 5xx in bounded time, and the relay keeps serving', async () => {
     const dir = path.resolve(import.meta.dirname, '../../shared/corpora/mime/mailparser-fixtures');
     const files = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isFile());
     expect(files.length).toBeGreaterThan(5);
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, auth: { user: credential.username, pass: credential.password } });
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: relay.port,
+      secure: false,
+      ignoreTLS: true,
+      auth: { user: credential.username, pass: credential.password },
+    });
     const outcomes: Record<string, string> = {};
     for (const file of files) {
       const started = Date.now();
       try {
-        await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: fs.readFileSync(path.join(dir, file)) });
+        await transport.sendMail({
+          envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] },
+          raw: fs.readFileSync(path.join(dir, file)),
+        });
         outcomes[file] = 'accepted';
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode ?? 0;
@@ -233,7 +301,10 @@ describe('messages', () => {
       }
       expect(Date.now() - started, file).toBeLessThan(15_000);
     }
-    await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: message({ id: 'after-corpus' }) });
+    await transport.sendMail({
+      envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] },
+      raw: message({ id: 'after-corpus' }),
+    });
     transport.close();
     expect(Object.keys(outcomes)).toHaveLength(files.length);
   });
@@ -245,9 +316,21 @@ describe('messages', () => {
     worker ??= startOutboxWorker({ ctx });
     const start = sink.mails.length;
     const clients = Array.from({ length: 50 }, (_, c) => async () => {
-      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: 100, auth: { user: credential.username, pass: credential.password } });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: relay.port,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 1,
+        maxMessages: 100,
+        auth: { user: credential.username, pass: credential.password },
+      });
       for (let m = 0; m < 20; m += 1) {
-        const info = await transport.sendMail({ envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] }, raw: message({ id: `bulk-${c}-${m}` }) });
+        const info = await transport.sendMail({
+          envelope: { from: 'alice@acme.example', to: ['bob@partner.example'] },
+          raw: message({ id: `bulk-${c}-${m}` }),
+        });
         expect(info.response).toMatch(/^250 /);
       }
       transport.close();
@@ -255,7 +338,10 @@ describe('messages', () => {
     await Promise.all(clients.map((run) => run()));
     await sink.waitFor(start + 1000, 180_000);
     await new Promise((r) => setTimeout(r, 1000));
-    const ids = sink.mails.slice(start).map((m) => m.parsed.messageId).filter((id) => id?.startsWith('<bulk-'));
+    const ids = sink.mails
+      .slice(start)
+      .map((m) => m.parsed.messageId)
+      .filter((id) => id?.startsWith('<bulk-'));
     expect(ids).toHaveLength(1000);
     expect(new Set(ids).size).toBe(1000);
     await Promise.all(extra.map((w) => w.stop()));
@@ -263,15 +349,33 @@ describe('messages', () => {
 });
 
 describe('rule actions through SMTP', () => {
-  const tracked = (id: string, from: number) => sink.mails.slice(from).filter((m) => m.raw.includes(`<${id}@acme.example>`) || m.parsed.subject?.includes(id));
+  const tracked = (id: string, from: number) =>
+    sink.mails.slice(from).filter((m) => m.raw.includes(`<${id}@acme.example>`) || m.parsed.subject?.includes(id));
   const ownReceived = (m: { raw: Buffer }) => /^Received: [^\r]*\r\n(?:\t[^\r]*\r\n)*/.exec(m.raw.toString('latin1'))![0];
 
   beforeAll(async () => {
     await ctx.db.deleteFrom('rate_events').execute();
     // "[secure]" to someone outside the organisation is sealed, the keyword taken out of the sealed
     // subject; a header asking for refusal is refused with the rule's text.
-    await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'secure outside', stop: true, conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }], action: { kind: 'encrypt', removeKeyword: true } } });
-    await addRule({ db: ctx.db, tenantId: tenant.id, input: { name: 'no exports', conditions: [{ type: 'header', name: 'X-Classification', value: 'export-controlled', match: 'equals' }], action: { kind: 'reject', text: 'Export-controlled mail may not leave Acme (policy EX-7)' } } });
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: {
+        name: 'secure outside',
+        stop: true,
+        conditions: [{ type: 'subjectContains', words: ['[secure]'] }, { type: 'recipientOutside' }],
+        action: { kind: 'encrypt', removeKeyword: true },
+      },
+    });
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: {
+        name: 'no exports',
+        conditions: [{ type: 'header', name: 'X-Classification', value: 'export-controlled', match: 'equals' }],
+        action: { kind: 'reject', text: 'Export-controlled mail may not leave Acme (policy EX-7)' },
+      },
+    });
   });
 
   afterAll(async () => {
@@ -297,9 +401,20 @@ describe('rule actions through SMTP', () => {
     const opened = await openWrapper({ ctx, tenant, mail: mail! });
     expect(opened.claims.address).toBe('bob@partner.example');
     // The sealed original is the sent message byte for byte, but for the keyword in its Subject.
-    expect(opened.mime.equals(Buffer.from(raw.toString('latin1').replace('Subject: [secure] Quarterly figures', 'Subject: Quarterly figures'), 'latin1'))).toBe(true);
-    const audit = await ctx.db.selectFrom('audit_events').select(['data', 'message_id']).where('type', '=', 'rule_matched').where('message_id', '=', opened.claims.messageId).execute();
-    expect(audit.map((a) => JSON.parse(a.data!))).toEqual([{ recipient: 'bob@partner.example', rule: 'secure outside', action: 'encrypt', template: 'default' }]);
+    expect(
+      opened.mime.equals(
+        Buffer.from(raw.toString('latin1').replace('Subject: [secure] Quarterly figures', 'Subject: Quarterly figures'), 'latin1'),
+      ),
+    ).toBe(true);
+    const audit = await ctx.db
+      .selectFrom('audit_events')
+      .select(['data', 'message_id'])
+      .where('type', '=', 'rule_matched')
+      .where('message_id', '=', opened.claims.messageId)
+      .execute();
+    expect(audit.map((a) => JSON.parse(a.data!))).toEqual([
+      { recipient: 'bob@partner.example', rule: 'secure outside', action: 'encrypt', template: 'default' },
+    ]);
   });
 
   it('one internal colleague and one outside customer: split, the colleague copy byte-identical but for Received', async () => {
@@ -309,7 +424,12 @@ describe('rule actions through SMTP', () => {
     await client.command('MAIL FROM:<alice@acme.example>');
     await client.command('RCPT TO:<colleague@acme.example>');
     await client.command('RCPT TO:<customer@partner.example>');
-    const raw = message({ id: 'rule-split', to: 'colleague@acme.example, customer@partner.example', subject: '[secure] Your contract', body: 'Contract terms.' });
+    const raw = message({
+      id: 'rule-split',
+      to: 'colleague@acme.example, customer@partner.example',
+      subject: '[secure] Your contract',
+      body: 'Contract terms.',
+    });
     expect((await sendData(client, raw)).code).toBe(250);
     client.close();
     await sink.waitFor(start + 2, 20_000);
@@ -331,12 +451,22 @@ describe('rule actions through SMTP', () => {
 
   it('a reject rule answers 550 5.7.1 with the rule text and stores nothing', async () => {
     const before = await counts();
-    const auditBefore = Number((await ctx.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const auditBefore = Number(
+      (
+        await ctx.db
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const client = await session();
     await client.command('MAIL FROM:<alice@acme.example>');
     await client.command('RCPT TO:<colleague@acme.example>');
     await client.command('RCPT TO:<buyer@partner.example>');
-    const raw = Buffer.from(message({ id: 'rule-reject' }).toString('latin1').replace('MIME-Version:', 'X-Classification: export-controlled\r\nMIME-Version:'), 'latin1');
+    const raw = Buffer.from(
+      message({ id: 'rule-reject' }).toString('latin1').replace('MIME-Version:', 'X-Classification: export-controlled\r\nMIME-Version:'),
+      'latin1',
+    );
     const reply = await sendData(client, raw);
     expect(reply.code).toBe(550);
     expect(reply.text).toMatch(/^550 5\.7\.1 Export-controlled mail may not leave Acme \(policy EX-7\)/);
@@ -344,6 +474,15 @@ describe('rule actions through SMTP', () => {
     expect((await client.command('RSET')).code).toBe(250);
     client.close();
     expect(await counts()).toEqual(before);
-    expect(Number((await ctx.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(auditBefore);
+    expect(
+      Number(
+        (
+          await ctx.db
+            .selectFrom('audit_events')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    ).toBe(auditBefore);
   });
 });

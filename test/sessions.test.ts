@@ -1,6 +1,12 @@
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecipientSession, endRecipientSession, readRecipientSession, SESSION_IDLE_MS, SESSION_MAX_AGE_S } from '@/lib/auth/recipient-session';
+import {
+  createRecipientSession,
+  endRecipientSession,
+  readRecipientSession,
+  SESSION_IDLE_MS,
+  SESSION_MAX_AGE_S,
+} from '@/lib/auth/recipient-session';
 import { decode } from 'next-auth/jwt';
 import { deriveKey } from '@/lib/envelope/aead';
 import { addTenantKeyVersion, getTenantKey, KEY_GRACE_MS } from '@/lib/envelope/tenant-keys';
@@ -97,14 +103,32 @@ describe('session secrets rotate with the tenant key', () => {
   // Its own tenant each time: rotations must not touch the other suites' tenant.
   async function keptSession(now: number) {
     const t = await seedTenant(ctx);
-    const { messageId } = await sendMessage({ ctx, tenant: t, raw: sampleEml({ to: ['bob@gmail.com'], from: `Alice <alice@${t.mail_domain}>` }), deliver: false });
+    const { messageId } = await sendMessage({
+      ctx,
+      tenant: t,
+      raw: sampleEml({ to: ['bob@gmail.com'], from: `Alice <alice@${t.mail_domain}>` }),
+      deliver: false,
+    });
     const [recipient] = await listRecipients(ctx.db, messageId);
-    const make = (at: number) => createRecipientSession({ ctx, tenant: t, session: { messageId, recipientId: recipient!.id, address: 'bob@gmail.com', isKept: true }, now: at });
+    const make = (at: number) =>
+      createRecipientSession({
+        ctx,
+        tenant: t,
+        session: { messageId, recipientId: recipient!.id, address: 'bob@gmail.com', isKept: true },
+        now: at,
+      });
     const readAt = (value: string, at: number) => readRecipientSession({ ctx, tenant: t, value, now: at });
-    const secretOf = async (version: number) => deriveKey((await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: t.id, version })).key, 'recipient-session').toString('base64url');
+    const secretOf = async (version: number) =>
+      deriveKey((await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: t.id, version })).key, 'recipient-session').toString(
+        'base64url',
+      );
     return { t, cookie: await make(now), make, readAt, secretOf };
   }
-  const decodesUnder = (value: string, secret: string) => decode({ token: value, secret }).then((p) => p !== null, () => false);
+  const decodesUnder = (value: string, secret: string) =>
+    decode({ token: value, secret }).then(
+      (p) => p !== null,
+      () => false,
+    );
 
   it('a cookie made before `keys rotate` still works after it, and a new cookie is made under the new version only', async () => {
     const t0 = Date.now();
@@ -114,7 +138,7 @@ describe('session secrets rotate with the tenant key', () => {
     expect(await readAt(cookie.value, t0 + 2 * HOUR)).toMatchObject({ address: 'bob@gmail.com', isKept: true });
     const fresh = await make(t0 + 2 * HOUR);
     expect(await decodesUnder(fresh.value, await secretOf(2))).toBe(true);
-    expect(await decodesUnder(fresh.value, await secretOf(1)), 'the old version\'s secret no longer makes cookies').toBe(false);
+    expect(await decodesUnder(fresh.value, await secretOf(1)), "the old version's secret no longer makes cookies").toBe(false);
     expect(await readAt(fresh.value, t0 + 2 * HOUR)).not.toBeNull();
   });
 
@@ -147,7 +171,16 @@ describe("the reader's replies", () => {
     const { value } = await signIn(messageId, from);
     const opened = await openForReader({ ctx, tenant, messageId, sessionValue: value });
     const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => String(i) });
-    const sent = await sendReply({ ctx, tenant, original: { messageId, view }, from, isReplyAll: true, sendCopy: copy, body: 'My reply', attachments: [] });
+    const sent = await sendReply({
+      ctx,
+      tenant,
+      original: { messageId, view },
+      from,
+      isReplyAll: true,
+      sendCopy: copy,
+      body: 'My reply',
+      attachments: [],
+    });
     return { session: value, replyId: sent.messageId };
   }
 
@@ -173,7 +206,9 @@ describe("the reader's replies", () => {
     // Bob's session for another conversation does not reach this reply either.
     const elsewhere = await newMessage(['bob@gmail.com']);
     const bobElsewhere = (await signIn(elsewhere.messageId, 'bob@gmail.com')).value;
-    await expect(openForReader({ ctx, tenant, messageId: replyId, sessionValue: bobElsewhere })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(openForReader({ ctx, tenant, messageId: replyId, sessionValue: bobElsewhere })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 
   it('"Send me a copy" queues an encrypted wrapper of the reply to its sender, who can sign in with it', async () => {
@@ -181,7 +216,12 @@ describe("the reader's replies", () => {
     const { session, replyId } = await reply(messageId, 'bob@gmail.com');
     const opened = await openForReader({ ctx, tenant, messageId: replyId, sessionValue: session });
     await sendCopy({ ctx, tenant, message: opened.message, mime: Buffer.from(opened.mime), address: 'bob@gmail.com' });
-    const row = (await ctx.db.selectFrom('outbox').selectAll().where('message_id', '=', replyId).where('rcpt_to', '=', 'bob@gmail.com').executeTakeFirst())!;
+    const row = (await ctx.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('message_id', '=', replyId)
+      .where('rcpt_to', '=', 'bob@gmail.com')
+      .executeTakeFirst())!;
     const key = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id, version: row.key_version });
     // Queued without its body; the worker builds it, with Bob's own link, when it sends it.
     expect(row.recipient_id).not.toBeNull();
@@ -196,7 +236,9 @@ describe("the reader's replies", () => {
     expect((await listRecipients(ctx.db, replyId)).find((r) => r.address === 'bob@gmail.com')?.kind).toBe('copy');
     // Only of one's own replies: not of the message one received.
     const original = await openForReader({ ctx, tenant, messageId, sessionValue: session });
-    await expect(sendCopy({ ctx, tenant, message: original.message, mime: Buffer.from(original.mime), address: 'bob@gmail.com' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      sendCopy({ ctx, tenant, message: original.message, mime: Buffer.from(original.mime), address: 'bob@gmail.com' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('are limited to 30 an hour per reader: the 31st reply within the hour is refused, and nothing of it is stored', async () => {
@@ -204,11 +246,16 @@ describe("the reader's replies", () => {
     const raw = sampleEml({ to: ['bob@gmail.com', 'carol@yahoo.com'], from: `Alice <alice@${own.mail_domain}>` });
     const { messageId } = await sendMessage({ ctx, tenant: own, raw, deliver: false });
     const bob = (await listRecipients(ctx.db, messageId)).find((r) => r.address === 'bob@gmail.com')!;
-    const { value } = await createRecipientSession({ ctx, tenant: own, session: { messageId, recipientId: bob.id, address: bob.address, isKept: false } });
+    const { value } = await createRecipientSession({
+      ctx,
+      tenant: own,
+      session: { messageId, recipientId: bob.id, address: bob.address, isKept: false },
+    });
     const opened = await openForReader({ ctx, tenant: own, messageId, sessionValue: value });
     const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => String(i) });
     const t0 = Date.now();
-    const send = (from: string, now: number) => sendReply({ ctx, tenant: own, original: { messageId, view }, from, isReplyAll: false, body: 'Thanks', attachments: [], now });
+    const send = (from: string, now: number) =>
+      sendReply({ ctx, tenant: own, original: { messageId, view }, from, isReplyAll: false, body: 'Thanks', attachments: [], now });
     for (let i = 0; i < 30; i += 1) await send('bob@gmail.com', t0 + i);
     const replies = () => ctx.db.selectFrom('messages').select('id').where('in_reply_to', '=', messageId).execute();
     expect(await replies()).toHaveLength(30);

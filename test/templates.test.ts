@@ -18,18 +18,45 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.close());
 
-const errorCode = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => (isAppError(e) ? e.code : String(e)));
+const errorCode = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (e: unknown) => (isAppError(e) ? e.code : String(e)),
+  );
 
 describe('a template is its look and its policy', () => {
-  const FLAT = { displayName: 'Crest', primaryColour: '#7a1f5c', hideSubject: true, language: 'zh-Hant', allowForward: true, expiryDays: 7, delivery: { link: false, attachment: true }, signInMethods: { google: false } };
-  const NESTED = { look: { displayName: 'Crest', primaryColour: '#7a1f5c', hideSubject: true, language: 'zh-Hant' }, policy: { allowForward: true, expiryDays: 7, delivery: { link: false, attachment: true }, signInMethods: { google: false } } };
+  const FLAT = {
+    displayName: 'Crest',
+    primaryColour: '#7a1f5c',
+    hideSubject: true,
+    language: 'zh-Hant',
+    allowForward: true,
+    expiryDays: 7,
+    delivery: { link: false, attachment: true },
+    signInMethods: { google: false },
+  };
+  const NESTED = {
+    look: { displayName: 'Crest', primaryColour: '#7a1f5c', hideSubject: true, language: 'zh-Hant' },
+    policy: { allowForward: true, expiryDays: 7, delivery: { link: false, attachment: true }, signInMethods: { google: false } },
+  };
 
   it('the flat JSON of `branding set` and the { look, policy } shape parse to the same template', () => {
     const flat = parseBranding(FLAT);
     const nested = parseBranding(NESTED);
     expect(flat).toEqual(nested);
-    expect(flat.success && flat.data.look).toMatchObject({ displayName: 'Crest', primaryColour: '#7a1f5c', buttonTextColour: '#ffffff', hideSubject: true, language: 'zh-Hant' });
-    expect(flat.success && flat.data.policy).toEqual({ allowForward: true, expiryDays: 7, delivery: { link: false, attachment: true }, signInMethods: { passcode: true, microsoft: true, google: false, oidc: [] } });
+    expect(flat.success && flat.data.look).toMatchObject({
+      displayName: 'Crest',
+      primaryColour: '#7a1f5c',
+      buttonTextColour: '#ffffff',
+      hideSubject: true,
+      language: 'zh-Hant',
+    });
+    expect(flat.success && flat.data.policy).toEqual({
+      allowForward: true,
+      expiryDays: 7,
+      delivery: { link: false, attachment: true },
+      signInMethods: { passcode: true, microsoft: true, google: false, oidc: [] },
+    });
     expect(parseBranding({})).toEqual({ success: true, data: ZBranding.parse({}) });
   });
 
@@ -47,9 +74,19 @@ describe('a template is its look and its policy', () => {
 
   it('is stored as { look, policy }; a row stored flat before the split reads the same', async () => {
     await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'crest', input: FLAT });
-    const row = await ctx.db.selectFrom('branding').select('json').where('tenant_id', '=', tenant.id).where('name', '=', 'crest').executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('branding')
+      .select('json')
+      .where('tenant_id', '=', tenant.id)
+      .where('name', '=', 'crest')
+      .executeTakeFirstOrThrow();
     expect(Object.keys(JSON.parse(row.json))).toEqual(['look', 'policy']);
-    await ctx.db.updateTable('branding').set({ json: JSON.stringify(FLAT) }).where('tenant_id', '=', tenant.id).where('name', '=', 'crest').execute();
+    await ctx.db
+      .updateTable('branding')
+      .set({ json: JSON.stringify(FLAT) })
+      .where('tenant_id', '=', tenant.id)
+      .where('name', '=', 'crest')
+      .execute();
     expect(await getBranding(ctx.db, tenant.id, 'crest')).toEqual((parseBranding(NESTED) as { data: unknown }).data);
     expect((await listTemplates({ db: ctx.db, tenantId: tenant.id })).map((t) => t.name)).toEqual(['crest', 'default']);
   });
@@ -63,7 +100,13 @@ describe('deleting a template', () => {
   it('refuses the default template, and one a message can still be opened under; a name it does not have is 404', async () => {
     await expect(errorCode(deleteTemplate({ db: ctx.db, tenantId: tenant.id, template: 'default' }))).resolves.toBe('BAD_REQUEST');
     await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'strict', input: { signInMethods: { passcode: false } } });
-    const sent = await sendMessage({ ctx, tenant, raw: sampleEml({ from: `Alice <alice@templates-${process.pid}.example>` }), template: 'strict', deliver: false });
+    const sent = await sendMessage({
+      ctx,
+      tenant,
+      raw: sampleEml({ from: `Alice <alice@templates-${process.pid}.example>` }),
+      template: 'strict',
+      deliver: false,
+    });
     // Deleting it would fall the message back to the default template, passcodes on again.
     await expect(errorCode(deleteTemplate({ db: ctx.db, tenantId: tenant.id, template: 'strict' }))).resolves.toBe('CONFLICT');
     expect((await getBranding(ctx.db, tenant.id, 'strict')).policy.signInMethods.passcode).toBe(false);

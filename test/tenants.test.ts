@@ -14,7 +14,10 @@ afterAll(() => ctx?.close());
 
 const create = (slug: string, mailDomain: string) => createTenant({ db: ctx.db, master: ctx.master, slug, name: 'Bank', mailDomain });
 async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
   return { code: error.code, message: error.message };
 }
@@ -24,7 +27,8 @@ describe('a mail domain belongs to one tenant', () => {
     await create('first-bank', 'first.example');
     for (const domain of ['first.example', 'FIRST.example', 'First.Example']) {
       await expect(refusal(create(`second-${domain.length}-${domain.charCodeAt(0)}`, domain))).resolves.toEqual({
-        code: 'CONFLICT', message: 'The mail domain first.example already belongs to tenant "first-bank"',
+        code: 'CONFLICT',
+        message: 'The mail domain first.example already belongs to tenant "first-bank"',
       });
     }
     // A subdomain is another domain.
@@ -35,9 +39,19 @@ describe('a mail domain belongs to one tenant', () => {
     await create('index-bank', 'index.example');
     const error = await ctx.db
       .insertInto('tenants')
-      .values({ id: crypto.randomUUID(), slug: 'index-bank-2', name: 'x', mail_domain: 'INDEX.example', custom_domain: null, created_at: Date.now() })
+      .values({
+        id: crypto.randomUUID(),
+        slug: 'index-bank-2',
+        name: 'x',
+        mail_domain: 'INDEX.example',
+        custom_domain: null,
+        created_at: Date.now(),
+      })
       .execute()
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(error, 'the insert must fail').not.toBeNull();
   });
 
@@ -61,7 +75,17 @@ describe('a mail domain belongs to one tenant', () => {
   it('an existing database with two tenants on one domain is not upgraded in silence: the migration names them', async () => {
     await sql`drop index tenants_mail_domain`.execute(ctx.db);
     for (const slug of ['dup-a', 'dup-b']) {
-      await ctx.db.insertInto('tenants').values({ id: crypto.randomUUID(), slug, name: 'x', mail_domain: slug === 'dup-a' ? 'dup.example' : 'DUP.example', custom_domain: null, created_at: 0 }).execute();
+      await ctx.db
+        .insertInto('tenants')
+        .values({
+          id: crypto.randomUUID(),
+          slug,
+          name: 'x',
+          mail_domain: slug === 'dup-a' ? 'dup.example' : 'DUP.example',
+          custom_domain: null,
+          created_at: 0,
+        })
+        .execute();
     }
     const migration = (await createMigrationProvider(ctx.db.dialectName).getMigrations())['0006_unique_mail_domain']!;
     await expect(migration.up(ctx.db)).rejects.toThrow(/dup\.example \(dup-a, dup-b\)/);

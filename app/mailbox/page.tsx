@@ -18,8 +18,8 @@ export default async function MailboxPage() {
     <main className="mx-auto max-w-3xl p-4 sm:p-6">
       <h1 className="text-2xl font-semibold">Local mailbox</h1>
       <p className="mt-2 text-sm text-gray-600">
-        This page appears because no SMTP server is configured (<code>SMTP_URL</code> is unset): every mail Sealpost sends
-        lands here instead of being delivered. The newest {MAILBOX_LIST_LIMIT} are shown.
+        This page appears because no SMTP server is configured (<code>SMTP_URL</code> is unset): every mail Sealpost sends lands here
+        instead of being delivered. The newest {MAILBOX_LIST_LIMIT} are shown.
       </p>
       {mails.length === 0 ? (
         <p className="mt-6 rounded-md border border-gray-300 bg-white p-4">

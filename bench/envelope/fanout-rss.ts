@@ -32,7 +32,17 @@ import { startSampler } from './open-rss';
 
 const CHILD_MODE = 'fanout-child';
 type TStrategy = 'at-delivery' | 'all-in-memory';
-type TChildResult = { strategy: TStrategy; recipients: number; bytes: number; baselineRss: number; sendPeakAbove: number; deliverPeakAbove: number; sendMs: number; deliverMs: number; delivered: number };
+type TChildResult = {
+  strategy: TStrategy;
+  recipients: number;
+  bytes: number;
+  baselineRss: number;
+  sendPeakAbove: number;
+  deliverPeakAbove: number;
+  sendMs: number;
+  deliverMs: number;
+  delivered: number;
+};
 
 // Accepts every mail and keeps none: what is measured is Sealpost's side of delivery.
 const dropTransport: TMailTransport = {
@@ -61,14 +71,46 @@ async function sendAllInMemory(ctx: TContext, tenant: TTenant, raw: Buffer) {
   const now = Date.now();
   const recipients = parsed.recipients.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
   const wrappers: TRecipientWrapper[] = [];
-  for (const recipient of recipients) wrappers.push(await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt: null, now }));
+  for (const recipient of recipients)
+    wrappers.push(await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt: null, now }));
   await ctx.db.transaction().execute(async (trx) => {
-    await insertMessage(trx, {
-      id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek, envelope, size_bytes: parsed.mime.length,
-      template: DEFAULT_TEMPLATE, idempotency_key: null, request_hash: null, created_at: now, expires_at: null, revoked_at: null, shredded_at: null, in_reply_to: null, thread_id: null,
-    }, recipients);
+    await insertMessage(
+      trx,
+      {
+        id: messageId,
+        tenant_id: tenant.id,
+        sender: parsed.sender,
+        key_version: tenantKey.version,
+        wrapped_cek: wrappedCek,
+        envelope,
+        size_bytes: parsed.mime.length,
+        template: DEFAULT_TEMPLATE,
+        idempotency_key: null,
+        request_hash: null,
+        created_at: now,
+        expires_at: null,
+        revoked_at: null,
+        shredded_at: null,
+        in_reply_to: null,
+        thread_id: null,
+      },
+      recipients,
+    );
     for (const w of wrappers) {
-      await enqueueMail(trx, { tenantKey, now, mail: { id: w.outboxId, tenantId: tenant.id, messageId, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: w.recipient, smtpMessageId: w.smtpMessageId, raw: w.raw } });
+      await enqueueMail(trx, {
+        tenantKey,
+        now,
+        mail: {
+          id: w.outboxId,
+          tenantId: tenant.id,
+          messageId,
+          kind: 'wrapper',
+          mailFrom: parsed.sender,
+          rcptTo: w.recipient,
+          smtpMessageId: w.smtpMessageId,
+          raw: w.raw,
+        },
+      });
     }
   });
 }
@@ -77,7 +119,12 @@ async function child(strategy: TStrategy, recipients: number, bytes: number): Pr
   const gc = requireGc();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sealpost-fanout-'));
   try {
-    const config = parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', LOG_LEVEL: 'silent', SEALPOST_MAX_MESSAGE_BYTES: String(bytes * 2) });
+    const config = parseConfig({
+      SEALPOST_DATA_DIR: dataDir,
+      SEALPOST_DEMO_TENANT: 'off',
+      LOG_LEVEL: 'silent',
+      SEALPOST_MAX_MESSAGE_BYTES: String(bytes * 2),
+    });
     const ctx = await createContext({ config });
     const tenant = await createTenant({ db: ctx.db, master: ctx.master, slug: 'bench', name: 'Bench', mailDomain: 'example.org' });
     const send = (raw: Buffer) => (strategy === 'at-delivery' ? sendMessage({ ctx, tenant, raw }) : sendAllInMemory(ctx, tenant, raw));
@@ -118,7 +165,17 @@ async function child(strategy: TStrategy, recipients: number, bytes: number): Pr
     const deliverMs = performance.now() - start;
     const deliverPeak = Math.max((await deliverSampler.stop()).peak, process.memoryUsage.rss());
     await ctx.db.destroy();
-    return { strategy, recipients, bytes, baselineRss, sendPeakAbove: sendPeak - baselineRss, deliverPeakAbove: deliverPeak - deliverBaseline, sendMs, deliverMs, delivered };
+    return {
+      strategy,
+      recipients,
+      bytes,
+      baselineRss,
+      sendPeakAbove: sendPeak - baselineRss,
+      deliverPeakAbove: deliverPeak - deliverBaseline,
+      sendMs,
+      deliverMs,
+      delivered,
+    };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -127,13 +184,20 @@ async function child(strategy: TStrategy, recipients: number, bytes: number): Pr
 function runChild(args: string[]): Promise<TChildResult> {
   const scriptPath = fileURLToPath(import.meta.url);
   const execArgv = process.execArgv.includes('--expose-gc') ? process.execArgv : ['--expose-gc', ...process.execArgv];
-  const proc = spawn(process.execPath, [...execArgv, scriptPath, CHILD_MODE, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const proc = spawn(process.execPath, [...execArgv, scriptPath, CHILD_MODE, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  });
   let out = '';
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   return new Promise((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', (code) => {
-      const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{"strategy"'));
+      const line = out
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{"strategy"'));
       if (code === 0 && line) resolve(JSON.parse(line) as TChildResult);
       else reject(new Error(`child exited with ${code}`));
     });
@@ -144,7 +208,9 @@ async function main() {
   const bytes = Math.round(Number(process.argv[2] ?? 5) * MiB);
   const many = Number(process.argv[3] ?? 100);
   const mib = (n: number) => `${(n / MiB).toFixed(1).padStart(7)} MiB`;
-  console.log(`Sealpost fan-out memory: a ${(bytes / MiB).toFixed(1)} MiB message to 1 and to ${many} recipients; node ${process.version}, ${os.availableParallelism()} CPUs`);
+  console.log(
+    `Sealpost fan-out memory: a ${(bytes / MiB).toFixed(1)} MiB message to 1 and to ${many} recipients; node ${process.version}, ${os.availableParallelism()} CPUs`,
+  );
   console.log('Peak RSS above the settled baseline, each run in a fresh process.\n');
   const results: TChildResult[] = [];
   const quarter = Math.max(2, Math.round(many / 4));
@@ -154,18 +220,28 @@ async function main() {
     for (const recipients of strategy === 'at-delivery' ? [1, quarter, many] : [1, many]) {
       const r = await runChild([strategy, String(recipients), String(bytes)]);
       results.push(r);
-      console.log(`${strategy.padEnd(14)} ${String(recipients).padStart(4)} recipients   send ${mib(r.sendPeakAbove)} (${r.sendMs.toFixed(0)} ms)   deliver ${mib(r.deliverPeakAbove)} (${r.deliverMs.toFixed(0)} ms, ${r.delivered} mails)`);
+      console.log(
+        `${strategy.padEnd(14)} ${String(recipients).padStart(4)} recipients   send ${mib(r.sendPeakAbove)} (${r.sendMs.toFixed(0)} ms)   deliver ${mib(r.deliverPeakAbove)} (${r.deliverMs.toFixed(0)} ms, ${r.delivered} mails)`,
+      );
     }
   }
   const find = (s: TStrategy, n: number) => results.find((r) => r.strategy === s && r.recipients === n)!;
   const growth = (s: TStrategy) => find(s, many).sendPeakAbove / Math.max(find(s, 1).sendPeakAbove, 1);
   const perRecipient = (s: TStrategy) => (find(s, many).sendPeakAbove - find(s, 1).sendPeakAbove) / (many - 1);
   console.log('');
-  console.log(`send peak, ${many} vs 1 recipient:  at delivery ${growth('at-delivery').toFixed(2)}x   all in memory ${growth('all-in-memory').toFixed(2)}x`);
-  console.log(`send peak per extra recipient:     at delivery ${mib(perRecipient('at-delivery'))}   all in memory ${mib(perRecipient('all-in-memory'))}`);
-  console.log(`send peak at ${many} recipients:      at delivery = ${(find('at-delivery', many).sendPeakAbove / bytes).toFixed(2)}x message size   all in memory = ${(find('all-in-memory', many).sendPeakAbove / bytes).toFixed(2)}x`);
+  console.log(
+    `send peak, ${many} vs 1 recipient:  at delivery ${growth('at-delivery').toFixed(2)}x   all in memory ${growth('all-in-memory').toFixed(2)}x`,
+  );
+  console.log(
+    `send peak per extra recipient:     at delivery ${mib(perRecipient('at-delivery'))}   all in memory ${mib(perRecipient('all-in-memory'))}`,
+  );
+  console.log(
+    `send peak at ${many} recipients:      at delivery = ${(find('at-delivery', many).sendPeakAbove / bytes).toFixed(2)}x message size   all in memory = ${(find('all-in-memory', many).sendPeakAbove / bytes).toFixed(2)}x`,
+  );
   // (The all-in-memory deliver figure starts from the heap its send left behind: not comparable.)
-  console.log(`deliver peak (one wrapper built at a time): ${[1, quarter, many].map((n) => `${n}: ${mib(find('at-delivery', n).deliverPeakAbove).trim()}`).join('   ')}`);
+  console.log(
+    `deliver peak (one wrapper built at a time): ${[1, quarter, many].map((n) => `${n}: ${mib(find('at-delivery', n).deliverPeakAbove).trim()}`).join('   ')}`,
+  );
   console.log(JSON.stringify({ bytes, many, results }));
 }
 

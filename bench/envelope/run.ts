@@ -26,7 +26,9 @@ const x = (n: number) => `${n.toFixed(2)}x`;
 
 function printThroughput(label: string, r: ThroughputResult) {
   const m = r.mibPerSec;
-  console.log(`\n${label} message (${r.rounds} rounds, median; ops per batch raw-enc/raw-dec/seal/open ${OP_NAMES.map((n) => r.batch[n]).join('/')})`);
+  console.log(
+    `\n${label} message (${r.rounds} rounds, median; ops per batch raw-enc/raw-dec/seal/open ${OP_NAMES.map((n) => r.batch[n]).join('/')})`,
+  );
   console.log(`  raw AES-256-GCM encrypt ${fmt(m.rawEncrypt)} MiB/s`);
   console.log(`  raw AES-256-GCM decrypt ${fmt(m.rawDecrypt)} MiB/s`);
   console.log(`  sealEnvelope            ${fmt(m.seal)} MiB/s   ${x(r.sealVsRawEncrypt)} raw encrypt`);
@@ -35,11 +37,15 @@ function printThroughput(label: string, r: ThroughputResult) {
 
 function printRss(r: OpenRssResult) {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-  console.log(`\nPeak RSS opening a ${formatBytes(r.bytes)} envelope (fresh process, cold heap: ${r.durationMs.toFixed(0)} ms, ${r.samples} samples)`);
+  console.log(
+    `\nPeak RSS opening a ${formatBytes(r.bytes)} envelope (fresh process, cold heap: ${r.durationMs.toFixed(0)} ms, ${r.samples} samples)`,
+  );
   console.log(`  token                   ${(r.tokenChars / 2 ** 20).toFixed(1)} Mi chars (held in the baseline)`);
   console.log(`  baseline RSS            ${mib(r.baselineRss)}`);
   console.log(`  sampled peak RSS        ${mib(r.sampledPeakRss)}`);
-  console.log(`  kernel maxRSS           ${r.maxRss === null ? 'not raised by the open' : mib(r.maxRss)}${r.hwmReset ? '' : ' (high-water mark not reset)'}`);
+  console.log(
+    `  kernel maxRSS           ${r.maxRss === null ? 'not raised by the open' : mib(r.maxRss)}${r.hwmReset ? '' : ' (high-water mark not reset)'}`,
+  );
   console.log(`  peak above baseline     ${mib(r.peakAboveBaseline)} = ${x(r.peakAboveBaseline / r.bytes)} message size`);
   console.log(`  peak absolute           ${mib(r.peakRss)} = ${x(r.peakRss / r.bytes)} message size`);
 }
@@ -73,7 +79,9 @@ async function main() {
   }
   const rssOk = rssMultiple <= TARGET_RSS_MULTIPLE;
   verdicts[`open_rss_${largest.label}`] = rssOk;
-  console.log(`${rssOk ? 'PASS' : 'MISS'} open peak RSS ${largest.label}: ${x(rssMultiple)} message size above baseline (target <= ${x(TARGET_RSS_MULTIPLE)})`);
+  console.log(
+    `${rssOk ? 'PASS' : 'MISS'} open peak RSS ${largest.label}: ${x(rssMultiple)} message size above baseline (target <= ${x(TARGET_RSS_MULTIPLE)})`,
+  );
 
   // One machine-readable line, last, for CI or comparisons between runs.
   console.log(

@@ -98,9 +98,7 @@ export async function measureThroughput({ bytes, ctx, rounds, batchMs, warmupMs 
     }
   }
 
-  const mibPerSec = Object.fromEntries(
-    OP_NAMES.map((n) => [n, bytes / MiB / (median(samples[n]) / 1000)]),
-  ) as Record<OpName, number>;
+  const mibPerSec = Object.fromEntries(OP_NAMES.map((n) => [n, bytes / MiB / (median(samples[n]) / 1000)])) as Record<OpName, number>;
   return {
     bytes,
     rounds,

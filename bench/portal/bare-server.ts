@@ -17,7 +17,10 @@ const gzip = promisify(zlib.gzip);
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const cookieValue = (header: string | undefined, name: string) =>
-  header?.split(/;\s*/).find((c) => c.startsWith(`${name}=`))?.slice(name.length + 1);
+  header
+    ?.split(/;\s*/)
+    .find((c) => c.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
 
 // The portal's message page without Next.js and React: the same lib calls in the same order
 // (tenant by host, branding, session + message + envelope open, MIME parse + sanitise, audit
@@ -28,11 +31,16 @@ async function renderMessage(ctx: TContext, req: http.IncomingMessage, messageId
   const branding = await getBranding(ctx.db, tenant.id);
   const sessionValue = cookieValue(req.headers.cookie, sessionCookieName(ctx.config));
   const opened = await openForReader({ ctx, tenant, messageId, sessionValue });
-  const view = await toMessageView({ mime: opened.mime, allowRemoteImages: false, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` });
+  const view = await toMessageView({
+    mime: opened.mime,
+    allowRemoteImages: false,
+    attachmentUrl: (i) => `/m/${messageId}/attachments/${i}`,
+  });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId, type: 'viewed', actor: opened.session.address });
   const frameCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
   const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"></head><body>${view.html ?? ''}</body></html>`;
-  const people = (list: { name: string; address: string }[]) => escapeHtml(list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '));
+  const people = (list: { name: string; address: string }[]) =>
+    escapeHtml(list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '));
   const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sealpost</title></head>
 <body style="--brand:${escapeHtml(branding.look.primaryColour)}"><header>${escapeHtml(branding.look.displayName ?? tenant.name)}</header><main><article>
 <h1>${escapeHtml(view.subject)}</h1><dl><dt>From</dt><dd>${people(view.from)}</dd><dt>To</dt><dd>${people(view.to)}</dd><dt>Date</dt><dd>${escapeHtml(view.date ?? '')}</dd></dl>
@@ -54,7 +62,11 @@ export async function startBareServer({ port = 0 }: { port?: number } = {}): Pro
       const { status, html } = id ? await renderMessage(ctx, req, id) : { status: 404, html: 'Not found' };
       const body = Buffer.from(html);
       const isGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, no-store', ...(isGzip ? { 'content-encoding': 'gzip', vary: 'Accept-Encoding' } : {}) });
+      res.writeHead(status, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'private, no-store',
+        ...(isGzip ? { 'content-encoding': 'gzip', vary: 'Accept-Encoding' } : {}),
+      });
       res.end(isGzip ? await gzip(body) : body);
     } catch (error) {
       const status = isAppError(error) ? error.status : 500;

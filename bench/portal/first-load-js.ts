@@ -29,7 +29,9 @@ export type MeasurePageOptions = { port: number; host: string; page: string; pat
 export async function measurePage({ port, host, page, path, cookie, cache }: MeasurePageOptions): Promise<TPageWeight> {
   const res = await requestAs(port, host, path, { headers: cookie ? { cookie } : {} });
   const html = res.body;
-  const scripts = [...new Set([...html.matchAll(STATIC_SCRIPT), ...html.matchAll(PRELOADED_SCRIPT)].map((m) => m[1]!.replace(/&amp;/g, '&')))];
+  const scripts = [
+    ...new Set([...html.matchAll(STATIC_SCRIPT), ...html.matchAll(PRELOADED_SCRIPT)].map((m) => m[1]!.replace(/&amp;/g, '&'))),
+  ];
   let scriptBytes = 0;
   let scriptGzipBytes = 0;
   for (const src of scripts) {

@@ -13,7 +13,7 @@ const row = (i: number) => `
     <strong>Payment ${1000 + i}</strong> to <a href="https://payees.acme.example/p/${i}?utm_source=statement&amp;utm_medium=email" style="color:#1d4ed8;text-decoration:underline">Supplier ${i} Ltd</a><br>
     <span style="color:#6b7280;font-size:12px">Reference INV-${20260000 + i * 7}, card ending ${String(1000 + ((i * 37) % 9000))}</span>
   </td>
-  <td align="right" style="padding:6px 8px;font-family:Arial,sans-serif;font-size:13px;color:${i % 5 ? '#b91c1c' : '#15803d'};white-space:nowrap">${i % 5 ? '-' : '+'}${((i * 7919) % 100000 / 100).toFixed(2)} EUR</td>
+  <td align="right" style="padding:6px 8px;font-family:Arial,sans-serif;font-size:13px;color:${i % 5 ? '#b91c1c' : '#15803d'};white-space:nowrap">${i % 5 ? '-' : '+'}${(((i * 7919) % 100000) / 100).toFixed(2)} EUR</td>
 </tr>`;
 
 const paragraph = (i: number) => `
@@ -41,9 +41,12 @@ export function makeStatementHtml(bytes = HTML_TARGET_BYTES): string {
   const parts: string[] = [head];
   let size = head.length + tail.length;
   for (let i = 0; size < bytes; i++) {
-    const chunk = i % 10 === 0
-      ? `${paragraph(i)}<table width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse">`
-      : i % 10 === 9 ? `${row(i)}</table>` : row(i);
+    const chunk =
+      i % 10 === 0
+        ? `${paragraph(i)}<table width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse">`
+        : i % 10 === 9
+          ? `${row(i)}</table>`
+          : row(i);
     parts.push(chunk);
     size += chunk.length;
   }
@@ -56,7 +59,10 @@ export type MakeStatementEmlOptions = { to: string[]; htmlBytes?: number };
 
 // The whole RFC 5322 message as a mail client would send it: quoted-printable HTML with a plain
 // text alternative and the inline logo, composed by nodemailer rather than by hand.
-export async function makeStatementEml({ to, htmlBytes = HTML_TARGET_BYTES }: MakeStatementEmlOptions): Promise<{ eml: Buffer; htmlBytes: number }> {
+export async function makeStatementEml({
+  to,
+  htmlBytes = HTML_TARGET_BYTES,
+}: MakeStatementEmlOptions): Promise<{ eml: Buffer; htmlBytes: number }> {
   const html = makeStatementHtml(htmlBytes);
   const composer = new MailComposer({
     from: 'Alice Example <alice@acme.example>',

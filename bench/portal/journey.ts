@@ -10,7 +10,21 @@ export type TJourneyTarget = { port: number; host: string; sink: TSmtpSink };
 
 // Sends `eml` through the real `sealpost send`, as an operator would, and waits for one wrapper
 // mail per recipient.
-export async function sendThroughCli({ eml, slug, to, dir, cliEnv, sink }: { eml: Buffer; slug: string; to: string[]; dir: string; cliEnv: Record<string, string>; sink: TSmtpSink }) {
+export async function sendThroughCli({
+  eml,
+  slug,
+  to,
+  dir,
+  cliEnv,
+  sink,
+}: {
+  eml: Buffer;
+  slug: string;
+  to: string[];
+  dir: string;
+  cliEnv: Record<string, string>;
+  sink: TSmtpSink;
+}) {
   const file = path.join(dir, 'statement.eml');
   fs.writeFileSync(file, eml);
   const sent = runCli(['send', '--tenant', slug, file], cliEnv);
@@ -47,7 +61,8 @@ const cookiePair = (res: THttpResponse, name: string) => {
 };
 
 function expectStatus(res: THttpResponse, status: number, what: string) {
-  if (res.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${res.status} ${res.headers.location ?? ''} ${res.body.slice(0, 200)}`);
+  if (res.status !== status)
+    throw new Error(`${what}: expected HTTP ${status}, got ${res.status} ${res.headers.location ?? ''} ${res.body.slice(0, 200)}`);
 }
 
 // What a browser does with JavaScript off: GET the landing page, post its form, GET the passcode
@@ -59,7 +74,12 @@ export async function signIn({ port, host, sink }: TJourneyTarget, address: stri
     requestAs(port, host, p, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate', ...(cookie ? { cookie } : {}) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'same-origin',
+        'sec-fetch-mode': 'navigate',
+        ...(cookie ? { cookie } : {}),
+      },
     });
 
   const landingPath = wrapperLink(sink, address);

@@ -8,8 +8,15 @@ export const LIGHTHOUSE_VERSION = '13.5.0';
 const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as const;
 // No network but loopback: nothing in the background may wait on the internet.
 const CHROME_FLAGS = [
-  '--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-quic', '--no-first-run', '--disable-default-apps', '--disable-dev-shm-usage',
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-default-apps',
+  '--disable-dev-shm-usage',
 ];
 
 export type TLighthouseScores = {
@@ -27,11 +34,22 @@ export type RunLighthouseOptions = { page: string; url: string; cookie?: string;
 
 // One Lighthouse mobile run (its default: Moto G power emulation, simulated slow 4G) through the
 // lighthouse CLI. The tenant host is a *.localhost name, which Chromium resolves to loopback.
-export async function runLighthouse({ page, url, cookie, outDir, chromePath, timeoutMs = 120_000 }: RunLighthouseOptions): Promise<TLighthouseScores> {
+export async function runLighthouse({
+  page,
+  url,
+  cookie,
+  outDir,
+  chromePath,
+  timeoutMs = 120_000,
+}: RunLighthouseOptions): Promise<TLighthouseScores> {
   const report = path.join(outDir, `lighthouse-${page}.json`);
   const args = [
-    '--yes', `lighthouse@${LIGHTHOUSE_VERSION}`, url,
-    '--output=json', `--output-path=${report}`, '--quiet',
+    '--yes',
+    `lighthouse@${LIGHTHOUSE_VERSION}`,
+    url,
+    '--output=json',
+    `--output-path=${report}`,
+    '--quiet',
     `--only-categories=${CATEGORIES.join(',')}`,
     `--chrome-flags=${CHROME_FLAGS.join(' ')}`,
     ...(cookie ? [`--extra-headers=${JSON.stringify({ Cookie: cookie })}`] : []),
@@ -52,11 +70,17 @@ export async function runLighthouse({ page, url, cookie, outDir, chromePath, tim
     .filter((ref) => ref.weight > 0 && typeof lhr.audits?.[ref.id]?.score === 'number' && lhr.audits[ref.id].score < 0.9)
     .map((ref) => ref.id);
   // The console errors themselves (a missing favicon, a blocked frame request …): short, no URLs' queries.
-  const consoleErrors = ((lhr.audits?.['errors-in-console']?.details?.items ?? []) as { description?: string; sourceLocation?: { url?: string } }[])
-    .map((i) => `${String(i.description ?? '').slice(0, 100)}${i.sourceLocation?.url ? ` (${i.sourceLocation.url.replace(/[?#].*$/, '').replace(/^https?:\/\/[^/]+/, '')})` : ''}`);
+  const consoleErrors = (
+    (lhr.audits?.['errors-in-console']?.details?.items ?? []) as { description?: string; sourceLocation?: { url?: string } }[]
+  ).map(
+    (i) =>
+      `${String(i.description ?? '').slice(0, 100)}${i.sourceLocation?.url ? ` (${i.sourceLocation.url.replace(/[?#].*$/, '').replace(/^https?:\/\/[^/]+/, '')})` : ''}`,
+  );
   return {
     page,
-    scores: Object.fromEntries(CATEGORIES.map((c) => [c, typeof lhr.categories?.[c]?.score === 'number' ? Math.round(lhr.categories[c].score * 100) : null])),
+    scores: Object.fromEntries(
+      CATEGORIES.map((c) => [c, typeof lhr.categories?.[c]?.score === 'number' ? Math.round(lhr.categories[c].score * 100) : null]),
+    ),
     lcpMs: audit('largest-contentful-paint'),
     tbtMs: audit('total-blocking-time'),
     cls: audit('cumulative-layout-shift'),

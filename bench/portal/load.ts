@@ -60,9 +60,20 @@ export async function runLoad({ port, host, path, cookies, connections, duration
   };
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-export type TLoadSummary = { reqPerSec: number; p50Ms: number; p99Ms: number; maxMs: number; requests: number; non2xx: number; errors: number; bytesPerReq: number; roundsReqPerSec: number[] };
+export type TLoadSummary = {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  bytesPerReq: number;
+  roundsReqPerSec: number[];
+};
 
 // Rounds pooled: throughput over the summed time, percentiles over every response.
 export function summarise(rounds: TLoadRound[]): TLoadSummary {

@@ -51,7 +51,16 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const rps = (n: number) => `${n.toFixed(0).padStart(6)} req/s`;
 
 // The build `next start` serves must be the code in the tree, or the figures describe old code.
-const BUILD_SOURCES = ['app', 'lib', 'public', 'proxy.ts', 'instrumentation.ts', 'next.config.ts', 'package-lock.json', 'postcss.config.mjs'];
+const BUILD_SOURCES = [
+  'app',
+  'lib',
+  'public',
+  'proxy.ts',
+  'instrumentation.ts',
+  'next.config.ts',
+  'package-lock.json',
+  'postcss.config.mjs',
+];
 const newest = (p: string): number => {
   if (!fs.existsSync(p)) return 0;
   const stat = fs.statSync(p);
@@ -59,7 +68,8 @@ const newest = (p: string): number => {
 };
 function assertCurrentBuild() {
   const buildId = path.join(ROOT, '.next', 'BUILD_ID');
-  if (!fs.existsSync(buildId)) throw new Error('no Next.js build: run `npm run build` first (the bench serves the production build with `next start`)');
+  if (!fs.existsSync(buildId))
+    throw new Error('no Next.js build: run `npm run build` first (the bench serves the production build with `next start`)');
   if (fs.statSync(buildId).mtimeMs < Math.max(...BUILD_SOURCES.map((s) => newest(path.join(ROOT, s))))) {
     throw new Error('the Next.js build is older than the sources: run `npm run build` first, or the figures describe old code');
   }
@@ -79,7 +89,10 @@ async function spawnSelf<T>(mode: string, env: Record<string, string>): Promise<
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      const line = out.split('\n').slice(0, -1).find((l) => l.startsWith(ANSWER));
+      const line = out
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.startsWith(ANSWER));
       if (line) resolve(JSON.parse(line.slice(ANSWER.length)) as T);
     });
     child.once('exit', (code) => reject(new Error(`${mode} child exited (${code}) before answering`)));
@@ -88,7 +101,9 @@ async function spawnSelf<T>(mode: string, env: Record<string, string>): Promise<
 }
 
 function printLoad(label: string, s: TLoadSummary) {
-  console.log(`  ${label}  ${rps(s.reqPerSec)}   p50 ${ms(s.p50Ms)}   p99 ${ms(s.p99Ms)}   max ${ms(s.maxMs)}   ${kb(s.bytesPerReq)}/response on the wire   rounds ${s.roundsReqPerSec.map((r) => r.toFixed(0)).join('/')} req/s`);
+  console.log(
+    `  ${label}  ${rps(s.reqPerSec)}   p50 ${ms(s.p50Ms)}   p99 ${ms(s.p99Ms)}   max ${ms(s.maxMs)}   ${kb(s.bytesPerReq)}/response on the wire   rounds ${s.roundsReqPerSec.map((r) => r.toFixed(0)).join('/')} req/s`,
+  );
 }
 
 function printWeights(weights: TPageWeight[]) {
@@ -132,7 +147,9 @@ async function main() {
     for (const address of readers) signedIn.push(await signIn({ port: server.port, host, sink }, address, messageId));
     const cookies = signedIn.map((r) => r.cookie);
     console.log(`Message: ${kb(htmlBytes)} of HTML (${kb(eml.length)} .eml with text part and inline logo), to ${READERS} recipients`);
-    console.log(`Readers: ${READERS} signed in through landing → passcode → code from the mail subject → sign-in; ${CONNECTIONS} connections share their ${READERS} session cookies (${CONNECTIONS / READERS} each)`);
+    console.log(
+      `Readers: ${READERS} signed in through landing → passcode → code from the mail subject → sign-in; ${CONNECTIONS} connections share their ${READERS} session cookies (${CONNECTIONS / READERS} each)`,
+    );
 
     const bareChild = await spawnSelf<{ port: number }>(BARE_MODE, env);
     cleanups.push(() => stopChild(bareChild.child));
@@ -154,18 +171,27 @@ async function main() {
     for (const t of ORDER) rounds[t].push(await load(t, ROUND_S));
     const portal = summarise(rounds.portal);
     const baseline = summarise(rounds.bare);
-    for (const [t, s] of [['portal', portal], ['bare', baseline]] as const) {
+    for (const [t, s] of [
+      ['portal', portal],
+      ['bare', baseline],
+    ] as const) {
       // A page that answers 401, 403 or 500 fast would flatter the figures: any is a broken run.
       if (s.non2xx || s.errors) throw new Error(`${t}: ${s.non2xx} non-2xx answers and ${s.errors} connection errors under load`);
     }
     // One reader at a time: the service time itself, without 31 requests queued ahead.
     const single = { portal: summarise([await loadOne('portal')]), bare: summarise([await loadOne('bare')]) };
-    console.log(`\nGET /m/<id> at ${CONNECTIONS} connections, ${ORDER.length / 2} rounds of ${ROUND_S} s each after a ${WARMUP_S} s warm-up (all answers 200)`);
+    console.log(
+      `\nGET /m/<id> at ${CONNECTIONS} connections, ${ORDER.length / 2} rounds of ${ROUND_S} s each after a ${WARMUP_S} s warm-up (all answers 200)`,
+    );
     printLoad('portal (next start)', portal);
     printLoad('bare node:http     ', baseline);
-    console.log(`At 1 connection (${SINGLE_S} s each): portal p50 ${single.portal.p50Ms.toFixed(1)} ms, p99 ${single.portal.p99Ms.toFixed(1)} ms (${single.portal.reqPerSec.toFixed(0)} req/s); bare p50 ${single.bare.p50Ms.toFixed(1)} ms, p99 ${single.bare.p99Ms.toFixed(1)} ms (${single.bare.reqPerSec.toFixed(0)} req/s)`);
+    console.log(
+      `At 1 connection (${SINGLE_S} s each): portal p50 ${single.portal.p50Ms.toFixed(1)} ms, p99 ${single.portal.p99Ms.toFixed(1)} ms (${single.portal.reqPerSec.toFixed(0)} req/s); bare p50 ${single.bare.p50Ms.toFixed(1)} ms, p99 ${single.bare.p99Ms.toFixed(1)} ms (${single.bare.reqPerSec.toFixed(0)} req/s)`,
+    );
     // Little's law: with every connection busy, latency = connections / throughput.
-    console.log(`  With ${CONNECTIONS} requests always in flight, p99 <= ${TARGET_P99_MS} ms needs at least ~${Math.round((CONNECTIONS * 1000) / TARGET_P99_MS)} req/s from one server process.`);
+    console.log(
+      `  With ${CONNECTIONS} requests always in flight, p99 <= ${TARGET_P99_MS} ms needs at least ~${Math.round((CONNECTIONS * 1000) / TARGET_P99_MS)} req/s from one server process.`,
+    );
     const ratio = portal.reqPerSec / baseline.reqPerSec;
 
     const cache = new Map<string, Buffer>();
@@ -176,15 +202,32 @@ async function main() {
       await measurePage({ port: server.port, host, page: 'message', path, cookie: reader.cookie, cache }),
     ];
     printWeights(weights);
-    console.log('  Without JavaScript: the sign-in above used only these pages\' HTML forms and redirects, and every page renders on the server.');
+    console.log(
+      "  Without JavaScript: the sign-in above used only these pages' HTML forms and redirects, and every page renders on the server.",
+    );
 
     // The servers are idle now: time the page's steps one by one for the why behind the figures.
-    const stepsEnv = { ...env, SEALPOST_BENCH_STEPS: JSON.stringify({ host, messageId, sessionValue: reader.cookie.split('=')[1]!, pageBytes: weights[2]!.htmlBytes, iterations: STEP_ITERATIONS }) };
+    const stepsEnv = {
+      ...env,
+      SEALPOST_BENCH_STEPS: JSON.stringify({
+        host,
+        messageId,
+        sessionValue: reader.cookie.split('=')[1]!,
+        pageBytes: weights[2]!.htmlBytes,
+        iterations: STEP_ITERATIONS,
+      }),
+    };
     const steps = (await spawnSelf<TStepTiming[]>(STEPS_MODE, stepsEnv)).answer;
-    console.log(`\nWhere one view's time goes (each step alone, sequential, mean of ${STEP_ITERATIONS}; sum ${steps.filter((s) => !s.step.startsWith('toMessageView')).reduce((a, s) => a + s.meanMs, 0).toFixed(1)} ms without the toMessageView line)`);
+    console.log(
+      `\nWhere one view's time goes (each step alone, sequential, mean of ${STEP_ITERATIONS}; sum ${steps
+        .filter((s) => !s.step.startsWith('toMessageView'))
+        .reduce((a, s) => a + s.meanMs, 0)
+        .toFixed(1)} ms without the toMessageView line)`,
+    );
     for (const s of steps) console.log(`  ${s.step.padEnd(42)} ${ms(s.meanMs)}`);
 
-    let lighthouse: TLighthouseScores[] | string = `skipped (run with --lighthouse; fetches lighthouse@${LIGHTHOUSE_VERSION} with npx on first use)`;
+    let lighthouse: TLighthouseScores[] | string =
+      `skipped (run with --lighthouse; fetches lighthouse@${LIGHTHOUSE_VERSION} with npx on first use)`;
     if (withLighthouse) {
       const origin = `http://${host}`;
       try {
@@ -197,11 +240,17 @@ async function main() {
         lighthouse = `failed: ${(error as Error).message}`;
       }
     }
-    console.log(`\nLighthouse mobile${typeof lighthouse === 'string' ? `: ${lighthouse}` : ` (lighthouse ${LIGHTHOUSE_VERSION}, ${CHROMIUM})`}`);
+    console.log(
+      `\nLighthouse mobile${typeof lighthouse === 'string' ? `: ${lighthouse}` : ` (lighthouse ${LIGHTHOUSE_VERSION}, ${CHROMIUM})`}`,
+    );
     if (typeof lighthouse !== 'string') {
       for (const l of lighthouse) {
-        const s = Object.entries(l.scores).map(([k, v]) => `${k} ${v ?? '?'}`).join(', ');
-        console.log(`  ${l.page.padEnd(9)} ${s}   LCP ${l.lcpMs?.toFixed(0) ?? '?'} ms, TBT ${l.tbtMs?.toFixed(0) ?? '?'} ms, CLS ${l.cls?.toFixed(3) ?? '?'}`);
+        const s = Object.entries(l.scores)
+          .map(([k, v]) => `${k} ${v ?? '?'}`)
+          .join(', ');
+        console.log(
+          `  ${l.page.padEnd(9)} ${s}   LCP ${l.lcpMs?.toFixed(0) ?? '?'} ms, TBT ${l.tbtMs?.toFixed(0) ?? '?'} ms, CLS ${l.cls?.toFixed(3) ?? '?'}`,
+        );
         if (l.shortfalls.length) console.log(`            short of 0.9: ${l.shortfalls.join(', ')}`);
         for (const e of l.consoleErrors) console.log(`            console error: ${e}`);
       }
@@ -209,8 +258,12 @@ async function main() {
 
     const verdicts = { ratio: ratio >= TARGET_RATIO, p99: portal.p99Ms <= TARGET_P99_MS };
     console.log('');
-    console.log(`${verdicts.ratio ? 'PASS' : 'FAIL'} portal throughput: ${ratio.toFixed(3)} of the bare server (${portal.reqPerSec.toFixed(0)} / ${baseline.reqPerSec.toFixed(0)} req/s; target >= ${TARGET_RATIO})`);
-    console.log(`${verdicts.p99 ? 'PASS' : 'FAIL'} portal p99 latency: ${portal.p99Ms.toFixed(1)} ms at ${CONNECTIONS} connections (bare ${baseline.p99Ms.toFixed(1)} ms; target <= ${TARGET_P99_MS} ms)`);
+    console.log(
+      `${verdicts.ratio ? 'PASS' : 'FAIL'} portal throughput: ${ratio.toFixed(3)} of the bare server (${portal.reqPerSec.toFixed(0)} / ${baseline.reqPerSec.toFixed(0)} req/s; target >= ${TARGET_RATIO})`,
+    );
+    console.log(
+      `${verdicts.p99 ? 'PASS' : 'FAIL'} portal p99 latency: ${portal.p99Ms.toFixed(1)} ms at ${CONNECTIONS} connections (bare ${baseline.p99Ms.toFixed(1)} ms; target <= ${TARGET_P99_MS} ms)`,
+    );
 
     // One machine-readable line, last, for CI or comparisons between runs.
     const { roundsReqPerSec: _p, ...portalOut } = portal;
@@ -226,8 +279,16 @@ async function main() {
         portal: { ...portalOut, rounds: portal.roundsReqPerSec },
         bare: { ...bareOut, rounds: baseline.roundsReqPerSec },
         ratio,
-        singleConnection: { portal: { p50Ms: single.portal.p50Ms, p99Ms: single.portal.p99Ms, reqPerSec: single.portal.reqPerSec }, bare: { p50Ms: single.bare.p50Ms, p99Ms: single.bare.p99Ms, reqPerSec: single.bare.reqPerSec } },
-        firstLoadJs: Object.fromEntries(weights.map((w) => [w.page, { gzip: w.scriptGzipBytes, raw: w.scriptBytes, scripts: w.scripts.length, inlineGzip: w.inlineScriptGzipBytes }])),
+        singleConnection: {
+          portal: { p50Ms: single.portal.p50Ms, p99Ms: single.portal.p99Ms, reqPerSec: single.portal.reqPerSec },
+          bare: { p50Ms: single.bare.p50Ms, p99Ms: single.bare.p99Ms, reqPerSec: single.bare.reqPerSec },
+        },
+        firstLoadJs: Object.fromEntries(
+          weights.map((w) => [
+            w.page,
+            { gzip: w.scriptGzipBytes, raw: w.scriptBytes, scripts: w.scripts.length, inlineGzip: w.inlineScriptGzipBytes },
+          ]),
+        ),
         steps: Object.fromEntries(steps.map((s) => [s.step, s.meanMs])),
         lighthouse,
         verdicts,

@@ -41,14 +41,28 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
     const page = Buffer.alloc(pageBytes, html);
     const session = (await readRecipientSession({ ctx, tenant, value: sessionValue }))!;
     return [
-      await time('tenant by host + branding (2 queries)', iterations, async () => getBranding(ctx.db, (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!.id)),
+      await time('tenant by host + branding (2 queries)', iterations, async () =>
+        getBranding(ctx.db, (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!.id),
+      ),
       await time('session cookie decode (next-auth JWE)', iterations, () => readRecipientSession({ ctx, tenant, value: sessionValue })),
-      await time('message + envelope lookup', iterations, async () => findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! })),
-      await time('open envelope (query, unwrap, AES-GCM)', iterations, () => openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars })),
-      await time('MIME parse (mailparser)', iterations, () => simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true })),
-      await time('sanitise HTML (sanitize-html)', iterations, async () => sanitiseMessageHtml({ html, allowRemoteImages: false, cidUrl: () => null })),
-      await time('toMessageView (parse + sanitise)', iterations, () => toMessageView({ mime, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` })),
-      await time('audit row (INSERT, synchronous=FULL)', iterations, () => recordAudit(ctx.db, { tenantId: tenant.id, messageId, type: 'viewed', actor: session.address })),
+      await time('message + envelope lookup', iterations, async () =>
+        findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }),
+      ),
+      await time('open envelope (query, unwrap, AES-GCM)', iterations, () =>
+        openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars }),
+      ),
+      await time('MIME parse (mailparser)', iterations, () =>
+        simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true }),
+      ),
+      await time('sanitise HTML (sanitize-html)', iterations, async () =>
+        sanitiseMessageHtml({ html, allowRemoteImages: false, cidUrl: () => null }),
+      ),
+      await time('toMessageView (parse + sanitise)', iterations, () =>
+        toMessageView({ mime, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` }),
+      ),
+      await time('audit row (INSERT, synchronous=FULL)', iterations, () =>
+        recordAudit(ctx.db, { tenantId: tenant.id, messageId, type: 'viewed', actor: session.address }),
+      ),
       await time(`gzip a ${Math.round(pageBytes / 1024)} KB page (zlib default)`, iterations, () => gzip(page)),
     ];
   } finally {

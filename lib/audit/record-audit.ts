@@ -1,7 +1,22 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { TDatabase } from '../store/schema';
 
-export type TAuditType = 'sent' | 'passcode_sent' | 'signin_ok' | 'signin_failed' | 'viewed' | 'downloaded' | 'replied' | 'revoked' | 'expired' | 'bounced' | 'copy_sent' | 'forwarded' | 'signin_unblocked' | 'rule_matched' | 'delivery_deferred';
+export type TAuditType =
+  | 'sent'
+  | 'passcode_sent'
+  | 'signin_ok'
+  | 'signin_failed'
+  | 'viewed'
+  | 'downloaded'
+  | 'replied'
+  | 'revoked'
+  | 'expired'
+  | 'bounced'
+  | 'copy_sent'
+  | 'forwarded'
+  | 'signin_unblocked'
+  | 'rule_matched'
+  | 'delivery_deferred';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -28,17 +28,35 @@ async function sessionSecrets(ctx: TContext, tenant: TTenant, now: number): Prom
   return keys.map((k) => deriveKey(k.key, 'recipient-session').toString('base64url'));
 }
 
-export type CreateRecipientSessionOptions = { ctx: TContext; tenant: TTenant; session: Omit<TRecipientSession, 'tenantId' | 'id'>; now?: number };
+export type CreateRecipientSessionOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  session: Omit<TRecipientSession, 'tenantId' | 'id'>;
+  now?: number;
+};
 
 // The cookie: next-auth's encrypted JWT naming a server-side session. Without "keep me signed in"
 // it is a browser-session cookie (no Max-Age); the server enforces the idle hour either way.
-export async function createRecipientSession({ ctx, tenant, session, now = Date.now() }: CreateRecipientSessionOptions): Promise<TRecipientSessionCookie> {
+export async function createRecipientSession({
+  ctx,
+  tenant,
+  session,
+  now = Date.now(),
+}: CreateRecipientSessionOptions): Promise<TRecipientSessionCookie> {
   const id = crypto.randomUUID();
   await ctx.db
     .insertInto('recipient_sessions')
     .values({
-      id, tenant_id: tenant.id, message_id: session.messageId, recipient_id: session.recipientId, address: session.address,
-      kept: session.isKept ? 1 : 0, created_at: now, last_seen_at: now, expires_at: now + SESSION_MAX_AGE_S * 1000, ended_at: null,
+      id,
+      tenant_id: tenant.id,
+      message_id: session.messageId,
+      recipient_id: session.recipientId,
+      address: session.address,
+      kept: session.isKept ? 1 : 0,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + SESSION_MAX_AGE_S * 1000,
+      ended_at: null,
     })
     .execute();
   const value = await encode({
@@ -56,16 +74,34 @@ export type ReadRecipientSessionOptions = { ctx: TContext; tenant: TTenant; valu
 
 // A session is good while its cookie decrypts under this tenant's secret and its server-side
 // record is neither ended, past 12 hours, nor (unless kept) idle for an hour.
-export async function readRecipientSession({ ctx, tenant, value, now = Date.now() }: ReadRecipientSessionOptions): Promise<TRecipientSession | null> {
+export async function readRecipientSession({
+  ctx,
+  tenant,
+  value,
+  now = Date.now(),
+}: ReadRecipientSessionOptions): Promise<TRecipientSession | null> {
   const claims = await decodeSessionCookie(ctx, tenant, value, now);
   if (!claims) return null;
   const row = await ctx.db.selectFrom('recipient_sessions').selectAll().where('id', '=', claims.sid).executeTakeFirst();
-  if (!row || row.tenant_id !== tenant.id || row.message_id !== claims.mid || row.address !== claims.adr || row.ended_at !== null) return null;
+  if (!row || row.tenant_id !== tenant.id || row.message_id !== claims.mid || row.address !== claims.adr || row.ended_at !== null)
+    return null;
   if (now >= Number(row.expires_at) || (!row.kept && now - Number(row.last_seen_at) > SESSION_IDLE_MS)) return null;
   if (now - Number(row.last_seen_at) > TOUCH_EVERY_MS) {
-    await ctx.db.updateTable('recipient_sessions').set({ last_seen_at: now }).where('id', '=', row.id).where('ended_at', 'is', null).execute();
+    await ctx.db
+      .updateTable('recipient_sessions')
+      .set({ last_seen_at: now })
+      .where('id', '=', row.id)
+      .where('ended_at', 'is', null)
+      .execute();
   }
-  return { id: row.id, tenantId: tenant.id, messageId: row.message_id, recipientId: row.recipient_id, address: row.address, isKept: row.kept === 1 };
+  return {
+    id: row.id,
+    tenantId: tenant.id,
+    messageId: row.message_id,
+    recipientId: row.recipient_id,
+    address: row.address,
+    isKept: row.kept === 1,
+  };
 }
 
 export type EndRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value: string | undefined; now?: number };
@@ -73,7 +109,13 @@ export type EndRecipientSessionOptions = { ctx: TContext; tenant: TTenant; value
 // Sign-out ends the session on the server too: a copied cookie is worthless afterwards.
 export async function endRecipientSession({ ctx, tenant, value, now = Date.now() }: EndRecipientSessionOptions): Promise<void> {
   const claims = await decodeSessionCookie(ctx, tenant, value, now);
-  if (claims) await ctx.db.updateTable('recipient_sessions').set({ ended_at: now }).where('id', '=', claims.sid).where('tenant_id', '=', tenant.id).execute();
+  if (claims)
+    await ctx.db
+      .updateTable('recipient_sessions')
+      .set({ ended_at: now })
+      .where('id', '=', claims.sid)
+      .where('tenant_id', '=', tenant.id)
+      .execute();
 }
 
 export async function purgeRecipientSessions(db: TContext['db'], now: number): Promise<number> {
@@ -86,7 +128,14 @@ async function decodeSessionCookie(ctx: TContext, tenant: TTenant, value: string
   for (const secret of await sessionSecrets(ctx, tenant, now)) {
     try {
       const token = await decode({ token: value, secret });
-      if (!token || token.tnt !== tenant.id || typeof token.sid !== 'string' || typeof token.mid !== 'string' || typeof token.adr !== 'string') return null;
+      if (
+        !token ||
+        token.tnt !== tenant.id ||
+        typeof token.sid !== 'string' ||
+        typeof token.mid !== 'string' ||
+        typeof token.adr !== 'string'
+      )
+        return null;
       return { sid: token.sid, mid: token.mid, adr: token.adr };
     } catch {
       // not made under this secret: the next live one, if any

@@ -11,15 +11,31 @@ export type AddConnectorOptions = { db: TDb; tenant: TTenant; input: unknown; no
 // Hostile input is refused here, where it enters, with the field named.
 export async function addConnector({ db, tenant, input, now = Date.now() }: AddConnectorOptions): Promise<TConnectorView> {
   const parsed = ZConnectorInput.safeParse(input);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid connector: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Invalid connector: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
+    );
   const c = parsed.data;
   const ownDomain = tenant.mail_domain.toLowerCase();
   // Decrypted replies go only to the organisation's own mail server, never to a partner's.
   if (c.internal && !(c.domain === ownDomain || c.domain.endsWith(`.${ownDomain}`))) {
-    throw new AppError('BAD_REQUEST', `Invalid connector: internal: only a connector for ${ownDomain} (the tenant's own mail domain) may carry decrypted replies`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Invalid connector: internal: only a connector for ${ownDomain} (the tenant's own mail domain) may carry decrypted replies`,
+    );
   }
-  const existing = await db.selectFrom('connectors').select('id').where('tenant_id', '=', tenant.id).where('domain', '=', c.domain).executeTakeFirst();
-  if (existing) throw new AppError('CONFLICT', `Tenant ${tenant.slug} already has a connector for ${c.domain === DEFAULT_CONNECTOR_DOMAIN ? "'*'" : c.domain}; remove it first`);
+  const existing = await db
+    .selectFrom('connectors')
+    .select('id')
+    .where('tenant_id', '=', tenant.id)
+    .where('domain', '=', c.domain)
+    .executeTakeFirst();
+  if (existing)
+    throw new AppError(
+      'CONFLICT',
+      `Tenant ${tenant.slug} already has a connector for ${c.domain === DEFAULT_CONNECTOR_DOMAIN ? "'*'" : c.domain}; remove it first`,
+    );
   const row: TConnectorTable = {
     id: crypto.randomUUID(),
     tenant_id: tenant.id,

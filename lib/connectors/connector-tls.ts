@@ -50,7 +50,13 @@ export function buildConnectorTls({ connector, host, caFile }: BuildConnectorTls
     requireTLS: true,
     ignoreTLS: false,
     opportunisticTLS: false,
-    tls: { ...SECURE_TLS, rejectUnauthorized: true, ...(net.isIP(servername) ? {} : { servername }), ca, checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername, cert) },
+    tls: {
+      ...SECURE_TLS,
+      rejectUnauthorized: true,
+      ...(net.isIP(servername) ? {} : { servername }),
+      ca,
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername, cert),
+    },
   };
 }
 

@@ -7,7 +7,13 @@ export type TConnectorView = { domain: string; host: string; tls: TConnectorTabl
 export const formatConnectorHost = (c: Pick<TConnectorTable, 'host' | 'port'>) =>
   c.host ? `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port ?? 25}` : 'MX of the recipient domain';
 
-export const toConnectorView = (c: TConnectorTable): TConnectorView => ({ domain: c.domain, host: formatConnectorHost(c), tls: c.tls, tlsName: c.tls_name, internal: c.internal === 1 });
+export const toConnectorView = (c: TConnectorTable): TConnectorView => ({
+  domain: c.domain,
+  host: formatConnectorHost(c),
+  tls: c.tls,
+  tlsName: c.tls_name,
+  internal: c.internal === 1,
+});
 
 export type ListConnectorsOptions = { db: TDb; tenant: Pick<TTenant, 'id'> };
 

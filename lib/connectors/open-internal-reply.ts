@@ -8,7 +8,10 @@ import type { TOutboxTable } from '../store/schema';
 
 export type OpenInternalReplyOptions = { ctx: TContext; row: TOutboxTable; now?: number };
 
-export type TInternalReplyOutcome = { kind: 'opened'; raw: Buffer } | { kind: 'cancelled'; reason: string } | { kind: 'invalid'; reason: string };
+export type TInternalReplyOutcome =
+  | { kind: 'opened'; raw: Buffer }
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'invalid'; reason: string };
 
 // A portal reply to one of the tenant's own users, opened at the last moment for its internal
 // connector: the outbox keeps only the sealed row, as for any wrapper.
@@ -17,14 +20,24 @@ export async function openInternalReply({ ctx, row, now = Date.now() }: OpenInte
   const message = await getMessage(ctx.db, row.message_id);
   if (!message || message.tenant_id !== row.tenant_id) return { kind: 'invalid', reason: 'queued reply of an unknown message' };
   // Revoked or expired: nothing is sent, decrypted or not.
-  if (message.revoked_at || message.shredded_at || !message.wrapped_cek) return { kind: 'cancelled', reason: 'message revoked or expired before delivery' };
+  if (message.revoked_at || message.shredded_at || !message.wrapped_cek)
+    return { kind: 'cancelled', reason: 'message revoked or expired before delivery' };
   if (message.expires_at !== null && message.expires_at <= now) return { kind: 'cancelled', reason: 'message expired before delivery' };
-  const recipient = await ctx.db.selectFrom('recipients').select(['address']).where('id', '=', row.recipient_id).where('message_id', '=', message.id).executeTakeFirst();
+  const recipient = await ctx.db
+    .selectFrom('recipients')
+    .select(['address'])
+    .where('id', '=', row.recipient_id)
+    .where('message_id', '=', message.id)
+    .executeTakeFirst();
   if (!recipient || recipient.address !== row.rcpt_to) return { kind: 'invalid', reason: 'queued reply does not match its recipient' };
   const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
   if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
   try {
-    const header = readEnvelopeHeader({ token: envelope, tenantId: row.tenant_id, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
+    const header = readEnvelopeHeader({
+      token: envelope,
+      tenantId: row.tenant_id,
+      maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
+    });
     if (header.kid !== message.id) return { kind: 'invalid', reason: 'queued reply envelope names another message' };
     const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: message.key_version });
     const contentKey = unwrapContentKey({ tenantKey, tenantId: row.tenant_id, messageId: message.id, wrapped: message.wrapped_cek });

@@ -27,9 +27,20 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
       tlsOptions = buildConnectorTls({ connector, host: hop.host, caFile });
     } catch (error) {
       // An unreadable CA bundle must not turn verify into no check at all.
-      return { kind: 'failed', failure: tlsFailure(connector, hop, `connector CA file unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})`) };
+      return {
+        kind: 'failed',
+        failure: tlsFailure(connector, hop, `connector CA file unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})`),
+      };
     }
-    const transporter = nodemailer.createTransport({ host: hop.host, port: hop.port, secure: false, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 120_000, ...tlsOptions });
+    const transporter = nodemailer.createTransport({
+      host: hop.host,
+      port: hop.port,
+      secure: false,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 120_000,
+      ...tlsOptions,
+    });
     try {
       const info = await transporter.sendMail({ envelope: { from: mail.from, to: [mail.to] }, raw: mail.raw });
       return {
@@ -42,14 +53,35 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
         },
       };
     } catch (error) {
-      const e = error as { code?: string; originalCode?: string; command?: string; responseCode?: number; response?: string; message?: string };
+      const e = error as {
+        code?: string;
+        originalCode?: string;
+        command?: string;
+        responseCode?: number;
+        response?: string;
+        message?: string;
+      };
       if (isTlsError(e)) {
-        last = tlsFailure(connector, hop, String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300));
+        last = tlsFailure(
+          connector,
+          hop,
+          String(e.message ?? '')
+            .replace(/\s+/g, ' ')
+            .slice(0, 300),
+        );
         continue;
       }
       // The server answered the transaction itself: its verdict stands, no other MX is tried.
       if (typeof e.responseCode === 'number') {
-        return { kind: 'failed', failure: { permanent: e.responseCode >= 500, reason: `${e.responseCode} ${String(e.response ?? '').replace(/\s+/g, ' ').slice(0, 200)}` } };
+        return {
+          kind: 'failed',
+          failure: {
+            permanent: e.responseCode >= 500,
+            reason: `${e.responseCode} ${String(e.response ?? '')
+              .replace(/\s+/g, ' ')
+              .slice(0, 200)}`,
+          },
+        };
       }
       last = { permanent: false, reason: `${e.code ?? 'ERROR'} ${formatConnectorHost(hop)}: ${String(e.message ?? '').slice(0, 200)}` };
     } finally {
@@ -65,7 +97,11 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
 // the last two reach nodemailer as socket errors that keep the original code.
 const TLS_ERROR_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|ERR_OSSL_)/;
 export const isTlsError = (e: { code?: string; originalCode?: string; command?: string; message?: string }) =>
-  e.code === 'ETLS' || e.command === 'STARTTLS' || /required STARTTLS/.test(String(e.message ?? '')) || TLS_ERROR_CODE.test(e.originalCode ?? '') || TLS_ERROR_CODE.test(e.code ?? '');
+  e.code === 'ETLS' ||
+  e.command === 'STARTTLS' ||
+  /required STARTTLS/.test(String(e.message ?? '')) ||
+  TLS_ERROR_CODE.test(e.originalCode ?? '') ||
+  TLS_ERROR_CODE.test(e.code ?? '');
 
 const tlsFailure = (connector: TConnectorTable, hop: THop, detail: string): TDeliveryFailure => ({
   permanent: false,
@@ -77,7 +113,8 @@ async function resolveHops(domain: string): Promise<{ hops: THop[] } | { failure
   try {
     const mx = (await dns.resolveMx(domain)).sort((a, b) => a.priority - b.priority);
     // RFC 7505 null MX: the domain receives no mail at all.
-    if (mx.length === 1 && (mx[0]!.exchange === '' || mx[0]!.exchange === '.')) return { failure: { permanent: true, reason: `${domain} accepts no mail (null MX)` } };
+    if (mx.length === 1 && (mx[0]!.exchange === '' || mx[0]!.exchange === '.'))
+      return { failure: { permanent: true, reason: `${domain} accepts no mail (null MX)` } };
     return { hops: mx.map((m) => ({ host: m.exchange.toLowerCase().replace(/\.$/, ''), port: 25 })) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -95,7 +95,12 @@ export async function openEnvelopeWithKey({ token, header, contentKey }: OpenEnv
   const d3 = token.indexOf('.', d1 + 2);
   const d4 = token.indexOf('.', d3 + 1);
   const isShapeValid =
-    d1 > 0 && token[d1 + 1] === '.' && d3 === d1 + 2 + IV_CHARS && d4 > d3 && token.lastIndexOf('.') === d4 && token.length - d4 - 1 === TAG_CHARS;
+    d1 > 0 &&
+    token[d1 + 1] === '.' &&
+    d3 === d1 + 2 + IV_CHARS &&
+    d4 > d3 &&
+    token.lastIndexOf('.') === d4 &&
+    token.length - d4 - 1 === TAG_CHARS;
   if (!isShapeValid || contentKey.length !== 32) throw envelopeInvalid();
   const protectedSegment = token.slice(0, d1);
   const authentic = readEnvelopeHeader({ token, tenantId: header.tnt, maxChars: token.length });

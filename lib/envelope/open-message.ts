@@ -33,7 +33,14 @@ export async function assertOpenable({ db, message, now = Date.now() }: AssertOp
 }
 
 // Opens an envelope from anywhere (message.html, the store): hostile until proven otherwise.
-export async function openMessage({ db, master, tenantId, token, maxChars, now = Date.now() }: OpenMessageOptions): Promise<TOpenedMessage> {
+export async function openMessage({
+  db,
+  master,
+  tenantId,
+  token,
+  maxChars,
+  now = Date.now(),
+}: OpenMessageOptions): Promise<TOpenedMessage> {
   const header = readEnvelopeHeader({ token, tenantId, maxChars });
   // `kid` is a bound parameter in a lookup, never part of a path or a query string.
   const message = await getMessage(db, header.kid);

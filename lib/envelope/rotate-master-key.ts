@@ -1,4 +1,10 @@
-import { createLocalMasterKeyProvider, dropPreviousMasterKey, loadMasterKeys, promoteNextMasterKey, stageNextMasterKey } from './master-key';
+import {
+  createLocalMasterKeyProvider,
+  dropPreviousMasterKey,
+  loadMasterKeys,
+  promoteNextMasterKey,
+  stageNextMasterKey,
+} from './master-key';
 import { clearTenantKeyCache, rewrapTenantKeys, type TKeyContext } from './tenant-keys';
 
 export type RotateMasterKeyOptions = TKeyContext & {

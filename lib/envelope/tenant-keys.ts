@@ -43,7 +43,10 @@ export async function getTenantKey({ db, master, tenantId, version }: GetTenantK
   return unwrapTenantKey(master, row);
 }
 
-async function unwrapTenantKey(master: TMasterKeyProvider, row: Pick<TTenantKeyTable, 'tenant_id' | 'version' | 'wrapped_key' | 'master_key_id'>): Promise<TTenantKey> {
+async function unwrapTenantKey(
+  master: TMasterKeyProvider,
+  row: Pick<TTenantKeyTable, 'tenant_id' | 'version' | 'wrapped_key' | 'master_key_id'>,
+): Promise<TTenantKey> {
   const cacheKey = `${row.tenant_id}:${row.version}`;
   let key = cache.get(cacheKey);
   if (!key) {
@@ -64,7 +67,13 @@ export type GetLiveTenantKeysOptions = TKeyContext & { tenantId: string; now?: n
 // federated sign-in cookies) are made under the first and read under any: a rotation signs nobody
 // out, and a leaked old secret stops working after the grace.
 export async function getLiveTenantKeys({ db, master, tenantId, now = Date.now() }: GetLiveTenantKeysOptions): Promise<TTenantKey[]> {
-  const rows = await db.selectFrom('tenant_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('version', 'desc').limit(4).execute();
+  const rows = await db
+    .selectFrom('tenant_keys')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('version', 'desc')
+    .limit(4)
+    .execute();
   if (rows.length === 0) throw new Error('tenant key not found');
   const live = [rows[0]!];
   for (let i = 1; i < rows.length && now - Number(rows[i - 1]!.created_at) < KEY_GRACE_MS; i += 1) live.push(rows[i]!);

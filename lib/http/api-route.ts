@@ -12,7 +12,10 @@ export type ApiRouteOptions = { route: string };
 
 // Every /api/v1 route: the tenant is the API key's (Authorization: Bearer), and every refusal and
 // failure is JSON through toErrorResponse.
-export function apiRoute<P = Record<string, never>>(handler: (context: TApiRouteContext<P>) => Promise<Response>, { route }: ApiRouteOptions): TRouteHandler<P> {
+export function apiRoute<P = Record<string, never>>(
+  handler: (context: TApiRouteContext<P>) => Promise<Response>,
+  { route }: ApiRouteOptions,
+): TRouteHandler<P> {
   return handleRoute<P>({
     run: async (request, params) => {
       const ctx = await getContext();
@@ -24,6 +27,9 @@ export function apiRoute<P = Record<string, never>>(handler: (context: TApiRoute
 }
 
 // A route of the API anyone may call (the health check): no key, the same JSON refusals.
-export function publicApiRoute(handler: (context: { request: NextRequest }) => Promise<Response>, { route }: ApiRouteOptions): TRouteHandler<Record<string, never>> {
+export function publicApiRoute(
+  handler: (context: { request: NextRequest }) => Promise<Response>,
+  { route }: ApiRouteOptions,
+): TRouteHandler<Record<string, never>> {
   return handleRoute({ run: async (request) => handler({ request }), onError: (error) => toErrorResponse(error, { route }) });
 }

@@ -20,7 +20,10 @@ export type BackToMessageOptions = { ctx: TContext; loaded: TAuthHostSignIn; rea
 export async function backToMessage({ ctx, loaded, reason }: BackToMessageOptions): Promise<NextResponse> {
   await failFederatedSignIn({ ctx, signIn: loaded.signIn, reason });
   logger.warn({ provider: loaded.provider.id, tenant: loaded.tenant.slug, reason }, 'federated sign-in failed');
-  const response = NextResponse.redirect(`${portalOrigin(ctx.config, loaded.tenant)}/r/${loaded.signIn.link_token}?error=FEDERATED_FAILED`, 303);
+  const response = NextResponse.redirect(
+    `${portalOrigin(ctx.config, loaded.tenant)}/r/${loaded.signIn.link_token}?error=FEDERATED_FAILED`,
+    303,
+  );
   setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: null });
   return response;
 }

@@ -40,6 +40,7 @@ export function authHost<P = Record<string, never>>(handler: (context: TAuthHost
       const requestCookies = Object.fromEntries(request.cookies.getAll().map((c) => [c.name, c.value]));
       return handler({ request, params, ctx, authBinding, cookies: requestCookies });
     },
-    onError: async (error, request) => (isAppError(error) ? unusableResponse(request, await getContext()) : toTextErrorResponse(error, { route: routeOf(request) })),
+    onError: async (error, request) =>
+      isAppError(error) ? unusableResponse(request, await getContext()) : toTextErrorResponse(error, { route: routeOf(request) }),
   });
 }

@@ -8,10 +8,7 @@ export type ToErrorResponseOptions = { route?: string };
 // id of their log line, so a user can quote it.
 export function toErrorResponse(error: unknown, { route }: ToErrorResponseOptions = {}): Response {
   if (isAppError(error)) {
-    return Response.json(
-      { error: { code: error.code, message: error.message, ...(error.details ?? {}) } },
-      { status: error.status },
-    );
+    return Response.json({ error: { code: error.code, message: error.message, ...(error.details ?? {}) } }, { status: error.status });
   }
   const errorId = logUnknownError(error, { route });
   return Response.json({ error: { code: 'INTERNAL', message: 'Internal error', errorId } }, { status: 500 });

@@ -10,7 +10,11 @@ import { statePageResponse } from './state-page-response';
 
 // Waits are pages of their own, with 429 and Retry-After ("Try again" leads back to the form), and
 // so is the hard stop on guessing (403: only the sender can lift it).
-const STATE_PAGES: Partial<Record<TErrorCode, TPortalState>> = { RATE_LIMITED: 'rateLimited', LOCKED_OUT: 'lockedOut', SIGNIN_BLOCKED: 'blocked' };
+const STATE_PAGES: Partial<Record<TErrorCode, TPortalState>> = {
+  RATE_LIMITED: 'rateLimited',
+  LOCKED_OUT: 'lockedOut',
+  SIGNIN_BLOCKED: 'blocked',
+};
 
 // Refusals with nothing to go back to: an unknown tenant, a refused origin or session, and a form
 // past the small limit (no form of ours comes near it).
@@ -28,7 +32,14 @@ export async function formErrorResponse({ error, request, host, backTo, what }: 
     if (state) {
       const { ctx, tenant } = await resolveRouteTenant({ host });
       const retryAfterSeconds = Number(error.details?.retryAfterSeconds) || undefined;
-      return statePageResponse({ request, branding: await getBranding(ctx.db, tenant.id), tenantName: tenant.name, state, retryAfterSeconds, backTo: state === 'rateLimited' ? backTo : undefined });
+      return statePageResponse({
+        request,
+        branding: await getBranding(ctx.db, tenant.id),
+        tenantName: tenant.name,
+        state,
+        retryAfterSeconds,
+        backTo: state === 'rateLimited' ? backTo : undefined,
+      });
     }
     if (backTo !== undefined) return seeOther(`${backTo}${backTo.includes('?') ? '&' : '?'}error=${error.code}`);
   }

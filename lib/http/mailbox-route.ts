@@ -12,7 +12,10 @@ export type MailboxRouteOptions = { route: string };
 
 // Every route handler of the local mailbox: only where the mailbox is allowed (a plain 404
 // elsewhere, as its pages answer), refusals as JSON.
-export function mailboxRoute<P>(handler: (context: TMailboxRouteContext<P>) => Promise<Response>, { route }: MailboxRouteOptions): TRouteHandler<P> {
+export function mailboxRoute<P>(
+  handler: (context: TMailboxRouteContext<P>) => Promise<Response>,
+  { route }: MailboxRouteOptions,
+): TRouteHandler<P> {
   return handleRoute<P>({
     run: async (request, params) => {
       const config = getConfig();

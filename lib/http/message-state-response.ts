@@ -22,7 +22,14 @@ export async function messageStateResponse({ request, ctx, tenant, messageId }: 
   } catch (error) {
     // No session, or someone else's message: the route's own refusal (portalGet), not a state.
     if (!isAppError(error) || error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') throw error;
-    state = error.code === 'ENVELOPE_REVOKED' ? 'revoked' : error.code === 'ENVELOPE_EXPIRED' ? 'expired' : error.details?.notHeld ? 'reopen' : 'invalid';
+    state =
+      error.code === 'ENVELOPE_REVOKED'
+        ? 'revoked'
+        : error.code === 'ENVELOPE_EXPIRED'
+          ? 'expired'
+          : error.details?.notHeld
+            ? 'reopen'
+            : 'invalid';
   }
   const message = await getMessage(ctx.db, messageId);
   // Past the session checks: the reader may see the message's own template.

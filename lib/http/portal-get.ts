@@ -24,6 +24,7 @@ export function portalGet<P extends { host: string }>(
       const { ctx, tenant } = await resolveRouteTenant({ host: params.host });
       return handler({ request, params, ctx, tenant });
     },
-    onError: (error, request) => (isDownload ? toErrorResponse(error, { route: routeOf(request) }) : toTextErrorResponse(error, { route: routeOf(request) })),
+    onError: (error, request) =>
+      isDownload ? toErrorResponse(error, { route: routeOf(request) }) : toTextErrorResponse(error, { route: routeOf(request) }),
   });
 }

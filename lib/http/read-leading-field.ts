@@ -13,7 +13,11 @@ const AMPERSAND = 0x26;
 // The first field of an urlencoded body, read without reading the rest: a large form (an envelope)
 // is then read only once this small field (a token) has been checked. The form must start with
 // `name`; a first field longer than maxBytes is refused without reading further.
-export async function readLeadingField({ request, name, maxBytes }: ReadLeadingFieldOptions): Promise<{ value: string; cursor: TBodyCursor }> {
+export async function readLeadingField({
+  request,
+  name,
+  maxBytes,
+}: ReadLeadingFieldOptions): Promise<{ value: string; cursor: TBodyCursor }> {
   if (!request.body) throw new AppError('BAD_REQUEST', 'The form is empty.');
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];

@@ -16,7 +16,8 @@ export async function readSmallForm({ request, maxBytes = SMALL_FORM_MAX_BYTES }
     const body = await readLimitedBody({ request, maxBytes });
     return new URLSearchParams(body.toString('utf8'));
   } catch (error) {
-    if (isAppError(error) && error.code === 'PAYLOAD_TOO_LARGE') throw new AppError('FORM_TOO_LARGE', `The form is larger than the limit of ${maxBytes} bytes`);
+    if (isAppError(error) && error.code === 'PAYLOAD_TOO_LARGE')
+      throw new AppError('FORM_TOO_LARGE', `The form is larger than the limit of ${maxBytes} bytes`);
     throw error;
   }
 }

@@ -13,7 +13,12 @@ export function setSessionCookie({ response, config, cookie }: SetSessionCookieO
   response.cookies.set(cookie.name, cookie.value, hostCookieOptions(config, cookie.maxAge));
 }
 
-export type SetBindingCookieOptions = { response: NextResponse; config: Pick<TConfig, 'publicScheme'>; name: typeof TENANT_BINDING | typeof AUTH_BINDING; value: string | null };
+export type SetBindingCookieOptions = {
+  response: NextResponse;
+  config: Pick<TConfig, 'publicScheme'>;
+  name: typeof TENANT_BINDING | typeof AUTH_BINDING;
+  value: string | null;
+};
 
 // A federated sign-in's binding cookie, for as long as the sign-in lives; null deletes it.
 export function setBindingCookie({ response, config, name, value }: SetBindingCookieOptions) {

@@ -16,7 +16,10 @@ export type UnproxiedPostOptions = { route: string };
 // A post the proxy never sees (POST /open): the tenant by the Host header, and every answer,
 // refusals included, with the security headers the proxy would have set. A busy server says when
 // to come back.
-export function unproxiedPost(handler: (context: TUnproxiedPostContext) => Promise<Response>, { route }: UnproxiedPostOptions): TRouteHandler<Record<string, never>> {
+export function unproxiedPost(
+  handler: (context: TUnproxiedPostContext) => Promise<Response>,
+  { route }: UnproxiedPostOptions,
+): TRouteHandler<Record<string, never>> {
   return handleRoute({
     run: async (request) => {
       const { ctx, tenant } = await resolveRequestTenant({ request });

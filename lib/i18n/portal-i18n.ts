@@ -31,6 +31,7 @@ export function portalText(locale: TPortalLocale) {
   const messages = CATALOGUES[locale];
   const t = createTranslator({ locale, messages, namespace: 'portal' });
   const errors = createTranslator({ locale, messages, namespace: 'errors' });
-  const errorText = (code: string | undefined) => (code ? (code in messages.errors ? errors(code as keyof typeof messages.errors) : errors('other')) : null);
+  const errorText = (code: string | undefined) =>
+    code ? (code in messages.errors ? errors(code as keyof typeof messages.errors) : errors('other')) : null;
   return { locale, t, errorText };
 }

@@ -31,7 +31,11 @@ const REFUSED_NODES = new Set(['comment', 'quoted-pair', 'domain-literal', 'obs-
 // `To: a@bank.example, Bcc: x@evil.example` or `a@x.com evil: b@y.com` read as groups.
 export function parseAddressList({ field, value }: ParseAddressListOptions): TMailbox[] {
   const refuse: (why: string) => never = (why) => {
-    throw new AppError('INVALID_RECIPIENTS', `The ${field} header is refused: ${why}. Write each address as name@domain or "Display Name" <name@domain>, separated by commas.`, { field });
+    throw new AppError(
+      'INVALID_RECIPIENTS',
+      `The ${field} header is refused: ${why}. Write each address as name@domain or "Display Name" <name@domain>, separated by commas.`,
+      { field },
+    );
   };
   // Unfold (RFC 5322 §2.2.3); any CR or LF left after that is an injected line.
   const text = value.replace(/\r?\n(?=[ \t])/g, '').trim();

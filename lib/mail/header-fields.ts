@@ -30,7 +30,8 @@ export function splitHeaderFields({ headerBlock }: SplitHeaderFieldsOptions): TH
     // A bare CR is a line break to some parsers and not to others: a header hidden behind one.
     const cr = line.indexOf(0x0d);
     const isLineEnd = line[cr + 1] === 0x0a || (cr === line.length - 1 && lineEnd === headerBlock.length);
-    if (cr >= 0 && (cr < line.length - 2 || !isLineEnd)) throw new AppError('BAD_REQUEST', 'The message header holds a bare CR: the message header is malformed');
+    if (cr >= 0 && (cr < line.length - 2 || !isLineEnd))
+      throw new AppError('BAD_REQUEST', 'The message header holds a bare CR: the message header is malformed');
     const first = line[0];
     if (first === 0x20 || first === 0x09) {
       const last = fields[fields.length - 1];
@@ -39,8 +40,15 @@ export function splitHeaderFields({ headerBlock }: SplitHeaderFieldsOptions): TH
     } else {
       const colon = line.indexOf(0x3a);
       if (colon < 0) throw new AppError('BAD_REQUEST', `Header line ${fields.length + 1} has no colon: the message header is malformed`);
-      const name = line.subarray(0, colon).toString('latin1').replace(/[ \t]+$/, '');
-      if (!FIELD_NAME.test(name)) throw new AppError('BAD_REQUEST', 'A header field name is empty or holds spaces or control characters: the message header is malformed');
+      const name = line
+        .subarray(0, colon)
+        .toString('latin1')
+        .replace(/[ \t]+$/, '');
+      if (!FIELD_NAME.test(name))
+        throw new AppError(
+          'BAD_REQUEST',
+          'A header field name is empty or holds spaces or control characters: the message header is malformed',
+        );
       fields.push({ name, key: name.toLowerCase(), valueStart: offset + colon + 1, start: offset, end: lineEnd });
     }
     offset = lineEnd;

@@ -27,7 +27,13 @@ export type ProcessOutboxOptions = {
 export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number; cancelled: number };
 
 // One pass over due mail: claim, send each with nodemailer, record the outcome.
-export async function processOutboxBatch({ ctx, transport, owner = crypto.randomUUID(), now = Date.now(), limit = 20 }: ProcessOutboxOptions): Promise<TBatchResult> {
+export async function processOutboxBatch({
+  ctx,
+  transport,
+  owner = crypto.randomUUID(),
+  now = Date.now(),
+  limit = 20,
+}: ProcessOutboxOptions): Promise<TBatchResult> {
   const leaseMs = ctx.config.SEALPOST_OUTBOX_LEASE_SECONDS * 1000;
   const rows = await claimDueMail(ctx.db, { owner, now, leaseMs, limit });
   const result: TBatchResult = { claimed: rows.length, sent: 0, retried: 0, bounced: 0, failed: 0, cancelled: 0 };
@@ -51,10 +57,22 @@ export async function processOutboxBatch({ ctx, transport, owner = crypto.random
     else result.failed += 1;
     if (failure.tls) {
       // Why the mail waits (never its content): the connector's policy, the host that fell short.
-      await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'delivery_deferred', actor: 'system', data: { kind: row.kind, status, ...failure.tls, reason: failure.reason } });
+      await recordAudit(ctx.db, {
+        tenantId: row.tenant_id,
+        messageId: row.message_id,
+        type: 'delivery_deferred',
+        actor: 'system',
+        data: { kind: row.kind, status, ...failure.tls, reason: failure.reason },
+      });
     }
     if (status !== 'queued' && status !== 'cancelled') {
-      await recordAudit(ctx.db, { tenantId: row.tenant_id, messageId: row.message_id, type: 'bounced', actor: 'system', data: { status, kind: row.kind } });
+      await recordAudit(ctx.db, {
+        tenantId: row.tenant_id,
+        messageId: row.message_id,
+        type: 'bounced',
+        actor: 'system',
+        data: { status, kind: row.kind },
+      });
     }
     logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
   }
@@ -101,7 +119,11 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   try {
     let info: Awaited<ReturnType<TMailTransport['send']>>;
     if (connector) {
-      const outcome = await sendOverConnector({ connector, caFile: ctx.config.SEALPOST_CONNECTOR_CA_FILE, mail: { from: row.mail_from, to: row.rcpt_to, raw } });
+      const outcome = await sendOverConnector({
+        connector,
+        caFile: ctx.config.SEALPOST_CONNECTOR_CA_FILE,
+        mail: { from: row.mail_from, to: row.rcpt_to, raw },
+      });
       if (outcome.kind === 'failed') return outcome.failure;
       info = outcome.info;
     } else {
@@ -137,9 +159,20 @@ async function isInternalRecipient({ ctx, connector, row }: IsInternalRecipientO
 // ETLS, even with the server's 5xx to STARTTLS) is retried: it is this hop's fault, not the mail's.
 export function classifySmtpError(error: unknown): TDeliveryFailure {
   const e = error as { responseCode?: number; code?: string; originalCode?: string; command?: string; response?: string; message?: string };
-  if (isTlsError(e)) return { permanent: false, reason: `TLS not met at SMTP_URL: ${String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300)}`, tls: { policy: 'smtp_url', host: 'SMTP_URL', domain: '*' } };
+  if (isTlsError(e))
+    return {
+      permanent: false,
+      reason: `TLS not met at SMTP_URL: ${String(e.message ?? '')
+        .replace(/\s+/g, ' ')
+        .slice(0, 300)}`,
+      tls: { policy: 'smtp_url', host: 'SMTP_URL', domain: '*' },
+    };
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const reason = code ? `${code} ${String(e.response ?? '').replace(/\s+/g, ' ').slice(0, 200)}` : `${e.code ?? 'ERROR'} ${String(e.message ?? '').slice(0, 200)}`;
+  const reason = code
+    ? `${code} ${String(e.response ?? '')
+        .replace(/\s+/g, ' ')
+        .slice(0, 200)}`
+    : `${e.code ?? 'ERROR'} ${String(e.message ?? '').slice(0, 200)}`;
   return { permanent: code !== undefined && code >= 500, reason };
 }
 
@@ -147,7 +180,10 @@ export type StartOutboxWorkerOptions = { ctx: TContext; transport?: TMailTranspo
 
 // The long-running loop (in the web process by default, or `sealpost worker`): delivers due
 // mail, and once a minute runs the housekeeping (expired content keys shredded, stale rows purged).
-export function startOutboxWorker({ ctx, transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.config.dataDir }) }: StartOutboxWorkerOptions) {
+export function startOutboxWorker({
+  ctx,
+  transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.config.dataDir }),
+}: StartOutboxWorkerOptions) {
   const owner = crypto.randomUUID();
   let isStopped = false;
   let lastPurge = 0;

@@ -54,12 +54,20 @@ export async function enqueueWrapper(db: TDbLike, { tenantKey, wrapper, now = Da
 
 export const openWrapperSpec = (row: Pick<TOutboxTable, 'id' | 'payload'>, tenantKey: TTenantKey): TWrapperSpec => {
   if (!row.payload) throw new Error('outbox row has no payload');
-  const json = JSON.parse(openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: wrapperAad(row.id) }).toString('utf8')) as Record<string, unknown>;
+  const json = JSON.parse(
+    openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: wrapperAad(row.id) }).toString('utf8'),
+  ) as Record<string, unknown>;
   if (typeof json.senderName !== 'string' || typeof json.subject !== 'string') throw new Error('outbox wrapper payload is malformed');
   return { senderName: json.senderName, subject: json.subject };
 };
 
-type InsertOutboxRowOptions = { mail: Omit<TOutboxMail, 'raw'>; tenantKey: TTenantKey; payload: Buffer; recipientId: string | null; now: number };
+type InsertOutboxRowOptions = {
+  mail: Omit<TOutboxMail, 'raw'>;
+  tenantKey: TTenantKey;
+  payload: Buffer;
+  recipientId: string | null;
+  now: number;
+};
 
 async function insertOutboxRow(db: TDbLike, { mail, tenantKey, payload, recipientId, now }: InsertOutboxRowOptions): Promise<void> {
   await db
@@ -132,9 +140,20 @@ export async function markSent(db: TDbLike, id: string, owner: string, now: numb
 
 // cancelled: not sent and never retried, and not a bounce (the message was revoked or expired first).
 // tls: a TLS requirement not met (always temporary), audited as delivery_deferred.
-export type TDeliveryFailure = { permanent: boolean; reason: string; cancelled?: boolean; tls?: { policy: string; host: string; domain: string } };
+export type TDeliveryFailure = {
+  permanent: boolean;
+  reason: string;
+  cancelled?: boolean;
+  tls?: { policy: string; host: string; domain: string };
+};
 
-export async function markFailed(db: TDbLike, row: TOutboxTable, owner: string, failure: TDeliveryFailure, now: number): Promise<TOutboxTable['status']> {
+export async function markFailed(
+  db: TDbLike,
+  row: TOutboxTable,
+  owner: string,
+  failure: TDeliveryFailure,
+  now: number,
+): Promise<TOutboxTable['status']> {
   const attempts = row.attempts + 1;
   const isGivingUp = failure.permanent || now - row.created_at >= GIVE_UP_AFTER_MS;
   const status = failure.cancelled ? 'cancelled' : failure.permanent ? 'bounced' : isGivingUp ? 'failed' : 'queued';

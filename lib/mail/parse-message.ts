@@ -37,7 +37,8 @@ export async function parseOutgoingMessage({ raw, maxBytes }: ParseOutgoingMessa
   for (const field of ADDRESS_FIELDS) {
     const found = fields.filter((f) => f.key === field.toLowerCase());
     // Two To: fields are read as one list by some software and as the last one by others.
-    if (found.length > 1) throw new AppError('INVALID_RECIPIENTS', `The ${field} header appears ${found.length} times; write it once`, { field });
+    if (found.length > 1)
+      throw new AppError('INVALID_RECIPIENTS', `The ${field} header appears ${found.length} times; write it once`, { field });
     lists[field] = found[0] ? parseAddressList({ field, value: decodeFieldValue(found[0].value, field) }) : null;
   }
   if (!lists.From) throw new AppError('BAD_REQUEST', 'The message must have exactly one From address');
@@ -54,7 +55,11 @@ export async function parseOutgoingMessage({ raw, maxBytes }: ParseOutgoingMessa
 
   const recipients: TParsedRecipient[] = [];
   const seen = new Set<string>();
-  for (const [kind, field] of [['to', 'To'], ['cc', 'Cc'], ['bcc', 'Bcc']] as const) {
+  for (const [kind, field] of [
+    ['to', 'To'],
+    ['cc', 'Cc'],
+    ['bcc', 'Bcc'],
+  ] as const) {
     for (const { address } of lists[field] ?? []) {
       if (!seen.has(address)) {
         seen.add(address);

@@ -19,7 +19,12 @@ export type TQueuedWrapperOutcome =
 
 // The outbox worker's half of a wrapper queued without its body: the one recipient's wrapper,
 // built now from the message's stored envelope, with a recipient token made now.
-export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now() }: BuildQueuedWrapperOptions): Promise<TQueuedWrapperOutcome> {
+export async function buildQueuedWrapper({
+  ctx,
+  row,
+  tenantKey,
+  now = Date.now(),
+}: BuildQueuedWrapperOptions): Promise<TQueuedWrapperOutcome> {
   if (!row.message_id || !row.recipient_id) return { kind: 'invalid', reason: 'queued wrapper names no message or recipient' };
   const message = await getMessage(ctx.db, row.message_id);
   if (!message || message.tenant_id !== row.tenant_id) return { kind: 'invalid', reason: 'queued wrapper of an unknown message' };
@@ -28,7 +33,12 @@ export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now()
   if (state !== 'open') return { kind: 'cancelled', reason: `message ${state} before delivery` };
   const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
   if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
-  const recipient = await ctx.db.selectFrom('recipients').selectAll().where('id', '=', row.recipient_id).where('message_id', '=', message.id).executeTakeFirst();
+  const recipient = await ctx.db
+    .selectFrom('recipients')
+    .selectAll()
+    .where('id', '=', row.recipient_id)
+    .where('message_id', '=', message.id)
+    .executeTakeFirst();
   // The token and the SMTP envelope must name the same person.
   if (!recipient || recipient.address !== row.rcpt_to) return { kind: 'invalid', reason: 'queued wrapper does not match its recipient' };
   const tenant = await getTenantById(ctx.db, row.tenant_id);
@@ -43,10 +53,16 @@ export async function buildQueuedWrapper({ ctx, row, tenantKey, now = Date.now()
     return { kind: 'invalid', reason: 'queued wrapper cannot be decrypted' };
   }
   const wrapper = await buildRecipientWrapper({
-    ctx, tenant, branding: { ...branding, policy: { ...branding.policy, delivery } }, recipient, envelope,
-    sender: { sender: row.mail_from, senderName: spec.senderName, subject: spec.subject }, expiresAt: message.expires_at,
+    ctx,
+    tenant,
+    branding: { ...branding, policy: { ...branding.policy, delivery } },
+    recipient,
+    envelope,
+    sender: { sender: row.mail_from, senderName: spec.senderName, subject: spec.subject },
+    expiresAt: message.expires_at,
     // Built again on a retry: the same Message-ID and date, a fresh token.
-    now: row.created_at, ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
+    now: row.created_at,
+    ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
   return { kind: 'built', raw: wrapper.raw };
 }

@@ -30,12 +30,33 @@ export type BuildRecipientWrapperOptions = {
 };
 
 // One recipient's wrapper mail: their own link token, and the envelope as message.html.
-export async function buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender, expiresAt, now, ids = newWrapperIds(ctx, tenant) }: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
+export async function buildRecipientWrapper({
+  ctx,
+  tenant,
+  branding,
+  recipient,
+  envelope,
+  sender,
+  expiresAt,
+  now,
+  ids = newWrapperIds(ctx, tenant),
+}: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
   const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
   const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
   const raw = await buildWrapperMail({
-    branding, tenantName: tenant.name, sender: sender.sender, senderName: sender.senderName, recipient: recipient.address,
-    subject: sender.subject, origin: portalOrigin(ctx.config, tenant), messageId: recipient.message_id, smtpMessageId: ids.smtpMessageId, envelope, recipientToken, expiresAt, date: new Date(now),
+    branding,
+    tenantName: tenant.name,
+    sender: sender.sender,
+    senderName: sender.senderName,
+    recipient: recipient.address,
+    subject: sender.subject,
+    origin: portalOrigin(ctx.config, tenant),
+    messageId: recipient.message_id,
+    smtpMessageId: ids.smtpMessageId,
+    envelope,
+    recipientToken,
+    expiresAt,
+    date: new Date(now),
   });
   return { outboxId: ids.outboxId, recipient: recipient.address, smtpMessageId: ids.smtpMessageId, raw };
 }

@@ -16,7 +16,11 @@ export type TOwnReply = { id: string; createdAt: number; recipients: string[]; i
 const threadOf = (message: Pick<TMessageTable, 'id' | 'thread_id'>) => message.thread_id ?? message.id;
 
 // Who signed in for one message may also read the replies they sent in its conversation.
-export async function mayReadInSession(ctx: TContext, session: { messageId: string; address: string }, message: TMessageTable): Promise<boolean> {
+export async function mayReadInSession(
+  ctx: TContext,
+  session: { messageId: string; address: string },
+  message: TMessageTable,
+): Promise<boolean> {
   if (message.id === session.messageId) return true;
   if (message.sender !== session.address || !message.thread_id) return false;
   const signedInFor = await getMessage(ctx.db, session.messageId);
@@ -41,7 +45,11 @@ export async function listOwnReplies({ ctx, message, address }: ListOwnRepliesOp
   const recipients = await ctx.db
     .selectFrom('recipients')
     .select(['message_id', 'address'])
-    .where('message_id', 'in', rows.map((r) => r.id))
+    .where(
+      'message_id',
+      'in',
+      rows.map((r) => r.id),
+    )
     .where('kind', '!=', 'copy')
     .orderBy('address')
     .execute();
@@ -61,9 +69,17 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
   if (message.sender !== address) throw new AppError('FORBIDDEN', 'Copies are sent only of your own replies.');
   if (!message.envelope) throw new AppError('UNPROCESSABLE', 'This organisation keeps no copy of this message on its server.');
   await consumeRateLimit(ctx.db, { name: 'copiesPerAddress', key: `${tenant.id}:${address}`, now });
-  const parsed = await parseOutgoingMessage({ raw: Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength), maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+  const parsed = await parseOutgoingMessage({
+    raw: Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength),
+    maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES,
+  });
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
-  const existing = await ctx.db.selectFrom('recipients').selectAll().where('message_id', '=', message.id).where('address', '=', address).executeTakeFirst();
+  const existing = await ctx.db
+    .selectFrom('recipients')
+    .selectAll()
+    .where('message_id', '=', message.id)
+    .where('address', '=', address)
+    .executeTakeFirst();
   const recipient = existing ?? { id: crypto.randomUUID(), message_id: message.id, address, kind: 'copy' as const };
   // Built by the outbox worker when sent, from the message's stored envelope, like every wrapper.
   const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
@@ -73,8 +89,15 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
       tenantKey,
       now,
       wrapper: {
-        id: outboxId, tenantId: tenant.id, messageId: message.id, kind: 'wrapper', mailFrom: parsed.sender, rcptTo: address, smtpMessageId,
-        recipientId: recipient.id, spec: { senderName: parsed.senderName, subject: parsed.subject },
+        id: outboxId,
+        tenantId: tenant.id,
+        messageId: message.id,
+        kind: 'wrapper',
+        mailFrom: parsed.sender,
+        rcptTo: address,
+        smtpMessageId,
+        recipientId: recipient.id,
+        spec: { senderName: parsed.senderName, subject: parsed.subject },
       },
     });
     await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'copy_sent', actor: address, at: now });

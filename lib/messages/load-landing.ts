@@ -24,8 +24,16 @@ export async function loadLanding({ ctx, tenant, token, now = Date.now() }: Load
     if (!isRecipient) return { state: 'invalid' };
     const openState = isMessageOpenable({ message, now });
     if (openState === 'revoked') return { state: 'revoked', sender: message.sender, template: message.template };
-    if (openState === 'expired') return { state: 'expired', sender: message.sender, expiredAt: message.expires_at, template: message.template };
-    return { state: 'ready', messageId: message.id, address: claims.address, sender: message.sender, expiresAt: message.expires_at, template: message.template };
+    if (openState === 'expired')
+      return { state: 'expired', sender: message.sender, expiredAt: message.expires_at, template: message.template };
+    return {
+      state: 'ready',
+      messageId: message.id,
+      address: claims.address,
+      sender: message.sender,
+      expiresAt: message.expires_at,
+      template: message.template,
+    };
   } catch (error) {
     if (isAppError(error)) return { state: 'invalid' };
     throw error;

@@ -3,9 +3,51 @@ import sanitizeHtml from 'sanitize-html';
 // What a message body may keep: text formatting, tables, links and images. No scripts, styles
 // sheets, forms, frames, SVG or MathML; attributes and CSS properties from short allowlists.
 export const ALLOWED_TAGS = [
-  'a', 'abbr', 'b', 'blockquote', 'br', 'caption', 'center', 'code', 'col', 'colgroup', 'dd', 'div', 'dl', 'dt', 'em', 'font',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'li', 'ol', 'p', 'pre', 's', 'small', 'span', 'strike', 'strong', 'sub',
-  'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'u', 'ul',
+  'a',
+  'abbr',
+  'b',
+  'blockquote',
+  'br',
+  'caption',
+  'center',
+  'code',
+  'col',
+  'colgroup',
+  'dd',
+  'div',
+  'dl',
+  'dt',
+  'em',
+  'font',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'i',
+  'img',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  's',
+  'small',
+  'span',
+  'strike',
+  'strong',
+  'sub',
+  'sup',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'u',
+  'ul',
 ];
 const CELL = ['align', 'valign', 'colspan', 'rowspan', 'width', 'height', 'bgcolor'];
 export const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
@@ -25,10 +67,40 @@ export const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
 // CSS values may not load anything (url(), image-set, expression, @import): only plain values.
 const SAFE_CSS_VALUE = /^(?!.*(url|image|expression|import|javascript|\\|@|\/\*))[-#%,.\w\s()'"]+$/i;
 const STYLE_PROPERTIES = [
-  'color', 'background-color', 'font-family', 'font-size', 'font-style', 'font-weight', 'text-align', 'text-decoration', 'line-height',
-  'margin', 'margin-top', 'margin-bottom', 'margin-left', 'margin-right', 'padding', 'padding-top', 'padding-bottom', 'padding-left',
-  'padding-right', 'border', 'border-top', 'border-bottom', 'border-left', 'border-right', 'border-collapse', 'border-color',
-  'border-width', 'border-style', 'width', 'max-width', 'height', 'vertical-align', 'white-space', 'display',
+  'color',
+  'background-color',
+  'font-family',
+  'font-size',
+  'font-style',
+  'font-weight',
+  'text-align',
+  'text-decoration',
+  'line-height',
+  'margin',
+  'margin-top',
+  'margin-bottom',
+  'margin-left',
+  'margin-right',
+  'padding',
+  'padding-top',
+  'padding-bottom',
+  'padding-left',
+  'padding-right',
+  'border',
+  'border-top',
+  'border-bottom',
+  'border-left',
+  'border-right',
+  'border-collapse',
+  'border-color',
+  'border-width',
+  'border-style',
+  'width',
+  'max-width',
+  'height',
+  'vertical-align',
+  'white-space',
+  'display',
 ];
 const ALLOWED_STYLES = { '*': Object.fromEntries(STYLE_PROPERTIES.map((p) => [p, [SAFE_CSS_VALUE]])) };
 const INLINE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/i;
@@ -53,16 +125,37 @@ export function sanitiseMessageHtml({ html, allowRemoteImages, cidUrl }: Sanitis
     allowProtocolRelative: false,
     disallowedTagsMode: 'discard',
     // Dropped with their content: nothing of a script or style survives as text either.
-    nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template', 'xmp', 'iframe', 'noembed', 'noframes', 'svg', 'math'],
+    nonTextTags: [
+      'script',
+      'style',
+      'textarea',
+      'option',
+      'noscript',
+      'title',
+      'head',
+      'template',
+      'xmp',
+      'iframe',
+      'noembed',
+      'noframes',
+      'svg',
+      'math',
+    ],
     transformTags: {
       // Links open in a new tab, never tell the target where they came from, and show where they go.
       a: (tagName, attribs) => {
-        const linked: Record<string, string> = attribs.href ? { href: attribs.href, target: '_blank', rel: 'noopener noreferrer nofollow', title: attribs.href } : {};
+        const linked: Record<string, string> = attribs.href
+          ? { href: attribs.href, target: '_blank', rel: 'noopener noreferrer nofollow', title: attribs.href }
+          : {};
         return { tagName, attribs: linked };
       },
       img: (tagName, attribs) => {
         const src = (attribs.src ?? '').trim();
-        const rest: Record<string, string> = { alt: attribs.alt ?? '', ...(attribs.width ? { width: attribs.width } : {}), ...(attribs.height ? { height: attribs.height } : {}) };
+        const rest: Record<string, string> = {
+          alt: attribs.alt ?? '',
+          ...(attribs.width ? { width: attribs.width } : {}),
+          ...(attribs.height ? { height: attribs.height } : {}),
+        };
         if (INLINE_IMAGE.test(src)) return { tagName, attribs: { ...rest, src } };
         if (/^cid:/i.test(src)) {
           const url = cidUrl(src.slice(4));

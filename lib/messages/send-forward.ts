@@ -15,7 +15,12 @@ export const FORWARD_MAX_RECIPIENTS = 10;
 export function parseForwardRecipients(input: string): string[] {
   const parts = input.split(/[,;\s]+/).filter(Boolean);
   const addresses = [...new Set(parts.map((p) => normaliseAddress(p)))];
-  if (!parts.length || parts.length > FORWARD_MAX_RECIPIENTS * 2 || addresses.length > FORWARD_MAX_RECIPIENTS || addresses.some((a) => a === null)) {
+  if (
+    !parts.length ||
+    parts.length > FORWARD_MAX_RECIPIENTS * 2 ||
+    addresses.length > FORWARD_MAX_RECIPIENTS ||
+    addresses.some((a) => a === null)
+  ) {
     throw new AppError('INVALID_RECIPIENTS', `Enter up to ${FORWARD_MAX_RECIPIENTS} email addresses, separated by commas.`);
   }
   return addresses as string[];
@@ -45,7 +50,10 @@ export async function sendForward({ ctx, tenant, original, from, to, note, now =
     `From: ${parsed.from?.text ?? original.message.sender}`,
     parsed.date ? `Date: ${parsed.date.toUTCString()}` : null,
     `Subject: ${subject}`,
-    `To: ${[parsed.to ?? []].flat().map((a) => a.text).join(', ')}`,
+    `To: ${[parsed.to ?? []]
+      .flat()
+      .map((a) => a.text)
+      .join(', ')}`,
   ].filter((l) => l !== null);
   const composer = new MailComposer({
     from,

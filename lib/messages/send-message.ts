@@ -81,14 +81,26 @@ export type TPreparedMessage = {
 
 // Everything sendMessage does before it writes: parse, check, seal. Nothing is stored until
 // commit runs, so a caller can commit several messages and rows of its own all-or-nothing.
-export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMPLATE, idempotencyKey, deliver = true, actor = 'api', replyTo, now = Date.now(), envelopeRecipients }: SendMessageOptions): Promise<TPreparedMessage> {
+export async function prepareMessage({
+  ctx,
+  tenant,
+  raw,
+  template = DEFAULT_TEMPLATE,
+  idempotencyKey,
+  deliver = true,
+  actor = 'api',
+  replyTo,
+  now = Date.now(),
+  envelopeRecipients,
+}: SendMessageOptions): Promise<TPreparedMessage> {
   const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
   const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   const senderDomain = addressDomain(parsed.sender);
   const parent = replyTo ? await getMessage(ctx.db, replyTo.messageId) : undefined;
   if (replyTo) {
     if (parsed.sender !== replyTo.from) throw new AppError('FORBIDDEN', 'A reply is sent from the address that signed in');
-    if (!parent || parent.tenant_id !== tenant.id) throw new AppError('FORBIDDEN', 'A reply stays with the tenant of the message it answers');
+    if (!parent || parent.tenant_id !== tenant.id)
+      throw new AppError('FORBIDDEN', 'A reply stays with the tenant of the message it answers');
   } else if (senderDomain !== tenant.mail_domain && !senderDomain.endsWith(`.${tenant.mail_domain}`)) {
     throw new AppError('FORBIDDEN', `The sender ${parsed.sender} is not in ${tenant.mail_domain}, the organisation's mail domain`);
   }
@@ -101,7 +113,11 @@ export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMP
   // Each recipient is a mail sent in the tenant's name: one message must not become a mass mailing.
   const maxRecipients = ctx.config.SEALPOST_MAX_RECIPIENTS;
   if (addressees.length > maxRecipients) {
-    throw new AppError('UNPROCESSABLE', `The message has ${addressees.length} recipients; at most ${maxRecipients} are allowed (To, Cc and Bcc together)`, { maxRecipients });
+    throw new AppError(
+      'UNPROCESSABLE',
+      `The message has ${addressees.length} recipients; at most ${maxRecipients} are allowed (To, Cc and Bcc together)`,
+      { maxRecipients },
+    );
   }
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
@@ -114,18 +130,34 @@ export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMP
   const wrappedCek = wrapContentKey({ tenantKey, tenantId: tenant.id, messageId, contentKey });
   contentKey.fill(0);
 
-  const recipients: TRecipientTable[] = addressees.map((r) => ({ id: crypto.randomUUID(), message_id: messageId, address: r.address, kind: r.kind }));
+  const recipients: TRecipientTable[] = addressees.map((r) => ({
+    id: crypto.randomUUID(),
+    message_id: messageId,
+    address: r.address,
+    kind: r.kind,
+  }));
 
   const commit = async (trx: Transaction<TDatabase>) => {
     await insertMessage(
       trx,
       {
-        id: messageId, tenant_id: tenant.id, sender: parsed.sender, key_version: tenantKey.version, wrapped_cek: wrappedCek,
+        id: messageId,
+        tenant_id: tenant.id,
+        sender: parsed.sender,
+        key_version: tenantKey.version,
+        wrapped_cek: wrappedCek,
         // Attachment-only delivery keeps no copy of the mail on the server.
         envelope: branding.policy.delivery.link ? envelope : null,
-        size_bytes: parsed.mime.length, template, idempotency_key: idempotencyKey ?? null, request_hash: requestHash,
-        created_at: now, expires_at: expiresAt, revoked_at: null, shredded_at: null,
-        in_reply_to: parent?.id ?? null, thread_id: parent ? (parent.thread_id ?? parent.id) : null,
+        size_bytes: parsed.mime.length,
+        template,
+        idempotency_key: idempotencyKey ?? null,
+        request_hash: requestHash,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+        shredded_at: null,
+        in_reply_to: parent?.id ?? null,
+        thread_id: parent ? (parent.thread_id ?? parent.id) : null,
       },
       recipients,
     );
@@ -138,12 +170,30 @@ export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMP
         await enqueueWrapper(trx, {
           tenantKey,
           now,
-          wrapper: { id: outboxId, tenantId: tenant.id, messageId, kind: replyTo ? 'reply' : 'wrapper', mailFrom: parsed.sender, rcptTo: recipient.address, smtpMessageId, recipientId: recipient.id, spec },
+          wrapper: {
+            id: outboxId,
+            tenantId: tenant.id,
+            messageId,
+            kind: replyTo ? 'reply' : 'wrapper',
+            mailFrom: parsed.sender,
+            rcptTo: recipient.address,
+            smtpMessageId,
+            recipientId: recipient.id,
+            spec,
+          },
         });
       }
     }
     await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
-    if (replyTo) await recordAudit(trx, { tenantId: tenant.id, messageId: replyTo.messageId, type: replyTo.isForward ? 'forwarded' : 'replied', actor: replyTo.from, data: { reply: messageId }, at: now });
+    if (replyTo)
+      await recordAudit(trx, {
+        tenantId: tenant.id,
+        messageId: replyTo.messageId,
+        type: replyTo.isForward ? 'forwarded' : 'replied',
+        actor: replyTo.from,
+        data: { reply: messageId },
+        at: now,
+      });
   };
 
   return {
@@ -158,7 +208,8 @@ export async function prepareMessage({ ctx, tenant, raw, template = DEFAULT_TEMP
         ? NO_WRAPPERS
         : {
             async *[Symbol.asyncIterator]() {
-              for (const recipient of recipients) yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+              for (const recipient of recipients)
+                yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
             },
           },
     },

@@ -14,7 +14,8 @@ const replyRateKey = (tenant: Pick<TTenant, 'id'>, from: string) => ({ name: 're
 export type CanReplyNowOptions = { ctx: TContext; tenant: TTenant; from: string; now?: number };
 
 // The reply form asks first, so a reader at the limit is told before writing, not after.
-export const canReplyNow = async ({ ctx, tenant, from, now = Date.now() }: CanReplyNowOptions) => !(await isRateLimited(ctx.db, { ...replyRateKey(tenant, from), now }));
+export const canReplyNow = async ({ ctx, tenant, from, now = Date.now() }: CanReplyNowOptions) =>
+  !(await isRateLimited(ctx.db, { ...replyRateKey(tenant, from), now }));
 
 export type SendReplyOptions = {
   ctx: TContext;
@@ -31,18 +32,36 @@ export type SendReplyOptions = {
 
 // A recipient's reply: a new Sealpost message of the same tenant, from the signed-in address,
 // to the original sender (and, for Reply all, everyone else on it), threaded under the original.
-export async function sendReply({ ctx, tenant, original, from, isReplyAll, sendCopy = false, body, attachments, now = Date.now() }: SendReplyOptions) {
+export async function sendReply({
+  ctx,
+  tenant,
+  original,
+  from,
+  isReplyAll,
+  sendCopy = false,
+  body,
+  attachments,
+  now = Date.now(),
+}: SendReplyOptions) {
   const text = body.replace(/\r\n?/g, '\n').trim();
   if (!text && !attachments.length) throw new AppError('BAD_REQUEST', 'Write a reply or attach a file.');
   if (attachments.length > REPLY_MAX_ATTACHMENTS) throw new AppError('PAYLOAD_TOO_LARGE', `At most ${REPLY_MAX_ATTACHMENTS} attachments`);
-  if (attachments.reduce((n, a) => n + a.content.length, 0) > REPLY_MAX_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', 'Attachments are larger than 20 MB in all');
+  if (attachments.reduce((n, a) => n + a.content.length, 0) > REPLY_MAX_BYTES)
+    throw new AppError('PAYLOAD_TOO_LARGE', 'Attachments are larger than 20 MB in all');
   const { view } = original;
   const sender = view.from[0]?.address;
   if (!sender) throw new AppError('UNPROCESSABLE', 'The original message has no sender to reply to');
   // Counted once the reply is known to be sendable, so a refused empty form costs no turn.
   await consumeRateLimit(ctx.db, { ...replyRateKey(tenant, from), now });
-  const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase()) : [];
-  const quoted = (view.text || '').split('\n').map((line) => `> ${line}`).join('\n');
+  const others = isReplyAll
+    ? [...view.to, ...view.cc]
+        .map((p) => p.address)
+        .filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase())
+    : [];
+  const quoted = (view.text || '')
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
   const subject = /^re:/i.test(view.subject) ? view.subject : `Re: ${view.subject}`;
   const references = view.messageIdHeader ? [view.messageIdHeader] : [];
   const composer = new MailComposer({

@@ -71,7 +71,10 @@ export async function toMessageView({ mime, allowRemoteImages = false, attachmen
 
 function addresses(field: AddressObject | AddressObject[] | undefined): TAddress[] {
   const list = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  return list.flatMap((o) => o.value).flatMap((v) => (v.group ? v.group : [v])).map((v) => ({ name: v.name ?? '', address: v.address ?? '' }));
+  return list
+    .flatMap((o) => o.value)
+    .flatMap((v) => (v.group ? v.group : [v]))
+    .map((v) => ({ name: v.name ?? '', address: v.address ?? '' }));
 }
 
 // A filename safe on every OS and in a Content-Disposition header: no paths, no control or
@@ -84,12 +87,16 @@ export function safeFilename(name: string | undefined, index: number, contentTyp
     .replace(/^[.\s]+|[.\s]+$/g, '')
     .slice(0, 180);
   if (base) return base;
-  const ext = contentType.split('/')[1]?.replace(/[^a-z0-9]/gi, '').slice(0, 10);
+  const ext = contentType
+    .split('/')[1]
+    ?.replace(/[^a-z0-9]/gi, '')
+    .slice(0, 10);
   return `attachment-${index + 1}${ext ? `.${ext}` : ''}`;
 }
 
 // Served as-is only when it cannot be rendered as active content by the browser.
-const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript)$/i;
+const ACTIVE_TYPES =
+  /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript)$/i;
 export function safeContentType(type: string | undefined): string {
   const t = (type ?? '').toLowerCase().split(';')[0]!.trim();
   return !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t) || ACTIVE_TYPES.test(t) ? 'application/octet-stream' : t;

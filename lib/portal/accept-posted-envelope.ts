@@ -15,7 +15,14 @@ export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; enve
 // envelope must be the very message the token names and open with this tenant's keys. Where the server keeps no copy (the
 // tenant delivers by attachment only), the ciphertext is held just for the sign-in and reading.
 export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
-  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES), now });
+  const opened = await openMessage({
+    db: ctx.db,
+    master: ctx.master,
+    tenantId: tenant.id,
+    token: envelope,
+    maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
+    now,
+  });
   if (opened.message.id !== claims.messageId) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
   const message = await getMessage(ctx.db, claims.messageId);
   if (message && !message.envelope) {
@@ -25,7 +32,15 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
 }
 
 // The envelope a reader may open: the stored one, or one held for them from message.html.
-export async function findEnvelope({ ctx, message, now = Date.now() }: { ctx: TContext; message: Pick<TMessageTable, 'id' | 'envelope'>; now?: number }): Promise<string | null> {
+export async function findEnvelope({
+  ctx,
+  message,
+  now = Date.now(),
+}: {
+  ctx: TContext;
+  message: Pick<TMessageTable, 'id' | 'envelope'>;
+  now?: number;
+}): Promise<string | null> {
   if (message.envelope) return message.envelope;
   return getHeldEnvelope({ db: ctx.db, messageId: message.id, now });
 }

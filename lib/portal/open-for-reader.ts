@@ -23,7 +23,14 @@ export async function openForReader({ ctx, tenant, messageId, sessionValue }: Op
   // Revocation and expiry erase the stored envelope too: say which, not that it is missing.
   await assertOpenable({ db: ctx.db, message });
   const envelope = await findEnvelope({ ctx, message });
-  if (!envelope) throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
-  const opened = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES) });
+  if (!envelope)
+    throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
+  const opened = await openMessage({
+    db: ctx.db,
+    master: ctx.master,
+    tenantId: tenant.id,
+    token: envelope,
+    maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
+  });
   return { session, message, mime: opened.mime };
 }

@@ -18,7 +18,11 @@ export type ReceivePostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; req
 // is read and checked before a byte of the envelope is, so a bad or missing token costs a few KB
 // however large the upload (memory exhaustion by anyone, no link needed). Only then is the
 // envelope read, up to the envelope limit, and only while an upload slot is free.
-export async function receivePostedEnvelope({ ctx, tenant, request }: ReceivePostedEnvelopeOptions): Promise<{ token: string; claims: TRecipientClaims }> {
+export async function receivePostedEnvelope({
+  ctx,
+  tenant,
+  request,
+}: ReceivePostedEnvelopeOptions): Promise<{ token: string; claims: TRecipientClaims }> {
   const { value: token, cursor } = await readLeadingField({ request, name: 'rt', maxBytes: TOKEN_FIELD_MAX_BYTES });
   let claims: TRecipientClaims;
   try {
@@ -31,7 +35,10 @@ export async function receivePostedEnvelope({ ctx, tenant, request }: ReceivePos
   try {
     const maxChars = maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES);
     const body = await readBodyRest({
-      cursor, maxBytes: maxChars + 8192, largeAfter: SMALL_FORM_MAX_BYTES, onLarge: () => {
+      cursor,
+      maxBytes: maxChars + 8192,
+      largeAfter: SMALL_FORM_MAX_BYTES,
+      onLarge: () => {
         release = tryTakeUploadSlot();
         return release !== null;
       },

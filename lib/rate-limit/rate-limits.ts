@@ -16,10 +16,25 @@ export const RATE_LIMITS = {
   passcodeRequestPerIp: { windowMs: 60 * 60_000, max: 30, code: 'RATE_LIMITED', message: TRY_LATER },
   passcodeVerifyPerIp: { windowMs: 60 * 60_000, max: 100, code: 'RATE_LIMITED', message: TRY_LATER },
   // Per recipient of a message: a new code at most every 30 s, and 5 in 15 minutes.
-  passcodeResendInterval: { windowMs: 30_000, max: 1, code: 'RATE_LIMITED', message: 'A passcode was just sent. Wait a moment before asking for another.' },
-  passcodeResendWindow: { windowMs: 15 * 60_000, max: 5, code: 'RATE_LIMITED', message: 'Too many passcodes were sent. Try again in 15 minutes.' },
+  passcodeResendInterval: {
+    windowMs: 30_000,
+    max: 1,
+    code: 'RATE_LIMITED',
+    message: 'A passcode was just sent. Wait a moment before asking for another.',
+  },
+  passcodeResendWindow: {
+    windowMs: 15 * 60_000,
+    max: 5,
+    code: 'RATE_LIMITED',
+    message: 'Too many passcodes were sent. Try again in 15 minutes.',
+  },
   // Wrong passcodes per recipient of a message: new codes do not reset it.
-  passcodeFailuresPerRecipient: { windowMs: 60 * 60_000, max: 20, code: 'LOCKED_OUT', message: 'Too many wrong passcodes. Try again in an hour.' },
+  passcodeFailuresPerRecipient: {
+    windowMs: 60 * 60_000,
+    max: 20,
+    code: 'LOCKED_OUT',
+    message: 'Too many wrong passcodes. Try again in an hour.',
+  },
   // Copies a reader asks of their own replies: each is a mail the portal sends in their name.
   copiesPerAddress: { windowMs: 60 * 60_000, max: 10, code: 'RATE_LIMITED', message: TRY_LATER },
   // Replies (and Reply all) a reader sends: each is mail to several addresses in the tenant's name.
@@ -29,9 +44,19 @@ export const RATE_LIMITS = {
   // Federated sign-ins started: each is a row and a round trip to a provider.
   federatedStartPerIp: { windowMs: 60 * 60_000, max: 60, code: 'RATE_LIMITED', message: TRY_LATER },
   // Failed SMTP AUTH at the relay per source address: password guessing.
-  relayAuthFailuresPerIp: { windowMs: 15 * 60_000, max: 5, code: 'RATE_LIMITED', message: 'Too many failed authentications. Try again later.' },
+  relayAuthFailuresPerIp: {
+    windowMs: 15 * 60_000,
+    max: 5,
+    code: 'RATE_LIMITED',
+    message: 'Too many failed authentications. Try again later.',
+  },
   // Messages a tenant relays: one stolen credential must not become a spam cannon in its name.
-  relayMessagesPerTenant: { windowMs: 60 * 60_000, max: 50_000, code: 'RATE_LIMITED', message: 'The organisation has relayed too many messages this hour. Try again later.' },
+  relayMessagesPerTenant: {
+    windowMs: 60 * 60_000,
+    max: 50_000,
+    code: 'RATE_LIMITED',
+    message: 'The organisation has relayed too many messages this hour. Try again later.',
+  },
 } as const satisfies Record<string, TRateLimitPolicy>;
 export type TRateLimitName = keyof typeof RATE_LIMITS;
 
@@ -64,7 +89,10 @@ export async function countRateEvents(db: TDbLike, { name, key, now }: RateLimit
 }
 
 export async function recordRateEvent(db: TDbLike, { name, key, now }: RateLimitOptions): Promise<void> {
-  await db.insertInto('rate_events').values({ key: eventKey({ name, key }), at: now }).execute();
+  await db
+    .insertInto('rate_events')
+    .values({ key: eventKey({ name, key }), at: now })
+    .execute();
 }
 
 // Throws the policy's error when its window is full, with the wait until enough events have
@@ -98,7 +126,11 @@ export type WithRateLimitsOptions = {
 // has one writer per database, and this process's connection runs one transaction at a time;
 // PostgreSQL takes a transaction-scoped advisory lock per key, in a fixed order (no deadlock).
 // A work that throws counts nothing.
-export async function withRateLimits<T>(db: TDb, { consume = [], check = [], now }: WithRateLimitsOptions, work: (trx: Transaction<TDatabase>) => Promise<T>): Promise<T> {
+export async function withRateLimits<T>(
+  db: TDb,
+  { consume = [], check = [], now }: WithRateLimitsOptions,
+  work: (trx: Transaction<TDatabase>) => Promise<T>,
+): Promise<T> {
   return db.transaction().execute(async (trx) => {
     if (db.dialectName === 'postgres') {
       for (const key of [...new Set([...check, ...consume].map(eventKey))].sort()) {
@@ -130,6 +162,9 @@ export async function isRateLimited(db: TDbLike, options: RateLimitOptions): Pro
 // Housekeeping: events older than the longest window count for nothing. Returns how many were deleted.
 export async function purgeRateEvents(db: TDbLike, now: number): Promise<number> {
   const longest = Math.max(...Object.values(RATE_LIMITS).map((p) => p.windowMs));
-  const result = await db.deleteFrom('rate_events').where('at', '<=', now - longest).executeTakeFirst();
+  const result = await db
+    .deleteFrom('rate_events')
+    .where('at', '<=', now - longest)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -9,8 +9,14 @@ import type { TTenant } from '../tenants/tenants';
 export function parseRelayCidr(input: string): string {
   const text = input.trim();
   try {
-    const [address, bits] = text.includes('/') ? ipaddr.parseCIDR(text) : (() => { const a = ipaddr.parse(text); return [a, a.kind() === 'ipv4' ? 32 : 128] as const; })();
-    const base = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
+    const [address, bits] = text.includes('/')
+      ? ipaddr.parseCIDR(text)
+      : (() => {
+          const a = ipaddr.parse(text);
+          return [a, a.kind() === 'ipv4' ? 32 : 128] as const;
+        })();
+    const base =
+      address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
     const prefix = base.kind() === address.kind() ? bits : bits - 96;
     if (prefix < 0) throw new Error('prefix');
     // The network address, not the host the operator happened to type.
@@ -32,13 +38,21 @@ const toAddress = (ip: string) => {
 
 export async function addRelayAllow({ db, tenant, cidr, now = Date.now() }: { db: TDb; tenant: TTenant; cidr: string; now?: number }) {
   const range = parseRelayCidr(cidr);
-  const exists = await db.selectFrom('relay_allow').select('id').where('tenant_id', '=', tenant.id).where('cidr', '=', range).executeTakeFirst();
-  if (!exists) await db.insertInto('relay_allow').values({ id: crypto.randomUUID(), tenant_id: tenant.id, cidr: range, created_at: now }).execute();
+  const exists = await db
+    .selectFrom('relay_allow')
+    .select('id')
+    .where('tenant_id', '=', tenant.id)
+    .where('cidr', '=', range)
+    .executeTakeFirst();
+  if (!exists)
+    await db.insertInto('relay_allow').values({ id: crypto.randomUUID(), tenant_id: tenant.id, cidr: range, created_at: now }).execute();
   return { tenant: tenant.slug, cidr: range };
 }
 
 export async function listRelayAllow({ db, tenant }: { db: TDb; tenant: TTenant }) {
-  return (await db.selectFrom('relay_allow').select('cidr').where('tenant_id', '=', tenant.id).orderBy('cidr').execute()).map((r) => r.cidr);
+  return (await db.selectFrom('relay_allow').select('cidr').where('tenant_id', '=', tenant.id).orderBy('cidr').execute()).map(
+    (r) => r.cidr,
+  );
 }
 
 export async function removeRelayAllow({ db, tenant, cidr }: { db: TDb; tenant: TTenant; cidr: string }) {
@@ -60,7 +74,8 @@ export async function findAllowedTenantIds({ db, ip }: { db: TDb; ip: string }):
   const ids = new Set<string>();
   for (const row of rows) {
     const [base, bits] = ipaddr.parseCIDR(row.cidr);
-    if (base.kind() === address.kind() && (address.match as (range: [typeof base, number]) => boolean)([base, bits])) ids.add(row.tenant_id);
+    if (base.kind() === address.kind() && (address.match as (range: [typeof base, number]) => boolean)([base, bits]))
+      ids.add(row.tenant_id);
   }
   return [...ids];
 }

@@ -10,7 +10,11 @@ export type TRelayTls = { key: Buffer; cert: Buffer; isSelfSigned: boolean };
 // (Debian's openssl) under the data dir and reused, so a sending server that pins it keeps working.
 export function loadRelayTls(config: TConfig): TRelayTls {
   if (config.SEALPOST_RELAY_TLS_CERT && config.SEALPOST_RELAY_TLS_KEY) {
-    return { cert: fs.readFileSync(config.SEALPOST_RELAY_TLS_CERT), key: fs.readFileSync(config.SEALPOST_RELAY_TLS_KEY), isSelfSigned: false };
+    return {
+      cert: fs.readFileSync(config.SEALPOST_RELAY_TLS_CERT),
+      key: fs.readFileSync(config.SEALPOST_RELAY_TLS_KEY),
+      isSelfSigned: false,
+    };
   }
   const dir = path.join(config.dataDir, 'relay-tls');
   const certFile = path.join(dir, 'cert.pem');
@@ -21,7 +25,29 @@ export function loadRelayTls(config: TConfig): TRelayTls {
     // pair one's key with the other's certificate.
     const tmp = fs.mkdtempSync(`${dir}.tmp-`);
     const name = config.SEALPOST_BASE_DOMAIN;
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+        '-keyout',
+        path.join(tmp, 'key.pem'),
+        '-out',
+        path.join(tmp, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     fs.chmodSync(path.join(tmp, 'key.pem'), 0o600);
     try {
       fs.renameSync(tmp, dir);

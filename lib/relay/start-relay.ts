@@ -39,7 +39,16 @@ const isInDomain = (address: string, domain: string) => {
 
 // The SMTP relay: the organisation's mail server hands it outbound mail; each message is decided
 // per recipient (encrypt, pass through, reject) and answered 250 only once it is committed.
-export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, maxConnectionsPerIp = 20, idleTimeoutMs = 5 * 60_000, dataTimeoutMs = 10 * 60_000, closeTimeoutMs = 30_000 }: StartRelayOptions): Promise<TRelay> {
+export async function startRelay({
+  ctx,
+  port,
+  host,
+  isLoopbackTrusted = true,
+  maxConnectionsPerIp = 20,
+  idleTimeoutMs = 5 * 60_000,
+  dataTimeoutMs = 10 * 60_000,
+  closeTimeoutMs = 30_000,
+}: StartRelayOptions): Promise<TRelay> {
   const { config } = ctx;
   const tls = loadRelayTls(config);
   const perIp = new Map<string, number>();
@@ -88,8 +97,14 @@ export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, ma
       const now = Date.now();
       void (async () => {
         // Password guessing: after a few failures from one address every attempt waits out the window.
-        if (await isRateLimited(ctx.db, { name: 'relayAuthFailuresPerIp', key, now })) return callback(smtpError(454, '4.7.0 Too many failed authentications, try again later'));
-        const user = await authenticateRelayCredential({ db: ctx.db, username: String(auth.username ?? ''), password: String(auth.password ?? ''), now });
+        if (await isRateLimited(ctx.db, { name: 'relayAuthFailuresPerIp', key, now }))
+          return callback(smtpError(454, '4.7.0 Too many failed authentications, try again later'));
+        const user = await authenticateRelayCredential({
+          db: ctx.db,
+          username: String(auth.username ?? ''),
+          password: String(auth.password ?? ''),
+          now,
+        });
         if (user) return callback(null, { user: user satisfies TSessionUser });
         await consumeRateLimit(ctx.db, { name: 'relayAuthFailuresPerIp', key, now }).catch(() => undefined);
         callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
@@ -107,7 +122,8 @@ export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, ma
         if (user) {
           tenant = await getTenantById(ctx.db, user.tenantId);
           if (!tenant) return callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
-          if (!isInDomain(sender, tenant.mail_domain)) return callback(smtpError(553, `5.7.1 The sender ${sender} is not in ${tenant.mail_domain}`));
+          if (!isInDomain(sender, tenant.mail_domain))
+            return callback(smtpError(553, `5.7.1 The sender ${sender} is not in ${tenant.mail_domain}`));
         } else {
           const ids = await findAllowedTenantIds({ db: ctx.db, ip: session.remoteAddress });
           if (!ids.length) return callback(smtpError(530, '5.7.0 Authentication required'));
@@ -154,7 +170,10 @@ export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, ma
     try {
       const outcome = await relayMessage({ ctx, tenant, mailFrom, rcptTo, raw: data.raw, received: receivedField(session) });
       if (outcome.kind === 'refused') return [outcome.code, outcome.text];
-      logger.info({ tenant: tenant.slug, session: session.id, encrypted: outcome.encrypted.length, passed: outcome.passed.length }, 'relay: message accepted');
+      logger.info(
+        { tenant: tenant.slug, session: session.id, encrypted: outcome.encrypted.length, passed: outcome.passed.length },
+        'relay: message accepted',
+      );
       return [250, `2.0.0 Ok: queued as ${session.id}`];
     } catch (error) {
       // The database failed: nothing was committed, so the sending server keeps it and retries.
@@ -171,7 +190,9 @@ export async function startRelay({ ctx, port, host, isLoopbackTrusted = true, ma
 
   // smtp-server has no public handle on one connection; its set of connections is the one way in.
   const dropSession = (id: string, text: string) => {
-    for (const c of (server as unknown as { connections: Set<{ session?: { id: string }; send(code: number, text: string): void; close(): void }> }).connections) {
+    for (const c of (
+      server as unknown as { connections: Set<{ session?: { id: string }; send(code: number, text: string): void; close(): void }> }
+    ).connections) {
       if (c.session?.id === id) {
         c.send(421, text);
         c.close();

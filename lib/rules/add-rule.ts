@@ -20,10 +20,12 @@ export async function addRule({ db, tenantId, input, position }: AddRuleOptions)
     db,
     tenantId,
     change: (current) => {
-      if (current.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase())) throw new AppError('CONFLICT', `Invalid rule: name: a rule named "${rule.name}" already exists`);
+      if (current.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase()))
+        throw new AppError('CONFLICT', `Invalid rule: name: a rule named "${rule.name}" already exists`);
       const last = current.rules.length + 1;
       placed = position ?? last;
-      if (!Number.isInteger(placed) || placed < 1 || placed > last) throw new AppError('BAD_REQUEST', `Invalid rule: priority: must be a position from 1 to ${last}`);
+      if (!Number.isInteger(placed) || placed < 1 || placed > last)
+        throw new AppError('BAD_REQUEST', `Invalid rule: priority: must be a position from 1 to ${last}`);
       const rules = [...current.rules];
       rules.splice(placed - 1, 0, rule);
       return { ...current, rules };

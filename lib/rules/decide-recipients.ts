@@ -19,9 +19,7 @@ export type TMessageFacts = {
 export type TRuleAction =
   // removeKeyword: the subject keyword that triggered encryption, when the rule asks for it to be
   // removed from the subject (stripSubjectKeyword in match-word.ts does it).
-  | { kind: 'encrypt'; template: string; removeKeyword?: string }
-  | { kind: 'pass' }
-  | { kind: 'reject'; text: string };
+  { kind: 'encrypt'; template: string; removeKeyword?: string } | { kind: 'pass' } | { kind: 'reject'; text: string };
 
 // `rule` names the rule that decided, or null when no rule matched (the tenant's default action).
 export type TRecipientDecision = { recipient: string; action: TRuleAction; rule: string | null };

@@ -34,7 +34,12 @@ export function evaluateRules({ set, internalDomains, facts, recipients }: Evalu
     let decided: { rule: TRule; action: TRuleAction } | null = null;
     for (const rule of rules) {
       const matches = rule.conditions.every((c) => {
-        const raw = c.type === 'recipientOutside' ? !isInDomains(domain, internal) : c.type === 'recipientDomain' ? isInDomains(domain, c.domains) : messageHolds(c);
+        const raw =
+          c.type === 'recipientOutside'
+            ? !isInDomains(domain, internal)
+            : c.type === 'recipientDomain'
+              ? isInDomains(domain, c.domains)
+              : messageHolds(c);
         return c.negate ? !raw : raw;
       });
       if (!matches) continue;
@@ -43,7 +48,8 @@ export function evaluateRules({ set, internalDomains, facts, recipients }: Evalu
       if (rule.stop) break;
     }
     if (decided) return { recipient, action: decided.action, rule: decided.rule.name };
-    const fallback: TRuleAction = set.defaultAction.kind === 'encrypt' ? { kind: 'encrypt', template: set.defaultAction.template } : { kind: 'pass' };
+    const fallback: TRuleAction =
+      set.defaultAction.kind === 'encrypt' ? { kind: 'encrypt', template: set.defaultAction.template } : { kind: 'pass' };
     return { recipient, action: fallback, rule: null };
   });
 }
@@ -95,8 +101,15 @@ function toAction(rule: TRule, facts: TMessageFacts): TRuleAction {
 
 const domainOf = (address: string) => {
   const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase().replace(/\.$/, '');
+  return at < 0
+    ? ''
+    : address
+        .slice(at + 1)
+        .trim()
+        .toLowerCase()
+        .replace(/\.$/, '');
 };
 
 // A listed domain covers its subdomains: "example.com" holds "mail.example.com", not "badexample.com".
-const isInDomains = (domain: string, list: readonly string[]) => domain !== '' && list.some((d) => domain === d || domain.endsWith(`.${d}`));
+const isInDomains = (domain: string, list: readonly string[]) =>
+  domain !== '' && list.some((d) => domain === d || domain.endsWith(`.${d}`));

@@ -12,7 +12,8 @@ export async function moveRule({ db, tenantId, name, to }: MoveRuleOptions): Pro
     change: (current) => {
       const from = current.rules.findIndex((r) => r.name.toLowerCase() === name.trim().toLowerCase());
       if (from < 0) throw new AppError('NOT_FOUND', `No rule named "${name}"`);
-      if (!Number.isInteger(to) || to < 1 || to > current.rules.length) throw new AppError('BAD_REQUEST', `to: must be a position from 1 to ${current.rules.length}`);
+      if (!Number.isInteger(to) || to < 1 || to > current.rules.length)
+        throw new AppError('BAD_REQUEST', `to: must be a position from 1 to ${current.rules.length}`);
       const rules = [...current.rules];
       const [rule] = rules.splice(from, 1);
       rules.splice(to - 1, 0, rule!);

@@ -51,7 +51,15 @@ export async function updateRuleSet({ db, tenantId, change, now = Date.now() }: 
     if (next.rules.length > 0) {
       await trx
         .insertInto('mail_rules')
-        .values(next.rules.map((rule, i) => ({ tenant_id: tenantId, position: i + 1, name: rule.name, json: JSON.stringify(rule), updated_at: now })))
+        .values(
+          next.rules.map((rule, i) => ({
+            tenant_id: tenantId,
+            position: i + 1,
+            name: rule.name,
+            json: JSON.stringify(rule),
+            updated_at: now,
+          })),
+        )
         .execute();
     }
     await trx
@@ -96,13 +104,16 @@ async function assertTemplatesExist({ db, tenantId, set }: AssertTemplatesExistO
   const wanted: Array<{ field: string; template: string }> = [];
   if (set.defaultAction.kind === 'encrypt') wanted.push({ field: 'defaultAction.template', template: set.defaultAction.template });
   set.rules.forEach((rule, i) => {
-    if (rule.action.kind === 'encrypt') wanted.push({ field: `rules.${i}.action.template (rule "${rule.name}")`, template: rule.action.template });
+    if (rule.action.kind === 'encrypt')
+      wanted.push({ field: `rules.${i}.action.template (rule "${rule.name}")`, template: rule.action.template });
   });
   if (wanted.length === 0) return;
   const known = new Set((await db.selectFrom('branding').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name));
   const missing = wanted.filter((w) => !known.has(w.template));
   if (missing.length > 0) {
-    const problems = missing.map((m) => `${m.field}: no template named "${m.template}" (create it with \`sealpost branding set --template ${m.template}\`)`);
+    const problems = missing.map(
+      (m) => `${m.field}: no template named "${m.template}" (create it with \`sealpost branding set --template ${m.template}\`)`,
+    );
     throw new AppError('BAD_REQUEST', `Invalid rules: ${problems.join('; ')}`, { problems });
   }
 }

@@ -32,7 +32,10 @@ const ZWord = ZCleanString()
   .max(RULE_LIMITS.wordLength, `a word is at most ${RULE_LIMITS.wordLength} characters`);
 const ZWords = z.array(ZWord).min(1, 'needs at least one word').max(RULE_LIMITS.words, `at most ${RULE_LIMITS.words} words`);
 
-const ZDomainList = z.array(ZMailDomain).min(1, 'needs at least one domain').max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} domains`);
+const ZDomainList = z
+  .array(ZMailDomain)
+  .min(1, 'needs at least one domain')
+  .max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} domains`);
 
 // A sender is an address (matched whole) or a domain (matched with its subdomains).
 const ZSenderItem = ZCleanString()
@@ -43,7 +46,10 @@ const ZSenderItem = ZCleanString()
     if (at < 0) return ZMailDomain.safeParse(s).success;
     return at > 0 && !/[\s<>"(),;:\\]/.test(s.slice(0, at)) && ZMailDomain.safeParse(s.slice(at + 1)).success;
   }, 'must be a mail address (name@example.com) or a domain (example.com)');
-const ZSenderList = z.array(ZSenderItem).min(1, 'needs at least one address or domain').max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} addresses or domains`);
+const ZSenderList = z
+  .array(ZSenderItem)
+  .min(1, 'needs at least one address or domain')
+  .max(RULE_LIMITS.listItems, `at most ${RULE_LIMITS.listItems} addresses or domains`);
 
 // RFC 5322 §2.2 field-name: printable US-ASCII except the colon.
 const ZHeaderName = ZCleanString()
@@ -61,8 +67,18 @@ export const ZCondition = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sender'), senders: ZSenderList, ...negate }),
   z.strictObject({ type: z.literal('subjectContains'), words: ZWords, ...negate }),
   z.strictObject({ type: z.literal('subjectOrBodyContains'), words: ZWords, ...negate }),
-  z.strictObject({ type: z.literal('header'), name: ZHeaderName, value: ZHeaderValue, match: z.enum(['contains', 'equals']).default('contains'), ...negate }),
-  z.strictObject({ type: z.literal('largerThan'), bytes: z.number().int('must be a whole number').min(0, 'must not be negative').max(RULE_LIMITS.maxBytes, 'is too large'), ...negate }),
+  z.strictObject({
+    type: z.literal('header'),
+    name: ZHeaderName,
+    value: ZHeaderValue,
+    match: z.enum(['contains', 'equals']).default('contains'),
+    ...negate,
+  }),
+  z.strictObject({
+    type: z.literal('largerThan'),
+    bytes: z.number().int('must be a whole number').min(0, 'must not be negative').max(RULE_LIMITS.maxBytes, 'is too large'),
+    ...negate,
+  }),
   z.strictObject({ type: z.literal('hasAttachment'), ...negate }),
 ]);
 export type TCondition = z.infer<typeof ZCondition>;
@@ -77,7 +93,11 @@ const ZRejectText = z
   .max(RULE_LIMITS.rejectTextLength, `at most ${RULE_LIMITS.rejectTextLength} characters`);
 
 export const ZRuleActionInput = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('encrypt'), template: ZTemplateName.default(DEFAULT_TEMPLATE), removeKeyword: z.boolean().default(false) }),
+  z.strictObject({
+    kind: z.literal('encrypt'),
+    template: ZTemplateName.default(DEFAULT_TEMPLATE),
+    removeKeyword: z.boolean().default(false),
+  }),
   z.strictObject({ kind: z.literal('pass') }),
   z.strictObject({ kind: z.literal('reject'), text: ZRejectText }),
 ]);

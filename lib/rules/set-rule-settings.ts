@@ -11,7 +11,12 @@ export type SetRuleSettingsOptions = {
   internalDomains?: unknown;
 };
 
-export async function setRuleSettings({ db, tenantId, defaultAction, internalDomains }: SetRuleSettingsOptions): Promise<Pick<TRuleSet, 'defaultAction' | 'internalDomains'>> {
+export async function setRuleSettings({
+  db,
+  tenantId,
+  defaultAction,
+  internalDomains,
+}: SetRuleSettingsOptions): Promise<Pick<TRuleSet, 'defaultAction' | 'internalDomains'>> {
   const set = await updateRuleSet({
     db,
     tenantId,

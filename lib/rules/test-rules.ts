@@ -32,7 +32,9 @@ export async function testRules({ db, tenantId, raw, maxBytes }: TestRulesOption
       rule,
       action: 'encrypt',
       template: action.template,
-      ...(action.removeKeyword ? { removeKeyword: action.removeKeyword, subject: stripSubjectKeyword({ subject: facts.subject, keyword: action.removeKeyword }) } : {}),
+      ...(action.removeKeyword
+        ? { removeKeyword: action.removeKeyword, subject: stripSubjectKeyword({ subject: facts.subject, keyword: action.removeKeyword }) }
+        : {}),
     };
   });
 }

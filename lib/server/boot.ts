@@ -28,5 +28,8 @@ export async function bootServer(): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
-  logger.info({ port: ctx.config.PORT, baseDomain: ctx.config.SEALPOST_BASE_DOMAIN, smtp: ctx.config.SMTP_URL ? 'smtp' : 'local mailbox' }, 'sealpost ready');
+  logger.info(
+    { port: ctx.config.PORT, baseDomain: ctx.config.SEALPOST_BASE_DOMAIN, smtp: ctx.config.SMTP_URL ? 'smtp' : 'local mailbox' },
+    'sealpost ready',
+  );
 }

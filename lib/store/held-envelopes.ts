@@ -25,7 +25,11 @@ export type GetHeldEnvelopeOptions = { db: TDbLike; messageId: string; now: numb
 
 // The envelope held for a message, while its hold lasts.
 export async function getHeldEnvelope({ db, messageId, now }: GetHeldEnvelopeOptions): Promise<string | null> {
-  const held = await db.selectFrom('held_envelopes').select(['envelope', 'expires_at']).where('message_id', '=', messageId).executeTakeFirst();
+  const held = await db
+    .selectFrom('held_envelopes')
+    .select(['envelope', 'expires_at'])
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
   return held && held.expires_at > now ? held.envelope : null;
 }
 

@@ -4,8 +4,7 @@ import type { TDatabase, TMessageTable, TRecipientTable } from './schema';
 
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
 
-export const getMessage = (db: TDbLike, id: string) =>
-  db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+export const getMessage = (db: TDbLike, id: string) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 
 export const getMessageByIdempotencyKey = (db: TDbLike, tenantId: string, key: string) =>
   db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();

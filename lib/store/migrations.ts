@@ -128,7 +128,11 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('consumed_at', 'bigint')
         .execute();
-      await db.schema.createIndex('passcode_challenges_recipient').on('passcode_challenges').columns(['message_id', 'address', 'created_at']).execute();
+      await db.schema
+        .createIndex('passcode_challenges_recipient')
+        .on('passcode_challenges')
+        .columns(['message_id', 'address', 'created_at'])
+        .execute();
       await db.schema
         .createTable('rate_events')
         .addColumn('key', 'text', (c) => c.notNull())
@@ -218,7 +222,9 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
         select lower(mail_domain) as domain, ${dialect === 'postgres' ? sql`string_agg(slug, ', ')` : sql`group_concat(slug, ', ')`} as slugs
         from tenants group by lower(mail_domain) having count(*) > 1`.execute(db);
       if (rows.length > 0) {
-        throw new Error(`mail domains must be unique across tenants; shared now: ${rows.map((r) => `${r.domain} (${r.slugs})`).join('; ')}`);
+        throw new Error(
+          `mail domains must be unique across tenants; shared now: ${rows.map((r) => `${r.domain} (${r.slugs})`).join('; ')}`,
+        );
       }
       await db.schema.createIndex('tenants_mail_domain').on('tenants').unique().expression(sql`lower(mail_domain)`).execute();
     },
@@ -227,7 +233,10 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
     async up(db: Kysely<any>) {
       // Wrong passcodes in a row (only a successful sign-in resets them), and when they reached
       // the hard stop.
-      await db.schema.alterTable('recipients').addColumn('passcode_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('recipients')
+        .addColumn('passcode_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('recipients').addColumn('passcode_blocked_at', 'bigint').execute();
     },
   },

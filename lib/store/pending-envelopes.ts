@@ -29,7 +29,15 @@ export async function settleWrapper<T>({ db, messageId, settle }: SettleWrapperO
         .deleteFrom('pending_envelopes')
         .where('message_id', '=', messageId)
         .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('outbox').select('outbox.id').where('outbox.message_id', '=', messageId).where('outbox.status', '=', 'queued').where('outbox.recipient_id', 'is not', null))),
+          not(
+            exists(
+              selectFrom('outbox')
+                .select('outbox.id')
+                .where('outbox.message_id', '=', messageId)
+                .where('outbox.status', '=', 'queued')
+                .where('outbox.recipient_id', 'is not', null),
+            ),
+          ),
         )
         .execute();
     }
@@ -42,7 +50,15 @@ export async function sweepPendingEnvelopes(db: TDb): Promise<number> {
   const result = await db
     .deleteFrom('pending_envelopes')
     .where(({ not, exists, selectFrom, ref }) =>
-      not(exists(selectFrom('outbox').select('outbox.id').whereRef('outbox.message_id', '=', ref('pending_envelopes.message_id')).where('outbox.status', '=', 'queued').where('outbox.recipient_id', 'is not', null))),
+      not(
+        exists(
+          selectFrom('outbox')
+            .select('outbox.id')
+            .whereRef('outbox.message_id', '=', ref('pending_envelopes.message_id'))
+            .where('outbox.status', '=', 'queued')
+            .where('outbox.recipient_id', 'is not', null),
+        ),
+      ),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -6,7 +6,12 @@ import { DEFAULT_TEMPLATE, parseBranding, ZBranding, type TBranding } from './sc
 export async function getBranding(db: TDb, tenantId: string, template = DEFAULT_TEMPLATE): Promise<TBranding> {
   const row =
     (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', template).executeTakeFirst()) ??
-    (await db.selectFrom('branding').select('json').where('tenant_id', '=', tenantId).where('name', '=', DEFAULT_TEMPLATE).executeTakeFirst());
+    (await db
+      .selectFrom('branding')
+      .select('json')
+      .where('tenant_id', '=', tenantId)
+      .where('name', '=', DEFAULT_TEMPLATE)
+      .executeTakeFirst());
   if (!row) return ZBranding.parse({});
   // Rows written before look and policy were split are flat; both shapes read the same.
   const parsed = parseBranding(JSON.parse(row.json));

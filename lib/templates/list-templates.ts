@@ -7,7 +7,12 @@ export type ListTemplatesOptions = { db: TDb; tenantId: string };
 
 // A tenant's templates by name, `default` among them.
 export async function listTemplates({ db, tenantId }: ListTemplatesOptions): Promise<TTemplateSummary[]> {
-  const rows = await db.selectFrom('branding').select(['name', 'json', 'updated_at']).where('tenant_id', '=', tenantId).orderBy('name').execute();
+  const rows = await db
+    .selectFrom('branding')
+    .select(['name', 'json', 'updated_at'])
+    .where('tenant_id', '=', tenantId)
+    .orderBy('name')
+    .execute();
   return rows.flatMap((row) => {
     const parsed = parseBranding(JSON.parse(row.json));
     return parsed.success ? [{ name: row.name, branding: parsed.data, updatedAt: row.updated_at }] : [];

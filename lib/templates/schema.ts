@@ -16,9 +16,16 @@ const ZLogo = z.union([
   z
     .string()
     .max(140_000, 'an inline logo must be at most 100 KB')
-    .regex(/^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/, 'must be an https URL or a base64 PNG, JPEG, GIF or WebP data URL'),
+    .regex(
+      /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/,
+      'must be an https URL or a base64 PNG, JPEG, GIF or WebP data URL',
+    ),
 ]);
-const text = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'must not contain control characters');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), 'must not contain control characters');
 
 export const LANGUAGES = ['en', 'zh-Hant', 'zh-Hans'] as const;
 export type TLanguage = (typeof LANGUAGES)[number];
@@ -49,7 +56,10 @@ const POLICY = {
       passcode: z.boolean().default(true),
       microsoft: z.boolean().default(true),
       google: z.boolean().default(true),
-      oidc: z.array(z.string().regex(/^[a-z0-9]{1,32}$/, 'a provider name is 1–32 lowercase letters and digits')).max(10).default([]),
+      oidc: z
+        .array(z.string().regex(/^[a-z0-9]{1,32}$/, 'a provider name is 1–32 lowercase letters and digits'))
+        .max(10)
+        .default([]),
     })
     .strict()
     .default({ passcode: true, microsoft: true, google: true, oidc: [] }),
@@ -75,7 +85,8 @@ export const ZFlatBranding = z.object({ ...LOOK, ...POLICY }).strict();
 
 const LOOK_KEYS = Object.keys(LOOK) as (keyof TLook)[];
 const POLICY_KEYS = Object.keys(POLICY) as (keyof TPolicy)[];
-const pick = <K extends string>(from: Record<string, unknown>, keys: K[]) => Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
+const pick = <K extends string>(from: Record<string, unknown>, keys: K[]) =>
+  Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
 
 // Either shape in, `{ look, policy }` out: an object naming `look` or `policy` is the new shape,
 // anything else the flat one (so its errors name the fields as they were written).

@@ -18,7 +18,16 @@ export async function createApiKey({ db, tenantId, name = 'default', now = Date.
   const id = crypto.randomUUID();
   await db
     .insertInto('api_keys')
-    .values({ id, tenant_id: tenantId, name: name.slice(0, 100), prefix: key.slice(0, 10), hash: hashKey(key), created_at: now, last_used_at: null, revoked_at: null })
+    .values({
+      id,
+      tenant_id: tenantId,
+      name: name.slice(0, 100),
+      prefix: key.slice(0, 10),
+      hash: hashKey(key),
+      created_at: now,
+      last_used_at: null,
+      revoked_at: null,
+    })
     .execute();
   return { id, key, prefix: key.slice(0, 10) };
 }
@@ -33,7 +42,16 @@ export async function authenticateApiKey({ db, authorization }: AuthenticateApiK
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
-    .select(['api_keys.id as key_id', 'api_keys.revoked_at', 'tenants.id', 'tenants.slug', 'tenants.name', 'tenants.mail_domain', 'tenants.custom_domain', 'tenants.created_at'])
+    .select([
+      'api_keys.id as key_id',
+      'api_keys.revoked_at',
+      'tenants.id',
+      'tenants.slug',
+      'tenants.name',
+      'tenants.mail_domain',
+      'tenants.custom_domain',
+      'tenants.created_at',
+    ])
     .where('api_keys.hash', '=', hashKey(key))
     .executeTakeFirst();
   if (!row || row.revoked_at) throw new AppError('UNAUTHORIZED', 'The API key is not valid');

@@ -24,8 +24,10 @@ export const tenantHost = (config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN'>, tenant
   `${tenant.slug}.${config.SEALPOST_BASE_DOMAIN}`;
 
 // The origin recipients reach: https://<slug>.<base> in production, http://<slug>.localhost:3000 locally.
-export const portalOrigin = (config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN' | 'publicScheme' | 'publicPort'>, tenant: Pick<TTenant, 'slug' | 'custom_domain'>) =>
-  publicOrigin(config, tenant.custom_domain ?? tenantHost(config, tenant));
+export const portalOrigin = (
+  config: Pick<TConfig, 'SEALPOST_BASE_DOMAIN' | 'publicScheme' | 'publicPort'>,
+  tenant: Pick<TTenant, 'slug' | 'custom_domain'>,
+) => publicOrigin(config, tenant.custom_domain ?? tenantHost(config, tenant));
 
 // The origin a browser reaches a host of ours on, as links in mail and redirects name it.
 export function publicOrigin(config: Pick<TConfig, 'publicScheme' | 'publicPort'>, host: string) {
@@ -46,7 +48,14 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
   // One tenant per mail domain: a second would send as the first one's staff (a unique index too).
   const holder = await getTenantByMailDomain(db, parsedDomain.data);
   if (holder) throw new AppError('CONFLICT', `The mail domain ${parsedDomain.data} already belongs to tenant "${holder.slug}"`);
-  const tenant: TTenant = { id: crypto.randomUUID(), slug, name: cleanName, mail_domain: parsedDomain.data, custom_domain: null, created_at: now };
+  const tenant: TTenant = {
+    id: crypto.randomUUID(),
+    slug,
+    name: cleanName,
+    mail_domain: parsedDomain.data,
+    custom_domain: null,
+    created_at: now,
+  };
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('tenants').values(tenant).execute();
@@ -56,7 +65,8 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
     });
   } catch (error) {
     // The same slug or domain created at the same moment: the unique indexes decide.
-    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A tenant with slug "${slug}" or mail domain ${parsedDomain.data} already exists`);
+    if (isUniqueViolation(error))
+      throw new AppError('CONFLICT', `A tenant with slug "${slug}" or mail domain ${parsedDomain.data} already exists`);
     throw error;
   }
   return tenant;

@@ -22,13 +22,35 @@ export type TAddressRow = {
 
 const R = (refuse: TRefusal['refuse']): TRefusal => ({ refuse });
 const to = (value: string, expected: TExpected, name = value): TAddressRow => ({ name: `To: ${name}`, headers: `To: ${value}`, expected });
-const esc = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const esc = (s: string) =>
+  s.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 const toEsc = (value: string, expected: TExpected): TAddressRow => to(value, expected, esc(value));
 
 const A = 'alice@bank.example';
 const M = 'mallory@evil.example';
 
-const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\u061c', '\ufeff'];
+const INVISIBLE = [
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2060',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u061c',
+  '\ufeff',
+];
 
 export const HOSTILE: TAddressRow[] = [
   // nodemailer GHSA-mm7p-fcc7-pg87: a quoted local part or display name with `@` chose the recipient.
@@ -200,9 +222,19 @@ export const HOSTILE: TAddressRow[] = [
   { name: 'BCC: in capitals', headers: `To: ${A}\r\nBCC: ${M}`, expected: [A, M], bcc: M },
   { name: 'bCc  \\t : mixed case and whitespace', headers: `To: ${A}\r\nbCc  \t : ${M}`, expected: [A, M], bcc: M },
   { name: 'Bcc folded onto a continuation line', headers: `To: ${A}\r\nBcc:\r\n ${M}`, expected: [A, M], bcc: M },
-  { name: 'Bcc as the first header', headers: `Bcc: ${M}\r\nFrom: Alice Example <alice@acme.example>\r\nTo: ${A}`, expected: [A, M], bcc: M },
+  {
+    name: 'Bcc as the first header',
+    headers: `Bcc: ${M}\r\nFrom: Alice Example <alice@acme.example>\r\nTo: ${A}`,
+    expected: [A, M],
+    bcc: M,
+  },
   { name: 'Bcc between other headers', headers: `Bcc: ${M}\r\nTo: ${A}`, expected: [A, M], bcc: M },
-  { name: 'Bcc with a long folded list', headers: `To: ${A}\r\nBcc: ${M},\r\n carol@yahoo.com,\r\n\tdave@example.org`, expected: [A, M, 'carol@yahoo.com', 'dave@example.org'], bcc: M },
+  {
+    name: 'Bcc with a long folded list',
+    headers: `To: ${A}\r\nBcc: ${M},\r\n carol@yahoo.com,\r\n\tdave@example.org`,
+    expected: [A, M, 'carol@yahoo.com', 'dave@example.org'],
+    bcc: M,
+  },
   { name: 'Bcc only', headers: `Bcc: ${M}`, expected: [M], bcc: M },
   { name: 'Bcc with a hostile list', headers: `To: ${A}\r\nBcc: ${A} evil: ${M}`, expected: R('Bcc') },
   // The other recipient and address fields take the same rule.
@@ -245,16 +277,32 @@ export const LEGITIMATE: TAddressRow[] = [
   to('a.b+tag@sub.example.co.uk', ['a.b+tag@sub.example.co.uk']),
   to(`Alice.Example@Bank.Example`, ['alice.example@bank.example']),
   { name: 'To and Cc', headers: `To: ${A}\r\nCc: carol@yahoo.com`, expected: [A, 'carol@yahoo.com'] },
-  { name: 'To, Cc and Bcc with one address in two', headers: `To: ${A}\r\nCc: carol@yahoo.com, ${A}\r\nBcc: dave@example.org`, expected: [A, 'carol@yahoo.com', 'dave@example.org'], bcc: 'dave@example.org' },
+  {
+    name: 'To, Cc and Bcc with one address in two',
+    headers: `To: ${A}\r\nCc: carol@yahoo.com, ${A}\r\nBcc: dave@example.org`,
+    expected: [A, 'carol@yahoo.com', 'dave@example.org'],
+    bcc: 'dave@example.org',
+  },
   { name: 'To with an empty group, Bcc with the recipient', headers: `To: undisclosed-recipients:;\r\nBcc: ${A}`, expected: [A], bcc: A },
-  { name: 'Reply-To and Sender fields', headers: `To: ${A}\r\nReply-To: "Alice at Acme" <alice@acme.example>\r\nSender: alice@acme.example`, expected: [A] },
+  {
+    name: 'Reply-To and Sender fields',
+    headers: `To: ${A}\r\nReply-To: "Alice at Acme" <alice@acme.example>\r\nSender: alice@acme.example`,
+    expected: [A],
+  },
 ];
 
 // The whole message for a row: when the row has its own From, its headers come first; otherwise a
 // From and the usual headers, then the row's (so a Bcc row's field ends the header block).
 export function rowMessage(row: TAddressRow): Buffer {
-  const usual = ['Subject: Your statement', 'Message-ID: <orig-1@acme.example>', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8'];
-  const headers = /^from\s*:/im.test(row.headers) ? [row.headers, ...usual] : ['From: Alice Example <alice@acme.example>', ...usual, row.headers];
+  const usual = [
+    'Subject: Your statement',
+    'Message-ID: <orig-1@acme.example>',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+  ];
+  const headers = /^from\s*:/im.test(row.headers)
+    ? [row.headers, ...usual]
+    : ['From: Alice Example <alice@acme.example>', ...usual, row.headers];
   return Buffer.from([...headers, '', 'The secret body.', ''].join('\r\n'), 'utf8');
 }
 

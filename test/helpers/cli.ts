@@ -8,7 +8,11 @@ export type TCliEnv = Record<string, string>;
 
 // Runs the real `sealpost` command, as a user would, and parses its JSON output.
 export function runCli(args: string[], env: TCliEnv): { status: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+  });
   let json: unknown;
   try {
     json = JSON.parse(r.stdout);
@@ -36,7 +40,11 @@ export async function runCliAsync(args: string[], env: TCliEnv): Promise<{ statu
 }
 
 export function startCli(args: string[], env: TCliEnv): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 export const stopChild = (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') =>

@@ -70,12 +70,18 @@ let counter = 0;
 export async function seedTenant(ctx: TContext, overrides: { slug?: string; mailDomain?: string } = {}): Promise<TTenant> {
   counter += 1;
   const slug = overrides.slug ?? `t${counter}-${process.pid}`;
-  const isAcmeTaken = !overrides.mailDomain && (await ctx.db.selectFrom('tenants').select('id').where('mail_domain', '=', 'acme.example').executeTakeFirst());
+  const isAcmeTaken =
+    !overrides.mailDomain && (await ctx.db.selectFrom('tenants').select('id').where('mail_domain', '=', 'acme.example').executeTakeFirst());
   const mailDomain = overrides.mailDomain ?? (isAcmeTaken ? `${slug}.example` : 'acme.example');
   return createTenant({ db: ctx.db, master: ctx.master, slug, name: 'Acme Bank', mailDomain });
 }
 
-export const sampleEml = ({ to = ['bob@gmail.com', 'carol@yahoo.com'], subject = 'Your statement', attachment = true, from = 'Alice Example <alice@acme.example>' } = {}) =>
+export const sampleEml = ({
+  to = ['bob@gmail.com', 'carol@yahoo.com'],
+  subject = 'Your statement',
+  attachment = true,
+  from = 'Alice Example <alice@acme.example>',
+} = {}) =>
   Buffer.from(
     [
       `From: ${from}`,
@@ -91,7 +97,14 @@ export const sampleEml = ({ to = ['bob@gmail.com', 'carol@yahoo.com'], subject =
       '',
       'The secret body: account 12345678.',
       ...(attachment
-        ? ['--b1', 'Content-Type: application/pdf; name="statement.pdf"', 'Content-Disposition: attachment; filename="statement.pdf"', 'Content-Transfer-Encoding: base64', '', Buffer.from('%PDF-1.4 secret attachment bytes').toString('base64')]
+        ? [
+            '--b1',
+            'Content-Type: application/pdf; name="statement.pdf"',
+            'Content-Disposition: attachment; filename="statement.pdf"',
+            'Content-Transfer-Encoding: base64',
+            '',
+            Buffer.from('%PDF-1.4 secret attachment bytes').toString('base64'),
+          ]
         : []),
       '--b1--',
       '',

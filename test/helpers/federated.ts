@@ -41,7 +41,9 @@ export type TFederated = {
   linkIn(address: string, subject?: string, from?: number): string;
   signInAtProvider(page: Page, login: string): Promise<void>;
   setBranding(tenant: string, branding: object, template?: string): void;
-  refusedAfter(options: TSignInAt): Promise<{ context: BrowserContext; page: Page; status: number; heading: string | null; cookies: string[] }>;
+  refusedAfter(
+    options: TSignInAt,
+  ): Promise<{ context: BrowserContext; page: Page; status: number; heading: string | null; cookies: string[] }>;
   pausedAtCallback(options: TSignInAt): Promise<TPaused>;
   deliver(url: URL, cookies: Record<string, string>, providerPath?: string): Promise<THttpResponse>;
   isHandedOff(r: THttpResponse): boolean;
@@ -102,9 +104,17 @@ export async function startFederated(): Promise<TFederated> {
     },
   });
   const env = {
-    PORT: String(port), SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '100', SEALPOST_DEMO_TENANT: 'off',
-    SEALPOST_GOOGLE_CLIENT_ID: 'sealpost-google', SEALPOST_GOOGLE_CLIENT_SECRET: 'google-client-secret', SEALPOST_GOOGLE_ISSUER: google.issuer,
-    SEALPOST_MICROSOFT_CLIENT_ID: 'sealpost-microsoft', SEALPOST_MICROSOFT_CLIENT_SECRET: 'microsoft-client-secret', SEALPOST_MICROSOFT_ISSUER: microsoft.issuer,
+    PORT: String(port),
+    SEALPOST_DATA_DIR: dataDir,
+    SMTP_URL: sink.url,
+    SEALPOST_OUTBOX_POLL_MS: '100',
+    SEALPOST_DEMO_TENANT: 'off',
+    SEALPOST_GOOGLE_CLIENT_ID: 'sealpost-google',
+    SEALPOST_GOOGLE_CLIENT_SECRET: 'google-client-secret',
+    SEALPOST_GOOGLE_ISSUER: google.issuer,
+    SEALPOST_MICROSOFT_CLIENT_ID: 'sealpost-microsoft',
+    SEALPOST_MICROSOFT_CLIENT_SECRET: 'microsoft-client-secret',
+    SEALPOST_MICROSOFT_ISSUER: microsoft.issuer,
   };
   const server = await startServer(env);
   const cliEnv = env;
@@ -128,12 +138,35 @@ export async function startFederated(): Promise<TFederated> {
     expect(r.status, r.stderr).toBe(0);
   };
 
-  for (const [slug, name] of [['acme', 'Acme Bank'], ['beta', 'Beta Clinic']]) {
+  for (const [slug, name] of [
+    ['acme', 'Acme Bank'],
+    ['beta', 'Beta Clinic'],
+  ]) {
     expect(runCli(['tenant', 'create', slug!, '--name', name!, '--domain', `${slug}.example`], cliEnv).status).toBe(0);
   }
   const secretFile = path.join(dataDir, 'acme-idp-secret');
   fs.writeFileSync(secretFile, 'acme-client-secret\n');
-  const added = await runCliAsync(['idp', 'add', '--tenant', 'acme', '--name', 'corp', '--display', 'Acme staff', '--issuer', acmeIdp.issuer, '--client-id', 'sealpost-acme', '--client-secret-file', secretFile, '--trust-domain', 'acme.example'], cliEnv);
+  const added = await runCliAsync(
+    [
+      'idp',
+      'add',
+      '--tenant',
+      'acme',
+      '--name',
+      'corp',
+      '--display',
+      'Acme staff',
+      '--issuer',
+      acmeIdp.issuer,
+      '--client-id',
+      'sealpost-acme',
+      '--client-secret-file',
+      secretFile,
+      '--trust-domain',
+      'acme.example',
+    ],
+    cliEnv,
+  );
   expect(added.status, added.stderr).toBe(0);
   expect(added.json.redirectUri).toBe(callback('oidc-acme-corp'));
   setBranding('acme', { signInMethods: { oidc: ['corp'] } });
@@ -154,7 +187,13 @@ export async function startFederated(): Promise<TFederated> {
     await signInAtProvider(page, login);
     const response = await completed;
     await page.getByRole('heading', { level: 1 }).waitFor();
-    return { context, page, status: response.status(), heading: await page.getByRole('heading', { level: 1 }).textContent(), cookies: (await context.cookies()).map((c) => c.name) };
+    return {
+      context,
+      page,
+      status: response.status(),
+      heading: await page.getByRole('heading', { level: 1 }).textContent(),
+      cookies: (await context.cookies()).map((c) => c.name),
+    };
   }
 
   // A sign-in stopped where the provider sends the browser back: the callback address it was given
@@ -173,23 +212,46 @@ export async function startFederated(): Promise<TFederated> {
       response = await context.request.get(new URL(response.headers().location!, action).toString(), { maxRedirects: 0 });
     }
     const location = response.headers().location;
-    if (!location?.startsWith(`${authOrigin}/api/auth/callback/`)) throw new Error(`the provider did not redirect back: ${response.status()}`);
+    if (!location?.startsWith(`${authOrigin}/api/auth/callback/`))
+      throw new Error(`the provider did not redirect back: ${response.status()}`);
     const cookies = Object.fromEntries((await context.cookies(authOrigin)).map((c) => [c.name, c.value]));
     return { context, callbackUrl: new URL(location), cookies };
   }
 
   // The callback as the browser would deliver it, with exactly these cookies.
   async function deliver(url: URL, cookies: Record<string, string>, providerPath = url.pathname): Promise<THttpResponse> {
-    const cookie = Object.entries(cookies).map(([n, v]) => `${n}=${v}`).join('; ');
+    const cookie = Object.entries(cookies)
+      .map(([n, v]) => `${n}=${v}`)
+      .join('; ');
     return requestAs(port, `auth.localhost:${port}`, `${providerPath}${url.search}`, { headers: { cookie } });
   }
 
-  const isHandedOff = (r: THttpResponse) => r.status === 303 && String(r.headers.location).startsWith(`http://acme.localhost:${port}/federated/complete?`);
-  const isSentBack = (r: THttpResponse) => r.status === 303 && /^http:\/\/acme\.localhost:\d+\/r\/[^/?]+\?error=FEDERATED_FAILED$/.test(String(r.headers.location));
+  const isHandedOff = (r: THttpResponse) =>
+    r.status === 303 && String(r.headers.location).startsWith(`http://acme.localhost:${port}/federated/complete?`);
+  const isSentBack = (r: THttpResponse) =>
+    r.status === 303 && /^http:\/\/acme\.localhost:\d+\/r\/[^/?]+\?error=FEDERATED_FAILED$/.test(String(r.headers.location));
 
   return {
-    sink, server, browser, cliEnv, dataDir, port, authOrigin, google, microsoft, acmeIdp, links,
-    callback, linkIn, signInAtProvider, setBranding, refusedAfter, pausedAtCallback, deliver, isHandedOff, isSentBack,
+    sink,
+    server,
+    browser,
+    cliEnv,
+    dataDir,
+    port,
+    authOrigin,
+    google,
+    microsoft,
+    acmeIdp,
+    links,
+    callback,
+    linkIn,
+    signInAtProvider,
+    setBranding,
+    refusedAfter,
+    pausedAtCallback,
+    deliver,
+    isHandedOff,
+    isSentBack,
     async stop() {
       await browser.close();
       await server.stop();

@@ -20,7 +20,12 @@ export type TOidcProvider = { issuer: string; port: number; close(): Promise<voi
 // A real OpenID Connect provider (panva's oidc-provider) on loopback, with its development login
 // page: any account listed in `accounts` signs in with any password. It asserts exactly the
 // claims given, so one helper plays Google, Microsoft or a tenant's own provider by claim shape.
-export async function startOidcProvider({ path = '', client, accounts, extraClaims = [] }: StartOidcProviderOptions): Promise<TOidcProvider> {
+export async function startOidcProvider({
+  path = '',
+  client,
+  accounts,
+  extraClaims = [],
+}: StartOidcProviderOptions): Promise<TOidcProvider> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

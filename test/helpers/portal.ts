@@ -109,8 +109,18 @@ export async function startPortal(): Promise<TPortal> {
   }
 
   return {
-    sink, server, browser, dataDir, cliEnv, messageId, links,
-    passcodeFor: code, passcodeCount: count, signIn, messageHtmlFor, readThroughMessageHtml,
+    sink,
+    server,
+    browser,
+    dataDir,
+    cliEnv,
+    messageId,
+    links,
+    passcodeFor: code,
+    passcodeCount: count,
+    signIn,
+    messageHtmlFor,
+    readThroughMessageHtml,
     async stop() {
       await browser.close();
       await server.stop();

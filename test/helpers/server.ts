@@ -47,7 +47,12 @@ export async function startServer(env: Record<string, string>): Promise<TServer>
 export type THttpResponse = { status: number; headers: http.IncomingHttpHeaders; body: string };
 
 // A request with exactly the Host header a browser on that name would send (fetch cannot set it).
-export function requestAs(port: number, host: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<THttpResponse> {
+export function requestAs(
+  port: number,
+  host: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<THttpResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host, ...init.headers } }, (res) => {
       let body = '';

@@ -13,12 +13,15 @@ export type LinkForOptions = { sink: TSmtpSink; address: string; subject?: strin
 
 // The link a recipient finds in their wrapper mail (the first one from `from` on, with `subject` if given).
 export function linkFor({ sink, address, subject, from = 0 }: LinkForOptions): string {
-  const mail = sink.mails.slice(from).find((m) => m.rcptTo[0] === address && (subject === undefined || m.parsed.subject === subject) && /\/r\//.test(String(m.parsed.html)));
+  const mail = sink.mails
+    .slice(from)
+    .find((m) => m.rcptTo[0] === address && (subject === undefined || m.parsed.subject === subject) && /\/r\//.test(String(m.parsed.html)));
   if (!mail) throw new Error(`no wrapper link for ${address}`);
   return linkInMail(mail.parsed.html);
 }
 
-const passcodeMails = (sink: TSmtpSink, address: string) => sink.mails.filter((m) => m.rcptTo[0] === address && /passcode/i.test(m.parsed.subject ?? ''));
+const passcodeMails = (sink: TSmtpSink, address: string) =>
+  sink.mails.filter((m) => m.rcptTo[0] === address && /passcode/i.test(m.parsed.subject ?? ''));
 
 export const passcodeCount = (sink: TSmtpSink, address: string) => passcodeMails(sink, address).length;
 

@@ -30,7 +30,9 @@ export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
       stream.on('end', async () => {
         if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
         if (sink.failWith) {
-          const err = Object.assign(new Error(sink.failWith >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: sink.failWith });
+          const err = Object.assign(new Error(sink.failWith >= 500 ? 'mailbox unavailable' : 'try again later'), {
+            responseCode: sink.failWith,
+          });
           return callback(err);
         }
         const raw = Buffer.concat(chunks);

@@ -14,7 +14,26 @@ const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {
 export function createTestCa(dir: string, name = 'Sealpost Test CA'): TTestCa {
   fs.mkdirSync(dir, { recursive: true });
   const base = name.replace(/\W+/g, '-').toLowerCase();
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.pem`, '-days', '2', '-subj', `/CN=${name}`], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    ],
+    dir,
+  );
   let serial = 0;
   return {
     dir,
@@ -24,17 +43,65 @@ export function createTestCa(dir: string, name = 'Sealpost Test CA'): TTestCa {
     leaf(cn, { days = 2, san = `DNS:${cn}` } = {}) {
       serial += 1;
       const f = `${base}-leaf${serial}`;
-      openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${f}.key`, '-out', `${f}.csr`, '-subj', `/CN=${cn}`], dir);
+      openssl(
+        [
+          'req',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          `${f}.key`,
+          '-out',
+          `${f}.csr`,
+          '-subj',
+          `/CN=${cn}`,
+        ],
+        dir,
+      );
       fs.writeFileSync(path.join(dir, `${f}.ext`), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-      openssl(['x509', '-req', '-in', `${f}.csr`, '-CA', `${base}.pem`, '-CAkey', `${base}.key`, '-set_serial', String(1000 + serial), '-days', String(days), '-extfile', `${f}.ext`, '-out', `${f}.pem`], dir);
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${f}.csr`,
+          '-CA',
+          `${base}.pem`,
+          '-CAkey',
+          `${base}.key`,
+          '-set_serial',
+          String(1000 + serial),
+          '-days',
+          String(days),
+          '-extfile',
+          `${f}.ext`,
+          '-out',
+          `${f}.pem`,
+        ],
+        dir,
+      );
       return { key: fs.readFileSync(path.join(dir, `${f}.key`), 'utf8'), cert: fs.readFileSync(path.join(dir, `${f}.pem`), 'utf8') };
     },
   };
 }
 
-export type TTlsReceivedMail = { rcptTo: string[]; mailFrom: string; raw: Buffer; parsed: ParsedMail; secure: boolean; protocol: string | null };
+export type TTlsReceivedMail = {
+  rcptTo: string[];
+  mailFrom: string;
+  raw: Buffer;
+  parsed: ParsedMail;
+  secure: boolean;
+  protocol: string | null;
+};
 
-export type TTlsSink = { port: number; mails: TTlsReceivedMail[]; waitFor(count: number, timeoutMs?: number): Promise<TTlsReceivedMail[]>; close(): Promise<void> };
+export type TTlsSink = {
+  port: number;
+  mails: TTlsReceivedMail[];
+  waitFor(count: number, timeoutMs?: number): Promise<TTlsReceivedMail[]>;
+  close(): Promise<void>;
+};
 
 export type StartTlsSinkOptions = {
   // Omitted: the sink offers no STARTTLS at all.

@@ -16,11 +16,20 @@ export const dynamic = 'force-dynamic';
 // form, and a form's redirects may only go where the page's form-action allows.)
 export const GET = authHost<{ id: string }>(async ({ request, params: { id }, ctx, cookies }) => {
   const claimed = await claimAtAuthHost({ ctx, id });
-  const csrf = await runNextAuth({ ctx, options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider, cookies }), action: 'csrf' });
+  const csrf = await runNextAuth({
+    ctx,
+    options: await buildAuthOptions({ ctx, tenantId: claimed.tenant.id, provider: claimed.provider, cookies }),
+    action: 'csrf',
+  });
   const next = `/federated/${id}/go`;
   const response = await statePageResponse({
-    request, branding: await getBranding(ctx.db, claimed.tenant.id, (await getMessage(ctx.db, claimed.signIn.message_id))?.template), tenantName: claimed.tenant.name,
-    state: 'toProvider', values: { provider: claimed.provider.label }, refreshTo: next, continueTo: next,
+    request,
+    branding: await getBranding(ctx.db, claimed.tenant.id, (await getMessage(ctx.db, claimed.signIn.message_id))?.template),
+    tenantName: claimed.tenant.name,
+    state: 'toProvider',
+    values: { provider: claimed.provider.label },
+    refreshTo: next,
+    continueTo: next,
   });
   setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: claimed.cookieValue });
   return withCookiesOf(response, csrf);

@@ -7,4 +7,6 @@ export const dynamic = 'force-dynamic';
 
 // GET /federated/error on the auth host – where next-auth's own failures land: the sign-in ends,
 // the reader goes back to its message.
-export const GET = authHost(async ({ ctx, authBinding }) => backToMessage({ ctx, loaded: await loadAtAuthHost({ ctx, cookieValue: authBinding }), reason: 'provider_error' }));
+export const GET = authHost(async ({ ctx, authBinding }) =>
+  backToMessage({ ctx, loaded: await loadAtAuthHost({ ctx, cookieValue: authBinding }), reason: 'provider_error' }),
+);

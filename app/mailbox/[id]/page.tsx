@@ -9,7 +9,8 @@ export const dynamic = 'force-dynamic';
 
 type TProps = { params: Promise<{ id: string }> };
 
-const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+const formatSize = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 const when = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 
 // The frame's own policy on top of the empty sandbox: nothing loads but inline styles and images
@@ -53,7 +54,11 @@ export default async function MailboxMailPage({ params }: TProps) {
           <ul className="mt-2 space-y-1">
             {mail.attachments.map((a) => (
               <li key={a.index} className="[overflow-wrap:anywhere]">
-                <a className="inline-flex min-h-11 items-center underline" href={`/mailbox/${mail.id}/attachments/${a.index}`} download={a.filename}>
+                <a
+                  className="inline-flex min-h-11 items-center underline"
+                  href={`/mailbox/${mail.id}/attachments/${a.index}`}
+                  download={a.filename}
+                >
                   {a.filename}
                 </a>{' '}
                 <span className="text-sm text-gray-600">{`${a.contentType || 'unknown type'}, ${formatSize(a.size)}`}</span>
@@ -65,14 +70,27 @@ export default async function MailboxMailPage({ params }: TProps) {
       {srcDoc !== null ? (
         <section className="mt-6">
           <h2 className="text-lg font-semibold">HTML version</h2>
-          <p className="mt-1 text-sm text-gray-600">Shown sandboxed: links open in a new tab; nothing else in it runs. There is also a <a href="#text" className="underline">text version</a>.</p>
-          <iframe title="HTML version of the mail" sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={srcDoc} className="mt-2 h-[70vh] w-full rounded-md border border-gray-300 bg-white" />
+          <p className="mt-1 text-sm text-gray-600">
+            Shown sandboxed: links open in a new tab; nothing else in it runs. There is also a{' '}
+            <a href="#text" className="underline">
+              text version
+            </a>
+            .
+          </p>
+          <iframe
+            title="HTML version of the mail"
+            sandbox="allow-popups allow-popups-to-escape-sandbox"
+            srcDoc={srcDoc}
+            className="mt-2 h-[70vh] w-full rounded-md border border-gray-300 bg-white"
+          />
         </section>
       ) : null}
       <section id="text" className="mt-6">
         <h2 className="text-lg font-semibold">Text version</h2>
         {mail.text ? (
-          <pre className="mt-2 whitespace-pre-wrap rounded-md border border-gray-300 bg-white p-3 font-sans text-sm [overflow-wrap:anywhere]">{mail.text}</pre>
+          <pre className="mt-2 whitespace-pre-wrap rounded-md border border-gray-300 bg-white p-3 font-sans text-sm [overflow-wrap:anywhere]">
+            {mail.text}
+          </pre>
         ) : (
           <p className="mt-2 text-sm text-gray-600">This mail has no text part.</p>
         )}

@@ -7,4 +7,5 @@ import { hostCookieName } from '../host-cookie';
 export const TENANT_BINDING = 'sealpost-federated';
 export const AUTH_BINDING = 'sealpost-auth-signin';
 
-export const bindingCookieName = (config: Pick<TConfig, 'publicScheme'>, name: typeof TENANT_BINDING | typeof AUTH_BINDING) => hostCookieName(config, name);
+export const bindingCookieName = (config: Pick<TConfig, 'publicScheme'>, name: typeof TENANT_BINDING | typeof AUTH_BINDING) =>
+  hostCookieName(config, name);

@@ -8,7 +8,13 @@ import { createRecipientSession, type TRecipientSessionCookie } from '../recipie
 import { consumeHandoff, type TFederatedSignIn } from './federated-signin';
 import { getProvider } from './identity-providers';
 
-export type CompleteFederatedSignInOptions = { ctx: TContext; tenant: TTenant; id: string; handoff: string; cookieValue: string | undefined };
+export type CompleteFederatedSignInOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  id: string;
+  handoff: string;
+  cookieValue: string | undefined;
+};
 
 export type TFederatedSignInOutcome =
   // The hand-off cannot be taken (expired, used, another browser's): nothing else is known.
@@ -30,7 +36,13 @@ export type TFederatedSignInOutcome =
 // The end of a federated sign-in on the tenant host. The hand-off is taken once, in the browser
 // that started it (cookieValue: its binding cookie there); a proven recipient gets the same session
 // a passcode gives; anyone else is told why, with a way on.
-export async function completeFederatedSignIn({ ctx, tenant, id, handoff, cookieValue }: CompleteFederatedSignInOptions): Promise<TFederatedSignInOutcome> {
+export async function completeFederatedSignIn({
+  ctx,
+  tenant,
+  id,
+  handoff,
+  cookieValue,
+}: CompleteFederatedSignInOptions): Promise<TFederatedSignInOutcome> {
   let signIn: TFederatedSignIn;
   try {
     signIn = await consumeHandoff({ ctx, tenant, id, handoff, cookieValue });
@@ -41,16 +53,37 @@ export async function completeFederatedSignIn({ ctx, tenant, id, handoff, cookie
   const landing = await loadLanding({ ctx, tenant, token: signIn.link_token });
   if (landing.state !== 'ready') return { kind: 'gone', linkToken: signIn.link_token };
   const method = signIn.provider;
-  const recipient = signIn.outcome === 'ok' ? (await listRecipients(ctx.db, signIn.message_id)).find((r) => r.address === signIn.address) : undefined;
+  const recipient =
+    signIn.outcome === 'ok' ? (await listRecipients(ctx.db, signIn.message_id)).find((r) => r.address === signIn.address) : undefined;
   if (recipient) {
-    const cookie = await createRecipientSession({ ctx, tenant, session: { messageId: signIn.message_id, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 } });
-    await recordAudit(ctx.db, { tenantId: tenant.id, messageId: signIn.message_id, type: 'signin_ok', actor: recipient.address, data: { method } });
+    const cookie = await createRecipientSession({
+      ctx,
+      tenant,
+      session: { messageId: signIn.message_id, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 },
+    });
+    await recordAudit(ctx.db, {
+      tenantId: tenant.id,
+      messageId: signIn.message_id,
+      type: 'signin_ok',
+      actor: recipient.address,
+      data: { method },
+    });
     return { kind: 'session', messageId: signIn.message_id, cookie };
   }
-  await recordAudit(ctx.db, { tenantId: tenant.id, messageId: signIn.message_id, type: 'signin_failed', data: { method, reason: signIn.outcome ?? 'unknown' } });
+  await recordAudit(ctx.db, {
+    tenantId: tenant.id,
+    messageId: signIn.message_id,
+    type: 'signin_failed',
+    data: { method, reason: signIn.outcome ?? 'unknown' },
+  });
   const provider = await getProvider({ ctx, tenantId: tenant.id, providerId: signIn.provider });
   return {
-    kind: 'refused', reason: signIn.outcome === 'unverified' ? 'unverified' : 'notRecipient', address: signIn.address ?? '',
-    provider: provider ? { id: provider.id, label: provider.label } : undefined, linkToken: signIn.link_token, isKept: signIn.keep === 1, template: landing.template,
+    kind: 'refused',
+    reason: signIn.outcome === 'unverified' ? 'unverified' : 'notRecipient',
+    address: signIn.address ?? '',
+    provider: provider ? { id: provider.id, label: provider.label } : undefined,
+    linkToken: signIn.link_token,
+    isKept: signIn.keep === 1,
+    template: landing.template,
   };
 }

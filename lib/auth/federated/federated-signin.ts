@@ -38,7 +38,16 @@ export type StartFederatedSignInOptions = {
 // The reader chose a provider on a message's sign-in page (tenant host). Nothing is signed in
 // yet: the sign-in is recorded, bound to this browser by a secret cookie, and continues on the
 // auth host. Only providers the message's template offers can be chosen.
-export async function startFederatedSignIn({ ctx, tenant, linkToken, providerId, isKept, isSwitchingAccount, ip, now = Date.now() }: StartFederatedSignInOptions) {
+export async function startFederatedSignIn({
+  ctx,
+  tenant,
+  linkToken,
+  providerId,
+  isKept,
+  isSwitchingAccount,
+  ip,
+  now = Date.now(),
+}: StartFederatedSignInOptions) {
   const landing = await loadLanding({ ctx, tenant, token: linkToken, now });
   if (landing.state !== 'ready') throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.', { state: landing.state });
   const branding = await getBranding(ctx.db, tenant.id, landing.template);
@@ -50,9 +59,22 @@ export async function startFederatedSignIn({ ctx, tenant, linkToken, providerId,
   await ctx.db
     .insertInto('federated_signins')
     .values({
-      id, tenant_id: tenant.id, message_id: landing.messageId, link_token: linkToken, provider: providerId, browser_hash: hashSecret(browserSecret), auth_browser_hash: null,
-      keep: isKept ? 1 : 0, switch_account: isSwitchingAccount ? 1 : 0, status: 'started', outcome: null, address: null, handoff_hash: null,
-      created_at: now, expires_at: now + FEDERATED_TTL_MS, handoff_expires_at: null,
+      id,
+      tenant_id: tenant.id,
+      message_id: landing.messageId,
+      link_token: linkToken,
+      provider: providerId,
+      browser_hash: hashSecret(browserSecret),
+      auth_browser_hash: null,
+      keep: isKept ? 1 : 0,
+      switch_account: isSwitchingAccount ? 1 : 0,
+      status: 'started',
+      outcome: null,
+      address: null,
+      handoff_hash: null,
+      created_at: now,
+      expires_at: now + FEDERATED_TTL_MS,
+      handoff_expires_at: null,
     })
     .execute();
   return { id, cookieValue: `${id}.${browserSecret}` };
@@ -110,11 +132,28 @@ export type FailFederatedSignInOptions = { ctx: TContext; signIn: TFederatedSign
 
 // The provider or the callback refused: the sign-in is over, the reader is sent back to try again.
 export async function failFederatedSignIn({ ctx, signIn, reason, now = Date.now() }: FailFederatedSignInOptions): Promise<void> {
-  await ctx.db.updateTable('federated_signins').set({ status: 'failed' }).where('id', '=', signIn.id).where('status', '=', 'redirected').execute();
-  await recordAudit(ctx.db, { tenantId: signIn.tenant_id, messageId: signIn.message_id, type: 'signin_failed', data: { method: signIn.provider, reason }, at: now });
+  await ctx.db
+    .updateTable('federated_signins')
+    .set({ status: 'failed' })
+    .where('id', '=', signIn.id)
+    .where('status', '=', 'redirected')
+    .execute();
+  await recordAudit(ctx.db, {
+    tenantId: signIn.tenant_id,
+    messageId: signIn.message_id,
+    type: 'signin_failed',
+    data: { method: signIn.provider, reason },
+    at: now,
+  });
 }
 
-export type RecordIdentityOptions = { ctx: TContext; signIn: TFederatedSignIn; outcome: 'ok' | 'not_recipient' | 'unverified'; address: string | null; now?: number };
+export type RecordIdentityOptions = {
+  ctx: TContext;
+  signIn: TFederatedSignIn;
+  outcome: 'ok' | 'not_recipient' | 'unverified';
+  address: string | null;
+  now?: number;
+};
 
 // The provider proved (or failed to prove) an address: keep the outcome for the tenant host,
 // behind a fresh single-use hand-off secret that only the redirect carries.
@@ -130,11 +169,25 @@ export async function recordIdentity({ ctx, signIn, outcome, address, now = Date
   return handoff;
 }
 
-export type ConsumeHandoffOptions = { ctx: TContext; tenant: TTenant; id: string; handoff: string; cookieValue: string | undefined; now?: number };
+export type ConsumeHandoffOptions = {
+  ctx: TContext;
+  tenant: TTenant;
+  id: string;
+  handoff: string;
+  cookieValue: string | undefined;
+  now?: number;
+};
 
 // The tenant host takes the hand-off: it must be this tenant's, carry the right secret, arrive in
 // the browser that started the sign-in (its cookie), within its minute, and only once.
-export async function consumeHandoff({ ctx, tenant, id, handoff, cookieValue, now = Date.now() }: ConsumeHandoffOptions): Promise<TFederatedSignIn> {
+export async function consumeHandoff({
+  ctx,
+  tenant,
+  id,
+  handoff,
+  cookieValue,
+  now = Date.now(),
+}: ConsumeHandoffOptions): Promise<TFederatedSignIn> {
   const binding = parseBindingCookie(cookieValue);
   const refused = () => new AppError('ENVELOPE_INVALID', 'This sign-in cannot be used. Start again from the message.');
   if (!binding || binding.id !== id || !/^[A-Za-z0-9_-]{43}$/.test(handoff)) throw refused();

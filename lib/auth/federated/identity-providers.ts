@@ -30,16 +30,45 @@ export const identityProviderSecretAad = (tenantId: string, providerId: string) 
 export function builtInProviders(config: TConfig): TIdentityProvider[] {
   const providers: TIdentityProvider[] = [];
   if (config.SEALPOST_MICROSOFT_CLIENT_ID) {
-    providers.push({ id: 'microsoft', kind: 'microsoft', label: 'Microsoft', issuer: config.SEALPOST_MICROSOFT_ISSUER, clientId: config.SEALPOST_MICROSOFT_CLIENT_ID, trustedDomains: [], tenantId: null });
+    providers.push({
+      id: 'microsoft',
+      kind: 'microsoft',
+      label: 'Microsoft',
+      issuer: config.SEALPOST_MICROSOFT_ISSUER,
+      clientId: config.SEALPOST_MICROSOFT_CLIENT_ID,
+      trustedDomains: [],
+      tenantId: null,
+    });
   }
   if (config.SEALPOST_GOOGLE_CLIENT_ID) {
-    providers.push({ id: 'google', kind: 'google', label: 'Google', issuer: config.SEALPOST_GOOGLE_ISSUER, clientId: config.SEALPOST_GOOGLE_CLIENT_ID, trustedDomains: [], tenantId: null });
+    providers.push({
+      id: 'google',
+      kind: 'google',
+      label: 'Google',
+      issuer: config.SEALPOST_GOOGLE_ISSUER,
+      clientId: config.SEALPOST_GOOGLE_CLIENT_ID,
+      trustedDomains: [],
+      tenantId: null,
+    });
   }
   return providers;
 }
 
-const fromRow = (row: { id: string; display_name: string; issuer: string; client_id: string; trusted_domains: string; tenant_id: string }): TIdentityProvider => ({
-  id: row.id, kind: 'oidc', label: row.display_name, issuer: row.issuer, clientId: row.client_id, trustedDomains: JSON.parse(row.trusted_domains) as string[], tenantId: row.tenant_id,
+const fromRow = (row: {
+  id: string;
+  display_name: string;
+  issuer: string;
+  client_id: string;
+  trusted_domains: string;
+  tenant_id: string;
+}): TIdentityProvider => ({
+  id: row.id,
+  kind: 'oidc',
+  label: row.display_name,
+  issuer: row.issuer,
+  clientId: row.client_id,
+  trustedDomains: JSON.parse(row.trusted_domains) as string[],
+  tenantId: row.tenant_id,
 });
 
 export type ListOfferedProvidersOptions = { ctx: TContext; tenant: TTenant; branding: TBranding };
@@ -49,7 +78,12 @@ export async function listOfferedProviders({ ctx, tenant, branding }: ListOffere
   const methods = branding.policy.signInMethods;
   const builtIn = builtInProviders(ctx.config).filter((p) => methods[p.kind as 'google' | 'microsoft']);
   if (methods.oidc.length === 0) return builtIn;
-  const rows = await ctx.db.selectFrom('identity_providers').selectAll().where('tenant_id', '=', tenant.id).where('name', 'in', methods.oidc).execute();
+  const rows = await ctx.db
+    .selectFrom('identity_providers')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .where('name', 'in', methods.oidc)
+    .execute();
   const own = methods.oidc.flatMap((name) => rows.filter((r) => r.name === name).map(fromRow));
   return [...builtIn, ...own];
 }
@@ -59,7 +93,9 @@ export type FindUnknownProviderNamesOptions = { db: Kysely<TDatabase> | Transact
 // The names among `names` that are not providers of this tenant (for a template that offers them).
 export async function findUnknownProviderNames({ db, tenantId, names }: FindUnknownProviderNamesOptions): Promise<string[]> {
   if (names.length === 0) return [];
-  const known = new Set((await db.selectFrom('identity_providers').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name));
+  const known = new Set(
+    (await db.selectFrom('identity_providers').select('name').where('tenant_id', '=', tenantId).execute()).map((r) => r.name),
+  );
   return names.filter((n) => !known.has(n));
 }
 
@@ -70,7 +106,12 @@ export async function getProvider({ ctx, tenantId, providerId }: GetProviderOpti
   const builtIn = builtInProviders(ctx.config).find((p) => p.id === providerId);
   if (builtIn) return builtIn;
   if (!providerId.startsWith('oidc-') || providerId.length > 80) return undefined;
-  const row = await ctx.db.selectFrom('identity_providers').selectAll().where('id', '=', providerId).where('tenant_id', '=', tenantId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('identity_providers')
+    .selectAll()
+    .where('id', '=', providerId)
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
   return row ? fromRow(row) : undefined;
 }
 
@@ -79,7 +120,15 @@ export async function getProvider({ ctx, tenantId, providerId }: GetProviderOpti
 export async function providerClientSecret(ctx: TContext, provider: TIdentityProvider): Promise<string> {
   if (provider.kind === 'google') return ctx.config.SEALPOST_GOOGLE_CLIENT_SECRET!;
   if (provider.kind === 'microsoft') return ctx.config.SEALPOST_MICROSOFT_CLIENT_SECRET!;
-  const row = await ctx.db.selectFrom('identity_providers').select(['client_secret', 'key_version', 'tenant_id']).where('id', '=', provider.id).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('identity_providers')
+    .select(['client_secret', 'key_version', 'tenant_id'])
+    .where('id', '=', provider.id)
+    .executeTakeFirstOrThrow();
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: row.key_version });
-  return openBytes({ key: identityProviderSecretKey(tenantKey.key), sealed: row.client_secret, aad: identityProviderSecretAad(row.tenant_id, provider.id) }).toString('utf8');
+  return openBytes({
+    key: identityProviderSecretKey(tenantKey.key),
+    sealed: row.client_secret,
+    aad: identityProviderSecretAad(row.tenant_id, provider.id),
+  }).toString('utf8');
 }

@@ -70,17 +70,32 @@ async function toNextAuthProvider(ctx: TContext, provider: TIdentityProvider): P
     profile: (claims: Record<string, unknown>) => ({ id: String(claims.sub), email: null, name: null, image: null }),
   };
   if (provider.kind === 'google') return GoogleProvider(common) as OAuthConfig<Record<string, unknown>>;
-  if (provider.kind === 'microsoft') return AzureADProvider({ ...common, id: 'microsoft', name: 'Microsoft' }) as OAuthConfig<Record<string, unknown>>;
+  if (provider.kind === 'microsoft')
+    return AzureADProvider({ ...common, id: 'microsoft', name: 'Microsoft' }) as OAuthConfig<Record<string, unknown>>;
   return { ...common, id: provider.id, name: provider.label, type: 'oauth', options: common };
 }
 
 export type TOnIdentity = (claims: Record<string, unknown>) => Promise<string>;
 
 // cookies: the request's, to find the secret a sign-in under way was begun with.
-export type BuildAuthOptionsOptions = { ctx: TContext; tenantId: string; provider: TIdentityProvider; onIdentity?: TOnIdentity; cookies?: Record<string, string>; now?: number };
+export type BuildAuthOptionsOptions = {
+  ctx: TContext;
+  tenantId: string;
+  provider: TIdentityProvider;
+  onIdentity?: TOnIdentity;
+  cookies?: Record<string, string>;
+  now?: number;
+};
 
 // next-auth's options for one sign-in: the one provider it is with, nothing else.
-export async function buildAuthOptions({ ctx, tenantId, provider, onIdentity, cookies = {}, now = Date.now() }: BuildAuthOptionsOptions): Promise<AuthOptions> {
+export async function buildAuthOptions({
+  ctx,
+  tenantId,
+  provider,
+  onIdentity,
+  cookies = {},
+  now = Date.now(),
+}: BuildAuthOptionsOptions): Promise<AuthOptions> {
   pinAuthUrl(ctx);
   const errorPage = `${authOrigin(ctx.config)}/federated/error`;
   return {
@@ -97,14 +112,25 @@ export async function buildAuthOptions({ ctx, tenantId, provider, onIdentity, co
     },
     // next-auth's messages can quote states, codes and provider answers: only codes are logged.
     logger: {
-      error: (code: string, metadata: unknown) => logger.warn({ code, err: metadata instanceof Error ? metadata.name : (metadata as { error?: Error })?.error?.name }, 'federated sign-in refused'),
+      error: (code: string, metadata: unknown) =>
+        logger.warn(
+          { code, err: metadata instanceof Error ? metadata.name : (metadata as { error?: Error })?.error?.name },
+          'federated sign-in refused',
+        ),
       warn: (code: string) => logger.warn({ code }, 'next-auth warning'),
       debug: () => {},
     },
   };
 }
 
-export type RunNextAuthOptions = { ctx: TContext; options: AuthOptions; action: 'csrf' | 'signin'; providerId?: string; form?: Record<string, string>; query?: Record<string, string> };
+export type RunNextAuthOptions = {
+  ctx: TContext;
+  options: AuthOptions;
+  action: 'csrf' | 'signin';
+  providerId?: string;
+  form?: Record<string, string>;
+  query?: Record<string, string>;
+};
 
 // next-auth's own handler, asked on the server for one of its actions (with the cookies of the
 // request being handled): how the auth host gets a CSRF token and an authorization redirect
@@ -113,9 +139,17 @@ export async function runNextAuth({ ctx, options, action, providerId, form, quer
   const url = new URL(`${authOrigin(ctx.config)}/api/auth/${action}${providerId ? `/${providerId}` : ''}`);
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   const request = form
-    ? new NextRequest(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() })
+    ? new NextRequest(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      })
     : new NextRequest(url);
-  return NextAuth(request, { params: Promise.resolve({ nextauth: providerId ? [action, providerId] : [action] }) }, options) as Promise<Response>;
+  return NextAuth(
+    request,
+    { params: Promise.resolve({ nextauth: providerId ? [action, providerId] : [action] }) },
+    options,
+  ) as Promise<Response>;
 }
 
 export type HandleCallbackOptions = { request: NextRequest; options: AuthOptions; providerId: string };

@@ -8,8 +8,7 @@ export type RequestAuthorizationOptions = { ctx: TContext; loaded: TAuthHostSign
 
 export type TAuthorizationOutcome =
   // On to the provider; next-auth's answer carries the cookies (state, PKCE, nonce) to keep.
-  | { kind: 'redirect'; location: string; answered: Response }
-  | { kind: 'failed'; reason: 'no_cookies' | 'authorization_request' };
+  { kind: 'redirect'; location: string; answered: Response } | { kind: 'failed'; reason: 'no_cookies' | 'authorization_request' };
 
 // next-auth's authorization request for the sign-in this browser has under way at the auth host.
 export async function requestAuthorization({ ctx, loaded, cookies }: RequestAuthorizationOptions): Promise<TAuthorizationOutcome> {
@@ -24,7 +23,14 @@ export async function requestAuthorization({ ctx, loaded, cookies }: RequestAuth
   const query: Record<string, string> = signIn.switch_account
     ? { prompt: provider.kind === 'oidc' ? 'login' : 'select_account' }
     : { login_hint: (await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: signIn.link_token })).address };
-  const started = await runNextAuth({ ctx, options, action: 'signin', providerId: provider.id, form: { csrfToken, callbackUrl: authOrigin(ctx.config) }, query });
+  const started = await runNextAuth({
+    ctx,
+    options,
+    action: 'signin',
+    providerId: provider.id,
+    form: { csrfToken, callbackUrl: authOrigin(ctx.config) },
+    query,
+  });
   const location = started.headers.get('location');
   // next-auth sends its own failures (CSRF, an unreachable provider) back to the auth host.
   if (!location || location.startsWith(authOrigin(ctx.config))) return { kind: 'failed', reason: 'authorization_request' };

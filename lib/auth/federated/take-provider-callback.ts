@@ -7,7 +7,13 @@ import { recordIdentity, type TAuthHostSignIn } from './federated-signin';
 import { buildAuthOptions, handleNextAuthCallback } from './next-auth';
 import { verifiedAddress } from './verified-address';
 
-export type TakeProviderCallbackOptions = { ctx: TContext; request: NextRequest; providerId: string; loaded: TAuthHostSignIn; cookies: Record<string, string> };
+export type TakeProviderCallbackOptions = {
+  ctx: TContext;
+  request: NextRequest;
+  providerId: string;
+  loaded: TAuthHostSignIn;
+  cookies: Record<string, string>;
+};
 
 export type TProviderCallbackOutcome =
   // On to the tenant host's hand-off; next-auth's answer carries cookies to keep (or clear).
@@ -17,16 +23,26 @@ export type TProviderCallbackOutcome =
 // The callback of the sign-in this browser has under way, for the provider it named. next-auth
 // checks state, PKCE, nonce and the ID token; then the address must be proven and a recipient's.
 // Whatever the outcome, the tenant host learns it through a hand-off.
-export async function takeProviderCallback({ ctx, request, providerId, loaded, cookies }: TakeProviderCallbackOptions): Promise<TProviderCallbackOutcome> {
+export async function takeProviderCallback({
+  ctx,
+  request,
+  providerId,
+  loaded,
+  cookies,
+}: TakeProviderCallbackOptions): Promise<TProviderCallbackOutcome> {
   const { signIn, tenant, provider } = loaded;
   // A callback meant for one provider is never taken at another's address.
   if (provider.id !== providerId) return { kind: 'failed', reason: 'wrong_provider' };
   let handoffUrl: string | null = null;
   const options = await buildAuthOptions({
-    ctx, tenantId: tenant.id, provider, cookies,
+    ctx,
+    tenantId: tenant.id,
+    provider,
+    cookies,
     onIdentity: async (claims) => {
       const proven = verifiedAddress({ provider, claims });
-      const isRecipient = proven.outcome === 'ok' && (await listRecipients(ctx.db, signIn.message_id)).some((r) => r.address === proven.address);
+      const isRecipient =
+        proven.outcome === 'ok' && (await listRecipients(ctx.db, signIn.message_id)).some((r) => r.address === proven.address);
       const outcome = proven.outcome === 'ok' && !isRecipient ? 'not_recipient' : proven.outcome;
       const handoff = await recordIdentity({ ctx, signIn, outcome, address: proven.address });
       handoffUrl = `${portalOrigin(ctx.config, tenant)}/federated/complete?id=${signIn.id}&h=${handoff}`;

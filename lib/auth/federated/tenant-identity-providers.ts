@@ -13,7 +13,12 @@ export const ZIdentityProviderName = z.string().regex(/^[a-z0-9]{1,32}$/, 'a pro
 
 const ZAddIdentityProvider = z.object({
   name: ZIdentityProviderName,
-  displayName: z.string().trim().min(1).max(60).refine((s) => !/[\u0000-\u001f\u007f<>]/.test(s), 'must not contain control characters or angle brackets'),
+  displayName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .refine((s) => !/[\u0000-\u001f\u007f<>]/.test(s), 'must not contain control characters or angle brackets'),
   issuer: ZIssuer,
   clientId: z.string().min(1).max(512),
   clientSecret: z.string().min(1).max(2048),
@@ -27,7 +32,11 @@ export type AddIdentityProviderOptions = { ctx: TContext; tenant: TTenant; input
 // caught here and not by a recipient; the client secret is stored sealed under the tenant key.
 export async function addIdentityProvider({ ctx, tenant, input, now = Date.now() }: AddIdentityProviderOptions) {
   const parsed = ZAddIdentityProvider.safeParse(input);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', `Invalid identity provider: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Invalid identity provider: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const { name, displayName, issuer, clientId, clientSecret, trustedDomains } = parsed.data;
   const id = `oidc-${tenant.slug}-${name}`;
   if (await ctx.db.selectFrom('identity_providers').select('id').where('id', '=', id).executeTakeFirst()) {
@@ -40,12 +49,28 @@ export async function addIdentityProvider({ ctx, tenant, input, now = Date.now()
     throw new AppError('BAD_REQUEST', `Could not read ${issuer}/.well-known/openid-configuration: ${(error as Error).message}`);
   }
   // The ID tokens will be checked against the discovered issuer: it must be the one configured.
-  if (discovered.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) throw new AppError('BAD_REQUEST', `The discovery document names another issuer (${discovered})`);
+  if (discovered.replace(/\/$/, '') !== issuer.replace(/\/$/, ''))
+    throw new AppError('BAD_REQUEST', `The discovery document names another issuer (${discovered})`);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
-  const sealed = sealBytes({ key: identityProviderSecretKey(tenantKey.key), plaintext: Buffer.from(clientSecret, 'utf8'), aad: identityProviderSecretAad(tenant.id, id) });
+  const sealed = sealBytes({
+    key: identityProviderSecretKey(tenantKey.key),
+    plaintext: Buffer.from(clientSecret, 'utf8'),
+    aad: identityProviderSecretAad(tenant.id, id),
+  });
   await ctx.db
     .insertInto('identity_providers')
-    .values({ id, tenant_id: tenant.id, name, display_name: displayName, issuer: discovered, client_id: clientId, client_secret: sealed, key_version: tenantKey.version, trusted_domains: JSON.stringify(trustedDomains), created_at: now })
+    .values({
+      id,
+      tenant_id: tenant.id,
+      name,
+      display_name: displayName,
+      issuer: discovered,
+      client_id: clientId,
+      client_secret: sealed,
+      key_version: tenantKey.version,
+      trusted_domains: JSON.stringify(trustedDomains),
+      created_at: now,
+    })
     .execute();
   return { id, name, displayName, issuer: discovered, trustedDomains, redirectUri: callbackUrl(ctx.config, id) };
 }
@@ -54,14 +79,31 @@ export type ListIdentityProvidersOptions = { ctx: TContext; tenant: TTenant };
 
 // What an admin may see of a tenant's providers: never the secret.
 export async function listIdentityProviders({ ctx, tenant }: ListIdentityProvidersOptions) {
-  const rows = await ctx.db.selectFrom('identity_providers').select(['id', 'name', 'display_name', 'issuer', 'client_id', 'trusted_domains']).where('tenant_id', '=', tenant.id).orderBy('name').execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, displayName: r.display_name, issuer: r.issuer, clientId: r.client_id, trustedDomains: JSON.parse(r.trusted_domains) as string[], redirectUri: callbackUrl(ctx.config, r.id) }));
+  const rows = await ctx.db
+    .selectFrom('identity_providers')
+    .select(['id', 'name', 'display_name', 'issuer', 'client_id', 'trusted_domains'])
+    .where('tenant_id', '=', tenant.id)
+    .orderBy('name')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    displayName: r.display_name,
+    issuer: r.issuer,
+    clientId: r.client_id,
+    trustedDomains: JSON.parse(r.trusted_domains) as string[],
+    redirectUri: callbackUrl(ctx.config, r.id),
+  }));
 }
 
 export type RemoveIdentityProviderOptions = { ctx: TContext; tenant: TTenant; name: string };
 
 export async function removeIdentityProvider({ ctx, tenant, name }: RemoveIdentityProviderOptions) {
-  const result = await ctx.db.deleteFrom('identity_providers').where('tenant_id', '=', tenant.id).where('name', '=', name).executeTakeFirst();
+  const result = await ctx.db
+    .deleteFrom('identity_providers')
+    .where('tenant_id', '=', tenant.id)
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw new AppError('NOT_FOUND', `Tenant ${tenant.slug} has no provider named "${name}"`);
   return { removed: name };
 }

@@ -13,7 +13,8 @@ const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 export const passcodeRecipientKey = (messageId: string, address: string) => `${messageId}:${address}`;
 
 export const newPasscode = () => String(crypto.randomInt(0, 100_000_000)).padStart(8, '0');
-export const newReference = () => Array.from({ length: 4 }, () => REFERENCE_ALPHABET[crypto.randomInt(0, REFERENCE_ALPHABET.length)]).join('');
+export const newReference = () =>
+  Array.from({ length: 4 }, () => REFERENCE_ALPHABET[crypto.randomInt(0, REFERENCE_ALPHABET.length)]).join('');
 export const newBrowserSecret = () => crypto.randomBytes(32).toString('base64url');
 
 // Stored only as a keyed hash, bound to its challenge: a database reader cannot test 10^8 codes

@@ -13,7 +13,13 @@ import { getMessage, listRecipients } from '../../store/messages';
 import { tenantHost, type TTenant } from '../../tenants/tenants';
 import { getBranding } from '../../templates/get-branding';
 import {
-  hashBrowserSecret, hashPasscode, newBrowserSecret, newPasscode, newReference, PASSCODE_TTL_MS, passcodeRecipientKey,
+  hashBrowserSecret,
+  hashPasscode,
+  newBrowserSecret,
+  newPasscode,
+  newReference,
+  PASSCODE_TTL_MS,
+  passcodeRecipientKey,
 } from './passcode-hash';
 import { assertRecipientNotBlocked } from './recipient-block';
 
@@ -34,7 +40,14 @@ export async function assertPasscodeSignIn(ctx: TContext, tenant: TTenant, templ
 // Issues a passcode for one recipient of one message and queues its mail ahead of other mail.
 // Whether or not the address is a recipient, the caller gets the same kind of answer after the
 // same work (the mail is built either way); only a recipient's challenge is mailed and can verify.
-export async function requestPasscode({ ctx, tenant, messageId, address, ip, now = Date.now() }: RequestPasscodeOptions): Promise<TPasscodeChallenge> {
+export async function requestPasscode({
+  ctx,
+  tenant,
+  messageId,
+  address,
+  ip,
+  now = Date.now(),
+}: RequestPasscodeOptions): Promise<TPasscodeChallenge> {
   await consumeRateLimit(ctx.db, { name: 'passcodeRequestPerIp', key: `${tenant.id}:${ip}`, now });
   const normalised = normaliseAddress(address);
   const message = /^[0-9a-f-]{36}$/.test(messageId) ? await getMessage(ctx.db, messageId) : undefined;
@@ -52,8 +65,14 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
   const browserSecret = newBrowserSecret();
   const outboxId = newOutboxId();
   const mail = await buildPasscodeMail({
-    branding, tenantName: tenant.name, from: `no-reply@${tenant.mail_domain}`, recipient: normalised, code, reference,
-    smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, date: new Date(now),
+    branding,
+    tenantName: tenant.name,
+    from: `no-reply@${tenant.mail_domain}`,
+    recipient: normalised,
+    code,
+    reference,
+    smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`,
+    date: new Date(now),
   });
   // The lock-out, the resend limits and the new code in one serialised step: parallel requests
   // cannot each see room for one more code.
@@ -65,18 +84,44 @@ export async function requestPasscode({ ctx, tenant, messageId, address, ip, now
     await trx
       .insertInto('passcode_challenges')
       .values({
-        id: challengeId, tenant_id: tenant.id, message_id: message.id, recipient_id: recipient?.id ?? null, address: normalised,
-        key_version: tenantKey.version, code_hash: hashPasscode(tenantKey, challengeId, code), browser_hash: hashBrowserSecret(browserSecret),
-        reference, attempts: 0, created_at: now, expires_at: now + PASSCODE_TTL_MS, consumed_at: null,
+        id: challengeId,
+        tenant_id: tenant.id,
+        message_id: message.id,
+        recipient_id: recipient?.id ?? null,
+        address: normalised,
+        key_version: tenantKey.version,
+        code_hash: hashPasscode(tenantKey, challengeId, code),
+        browser_hash: hashBrowserSecret(browserSecret),
+        reference,
+        attempts: 0,
+        created_at: now,
+        expires_at: now + PASSCODE_TTL_MS,
+        consumed_at: null,
       })
       .execute();
     if (recipient) {
       await enqueueMail(trx, {
         tenantKey,
         now,
-        mail: { id: outboxId, tenantId: tenant.id, messageId: message.id, kind: 'passcode', mailFrom: `no-reply@${tenant.mail_domain}`, rcptTo: normalised, smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`, raw: mail },
+        mail: {
+          id: outboxId,
+          tenantId: tenant.id,
+          messageId: message.id,
+          kind: 'passcode',
+          mailFrom: `no-reply@${tenant.mail_domain}`,
+          rcptTo: normalised,
+          smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`,
+          raw: mail,
+        },
       });
-      await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'passcode_sent', actor: normalised, data: { reference }, at: now });
+      await recordAudit(trx, {
+        tenantId: tenant.id,
+        messageId: message.id,
+        type: 'passcode_sent',
+        actor: normalised,
+        data: { reference },
+        at: now,
+      });
     }
   });
   return { challengeId, reference, browserSecret, expiresAt: now + PASSCODE_TTL_MS };

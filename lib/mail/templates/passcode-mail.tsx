@@ -8,13 +8,13 @@ function PasscodeMail({ branding, tenantName, code, reference }: TPasscodeMailCo
   const t = mailMessages(branding.look.language);
   return (
     <MailDocument branding={branding} tenantName={tenantName}>
-          <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
-            <p style={{ marginTop: 0 }}>{t.passcodeIntro}</p>
-            <p style={{ fontSize: 32, fontWeight: 700, letterSpacing: 4, fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>{code}</p>
-            <p>{t.passcodeReference(reference)}</p>
-            <p>{t.passcodeValidity}</p>
-            <p style={{ color: '#6b7280', fontSize: 14 }}>{t.passcodeIgnore}</p>
-          </div>
+      <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
+        <p style={{ marginTop: 0 }}>{t.passcodeIntro}</p>
+        <p style={{ fontSize: 32, fontWeight: 700, letterSpacing: 4, fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>{code}</p>
+        <p>{t.passcodeReference(reference)}</p>
+        <p>{t.passcodeValidity}</p>
+        <p style={{ color: '#6b7280', fontSize: 14 }}>{t.passcodeIgnore}</p>
+      </div>
     </MailDocument>
   );
 }
@@ -25,5 +25,17 @@ export async function renderPasscodeHtml(content: TPasscodeMailContent): Promise
 
 export function renderPasscodeText({ branding, tenantName, code, reference }: TPasscodeMailContent): string {
   const t = mailMessages(branding.look.language);
-  return [branding.look.displayName ?? tenantName, '', t.passcodeIntro, '', `    ${code}`, '', t.passcodeReference(reference), t.passcodeValidity, '', t.passcodeIgnore, ''].join('\n');
+  return [
+    branding.look.displayName ?? tenantName,
+    '',
+    t.passcodeIntro,
+    '',
+    `    ${code}`,
+    '',
+    t.passcodeReference(reference),
+    t.passcodeValidity,
+    '',
+    t.passcodeIgnore,
+    '',
+  ].join('\n');
 }

@@ -16,46 +16,46 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
   const t = mailMessages(branding.look.language);
   return (
     <MailDocument branding={branding} tenantName={tenantName}>
-          <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
-            <p style={{ marginTop: 0 }}>{branding.look.introduction ?? t.introduction(senderLabel)}</p>
-            {branding.look.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.emailText}</p> : null}
-            {readUrl ? (
-              <p style={{ margin: '28px 0' }}>
-                <a
-                  href={readUrl}
-                  style={{
-                    background: branding.look.primaryColour,
-                    color: branding.look.buttonTextColour,
-                    padding: '14px 28px',
-                    borderRadius: 6,
-                    textDecoration: 'none',
-                    fontWeight: 600,
-                    display: 'inline-block',
-                  }}
-                >
-                  {branding.look.buttonText ?? t.readButton}
-                </a>
-              </p>
-            ) : null}
-            {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.look.language))}</p> : null}
-            {hasAttachment ? <p style={{ color: '#4b5563', fontSize: 14 }}>{t.attachmentHint}</p> : null}
-            {readUrl ? (
-              <p style={{ color: '#4b5563', fontSize: 13, wordBreak: 'break-all' }}>
-                {t.linkHint} {readUrl}
-              </p>
-            ) : null}
-          </div>
-          <div style={{ padding: '16px 24px', borderTop: '1px solid #e5e7eb', fontSize: 12, color: '#6b7280' }}>
-            {branding.look.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.look.disclaimer}</p> : null}
-            {branding.look.privacyUrl ? (
-              <p>
-                <a href={branding.look.privacyUrl} style={{ color: '#374151' }}>
-                  {t.privacy}
-                </a>
-              </p>
-            ) : null}
-            <p style={{ marginBottom: 0 }}>{t.poweredBy}</p>
-          </div>
+      <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
+        <p style={{ marginTop: 0 }}>{branding.look.introduction ?? t.introduction(senderLabel)}</p>
+        {branding.look.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.emailText}</p> : null}
+        {readUrl ? (
+          <p style={{ margin: '28px 0' }}>
+            <a
+              href={readUrl}
+              style={{
+                background: branding.look.primaryColour,
+                color: branding.look.buttonTextColour,
+                padding: '14px 28px',
+                borderRadius: 6,
+                textDecoration: 'none',
+                fontWeight: 600,
+                display: 'inline-block',
+              }}
+            >
+              {branding.look.buttonText ?? t.readButton}
+            </a>
+          </p>
+        ) : null}
+        {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.look.language))}</p> : null}
+        {hasAttachment ? <p style={{ color: '#4b5563', fontSize: 14 }}>{t.attachmentHint}</p> : null}
+        {readUrl ? (
+          <p style={{ color: '#4b5563', fontSize: 13, wordBreak: 'break-all' }}>
+            {t.linkHint} {readUrl}
+          </p>
+        ) : null}
+      </div>
+      <div style={{ padding: '16px 24px', borderTop: '1px solid #e5e7eb', fontSize: 12, color: '#6b7280' }}>
+        {branding.look.disclaimer ? <p style={{ whiteSpace: 'pre-line', marginTop: 0 }}>{branding.look.disclaimer}</p> : null}
+        {branding.look.privacyUrl ? (
+          <p>
+            <a href={branding.look.privacyUrl} style={{ color: '#374151' }}>
+              {t.privacy}
+            </a>
+          </p>
+        ) : null}
+        <p style={{ marginBottom: 0 }}>{t.poweredBy}</p>
+      </div>
     </MailDocument>
   );
 }

@@ -11,7 +11,11 @@ export function BrandShell({ branding, tenantName, privacyLabel, children }: Bra
   return (
     <div style={brand} className="min-h-screen">
       <header className="bg-[var(--brand)] px-4 py-4 text-[var(--brand-text)] sm:px-6">
-        {branding.look.logo ? <img src={branding.look.logo} alt={name} className="h-10 max-w-[200px] object-contain" /> : <p className="text-xl font-semibold">{name}</p>}
+        {branding.look.logo ? (
+          <img src={branding.look.logo} alt={name} className="h-10 max-w-[200px] object-contain" />
+        ) : (
+          <p className="text-xl font-semibold">{name}</p>
+        )}
       </header>
       <main className="mx-auto max-w-2xl p-4 sm:p-6">{children}</main>
       <footer className="mx-auto max-w-2xl px-4 pb-8 text-sm text-gray-600 sm:px-6">

@@ -48,15 +48,41 @@ export type RenderStatePageOptions = {
 
 // The tenant's button, in inline style: these documents carry no stylesheet.
 export const brandButtonStyle = (branding: TBranding): CSSProperties => ({
-  display: 'inline-block', minHeight: 44, lineHeight: '44px', padding: '0 24px', borderRadius: 6, border: 0, background: branding.look.primaryColour,
-  color: branding.look.buttonTextColour, fontWeight: 600, fontSize: 16, fontFamily: 'inherit', textDecoration: 'none', cursor: 'pointer',
+  display: 'inline-block',
+  minHeight: 44,
+  lineHeight: '44px',
+  padding: '0 24px',
+  borderRadius: 6,
+  border: 0,
+  background: branding.look.primaryColour,
+  color: branding.look.buttonTextColour,
+  fontWeight: 600,
+  fontSize: 16,
+  fontFamily: 'inherit',
+  textDecoration: 'none',
+  cursor: 'pointer',
 });
 
 // The state's document and its status.
-export async function renderStatePage({ acceptLanguage, branding, tenantName, state, sender = '', values = {}, continueTo, switchAccount, otherWaysTo, refreshTo, detail, backTo }: RenderStatePageOptions): Promise<{ status: number; html: string }> {
+export async function renderStatePage({
+  acceptLanguage,
+  branding,
+  tenantName,
+  state,
+  sender = '',
+  values = {},
+  continueTo,
+  switchAccount,
+  otherWaysTo,
+  refreshTo,
+  detail,
+  backTo,
+}: RenderStatePageOptions): Promise<{ status: number; html: string }> {
   const { locale, t, errorText } = portalText(negotiateLocale(acceptLanguage));
   const { status, title, body } = STATES[state];
-  const text = detail ?? (body ? t(body, { sender, address: '', provider: '', ...values }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
+  const text =
+    detail ??
+    (body ? t(body, { sender, address: '', provider: '', ...values }) : errorText(state === 'rateLimited' ? 'RATE_LIMITED' : 'LOCKED_OUT'));
   const name = branding.look.displayName ?? tenantName;
   const html = await renderStaticHtml(
     <html lang={locale}>

@@ -15,7 +15,8 @@ export const dynamic = 'force-dynamic';
 export const GET = authHost<{ nextauth: string[] }>(async ({ request, params, ctx, authBinding, cookies }) => {
   const [action, providerId, ...rest] = params.nextauth;
   // next-auth's own error and sign-in pages are never shown: its redirects there end the sign-in.
-  if ((action === 'error' || action === 'signin') && !providerId) return NextResponse.redirect(`${authOrigin(ctx.config)}/federated/error`, 303);
+  if ((action === 'error' || action === 'signin') && !providerId)
+    return NextResponse.redirect(`${authOrigin(ctx.config)}/federated/error`, 303);
   if (action !== 'callback' || !providerId || rest.length > 0) return new NextResponse('Not found', { status: 404 });
   const loaded = await loadAtAuthHost({ ctx, cookieValue: authBinding });
   const outcome = await takeProviderCallback({ ctx, request, providerId, loaded, cookies });

@@ -14,7 +14,11 @@ export const GET = mailboxRoute<{ id: string; index: string }>(
     const mail = await readMailboxMail({ dataDir: config.dataDir, id });
     const attachment = /^\d{1,4}$/.test(index) ? mail.attachments[Number(index)] : undefined;
     if (!attachment) throw new AppError('NOT_FOUND', 'No such attachment');
-    return attachmentResponse({ filename: attachment.filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
+    return attachmentResponse({
+      filename: attachment.filename,
+      contentType: safeContentType(attachment.contentType),
+      content: attachment.content,
+    });
   },
   { route: 'GET /mailbox/[id]/attachments/[index]' },
 );

@@ -15,18 +15,28 @@ export const dynamic = 'force-dynamic';
 export const GET = portalGet<{ host: string }>(async ({ request, ctx, tenant }) => {
   const query = new URL(request.url).searchParams;
   const outcome = await completeFederatedSignIn({
-    ctx, tenant, id: query.get('id') ?? '', handoff: query.get('h') ?? '', cookieValue: (await cookies()).get(bindingCookieName(ctx.config, TENANT_BINDING))?.value,
+    ctx,
+    tenant,
+    id: query.get('id') ?? '',
+    handoff: query.get('h') ?? '',
+    cookieValue: (await cookies()).get(bindingCookieName(ctx.config, TENANT_BINDING))?.value,
   });
-  if (outcome.kind === 'unusable') return statePageResponse({ request, branding: await getBranding(ctx.db, tenant.id), tenantName: tenant.name, state: 'signInUnusable' });
+  if (outcome.kind === 'unusable')
+    return statePageResponse({ request, branding: await getBranding(ctx.db, tenant.id), tenantName: tenant.name, state: 'signInUnusable' });
   const response =
     outcome.kind === 'gone'
       ? seeOther(`/r/${outcome.linkToken}/gone`)
       : outcome.kind === 'session'
         ? seeOther(`/m/${outcome.messageId}`)
         : await statePageResponse({
-            request, branding: await getBranding(ctx.db, tenant.id, outcome.template), tenantName: tenant.name, state: outcome.reason,
+            request,
+            branding: await getBranding(ctx.db, tenant.id, outcome.template),
+            tenantName: tenant.name,
+            state: outcome.reason,
             values: { address: outcome.address, provider: outcome.provider?.label ?? '' },
-            switchAccount: outcome.provider ? { action: `/r/${outcome.linkToken}/federated`, provider: outcome.provider.id, isKept: outcome.isKept } : undefined,
+            switchAccount: outcome.provider
+              ? { action: `/r/${outcome.linkToken}/federated`, provider: outcome.provider.id, isKept: outcome.isKept }
+              : undefined,
             otherWaysTo: `/r/${outcome.linkToken}`,
           });
   if (outcome.kind === 'session') setSessionCookie({ response, config: ctx.config, cookie: outcome.cookie });

@@ -7,9 +7,13 @@ import { listOwnReplies } from '@/lib/messages/conversation';
 
 export const dynamic = 'force-dynamic';
 
-type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Promise<{ images?: string; replied?: string; copied?: string; forwarded?: string }> };
+type TProps = {
+  params: Promise<{ host: string; id: string }>;
+  searchParams: Promise<{ images?: string; replied?: string; copied?: string; forwarded?: string }>;
+};
 
-const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+const formatSize = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 // GET /m/<id> – the decrypted message, for its signed-in recipient
 export default async function MessagePage({ params, searchParams }: TProps) {
@@ -18,7 +22,11 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const allowImages = query.images === '1';
   const { ctx, tenant, opened, branding } = await loadMessagePage({ host, id });
   const { t } = await getPortalText();
-  const view = await toMessageView({ mime: opened.mime, allowRemoteImages: allowImages, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
+  const view = await toMessageView({
+    mime: opened.mime,
+    allowRemoteImages: allowImages,
+    attachmentUrl: (i) => `/m/${id}/attachments/${i}`,
+  });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
   // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
   const isOwnReply = opened.message.sender === opened.session.address;
@@ -27,7 +35,8 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   // its own CSP that loads nothing but inline images, and remote ones only once allowed.
   const frameCsp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${allowImages ? ' https: http:' : ''}`;
   const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>${view.html ?? ''}</body></html>`;
-  const people = (list: { name: string; address: string }[]) => list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
+  const people = (list: { name: string; address: string }[]) =>
+    list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       {query.replied === '1' ? (
@@ -83,7 +92,12 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           </p>
         ) : null}
         {view.html !== null ? (
-          <iframe title={t('messageBody')} sandbox="allow-popups allow-popups-to-escape-sandbox" srcDoc={srcDoc} className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white" />
+          <iframe
+            title={t('messageBody')}
+            sandbox="allow-popups allow-popups-to-escape-sandbox"
+            srcDoc={srcDoc}
+            className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white"
+          />
         ) : (
           <pre className="mt-4 whitespace-pre-wrap break-words rounded-md border border-gray-300 bg-white p-3 font-sans">{view.text}</pre>
         )}
@@ -137,7 +151,9 @@ export default async function MessagePage({ params, searchParams }: TProps) {
                     {t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}
                   </a>
                 ) : (
-                  <p className="break-words">{t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}</p>
+                  <p className="break-words">
+                    {t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}
+                  </p>
                 )}
                 {r.isKept ? null : <p className="mt-1 text-sm text-gray-700">{t('replyKeptNot')}</p>}
               </li>

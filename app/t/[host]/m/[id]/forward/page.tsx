@@ -27,20 +27,39 @@ export default async function ForwardPage({ params, searchParams }: TProps) {
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
       <h1 className="text-2xl font-semibold break-words">{/^fwd?:/i.test(view.subject) ? view.subject : `Fwd: ${view.subject}`}</h1>
       <p className="mt-2 text-sm text-gray-700">{t('forwardEncrypted')}</p>
-      {view.attachments.length ? <p className="mt-1 text-sm text-gray-700 break-words">{`${t('attachments')}: ${view.attachments.map((a) => a.filename).join(', ')}`}</p> : null}
+      {view.attachments.length ? (
+        <p className="mt-1 text-sm text-gray-700 break-words">{`${t('attachments')}: ${view.attachments.map((a) => a.filename).join(', ')}`}</p>
+      ) : null}
       <ErrorAlert text={toErrorText(error)} />
       <form method="post" action={`/m/${id}/forward/send`} className="mt-4 space-y-4">
         <div>
           <label htmlFor="to" className="block font-medium">
             {t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })}
           </label>
-          <input id="to" name="to" type="text" inputMode="email" autoComplete="email" required maxLength={2000} pattern={RECIPIENT_LIST_PATTERN} title={t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })} className="mt-1 block min-h-11 w-full rounded-md border border-gray-400 p-3" />
+          <input
+            id="to"
+            name="to"
+            type="text"
+            inputMode="email"
+            autoComplete="email"
+            required
+            maxLength={2000}
+            pattern={RECIPIENT_LIST_PATTERN}
+            title={t('forwardTo', { count: FORWARD_MAX_RECIPIENTS })}
+            className="mt-1 block min-h-11 w-full rounded-md border border-gray-400 p-3"
+          />
         </div>
         <div>
           <label htmlFor="body" className="block font-medium">
             {t('replyMessage')}
           </label>
-          <textarea id="body" name="body" rows={6} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
+          <textarea
+            id="body"
+            name="body"
+            rows={6}
+            maxLength={100_000}
+            className="mt-1 block w-full rounded-md border border-gray-400 p-3"
+          />
         </div>
         <button type="submit" className={BUTTON}>
           {t('send')}

@@ -19,7 +19,9 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const isReplyAll = all === '1';
   const sender = view.from[0]?.address ?? '';
   const me = opened.session.address;
-  const others = isReplyAll ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender) : [];
+  const others = isReplyAll
+    ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender)
+    : [];
   const { t, errorText: toErrorText } = await getPortalText();
   // At the hourly limit the form is not offered: nothing written in it could be sent.
   const isLimited = !(await canReplyNow({ ctx, tenant, from: me }));
@@ -38,13 +40,25 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
             <label htmlFor="body" className="block font-medium">
               {t('replyMessage')}
             </label>
-            <textarea id="body" name="body" rows={8} maxLength={100_000} className="mt-1 block w-full rounded-md border border-gray-400 p-3" />
+            <textarea
+              id="body"
+              name="body"
+              rows={8}
+              maxLength={100_000}
+              className="mt-1 block w-full rounded-md border border-gray-400 p-3"
+            />
           </div>
           <div>
             <label htmlFor="attachments" className="block font-medium">
               {t('replyAttachments', { count: REPLY_MAX_ATTACHMENTS })}
             </label>
-            <AttachmentsInput id="attachments" name="attachments" maxFiles={REPLY_MAX_ATTACHMENTS} maxBytes={REPLY_MAX_BYTES} refusal={tooLarge} />
+            <AttachmentsInput
+              id="attachments"
+              name="attachments"
+              maxFiles={REPLY_MAX_ATTACHMENTS}
+              maxBytes={REPLY_MAX_BYTES}
+              refusal={tooLarge}
+            />
           </div>
           <label className="flex min-h-11 items-center gap-3">
             <input type="checkbox" name="copy" value="1" className="h-5 w-5" />

@@ -14,8 +14,13 @@ export const POST = portalForm<{ host: string; token: string }>(
   async ({ request, params: { token }, ctx, tenant }) => {
     const { form } = await readLinkForm({ ctx, tenant, request, token });
     const started = await startFederatedSignIn({
-      ctx, tenant, linkToken: token, providerId: String(form.get('provider') ?? '').slice(0, 80),
-      isKept: form.get('keep') === '1', isSwitchingAccount: form.get('switch') === '1', ip: clientIp(request.headers),
+      ctx,
+      tenant,
+      linkToken: token,
+      providerId: String(form.get('provider') ?? '').slice(0, 80),
+      isKept: form.get('keep') === '1',
+      isSwitchingAccount: form.get('switch') === '1',
+      ip: clientIp(request.headers),
     });
     const response = seeOther(`${authOrigin(ctx.config)}/federated/${started.id}`);
     setBindingCookie({ response, config: ctx.config, name: TENANT_BINDING, value: started.cookieValue });

@@ -12,10 +12,20 @@ export const runtime = 'nodejs';
 export const POST = portalForm<{ host: string; token: string }>(
   async ({ request, params: { token }, ctx, tenant }) => {
     const { claims } = await readLinkForm({ ctx, tenant, request, token });
-    const challenge = await requestPasscode({ ctx, tenant, messageId: claims.messageId, address: claims.address, ip: clientIp(request.headers) });
+    const challenge = await requestPasscode({
+      ctx,
+      tenant,
+      messageId: claims.messageId,
+      address: claims.address,
+      ip: clientIp(request.headers),
+    });
     const response = seeOther(`/r/${token}/verify?ref=${challenge.reference}`);
     // Binds the code to this browser: it works only where this cookie is.
-    response.cookies.set(passcodeCookieName(ctx.config), `${challenge.challengeId}.${challenge.browserSecret}`, hostCookieOptions(ctx.config, 10 * 60));
+    response.cookies.set(
+      passcodeCookieName(ctx.config),
+      `${challenge.challengeId}.${challenge.browserSecret}`,
+      hostCookieOptions(ctx.config, 10 * 60),
+    );
     return response;
   },
   { backTo: ({ token }) => `/r/${token}`, what: 'passcode' },

@@ -21,7 +21,12 @@ export const POST = portalForm<{ host: string; token: string }>(
     if (message) await assertPasscodeSignIn(ctx, tenant, message.template);
     const [challengeId = '', browserSecret = ''] = ((await cookies()).get(passcodeCookieName(ctx.config))?.value ?? '').split('.');
     const verified = await verifyPasscode({
-      ctx, tenant, challengeId, browserSecret, code: String(form.get('passcode') ?? '').slice(0, 32), ip: clientIp(request.headers),
+      ctx,
+      tenant,
+      challengeId,
+      browserSecret,
+      code: String(form.get('passcode') ?? '').slice(0, 32),
+      ip: clientIp(request.headers),
     });
     const session = await createRecipientSession({ ctx, tenant, session: { ...verified, isKept: form.get('keep') === '1' } });
     const response = seeOther(`/m/${verified.messageId}`);

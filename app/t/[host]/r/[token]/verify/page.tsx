@@ -50,9 +50,7 @@ export default async function VerifyPage({ params, searchParams }: TProps) {
         </button>
       </form>
       {/* Shown after ten seconds with no script: a CSS animation reveals it. */}
-      <p className="mt-6 text-gray-700 [animation:sealpost-reveal_0s_10s_forwards] opacity-0">
-        {t('spamHint')}
-      </p>
+      <p className="mt-6 text-gray-700 [animation:sealpost-reveal_0s_10s_forwards] opacity-0">{t('spamHint')}</p>
       <form method="post" action={`/r/${token}/passcode`} className="mt-2">
         <button type="submit" className="min-h-11 underline">
           {t('newPasscode')}

@@ -17,7 +17,13 @@ export const GET = portalGet<{ host: string; id: string; index: string }>(
     const attachment = parsed.attachments[i];
     if (!attachment) throw new AppError('NOT_FOUND', 'No such attachment');
     const filename = safeFilename(attachment.filename, i, attachment.contentType);
-    await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'downloaded', actor: opened.session.address, data: { index: i } });
+    await recordAudit(ctx.db, {
+      tenantId: tenant.id,
+      messageId: id,
+      type: 'downloaded',
+      actor: opened.session.address,
+      data: { index: i },
+    });
     return attachmentResponse({ filename, contentType: safeContentType(attachment.contentType), content: attachment.content });
   },
   { isDownload: true },

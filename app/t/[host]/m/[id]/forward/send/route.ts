@@ -11,8 +11,12 @@ export const POST = portalForm<{ host: string; id: string }>(
     const opened = await openForRequest({ ctx, tenant, messageId: id });
     const form = await request.formData();
     await sendForward({
-      ctx, tenant, original: { message: opened.message, mime: opened.mime }, from: opened.session.address,
-      to: String(form.get('to') ?? '').slice(0, 2000), note: String(form.get('body') ?? '').slice(0, 100_000),
+      ctx,
+      tenant,
+      original: { message: opened.message, mime: opened.mime },
+      from: opened.session.address,
+      to: String(form.get('to') ?? '').slice(0, 2000),
+      note: String(form.get('body') ?? '').slice(0, 100_000),
     });
     return seeOther(`/m/${id}?forwarded=1`);
   },
