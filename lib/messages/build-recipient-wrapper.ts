@@ -1,7 +1,10 @@
 import type { TBranding } from '../templates/schema';
 import { createRecipientToken } from '../envelope/recipient-token';
 import { buildWrapperMail } from '../mail/build-wrapper-mail';
-import { newOutboxId } from '../mail/outbox';
+import { enqueueWrapper, newOutboxId, type TOutboxMail } from '../mail/outbox';
+import type { TTenantKey } from '../envelope/tenant-keys';
+import type { Kysely, Transaction } from 'kysely';
+import type { TDatabase } from '../store/schema';
 import type { TContext } from '../server/context';
 import type { TRecipientTable } from '../store/schema';
 import { portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
@@ -13,6 +16,41 @@ export type TWrapperIds = { outboxId: string; smtpMessageId: string };
 export function newWrapperIds(ctx: Pick<TContext, 'config'>, tenant: Pick<TTenant, 'slug'>): TWrapperIds {
   const outboxId = newOutboxId();
   return { outboxId, smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>` };
+}
+
+export type QueueRecipientWrapperOptions = {
+  ctx: Pick<TContext, 'config'>;
+  tenant: Pick<TTenant, 'id' | 'slug'>;
+  tenantKey: TTenantKey;
+  messageId: string;
+  kind: TOutboxMail['kind'];
+  sender: { sender: string; senderName: string; subject: string };
+  recipient: Pick<TRecipientTable, 'id' | 'address'>;
+  now: number;
+};
+
+// Queues one recipient's wrapper: the outbox worker builds it when it sends it, from the message's
+// stored envelope (lib/messages/build-queued-wrapper.ts).
+export async function queueRecipientWrapper(
+  trx: Kysely<TDatabase> | Transaction<TDatabase>,
+  { ctx, tenant, tenantKey, messageId, kind, sender, recipient, now }: QueueRecipientWrapperOptions,
+): Promise<void> {
+  const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
+  await enqueueWrapper(trx, {
+    tenantKey,
+    now,
+    wrapper: {
+      id: outboxId,
+      tenantId: tenant.id,
+      messageId,
+      kind,
+      mailFrom: sender.sender,
+      rcptTo: recipient.address,
+      smtpMessageId,
+      recipientId: recipient.id,
+      spec: { senderName: sender.senderName, subject: sender.subject },
+    },
+  });
 }
 
 export type TRecipientWrapper = { outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer };

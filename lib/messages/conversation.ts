@@ -2,14 +2,13 @@ import crypto from 'node:crypto';
 import { recordAudit } from '../audit/record-audit';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
-import { enqueueWrapper } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
-import { newWrapperIds } from './build-recipient-wrapper';
+import { queueRecipientWrapper } from './build-recipient-wrapper';
 
 export type TOwnReply = { id: string; createdAt: number; recipients: string[]; isKept: boolean };
 
@@ -81,25 +80,9 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
     .where('address', '=', address)
     .executeTakeFirst();
   const recipient = existing ?? { id: crypto.randomUUID(), message_id: message.id, address, kind: 'copy' as const };
-  // Built by the outbox worker when sent, from the message's stored envelope, like every wrapper.
-  const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
   await ctx.db.transaction().execute(async (trx) => {
     if (!existing) await trx.insertInto('recipients').values(recipient).execute();
-    await enqueueWrapper(trx, {
-      tenantKey,
-      now,
-      wrapper: {
-        id: outboxId,
-        tenantId: tenant.id,
-        messageId: message.id,
-        kind: 'wrapper',
-        mailFrom: parsed.sender,
-        rcptTo: address,
-        smtpMessageId,
-        recipientId: recipient.id,
-        spec: { senderName: parsed.senderName, subject: parsed.subject },
-      },
-    });
+    await queueRecipientWrapper(trx, { ctx, tenant, tenantKey, messageId: message.id, kind: 'wrapper', sender: parsed, recipient, now });
     await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'copy_sent', actor: address, at: now });
   });
 }

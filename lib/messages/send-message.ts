@@ -7,7 +7,6 @@ import { sealEnvelope } from '../envelope/envelope';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import { addressDomain } from '../mail/address';
-import { enqueueWrapper } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
@@ -15,7 +14,7 @@ import { insertPendingEnvelope } from '../store/pending-envelopes';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
-import { buildRecipientWrapper, newWrapperIds, type TRecipientWrapper } from './build-recipient-wrapper';
+import { buildRecipientWrapper, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
   ctx: TContext;
@@ -164,23 +163,16 @@ export async function prepareMessage({
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
       if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
-      const spec = { senderName: parsed.senderName, subject: parsed.subject };
       for (const recipient of recipients) {
-        const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
-        await enqueueWrapper(trx, {
+        await queueRecipientWrapper(trx, {
+          ctx,
+          tenant,
           tenantKey,
+          messageId,
+          kind: replyTo ? 'reply' : 'wrapper',
+          sender: parsed,
+          recipient,
           now,
-          wrapper: {
-            id: outboxId,
-            tenantId: tenant.id,
-            messageId,
-            kind: replyTo ? 'reply' : 'wrapper',
-            mailFrom: parsed.sender,
-            rcptTo: recipient.address,
-            smtpMessageId,
-            recipientId: recipient.id,
-            spec,
-          },
         });
       }
     }

@@ -14,8 +14,11 @@ export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; enve
 // POST /open from message.html, once its token has been read as this tenant's (claims): the
 // envelope must be the very message the token names and open with this tenant's keys. Where the server keeps no copy (the
 // tenant delivers by attachment only), the ciphertext is held just for the sign-in and reading.
-export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
-  const opened = await openMessage({
+export type OpenTenantEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; now?: number };
+
+// An envelope opened with this tenant's keys, within the size the configured message limit allows.
+export const openTenantEnvelope = ({ ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions) =>
+  openMessage({
     db: ctx.db,
     master: ctx.master,
     tenantId: tenant.id,
@@ -23,6 +26,9 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
     maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
     now,
   });
+
+export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
+  const opened = await openTenantEnvelope({ ctx, tenant, envelope, now });
   if (opened.message.id !== claims.messageId) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
   const message = await getMessage(ctx.db, claims.messageId);
   if (message && !message.envelope) {

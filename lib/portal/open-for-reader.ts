@@ -1,12 +1,11 @@
 import 'server-only';
 import { readRecipientSession } from '../auth/recipient-session';
-import { maxEnvelopeChars } from '../envelope/envelope';
-import { assertOpenable, openMessage } from '../envelope/open-message';
+import { assertOpenable } from '../envelope/open-message';
 import { AppError } from '../errors';
 import { mayReadInSession } from '../messages/conversation';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
-import { findEnvelope } from './accept-posted-envelope';
+import { findEnvelope, openTenantEnvelope } from './accept-posted-envelope';
 import type { TTenant } from '../tenants/tenants';
 
 export type OpenForReaderOptions = { ctx: TContext; tenant: TTenant; messageId: string; sessionValue: string | undefined };
@@ -25,12 +24,6 @@ export async function openForReader({ ctx, tenant, messageId, sessionValue }: Op
   const envelope = await findEnvelope({ ctx, message });
   if (!envelope)
     throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
-  const opened = await openMessage({
-    db: ctx.db,
-    master: ctx.master,
-    tenantId: tenant.id,
-    token: envelope,
-    maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
-  });
+  const opened = await openTenantEnvelope({ ctx, tenant, envelope });
   return { session, message, mime: opened.mime };
 }
