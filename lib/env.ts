@@ -78,6 +78,8 @@ export const ZEnv = z
     SEALPOST_WORKER: optional(z.enum(['on', 'off'])).default('on'),
     SEALPOST_OUTBOX_LEASE_SECONDS: optional(z.coerce.number().int().min(1).max(3600)).default(300),
     SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
+    // Mails one worker sends at once (over as many pooled SMTP connections); large mail goes fewer at a time.
+    SEALPOST_OUTBOX_CONCURRENCY: optional(z.coerce.number().int().min(1).max(100)).default(8),
     SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
     // The SMTP relay (lib/relay): a port on HOST's address, or off.
     SEALPOST_RELAY_PORT: optional(z.union([z.literal('off'), ZPort])).default(2525),

@@ -9,6 +9,7 @@ import { importRules } from '@/lib/rules/import-rules';
 import { stripSubjectKeyword } from '@/lib/rules/match-word';
 import { moveRule } from '@/lib/rules/move-rule';
 import { readMessageFacts } from '@/lib/rules/read-message-facts';
+import { doesRuleSetReadBody } from '@/lib/rules/evaluate-rules';
 import { recordRuleDecisions } from '@/lib/rules/record-rule-decisions';
 import { removeRule } from '@/lib/rules/remove-rule';
 import { loadRuleSet } from '@/lib/rules/rule-set-store';
@@ -296,11 +297,10 @@ describe('per recipient, from the database', () => {
       tenantId: t.id,
       input: { name: 'outside', conditions: [{ type: 'recipientOutside' }], action: { kind: 'encrypt', template: 'bank' } },
     });
-    const f = facts({ sender: `alice@${t.mail_domain}`, subject: 'Top secret merger' });
     const decisions = await decideRecipients({
       db: ctx.db,
       tenantId: t.id,
-      facts: f,
+      message: { raw: sampleEml({ subject: 'Top secret merger' }), sender: `alice@${t.mail_domain}`, subject: 'Top secret merger' },
       recipients: [`bob@${t.mail_domain}`, 'customer@gmail.com'],
     });
     expect(decisions).toEqual([
@@ -330,7 +330,13 @@ describe('per recipient, from the database', () => {
       input: { name: 'outside', conditions: [{ type: 'recipientOutside' }], action: { kind: 'encrypt' } },
     });
     await setRuleSettings({ db: ctx.db, tenantId: t.id, internalDomains: ['sister.example'] });
-    const run = () => decideRecipients({ db: ctx.db, tenantId: t.id, facts: facts(), recipients: ['a@sister.example', 'b@gmail.com'] });
+    const run = () =>
+      decideRecipients({
+        db: ctx.db,
+        tenantId: t.id,
+        message: { raw: sampleEml({}), sender: 'alice@acme.example', subject: 'Your statement' },
+        recipients: ['a@sister.example', 'b@gmail.com'],
+      });
     expect((await run()).map((d) => d.rule)).toEqual([null, 'outside']);
     await setRuleSettings({ db: ctx.db, tenantId: t.id, defaultAction: { kind: 'encrypt' } });
     expect((await run())[0]).toEqual({ recipient: 'a@sister.example', rule: null, action: { kind: 'encrypt', template: 'default' } });
@@ -341,11 +347,40 @@ describe('per recipient, from the database', () => {
 
   it('facts read from a real message: attachment, size, unfolded headers, body text', async () => {
     const raw = Buffer.concat([Buffer.from('Sensitivity:\r\n Company-Confidential\r\n'), sampleEml({ subject: '[secure] statement' })]);
-    const f = await readMessageFacts({ raw });
+    const read = (r: Buffer, isBodyRead = true) =>
+      readMessageFacts({ raw: r, sender: 'alice@acme.example', subject: '[secure] statement', isBodyRead });
+    const f = await read(raw);
     expect(f).toMatchObject({ sender: 'alice@acme.example', subject: '[secure] statement', hasAttachment: true, sizeBytes: raw.length });
     expect(f.headers[0]).toEqual({ name: 'Sensitivity', value: 'Company-Confidential' });
     expect(f.bodyText).toContain('account 12345678');
-    expect((await readMessageFacts({ raw: sampleEml({ attachment: false }) })).hasAttachment).toBe(false);
+    expect((await read(sampleEml({ attachment: false }))).hasAttachment).toBe(false);
+    // No rule reads the body: it is not parsed, and the headers still are.
+    const unread = await read(raw, false);
+    expect(unread).toMatchObject({ bodyText: '', hasAttachment: false, sizeBytes: raw.length });
+    expect(unread.headers[0]).toEqual({ name: 'Sensitivity', value: 'Company-Confidential' });
+  });
+
+  it('the body is read exactly when an enabled rule looks at its words or attachments', async () => {
+    const set = (conditions: object[], enabled = true) =>
+      ZRuleSet.parse({ rules: [{ name: 'r', enabled, conditions, action: { kind: 'encrypt' } }] });
+    expect(doesRuleSetReadBody(set([{ type: 'subjectContains', words: ['secure'] }, { type: 'recipientOutside' }]))).toBe(false);
+    expect(doesRuleSetReadBody(set([{ type: 'subjectOrBodyContains', words: ['secure'] }]))).toBe(true);
+    expect(doesRuleSetReadBody(set([{ type: 'hasAttachment', negate: true }]))).toBe(true);
+    expect(doesRuleSetReadBody(set([{ type: 'hasAttachment' }], false))).toBe(false);
+    // Through the database: a body word decides only because the body was read.
+    const t = await seedTenant(ctx);
+    await addRule({
+      db: ctx.db,
+      tenantId: t.id,
+      input: { name: 'account', conditions: [{ type: 'subjectOrBodyContains', words: ['12345678'] }], action: { kind: 'encrypt' } },
+    });
+    const decisions = await decideRecipients({
+      db: ctx.db,
+      tenantId: t.id,
+      message: { raw: sampleEml({}), sender: 'alice@acme.example', subject: 'Your statement' },
+      recipients: ['cust@gmail.com'],
+    });
+    expect(decisions[0]?.rule).toBe('account');
   });
 
   it('add at a priority, move, remove; names are unique per tenant, in any case', async () => {

@@ -109,7 +109,26 @@ function splitEntries(text: string): string[] | null {
   return entries;
 }
 
+// The grammar parser costs about a third of a millisecond per address; a relay sees the same
+// From and To entries again and again. Its results are read, never changed, so they are kept
+// (by entry text, least recently used out first).
+const STRICT_CACHE_SIZE = 2000;
+const strictCache = new Map<string, ReturnType<typeof parseStrict>>();
+
 function readStrict(input: string) {
+  if (strictCache.has(input)) {
+    const cached = strictCache.get(input)!;
+    strictCache.delete(input);
+    strictCache.set(input, cached);
+    return cached;
+  }
+  const parsed = parseStrict(input);
+  strictCache.set(input, parsed);
+  if (strictCache.size > STRICT_CACHE_SIZE) strictCache.delete(strictCache.keys().next().value!);
+  return parsed;
+}
+
+function parseStrict(input: string) {
   try {
     const parsed = emailAddresses({ input, rfc6532: true, strict: true, startAt: 'address' });
     return parsed?.addresses.length === 1 ? parsed : null;

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/record-audit';
 import { getTenantKey, type TTenantKey } from '../envelope/tenant-keys';
 import { logUnknownError } from '../errors';
@@ -11,9 +12,10 @@ import { getTenantById } from '../tenants/tenants';
 import type { TContext } from '../server/context';
 import { runHousekeeping } from '../server/housekeeping';
 import { settleWrapper } from '../store/pending-envelopes';
-import type { TOutboxTable } from '../store/schema';
+import { runTransaction } from '../store/run-transaction';
+import type { TDatabase, TOutboxTable } from '../store/schema';
 import { addressDomain, normaliseAddress } from './address';
-import { claimDueMail, markFailed, markSent, openOutboxPayload, type TDeliveryFailure } from './outbox';
+import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, type TDeliveryFailure } from './outbox';
 import { createMailTransport, type TMailTransport } from './transport';
 
 export type ProcessOutboxOptions = {
@@ -26,7 +28,14 @@ export type ProcessOutboxOptions = {
 
 export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number; cancelled: number };
 
-// One pass over due mail: claim, send each with nodemailer, record the outcome.
+// How much mail one worker holds in memory at once, by estimated size. A wrapper built at
+// delivery holds its message's envelope while it is sent: a 25 MB message's wrappers go one at a
+// time (any mail larger than the budget goes alone), small mail goes many at a time.
+const DELIVERY_BUDGET_BYTES = 32 * 1024 * 1024;
+// message.html carries the envelope in base64 inside HTML: about 1.4 times the message.
+const WRAPPER_OVERHEAD = 1.4;
+
+// One pass over due mail: claim, send (several at once, over pooled connections), record each outcome.
 export async function processOutboxBatch({
   ctx,
   transport,
@@ -37,46 +46,121 @@ export async function processOutboxBatch({
   const leaseMs = ctx.config.SEALPOST_OUTBOX_LEASE_SECONDS * 1000;
   const rows = await claimDueMail(ctx.db, { owner, now, leaseMs, limit });
   const result: TBatchResult = { claimed: rows.length, sent: 0, retried: 0, bounced: 0, failed: 0, cancelled: 0 };
-  // One at a time: a wrapper built at delivery holds its message's envelope only while it is sent.
-  for (const row of rows) {
-    const failure = await deliver({ ctx, transport, row, now });
-    const at = Date.now() > now ? Date.now() : now;
-    // A wrapper's outcome may release its message's pending envelope (the last one out deletes it).
-    const settle = <T>(record: (db: Parameters<typeof markSent>[0]) => Promise<T>) =>
-      row.recipient_id && row.message_id ? settleWrapper({ db: ctx.db, messageId: row.message_id, settle: record }) : record(ctx.db);
-    if (!failure) {
-      await settle((db) => markSent(db, row.id, owner, at));
-      result.sent += 1;
-      logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id }, 'mail delivered');
-      continue;
-    }
-    const status = await settle((db) => markFailed(db, row, owner, failure, at));
-    if (status === 'queued') result.retried += 1;
-    else if (status === 'bounced') result.bounced += 1;
-    else if (status === 'cancelled') result.cancelled += 1;
-    else result.failed += 1;
-    if (failure.tls) {
-      // Why the mail waits (never its content): the connector's policy, the host that fell short.
-      await recordAudit(ctx.db, {
-        tenantId: row.tenant_id,
-        messageId: row.message_id,
-        type: 'delivery_deferred',
-        actor: 'system',
-        data: { kind: row.kind, status, ...failure.tls, reason: failure.reason },
-      });
-    }
-    if (status !== 'queued' && status !== 'cancelled') {
-      await recordAudit(ctx.db, {
-        tenantId: row.tenant_id,
-        messageId: row.message_id,
-        type: 'bounced',
-        actor: 'system',
-        data: { status, kind: row.kind },
-      });
-    }
-    logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
-  }
+  if (!rows.length) return result;
+  const sizes = await estimateMailSizes({ ctx, rows });
+  const budget = createByteBudget({ bytes: DELIVERY_BUDGET_BYTES, slots: ctx.config.SEALPOST_OUTBOX_CONCURRENCY });
+  await Promise.all(
+    rows.map(async (row) => {
+      const release = await budget.take(sizes.get(row.id) ?? 0);
+      try {
+        await deliverAndRecord({ ctx, transport, row, owner, now, result });
+      } finally {
+        release();
+      }
+    }),
+  );
   return result;
+}
+
+type DeliverAndRecordOptions = {
+  ctx: TContext;
+  transport: TMailTransport;
+  row: TOutboxTable;
+  owner: string;
+  now: number;
+  result: TBatchResult;
+};
+
+async function deliverAndRecord({ ctx, transport, row, owner, now, result }: DeliverAndRecordOptions): Promise<void> {
+  const failure = await deliver({ ctx, transport, row, now });
+  const at = Date.now() > now ? Date.now() : now;
+  // A wrapper's outcome may release its message's pending envelope (the last one out deletes it).
+  // Outcomes share commits with each other and with the relay's writes (lib/store/run-transaction.ts).
+  const settle = <T>(record: (db: Transaction<TDatabase>) => Promise<T>) =>
+    row.recipient_id && row.message_id
+      ? settleWrapper({ db: ctx.db, messageId: row.message_id, settle: record })
+      : runTransaction({ db: ctx.db, work: record });
+  if (!failure) {
+    await settle((db) => markSent(db, row.id, owner, at));
+    result.sent += 1;
+    logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id }, 'mail delivered');
+    return;
+  }
+  const status = await settle((db) => markFailed(db, row, owner, failure, at));
+  if (status === 'queued') result.retried += 1;
+  else if (status === 'bounced') result.bounced += 1;
+  else if (status === 'cancelled') result.cancelled += 1;
+  else result.failed += 1;
+  if (failure.tls) {
+    // Why the mail waits (never its content): the connector's policy, the host that fell short.
+    await recordAudit(ctx.db, {
+      tenantId: row.tenant_id,
+      messageId: row.message_id,
+      type: 'delivery_deferred',
+      actor: 'system',
+      data: { kind: row.kind, status, ...failure.tls, reason: failure.reason },
+    });
+  }
+  if (status !== 'queued' && status !== 'cancelled') {
+    await recordAudit(ctx.db, {
+      tenantId: row.tenant_id,
+      messageId: row.message_id,
+      type: 'bounced',
+      actor: 'system',
+      data: { status, kind: row.kind },
+    });
+  }
+  logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
+}
+
+type EstimateMailSizesOptions = { ctx: TContext; rows: TOutboxTable[] };
+
+// Bytes each mail will hold while it is sent: a built mail its sealed payload, a wrapper its
+// message's envelope (read from the messages table, not loaded).
+async function estimateMailSizes({ ctx, rows }: EstimateMailSizesOptions): Promise<Map<string, number>> {
+  const messageIds = [...new Set(rows.filter((r) => r.recipient_id && r.message_id).map((r) => r.message_id!))];
+  const messageSizes = new Map<string, number>();
+  if (messageIds.length) {
+    const found = await ctx.db.selectFrom('messages').select(['id', 'size_bytes']).where('id', 'in', messageIds).execute();
+    for (const m of found) messageSizes.set(m.id, m.size_bytes);
+  }
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      r.recipient_id && r.message_id ? Math.ceil((messageSizes.get(r.message_id) ?? 0) * WRAPPER_OVERHEAD) : (r.payload?.length ?? 0),
+    ]),
+  );
+}
+
+type CreateByteBudgetOptions = { bytes: number; slots: number };
+
+// At most `slots` mails at once, and together at most `bytes` (one mail larger than that goes
+// alone). Written here: the well-known limiters (p-limit, async-sema) count, they do not weigh.
+function createByteBudget({ bytes, slots }: CreateByteBudgetOptions) {
+  let used = 0;
+  let running = 0;
+  const waiting: Array<{ size: number; start(): void }> = [];
+  const fits = (size: number) => running < slots && (running === 0 || used + size <= bytes);
+  const admit = () => {
+    while (waiting.length && fits(waiting[0]!.size)) waiting.shift()!.start();
+  };
+  return {
+    take(size: number): Promise<() => void> {
+      return new Promise((resolve) => {
+        const start = () => {
+          used += size;
+          running += 1;
+          resolve(() => {
+            used -= size;
+            running -= 1;
+            admit();
+          });
+        };
+        if (!waiting.length && fits(size)) start();
+        else waiting.push({ size, start });
+      });
+    },
+  };
 }
 
 type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable; now: number };
@@ -180,20 +264,29 @@ export type StartOutboxWorkerOptions = { ctx: TContext; transport?: TMailTranspo
 
 // The long-running loop (in the web process by default, or `sealpost worker`): delivers due
 // mail, and once a minute runs the housekeeping (expired content keys shredded, stale rows purged).
+// It looks every SEALPOST_OUTBOX_POLL_MS, and at once when this process has just queued mail.
 export function startOutboxWorker({
   ctx,
-  transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.config.dataDir }),
+  transport = createMailTransport({
+    smtpUrl: ctx.config.SMTP_URL,
+    dataDir: ctx.config.dataDir,
+    maxConnections: ctx.config.SEALPOST_OUTBOX_CONCURRENCY,
+  }),
 }: StartOutboxWorkerOptions) {
   const owner = crypto.randomUUID();
   let isStopped = false;
+  let isRunning = false;
+  let isWoken = false;
   let lastPurge = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
       for (;;) {
-        const r = await processOutboxBatch({ ctx, transport, owner });
-        if (r.claimed === 0 || isStopped) break;
+        isWoken = false;
+        // A batch per slot: the sends of one batch overlap, and the next batch is claimed when it is done.
+        const r = await processOutboxBatch({ ctx, transport, owner, limit: Math.max(20, 2 * ctx.config.SEALPOST_OUTBOX_CONCURRENCY) });
+        if ((r.claimed === 0 && !isWoken) || isStopped) break;
       }
       if (Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
@@ -205,15 +298,25 @@ export function startOutboxWorker({
   };
   const loop = () => {
     if (isStopped) return;
+    clearTimeout(timer);
+    isRunning = true;
     running = tick().finally(() => {
-      if (!isStopped) timer = setTimeout(loop, ctx.config.SEALPOST_OUTBOX_POLL_MS);
+      isRunning = false;
+      if (isStopped) return;
+      if (isWoken) loop();
+      else timer = setTimeout(loop, ctx.config.SEALPOST_OUTBOX_POLL_MS);
     });
   };
+  const stopListening = onOutboxQueued(() => {
+    isWoken = true;
+    if (!isRunning) loop();
+  });
   loop();
   logger.info({ transport: transport.kind }, 'outbox worker started');
   return {
     async stop() {
       isStopped = true;
+      stopListening();
       clearTimeout(timer);
       await running;
       transport.close();

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
 import { deriveKey, openBytes, sealBytes } from '../envelope/aead';
 import type { TTenantKey } from '../envelope/tenant-keys';
@@ -17,6 +18,22 @@ const payloadAad = (outboxId: string) => `sealpost:outbox:v1:${outboxId}`;
 const wrapperAad = (outboxId: string) => `sealpost:outbox-wrapper:v1:${outboxId}`;
 
 export const newOutboxId = () => crypto.randomUUID();
+
+const queued = new EventEmitter();
+queued.setMaxListeners(0);
+
+// Called once mail is committed to the outbox: a worker of this process looks at once rather
+// than at its next poll (a recipient waiting for a passcode, a relay's mail on its way).
+export const notifyOutbox = () => {
+  queued.emit('queued');
+};
+
+export const onOutboxQueued = (listener: () => void) => {
+  queued.on('queued', listener);
+  return () => {
+    queued.off('queued', listener);
+  };
+};
 
 export type TOutboxMail = {
   id: string;

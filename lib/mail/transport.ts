@@ -10,14 +10,22 @@ export type TMailTransport = {
   close(): void;
 };
 
-export type CreateTransportOptions = { smtpUrl?: string; dataDir: string };
+export type CreateTransportOptions = { smtpUrl?: string; dataDir: string; maxConnections?: number };
 
 // SMTP_URL set: nodemailer over SMTP. Unset: the local mailbox, one .eml per mail under the
 // data dir, which the portal shows so the whole journey can be tried on one machine.
-export function createMailTransport({ smtpUrl, dataDir }: CreateTransportOptions): TMailTransport {
+export function createMailTransport({ smtpUrl, dataDir, maxConnections = 1 }: CreateTransportOptions): TMailTransport {
   if (smtpUrl) {
     // The URL's own TLS (smtps://, STARTTLS when offered, its tls.* parameters) as before, at TLS 1.2+.
-    const transporter = nodemailer.createTransport({ url: smtpUrl, tls: { ...SECURE_TLS } });
+    // Pooled: a new SMTP session costs a greeting (receivers delay it on purpose) and a handshake;
+    // the worker's parallel sends share up to maxConnections sessions, each reused for 100 mails.
+    const transporter = nodemailer.createTransport({
+      url: smtpUrl,
+      tls: { ...SECURE_TLS },
+      pool: true,
+      maxConnections,
+      maxMessages: 100,
+    });
     return {
       kind: 'smtp',
       async send({ from, to, raw }) {

@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
+import { notifyOutbox } from '../mail/outbox';
 import { getMessage } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
@@ -85,4 +86,5 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
     await queueRecipientWrapper(trx, { ctx, tenant, tenantKey, messageId: message.id, kind: 'wrapper', sender: parsed, recipient, now });
     await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'copy_sent', actor: address, at: now });
   });
+  notifyOutbox();
 }

@@ -10,7 +10,9 @@ import { addressDomain } from '../mail/address';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
+import { notifyOutbox } from '../mail/outbox';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
+import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
@@ -59,7 +61,7 @@ export async function sendMessage(options: SendMessageOptions): Promise<TSentMes
   }
   const prepared = await prepareMessage(options);
   try {
-    await ctx.db.transaction().execute((trx) => prepared.commit(trx));
+    await runTransaction({ db: ctx.db, work: (trx) => prepared.commit(trx) });
   } catch (error) {
     // Two requests with one Idempotency-Key raced: the loser answers with the winner's message.
     if (idempotencyKey) {
@@ -68,6 +70,7 @@ export async function sendMessage(options: SendMessageOptions): Promise<TSentMes
     }
     throw error;
   }
+  if (options.deliver !== false) notifyOutbox();
   return prepared.result;
 }
 

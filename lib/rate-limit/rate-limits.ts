@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
+import { runTransaction } from '../store/run-transaction';
 import type { TDatabase } from '../store/schema';
 
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
@@ -123,7 +124,8 @@ export type WithRateLimitsOptions = {
 
 // Check-then-act made safe: the checks, the work and the counting run in one transaction that
 // holds a lock per key, so parallel requests (on any instance) see each other's events. SQLite
-// has one writer per database, and this process's connection runs one transaction at a time;
+// has one writer per database, and this process's connection runs one work at a time (several
+// may share one commit: lib/store/run-transaction.ts);
 // PostgreSQL takes a transaction-scoped advisory lock per key, in a fixed order (no deadlock).
 // A work that throws counts nothing.
 export async function withRateLimits<T>(
@@ -131,16 +133,19 @@ export async function withRateLimits<T>(
   { consume = [], check = [], now }: WithRateLimitsOptions,
   work: (trx: Transaction<TDatabase>) => Promise<T>,
 ): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    if (db.dialectName === 'postgres') {
-      for (const key of [...new Set([...check, ...consume].map(eventKey))].sort()) {
-        await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+  return runTransaction({
+    db,
+    work: async (trx) => {
+      if (db.dialectName === 'postgres') {
+        for (const key of [...new Set([...check, ...consume].map(eventKey))].sort()) {
+          await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+        }
       }
-    }
-    for (const use of [...check, ...consume]) await assertBelowLimit(trx, { ...use, now });
-    const result = await work(trx);
-    for (const use of consume) await recordRateEvent(trx, { ...use, now });
-    return result;
+      for (const use of [...check, ...consume]) await assertBelowLimit(trx, { ...use, now });
+      const result = await work(trx);
+      for (const use of consume) await recordRateEvent(trx, { ...use, now });
+      return result;
+    },
   });
 }
 

@@ -1,12 +1,11 @@
 import crypto from 'node:crypto';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { isAppError } from '../errors';
-import { enqueueMail, newOutboxId } from '../mail/outbox';
+import { enqueueMail, newOutboxId, notifyOutbox } from '../mail/outbox';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { prepareMessage, type TPreparedMessage } from '../messages/send-message';
 import { withRateLimits } from '../rate-limit/rate-limits';
 import { decideRecipients } from '../rules/decide-recipients';
-import { readMessageFacts } from '../rules/read-message-facts';
 import { recordRuleDecisions } from '../rules/record-rule-decisions';
 import { removeSubjectKeyword } from '../rules/remove-subject-keyword';
 import type { TContext } from '../server/context';
@@ -47,9 +46,10 @@ export async function relayMessage({
   received,
   now = Date.now(),
 }: RelayMessageOptions): Promise<TRelayOutcome> {
+  let subject: string;
   try {
     // The strict reading every sealed message gets: a header it refuses is refused here too.
-    await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+    ({ subject } = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
   } catch (error) {
     if (!isAppError(error)) throw error;
     return {
@@ -58,8 +58,12 @@ export async function relayMessage({
       text: `${error.code === 'PAYLOAD_TOO_LARGE' ? '5.3.4' : '5.6.0'} ${smtpText(error.message)}`,
     };
   }
-  const facts = await readMessageFacts({ raw, sender: mailFrom });
-  const decisions = await decideRecipients({ db: ctx.db, tenantId: tenant.id, facts, recipients: rcptTo });
+  const decisions = await decideRecipients({
+    db: ctx.db,
+    tenantId: tenant.id,
+    message: { raw, sender: mailFrom, subject },
+    recipients: rcptTo,
+  });
   const rejected = decisions.find((d) => d.action.kind === 'reject');
   if (rejected?.action.kind === 'reject')
     return { kind: 'refused', code: 550, text: `5.7.1 ${smtpText(rejected.action.text) || 'Message refused by policy'}` };
@@ -128,5 +132,6 @@ export async function relayMessage({
     if (isAppError(error) && error.code === 'RATE_LIMITED') return { kind: 'refused', code: 452, text: `4.7.0 ${smtpText(error.message)}` };
     throw error;
   }
+  notifyOutbox();
   return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
 }

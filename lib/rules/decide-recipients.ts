@@ -1,6 +1,7 @@
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
-import { evaluateRules } from './evaluate-rules';
+import { doesRuleSetReadBody, evaluateRules } from './evaluate-rules';
+import { readMessageFacts } from './read-message-facts';
 import { loadRuleSet } from './rule-set-store';
 
 // What the relay knows of a message when it decides, per recipient, what happens to it. Only
@@ -24,16 +25,24 @@ export type TRuleAction =
 // `rule` names the rule that decided, or null when no rule matched (the tenant's default action).
 export type TRecipientDecision = { recipient: string; action: TRuleAction; rule: string | null };
 
-export type DecideRecipientsOptions = { db: TDb; tenantId: string; facts: TMessageFacts; recipients: string[] };
+export type DecideRecipientsOptions = {
+  db: TDb;
+  tenantId: string;
+  // The raw message, its sender (MAIL FROM, or From) and its decoded subject.
+  message: { raw: Buffer; sender: string; subject: string };
+  recipients: string[];
+};
 
 // Decides, per recipient, what happens to a message: the tenant's rules in priority order (see
 // evaluate-rules.ts for how matching rules combine), or its default action when none matches.
 // The relay calls this and nothing else; it applies `removeKeyword` with stripSubjectKeyword.
-export async function decideRecipients({ db, tenantId, facts, recipients }: DecideRecipientsOptions): Promise<TRecipientDecision[]> {
+// The body is parsed only when a rule of the set looks at it (its words or its attachments).
+export async function decideRecipients({ db, tenantId, message, recipients }: DecideRecipientsOptions): Promise<TRecipientDecision[]> {
   const [tenant, set] = await Promise.all([
     db.selectFrom('tenants').select('mail_domain').where('id', '=', tenantId).executeTakeFirst(),
     loadRuleSet({ db, tenantId }),
   ]);
   if (!tenant) throw new AppError('NOT_FOUND', 'No such tenant');
+  const facts = await readMessageFacts({ ...message, isBodyRead: doesRuleSetReadBody(set) });
   return evaluateRules({ set, internalDomains: [tenant.mail_domain, ...set.internalDomains], facts, recipients });
 }

@@ -54,6 +54,10 @@ export function evaluateRules({ set, internalDomains, facts, recipients }: Evalu
   });
 }
 
+// Whether any enabled rule looks at the body: its text or its attachments.
+export const doesRuleSetReadBody = (set: TRuleSet) =>
+  set.rules.some((r) => r.enabled && r.conditions.some((c) => c.type === 'subjectOrBodyContains' || c.type === 'hasAttachment'));
+
 function holdsForMessage(c: TCondition, facts: TMessageFacts): boolean {
   switch (c.type) {
     case 'sender': {

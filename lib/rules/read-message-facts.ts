@@ -9,13 +9,17 @@ const MAX_BODY_TEXT = 256 * 1024;
 export type ReadMessageFactsOptions = {
   raw: Buffer;
   // The envelope sender (MAIL FROM) where there is one; otherwise the From address.
-  sender?: string;
+  sender: string;
+  // The decoded Subject (as parseOutgoingMessage read it).
+  subject: string;
+  // false: no rule looks at the body, so it is not parsed (bodyText empty, hasAttachment false).
+  isBodyRead: boolean;
 };
 
 // What the rules look at, read from a raw message: headers (unfolded), subject, the body as text
 // (HTML parts as text, bounded), size and whether it has an attachment. The relay and `rules test`
 // both read facts here, so a rule tested is a rule applied. Nothing of it is stored or logged.
-export async function readMessageFacts({ raw, sender }: ReadMessageFactsOptions): Promise<TMessageFacts> {
+export async function readMessageFacts({ raw, sender, subject, isBodyRead }: ReadMessageFactsOptions): Promise<TMessageFacts> {
   const headers = splitHeaderFields({ headerBlock: raw.subarray(0, findHeaderEnd(raw)) }).map((f) => ({
     name: f.name,
     value: f.value
@@ -24,19 +28,20 @@ export async function readMessageFacts({ raw, sender }: ReadMessageFactsOptions)
       .trim(),
   }));
   let parsed: Awaited<ReturnType<typeof simpleParser>> | null = null;
-  try {
-    parsed = await simpleParser(raw, {
-      skipImageLinks: true,
-      skipTextLinks: true,
-      skipTextToHtml: true,
-      maxHtmlLengthToParse: MAX_BODY_TEXT,
-    });
-  } catch {
-    // A body mailparser cannot read has no text a rule could match; its headers still decide.
-  }
+  if (isBodyRead)
+    try {
+      parsed = await simpleParser(raw, {
+        skipImageLinks: true,
+        skipTextLinks: true,
+        skipTextToHtml: true,
+        maxHtmlLengthToParse: MAX_BODY_TEXT,
+      });
+    } catch {
+      // A body mailparser cannot read has no text a rule could match; its headers still decide.
+    }
   return {
-    sender: sender ?? parsed?.from?.value[0]?.address ?? '',
-    subject: parsed?.subject ?? '',
+    sender,
+    subject,
     headers,
     bodyText: (parsed?.text ?? '').slice(0, MAX_BODY_TEXT),
     sizeBytes: raw.length,

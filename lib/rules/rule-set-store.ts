@@ -7,6 +7,11 @@ import { ZDefaultAction, ZRule, ZRuleSet, type TRuleSet } from './schema';
 
 export type LoadRuleSetOptions = { db: Kysely<TDatabase>; tenantId: string };
 
+// Validated sets by the exact stored text they came from: the relay reads the rows for every
+// message (a change from the CLI or another instance counts at once) but validates a text once.
+const validated = new Map<string, { text: string; set: TRuleSet }>();
+const VALIDATED_MAX = 1000;
+
 // The tenant's whole rule set, rules in priority order. Rows were validated when written; they
 // are parsed again so a row edited by hand can never reach the matcher unchecked.
 export async function loadRuleSet({ db, tenantId }: LoadRuleSetOptions): Promise<TRuleSet> {
@@ -14,12 +19,18 @@ export async function loadRuleSet({ db, tenantId }: LoadRuleSetOptions): Promise
     db.selectFrom('mail_rule_settings').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst(),
     db.selectFrom('mail_rules').select(['json']).where('tenant_id', '=', tenantId).orderBy('position').execute(),
   ]);
-  return ZRuleSet.parse({
+  const text = JSON.stringify([settings?.default_action ?? null, settings?.internal_domains ?? null, rows.map((r) => r.json)]);
+  const cached = validated.get(tenantId);
+  if (cached?.text === text) return structuredClone(cached.set);
+  const set = ZRuleSet.parse({
     version: 1,
     defaultAction: settings ? ZDefaultAction.parse(JSON.parse(settings.default_action)) : { kind: 'pass' },
     internalDomains: settings ? JSON.parse(settings.internal_domains) : [],
     rules: rows.map((r) => ZRule.parse(JSON.parse(r.json))),
   });
+  if (validated.size >= VALIDATED_MAX) validated.delete(validated.keys().next().value!);
+  validated.set(tenantId, { text, set });
+  return structuredClone(set);
 }
 
 export type UpdateRuleSetOptions = {

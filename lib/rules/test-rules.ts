@@ -2,7 +2,6 @@ import type { TDb } from '../store/db';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import { decideRecipients } from './decide-recipients';
 import { stripSubjectKeyword } from './match-word';
-import { readMessageFacts } from './read-message-facts';
 
 export type TestRulesOptions = { db: TDb; tenantId: string; raw: Buffer; maxBytes: number };
 
@@ -22,8 +21,12 @@ export type TRuleTestResult = {
 // else; sends, stores and audits nothing.
 export async function testRules({ db, tenantId, raw, maxBytes }: TestRulesOptions): Promise<TRuleTestResult[]> {
   const parsed = await parseOutgoingMessage({ raw, maxBytes });
-  const facts = await readMessageFacts({ raw, sender: parsed.sender });
-  const decisions = await decideRecipients({ db, tenantId, facts, recipients: parsed.recipients.map((r) => r.address) });
+  const decisions = await decideRecipients({
+    db,
+    tenantId,
+    message: { raw, sender: parsed.sender, subject: parsed.subject },
+    recipients: parsed.recipients.map((r) => r.address),
+  });
   return decisions.map(({ recipient, rule, action }) => {
     if (action.kind === 'pass') return { recipient, rule, action: 'pass' };
     if (action.kind === 'reject') return { recipient, rule, action: 'reject', reply: `550 5.7.1 ${action.text}` };
@@ -33,7 +36,7 @@ export async function testRules({ db, tenantId, raw, maxBytes }: TestRulesOption
       action: 'encrypt',
       template: action.template,
       ...(action.removeKeyword
-        ? { removeKeyword: action.removeKeyword, subject: stripSubjectKeyword({ subject: facts.subject, keyword: action.removeKeyword }) }
+        ? { removeKeyword: action.removeKeyword, subject: stripSubjectKeyword({ subject: parsed.subject, keyword: action.removeKeyword }) }
         : {}),
     };
   });

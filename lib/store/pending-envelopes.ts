@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { TDb } from './db';
+import { runTransaction } from './run-transaction';
 import type { TDatabase } from './schema';
 
 // The envelope of an attachment-only message lives here only while a wrapper of it waits in the
@@ -19,29 +20,32 @@ export type SettleWrapperOptions<T> = { db: TDb; messageId: string; settle: (trx
 // pending envelope in the same transaction. The envelope's row is locked first, so two workers
 // settling the last two wrappers at once cannot both see the other's still queued and keep it.
 export async function settleWrapper<T>({ db, messageId, settle }: SettleWrapperOptions<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    let lock = trx.selectFrom('pending_envelopes').select('message_id').where('message_id', '=', messageId);
-    if (db.dialectName === 'postgres') lock = lock.forUpdate();
-    const isPending = Boolean(await lock.executeTakeFirst());
-    const result = await settle(trx);
-    if (isPending) {
-      await trx
-        .deleteFrom('pending_envelopes')
-        .where('message_id', '=', messageId)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('outbox')
-                .select('outbox.id')
-                .where('outbox.message_id', '=', messageId)
-                .where('outbox.status', '=', 'queued')
-                .where('outbox.recipient_id', 'is not', null),
+  return runTransaction({
+    db,
+    work: async (trx) => {
+      let lock = trx.selectFrom('pending_envelopes').select('message_id').where('message_id', '=', messageId);
+      if (db.dialectName === 'postgres') lock = lock.forUpdate();
+      const isPending = Boolean(await lock.executeTakeFirst());
+      const result = await settle(trx);
+      if (isPending) {
+        await trx
+          .deleteFrom('pending_envelopes')
+          .where('message_id', '=', messageId)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('outbox')
+                  .select('outbox.id')
+                  .where('outbox.message_id', '=', messageId)
+                  .where('outbox.status', '=', 'queued')
+                  .where('outbox.recipient_id', 'is not', null),
+              ),
             ),
-          ),
-        )
-        .execute();
-    }
-    return result;
+          )
+          .execute();
+      }
+      return result;
+    },
   });
 }
 

@@ -6,7 +6,7 @@ import type { TBranding } from '../../templates/schema';
 import { AppError } from '../../errors';
 import { normaliseAddress } from '../../mail/address';
 import { buildPasscodeMail } from '../../mail/build-passcode-mail';
-import { enqueueMail, newOutboxId } from '../../mail/outbox';
+import { enqueueMail, newOutboxId, notifyOutbox } from '../../mail/outbox';
 import { consumeRateLimit, withRateLimits } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import { getMessage, listRecipients } from '../../store/messages';
@@ -124,5 +124,6 @@ export async function requestPasscode({
       });
     }
   });
+  if (recipient) notifyOutbox();
   return { challengeId, reference, browserSecret, expiresAt: now + PASSCODE_TTL_MS };
 }
