@@ -26,6 +26,7 @@ const STORE_SUITES = [
   'test/housekeeping.test.ts',
   'test/rules.test.ts',
   'test/connectors.test.ts',
+  'test/relay.test.ts',
 ];
 
 export default defineConfig({

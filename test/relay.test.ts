@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboxWorker } from '@/lib/mail/outbox-worker';
 import { sendMessage } from '@/lib/messages/send-message';
 import { addRelayAllow } from '@/lib/relay/relay-allow';
 import { createRelayCredential } from '@/lib/relay/relay-credentials';
+import { eventKey } from '@/lib/rate-limit/rate-limits';
 import { addRule } from '@/lib/rules/add-rule';
 import { removeRule } from '@/lib/rules/remove-rule';
 import { startRelay, type TRelay } from '@/lib/relay/start-relay';
@@ -72,6 +74,32 @@ const counts = async () => ({
   ),
 });
 
+// SQLite: another process holds the write lock, so commits wait out busy_timeout and fail.
+// PostgreSQL: the database takes no connections and the relay's are ended, as in a failover.
+async function makeDatabaseUnavailable(): Promise<{ end(): Promise<void> }> {
+  if (TEST_DIALECT === 'sqlite') {
+    const blocker = new Database(path.join(ctx.dataDir, 'sealpost.db'));
+    blocker.exec('BEGIN EXCLUSIVE');
+    return {
+      async end() {
+        blocker.exec('ROLLBACK');
+        blocker.close();
+      },
+    };
+  }
+  const name = new URL(ctx.cliEnv.DATABASE_URL!).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: ctx.cliEnv.DATABASE_URL!.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  return {
+    async end() {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    },
+  };
+}
+
 // Connects, says EHLO and authenticates (loopback: no STARTTLS needed), ready for MAIL FROM.
 async function session(port = relay.port, { auth = true } = {}) {
   const { client, greeting } = await RawSmtp.connect(port);
@@ -109,16 +137,23 @@ afterAll(async () => {
 describe('who may relay', () => {
   it('refuses AUTH before STARTTLS on a listener that does not trust loopback, and accepts it after', async () => {
     const { client } = await RawSmtp.connect(remoteRelay.port);
-    await client.command('EHLO mail.acme.example');
-    expect((await client.authPlain(credential.username, credential.password)).code).toBe(538);
+    const before = await client.command('EHLO mail.acme.example');
+    // Not offered before STARTTLS, and refused if tried anyway: a password never crosses in clear.
+    expect(before.text).toMatch(/STARTTLS/);
+    expect(before.text).not.toMatch(/AUTH/);
+    expect((await client.authPlain(credential.username, credential.password)).code).toBeGreaterThanOrEqual(500);
     expect((await client.startTls()).code).toBe(220);
-    expect((await client.command('EHLO mail.acme.example')).code).toBe(250);
+    const after = await client.command('EHLO mail.acme.example');
+    expect(after.code).toBe(250);
+    expect(after.text).toMatch(/AUTH PLAIN LOGIN/);
     expect((await client.authPlain(credential.username, credential.password)).code).toBe(235);
     client.close();
   });
 
   it('accepts AUTH without STARTTLS from loopback on a listener that trusts it', async () => {
-    const client = await session();
+    const { client } = await RawSmtp.connect(relay.port);
+    expect((await client.command('EHLO mail.acme.example')).text).toMatch(/AUTH PLAIN LOGIN/);
+    expect((await client.authPlain(credential.username, credential.password)).code).toBe(235);
     client.close();
   });
 
@@ -166,6 +201,100 @@ describe('who may relay', () => {
   });
 });
 
+describe('limits and timeouts', () => {
+  const opened: RawSmtp[] = [];
+  afterAll(() => {
+    for (const c of opened) c.close();
+  });
+
+  it('a fourth connection from one address is answered 421 while three are open; one closed makes room', async () => {
+    const limited = await startRelay({ ctx, port: 0, host: '127.0.0.1', maxConnectionsPerIp: 3 });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const { client, greeting } = await RawSmtp.connect(limited.port);
+        opened.push(client);
+        expect(greeting.code).toBe(220);
+      }
+      const { client: fourth, greeting } = await RawSmtp.connect(limited.port);
+      expect(greeting.code).toBe(421);
+      expect(greeting.text).toMatch(/Too many connections/);
+      fourth.close();
+      opened.pop()!.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const { client: again, greeting: welcome } = await RawSmtp.connect(limited.port);
+      expect(welcome.code).toBe(220);
+      again.close();
+    } finally {
+      for (const c of opened.splice(0)) c.close();
+      await limited.stop();
+    }
+  });
+
+  it('an idle connection is closed with 421 after the idle timeout', async () => {
+    const quick = await startRelay({ ctx, port: 0, host: '127.0.0.1', idleTimeoutMs: 600 });
+    try {
+      const { client } = await RawSmtp.connect(quick.port);
+      expect((await client.command('EHLO mail.acme.example')).code).toBe(250);
+      const started = Date.now();
+      const reply = await client.reply(5_000);
+      expect(reply.code).toBe(421);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      client.close();
+    } finally {
+      await quick.stop();
+    }
+  });
+
+  it('DATA trickled past the DATA timeout is cut off with 421 and nothing is stored', async () => {
+    const quick = await startRelay({ ctx, port: 0, host: '127.0.0.1', dataTimeoutMs: 800 });
+    try {
+      const before = await counts();
+      const client = await session(quick.port);
+      await client.command('MAIL FROM:<alice@acme.example>');
+      await client.command('RCPT TO:<bob@partner.example>');
+      expect((await client.command('DATA')).code).toBe(354);
+      await client.write('From: alice@acme.example\r\nTo: bob@partner.example\r\nSubject: slow\r\n\r\n');
+      // One line now and then, never the end of the data.
+      const trickle = setInterval(() => void client.write('x\r\n'), 200);
+      try {
+        const reply = await client.reply(5_000);
+        expect(reply.code).toBe(421);
+        expect(reply.text).toMatch(/DATA took too long/);
+      } finally {
+        clearInterval(trickle);
+        client.close();
+      }
+      expect(await counts()).toEqual(before);
+    } finally {
+      await quick.stop();
+    }
+  });
+
+  it("a tenant over its hourly relay limit is answered 452 with the limit's text and nothing is stored", async () => {
+    const key = eventKey({ name: 'relayMessagesPerTenant', key: tenant.id });
+    const now = Date.now();
+    for (let i = 0; i < 50_000; i += 1000) {
+      await ctx.db
+        .insertInto('rate_events')
+        .values(Array.from({ length: 1000 }, (_, j) => ({ key, at: now - 1000 - i - j })))
+        .execute();
+    }
+    try {
+      const before = await counts();
+      const client = await session();
+      await client.command('MAIL FROM:<alice@acme.example>');
+      await client.command('RCPT TO:<bob@partner.example>');
+      const reply = await sendData(client, message({ id: 'over-limit' }));
+      expect(reply.code).toBe(452);
+      expect(reply.text).toMatch(/4\.7\.0 The organisation has relayed too many messages this hour/);
+      client.close();
+      expect(await counts()).toEqual(before);
+    } finally {
+      await ctx.db.deleteFrom('rate_events').where('key', '=', key).execute();
+    }
+  });
+});
+
 describe('messages', () => {
   it('refuses a message whose address headers the strict parser refuses, with its text', async () => {
     const client = await session();
@@ -199,20 +328,16 @@ describe('messages', () => {
   });
 
   it('answers 451 and stores nothing when the database is unavailable during DATA', async () => {
-    if (TEST_DIALECT !== 'sqlite') return;
     const before = await counts();
     const client = await session();
     await client.command('MAIL FROM:<alice@acme.example>');
     await client.command('RCPT TO:<bob@partner.example>');
-    // Another process holding the write lock: commits wait out busy_timeout and fail.
-    const blocker = new Database(path.join(ctx.dataDir, 'sealpost.db'));
-    blocker.exec('BEGIN EXCLUSIVE');
+    const outage = await makeDatabaseUnavailable();
     try {
       const reply = await sendData(client, message({ id: 'db-down' }));
       expect(reply.code).toBe(451);
     } finally {
-      blocker.exec('ROLLBACK');
-      blocker.close();
+      await outage.end();
     }
     expect(await counts()).toEqual(before);
     // And once the database is back, the retry is accepted.

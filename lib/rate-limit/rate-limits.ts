@@ -75,7 +75,8 @@ export const COUNT_LIMITS = {
 export type TRateLimitUse = { name: TRateLimitName; key: string };
 
 // Keys hold addresses and IPs: only a hash of them is stored.
-const eventKey = ({ name, key }: TRateLimitUse) => `${name}:${crypto.createHash('sha256').update(key).digest('base64url')}`;
+// The stored key of one limit's events (the caller's key hashed: an address or IP never stored as is).
+export const eventKey = ({ name, key }: TRateLimitUse) => `${name}:${crypto.createHash('sha256').update(key).digest('base64url')}`;
 
 export type RateLimitOptions = TRateLimitUse & { now: number };
 

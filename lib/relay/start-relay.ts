@@ -30,6 +30,8 @@ export type TRelay = { port: number; stop(): Promise<void> };
 
 type TSessionUser = { tenantId: string; credentialId: string };
 
+// smtp-server's documented per-connection command list (its README: "decide per connection").
+const withCommands = (session: SMTPServerSession) => session as SMTPServerSession & { disabledCommands?: string[] };
 const smtpError = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
 const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 const isInDomain = (address: string, domain: string) => {
@@ -65,7 +67,9 @@ export async function startRelay({
     size: config.SEALPOST_MAX_MESSAGE_BYTES,
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: true,
-    // AUTH before STARTTLS is refused in onAuth, per connection (loopback may skip TLS).
+    // AUTH is neither offered nor accepted before STARTTLS (session.disabledCommands, set per
+    // connection in onConnect and lifted in onSecure); a loopback client may skip TLS. onAuth
+    // checks again.
     allowInsecureAuth: true,
     maxClients: config.SEALPOST_RELAY_MAX_CONNECTIONS,
     socketTimeout: idleTimeoutMs,
@@ -78,6 +82,11 @@ export async function startRelay({
       if (n > maxConnectionsPerIp) return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
       perIp.set(session.remoteAddress, n);
       (session as SMTPServerSession & { isCounted?: boolean }).isCounted = true;
+      if (!(isLoopbackTrusted && isLoopback(session.remoteAddress))) withCommands(session).disabledCommands = ['AUTH'];
+      callback();
+    },
+    onSecure(_socket, session, callback) {
+      withCommands(session).disabledCommands = undefined;
       callback();
     },
     onClose(session) {
