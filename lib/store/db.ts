@@ -7,6 +7,7 @@ import pg from 'pg';
 import { logger } from '../logger';
 import { createMigrationProvider, type TDialectName } from './migrations';
 import type { TDatabase } from './schema';
+import { createWalCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES, type TWalCheckpointer } from './wal-checkpointer';
 
 export type TDb = Kysely<TDatabase> & { dialectName: TDialectName };
 
@@ -34,7 +35,10 @@ export function openDatabase({ databaseUrl }: OpenDatabaseOptions): TDb {
   // Shredded keys are overwritten with zeros, not left in free pages for a forensic reader.
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<TDatabase>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  // Checkpoints run on a thread of their own (wal-checkpointer.ts); this connection only as a fallback.
+  sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = file === ':memory:' ? null : createWalCheckpointer({ file: path.resolve(file) });
+  const db = new Kysely<TDatabase>({ dialect: new SqliteDialect({ database: cachingStatements({ sqlite, checkpointer }) }) });
   return Object.assign(db, { dialectName: 'sqlite' as const });
 }
 
@@ -52,14 +56,18 @@ const STATEMENT_CACHE_SIZE = 500;
 // kysely's SQLite driver prepares every query anew; compiling the same SQL again cost the relay
 // about a tenth of its time. Statements are kept by their text (least recently used out first).
 // A statement is reused only when it is not in the middle of an iteration (a streamed query).
-function cachingStatements(sqlite: Database.Database): SqliteDatabase {
+type CachingStatementsOptions = { sqlite: Database.Database; checkpointer: TWalCheckpointer | null };
+
+function cachingStatements({ sqlite, checkpointer }: CachingStatementsOptions): SqliteDatabase {
   const cache = new Map<string, Database.Statement>();
   return {
     close: () => {
       cache.clear();
+      checkpointer?.close();
       sqlite.close();
     },
     prepare(source: string) {
+      checkpointer?.noteCommit();
       const cached = cache.get(source);
       if (cached && !cached.busy) {
         cache.delete(source);
