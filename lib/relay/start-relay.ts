@@ -169,7 +169,10 @@ export async function startRelay({
   });
 
   async function handleData(stream: NodeJS.ReadableStream, session: SMTPServerSession): Promise<[number, string]> {
-    const data = await readDataStream({ stream: stream as never, maxBytes: config.SEALPOST_MAX_MESSAGE_BYTES });
+    // The client went away (or was cut off by the DATA timeout) before the end of the data:
+    // nothing is stored, and the answer goes nowhere.
+    const data = await readDataStream({ stream: stream as never, maxBytes: config.SEALPOST_MAX_MESSAGE_BYTES }).catch(() => null);
+    if (!data) return [421, '4.4.2 The connection closed before the end of the data'];
     if (data.kind === 'too-large') return [552, `5.3.4 The message is larger than the limit of ${config.SEALPOST_MAX_MESSAGE_BYTES} bytes`];
     if (data.kind === 'smuggling') return [550, '5.6.0 Bare CR or LF around a dot: refused (SMTP smuggling)'];
     const tenant = tenants.get(session.id);

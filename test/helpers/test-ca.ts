@@ -123,6 +123,7 @@ export async function startTlsSink({ leaf, maxVersion }: StartTlsSinkOptions = {
     ...(maxVersion === 'TLSv1.1' ? { minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT@SECLEVEL=0' } : maxVersion ? { maxVersion } : {}),
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
+      stream.on('error', () => {});
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
         const raw = Buffer.concat(chunks);
