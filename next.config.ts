@@ -2,7 +2,7 @@ import type { NextConfig } from 'next';
 
 const nextConfig: NextConfig = {
   // Native addons and Node-only mail libraries stay outside the server bundle.
-  serverExternalPackages: ['better-sqlite3', 'pg', 'pino', 'mailparser', 'nodemailer', 'smtp-server'],
+  serverExternalPackages: ['better-sqlite3', 'pg', 'pino', 'mailparser', 'nodemailer', 'smtp-server', 'prom-client'],
   poweredByHeader: false,
   experimental: {
     // TypeScript 7 (the native compiler) has no programmatic API; type-check through its CLI.

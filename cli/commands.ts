@@ -24,6 +24,7 @@ import { runHousekeeping } from '../lib/server/housekeeping';
 import { addRelayAllow, listRelayAllow, removeRelayAllow } from '../lib/relay/relay-allow';
 import { createRelayCredential, listRelayCredentials, revokeRelayCredential } from '../lib/relay/relay-credentials';
 import { runRelay } from '../lib/relay/run-relay';
+import { serveMetrics } from '../lib/metrics/serve-metrics';
 import { createApiKey } from '../lib/tenants/api-keys';
 import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, tenantHost } from '../lib/tenants/tenants';
 import { setBranding } from '../lib/templates/set-branding';
@@ -400,10 +401,12 @@ export const COMMANDS: Record<string, TCommand> = {
     keepsRunning: true,
     async run({ ctx }) {
       const worker = startOutboxWorker({ ctx });
+      const metrics = await serveMetrics({ ctx });
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
       await worker.stop();
+      await metrics?.close();
       await ctx.db.destroy();
       return undefined;
     },
@@ -412,10 +415,12 @@ export const COMMANDS: Record<string, TCommand> = {
     keepsRunning: true,
     async run({ ctx }) {
       const stop = await runRelay({ ctx, isWorkerOn: ctx.config.SEALPOST_WORKER === 'on' });
+      const metrics = await serveMetrics({ ctx });
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
       await stop();
+      await metrics?.close();
       await ctx.db.destroy();
       return undefined;
     },

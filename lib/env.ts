@@ -86,6 +86,10 @@ export const ZEnv = z
     // The operator's certificate and key (PEM files) for STARTTLS; both or neither (then self-signed).
     SEALPOST_RELAY_TLS_CERT: optional(z.string()),
     SEALPOST_RELAY_TLS_KEY: optional(z.string()),
+    // Prometheus metrics (GET /metrics) on a listener of their own, or off; loopback unless
+    // SEALPOST_METRICS_HOST says otherwise (a scraper on another machine).
+    SEALPOST_METRICS_PORT: optional(z.union([z.literal('off'), ZPort])).default('off'),
+    SEALPOST_METRICS_HOST: optional(z.union([z.ipv4(), z.ipv6()])).default('127.0.0.1'),
     SEALPOST_RELAY_MAX_CONNECTIONS: optional(z.coerce.number().int().min(1).max(10_000)).default(100),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
     // Federated sign-in: one host for every tenant, registered once with each provider.

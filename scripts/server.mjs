@@ -15,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
+import { getMetrics, normaliseRoute, startMetricsServer } from '../lib/metrics/metrics.ts';
+import { runShutdownHooks } from '../lib/server/shutdown.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dev = process.argv.includes('--dev');
@@ -110,7 +112,19 @@ const app = next({ dev, dir: root, hostname: config.HOST, port: config.PORT });
 const handle = app.getRequestHandler();
 await app.prepare();
 
+const { httpDuration } = getMetrics();
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+// Every request's duration by route (ids and tokens replaced), from its first byte to the
+// response's last; the label values are bounded whatever a client asks for.
+function timeRequest(req, res) {
+  const stop = httpDuration.startTimer();
+  res.once('close', () =>
+    stop({ route: normaliseRoute(req.url ?? '/'), method: METHODS.has(req.method) ? req.method : 'OTHER', status: String(res.statusCode) }),
+  );
+}
+
 const server = http.createServer((req, res) => {
+  timeRequest(req, res);
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
   // browser sends to a site, would otherwise get Next.js's redirect to that URL (an open redirect).
   if (!req.url?.startsWith('/')) return void refuse(req, res, 400, 'Bad request');
@@ -122,14 +136,24 @@ server.listen(config.PORT, config.HOST, () => {
   console.log(`sealpost: listening on http://${config.HOST}:${config.PORT}${dev ? ' (development)' : ''}`);
 });
 
+if (config.SEALPOST_METRICS_PORT !== 'off') {
+  const metrics = await startMetricsServer({ host: config.SEALPOST_METRICS_HOST, port: config.SEALPOST_METRICS_PORT });
+  console.log(`sealpost: metrics on http://${config.SEALPOST_METRICS_HOST}:${metrics.port}/metrics`);
+}
+
+// SIGTERM (an orchestrator scaling in) or SIGINT: stop accepting connections, let the requests
+// under way finish, let the outbox worker finish the mails it is sending and hand back the rest
+// of its batch, let the relay answer DATA in flight; then exit. Whatever still runs after
+// 25 seconds (inside the usual 30-second grace period) is cut off.
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;
-    server.close(() => process.exit(0));
+    console.log(`sealpost: ${signal}: finishing requests and deliveries under way`);
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeIdleConnections();
-    // Requests still running after this long are cut off rather than holding the exit forever.
-    setTimeout(() => process.exit(0), 10_000).unref();
+    void Promise.allSettled([closed, runShutdownHooks()]).then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 25_000).unref();
   });
 }

@@ -135,6 +135,36 @@ describe('durable outbox', () => {
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
   });
 
+  it('on SIGTERM finishes the mail it is sending and hands back the rest of its batch at once', async () => {
+    const smtp = await sink();
+    smtp.delayMs = 1500;
+    const { ctx, tenant } = await setup(smtp.port);
+    await sendMessage({ ctx, tenant, raw: sampleEml({ to: Array.from({ length: 8 }, (_, i) => `s${i}@example.org`) }) });
+    // A lease long enough that, were it not handed back, nothing could be sent again in this test.
+    const env = { ...ctx.cliEnv, SMTP_URL: smtp.url, SEALPOST_OUTBOX_LEASE_SECONDS: '600', SEALPOST_OUTBOX_CONCURRENCY: '1' };
+
+    const first = startCli(['worker'], env);
+    await smtp.waitFor(1, 30_000);
+    // The second mail is now in its SMTP session (the sink holds each for 1.5 s).
+    const stopped = Date.now();
+    await stopChild(first, 'SIGTERM');
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    const afterStop = await ctx.db.selectFrom('outbox').select(['status', 'lease_owner', 'smtp_message_id']).execute();
+    const sent = afterStop.filter((r) => r.status === 'sent');
+    expect(sent.length).toBe(2);
+    expect(smtp.mails.length).toBe(2);
+    // Every other row is due again now, not when its ten-minute lease would have run out.
+    expect(afterStop.filter((r) => r.status === 'queued').every((r) => r.lease_owner === null)).toBe(true);
+
+    smtp.delayMs = 0;
+    const second = startCli(['worker'], env);
+    cleanups.push(() => stopChild(second));
+    await smtp.waitFor(afterStop.length, 30_000);
+    const ids = smtp.mails.map((m) => m.parsed.messageId);
+    expect(new Set(ids).size).toBe(afterStop.length);
+    expect(ids.length).toBe(afterStop.length);
+  });
+
   it('the worker command refuses a bad configuration, naming the variable', () => {
     const r = runCli(['worker'], { SMTP_URL: 'http://not-smtp', SEALPOST_DATA_DIR: '/tmp/sealpost-never' });
     expect(r.status).toBe(2);

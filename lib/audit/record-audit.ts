@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { getMetrics } from '../metrics/metrics';
 import type { TDatabase } from '../store/schema';
 
 export type TAuditType =
@@ -28,7 +29,19 @@ export type RecordAuditOptions = {
   at?: number;
 };
 
+// The audit log's events that the metrics count too (counted when written: a transaction that
+// rolls back afterwards still counts, which only a failing database does).
+function countForMetrics(o: RecordAuditOptions): void {
+  const metrics = getMetrics();
+  if (o.type === 'passcode_sent') metrics.passcodesSent.inc();
+  else if (o.type === 'signin_ok' || o.type === 'signin_failed') {
+    const method = typeof o.data?.method === 'string' ? o.data.method : 'unknown';
+    metrics.signIns.inc({ method, result: o.type === 'signin_ok' ? 'ok' : 'failed' });
+  }
+}
+
 export async function recordAudit(db: Kysely<TDatabase> | Transaction<TDatabase>, o: RecordAuditOptions): Promise<void> {
+  countForMetrics(o);
   await db
     .insertInto('audit_events')
     .values({

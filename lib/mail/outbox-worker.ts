@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/record-audit';
 import { getTenantKey, type TTenantKey } from '../envelope/tenant-keys';
 import { logUnknownError } from '../errors';
 import { logger } from '../logger';
+import { getMetrics } from '../metrics/metrics';
 import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
 import { findConnector } from '../connectors/find-connector';
 import { openInternalReply } from '../connectors/open-internal-reply';
@@ -15,7 +16,7 @@ import { settleWrapper } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TOutboxTable } from '../store/schema';
 import { addressDomain, normaliseAddress } from './address';
-import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, type TDeliveryFailure } from './outbox';
+import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, releaseLeases, type TDeliveryFailure } from './outbox';
 import { createMailTransport, type TMailTransport } from './transport';
 
 export type ProcessOutboxOptions = {
@@ -24,6 +25,8 @@ export type ProcessOutboxOptions = {
   owner?: string;
   now?: number;
   limit?: number;
+  // Aborted when the worker stops: deliveries under way finish, the rest are handed back.
+  signal?: AbortSignal;
 };
 
 export type TBatchResult = { claimed: number; sent: number; retried: number; bounced: number; failed: number; cancelled: number };
@@ -42,6 +45,7 @@ export async function processOutboxBatch({
   owner = crypto.randomUUID(),
   now = Date.now(),
   limit = 20,
+  signal,
 }: ProcessOutboxOptions): Promise<TBatchResult> {
   const leaseMs = ctx.config.SEALPOST_OUTBOX_LEASE_SECONDS * 1000;
   const rows = await claimDueMail(ctx.db, { owner, now, leaseMs, limit });
@@ -49,16 +53,19 @@ export async function processOutboxBatch({
   if (!rows.length) return result;
   const sizes = await estimateMailSizes({ ctx, rows });
   const budget = createByteBudget({ bytes: DELIVERY_BUDGET_BYTES, slots: ctx.config.SEALPOST_OUTBOX_CONCURRENCY });
+  const unstarted: string[] = [];
   await Promise.all(
     rows.map(async (row) => {
       const release = await budget.take(sizes.get(row.id) ?? 0);
       try {
-        await deliverAndRecord({ ctx, transport, row, owner, now, result });
+        if (signal?.aborted) unstarted.push(row.id);
+        else await deliverAndRecord({ ctx, transport, row, owner, now, result });
       } finally {
         release();
       }
     }),
   );
+  await releaseLeases(ctx.db, { ids: unstarted, owner });
   return result;
 }
 
@@ -83,6 +90,7 @@ async function deliverAndRecord({ ctx, transport, row, owner, now, result }: Del
   if (!failure) {
     await settle((db) => markSent(db, row.id, owner, at));
     result.sent += 1;
+    getMetrics().deliveries.inc({ kind: row.kind, result: 'sent' });
     logger.info({ outboxId: row.id, kind: row.kind, messageId: row.message_id }, 'mail delivered');
     return;
   }
@@ -91,6 +99,7 @@ async function deliverAndRecord({ ctx, transport, row, owner, now, result }: Del
   else if (status === 'bounced') result.bounced += 1;
   else if (status === 'cancelled') result.cancelled += 1;
   else result.failed += 1;
+  getMetrics().deliveries.inc({ kind: row.kind, result: status === 'queued' ? 'retried' : status });
   if (failure.tls) {
     // Why the mail waits (never its content): the connector's policy, the host that fell short.
     await recordAudit(ctx.db, {
@@ -274,6 +283,7 @@ export function startOutboxWorker({
   }),
 }: StartOutboxWorkerOptions) {
   const owner = crypto.randomUUID();
+  const stopping = new AbortController();
   let isStopped = false;
   let isRunning = false;
   let isWoken = false;
@@ -285,10 +295,16 @@ export function startOutboxWorker({
       for (;;) {
         isWoken = false;
         // A batch per slot: the sends of one batch overlap, and the next batch is claimed when it is done.
-        const r = await processOutboxBatch({ ctx, transport, owner, limit: Math.max(20, 2 * ctx.config.SEALPOST_OUTBOX_CONCURRENCY) });
+        const r = await processOutboxBatch({
+          ctx,
+          transport,
+          owner,
+          limit: Math.max(20, 2 * ctx.config.SEALPOST_OUTBOX_CONCURRENCY),
+          signal: stopping.signal,
+        });
         if ((r.claimed === 0 && !isWoken) || isStopped) break;
       }
-      if (Date.now() - lastPurge > 60_000) {
+      if (!isStopped && Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
         await runHousekeeping({ ctx, now: lastPurge });
       }
@@ -314,8 +330,10 @@ export function startOutboxWorker({
   loop();
   logger.info({ transport: transport.kind }, 'outbox worker started');
   return {
+    // Takes nothing new; the mails being sent finish, the rest of the batch is handed back.
     async stop() {
       isStopped = true;
+      stopping.abort();
       stopListening();
       clearTimeout(timer);
       await running;

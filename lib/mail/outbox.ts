@@ -146,6 +146,34 @@ export async function claimDueMail(db: Kysely<TDatabase> & { dialectName: string
   });
 }
 
+export type ReleaseLeasesOptions = { ids: string[]; owner: string };
+
+// A stopping worker hands back the rows it claimed but did not start: due again at once for
+// another worker, rather than when the lease runs out.
+export async function releaseLeases(db: TDbLike, { ids, owner }: ReleaseLeasesOptions): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .updateTable('outbox')
+    .set({ lease_until: null, lease_owner: null })
+    .where('id', 'in', ids)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'queued')
+    .execute();
+}
+
+export type ReadOutboxDepthOptions = { db: TDbLike; now?: number };
+
+// For the metrics: how much mail waits, and how long the oldest has.
+export async function readOutboxDepth({ db, now = Date.now() }: ReadOutboxDepthOptions) {
+  const row = await db
+    .selectFrom('outbox')
+    .select((eb) => [eb.fn.countAll<string | number>().as('depth'), eb.fn.min<string | number | null>('created_at').as('oldest')])
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  const oldest = row?.oldest == null ? null : Number(row.oldest);
+  return { depth: Number(row?.depth ?? 0), oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (now - oldest) / 1000) };
+}
+
 export async function markSent(db: TDbLike, id: string, owner: string, now: number): Promise<void> {
   await db
     .updateTable('outbox')

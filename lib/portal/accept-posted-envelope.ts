@@ -4,6 +4,7 @@ import { maxEnvelopeChars } from '../envelope/envelope';
 import { openMessage } from '../envelope/open-message';
 import type { TRecipientClaims } from '../envelope/recipient-token';
 import { AppError } from '../errors';
+import { getMetrics } from '../metrics/metrics';
 import type { TContext } from '../server/context';
 import { getHeldEnvelope, holdEnvelope } from '../store/held-envelopes';
 import { getMessage } from '../store/messages';
@@ -17,15 +18,24 @@ export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; enve
 export type OpenTenantEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; now?: number };
 
 // An envelope opened with this tenant's keys, within the size the configured message limit allows.
-export const openTenantEnvelope = ({ ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions) =>
-  openMessage({
-    db: ctx.db,
-    master: ctx.master,
-    tenantId: tenant.id,
-    token: envelope,
-    maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
-    now,
-  });
+export async function openTenantEnvelope({ ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions) {
+  const { envelopeOpens } = getMetrics();
+  try {
+    const opened = await openMessage({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      token: envelope,
+      maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
+      now,
+    });
+    envelopeOpens.inc({ result: 'ok' });
+    return opened;
+  } catch (error) {
+    envelopeOpens.inc({ result: error instanceof AppError ? error.code : 'error' });
+    throw error;
+  }
+}
 
 export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
   const opened = await openTenantEnvelope({ ctx, tenant, envelope, now });

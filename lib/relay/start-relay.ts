@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerAuthentication, type SMTPServerSession } fro
 import { isAppError, logUnknownError } from '../errors';
 import { addressDomain, normaliseAddress } from '../mail/address';
 import { logger } from '../logger';
+import { getMetrics } from '../metrics/metrics';
 import { consumeRateLimit, isRateLimited } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import { getTenantById, type TTenant } from '../tenants/tenants';
@@ -159,7 +160,10 @@ export async function startRelay({
       // A client that trickles its DATA to hold a connection open is cut off.
       const timer = setTimeout(() => dropSession(session.id, '4.4.2 DATA took too long'), dataTimeoutMs);
       const work = handleData(stream, session)
-        .then(([code, text]) => (code === 250 ? callback(null, text) : callback(smtpError(code, text))))
+        .then(([code, text]) => {
+          getMetrics().relayMessages.inc({ result: code === 250 ? 'accepted' : code >= 500 ? 'refused' : 'deferred' });
+          return code === 250 ? callback(null, text) : callback(smtpError(code, text));
+        })
         .finally(() => {
           clearTimeout(timer);
           inFlight.delete(work);
@@ -201,11 +205,11 @@ export async function startRelay({
   };
 
   // smtp-server has no public handle on one connection; its set of connections is the one way in.
-  const dropSession = (id: string, text: string) => {
+  const dropSession = (id: string | null, text: string) => {
     for (const c of (
       server as unknown as { connections: Set<{ session?: { id: string }; send(code: number, text: string): void; close(): void }> }
     ).connections) {
-      if (c.session?.id === id) {
+      if (id === null || c.session?.id === id) {
         c.send(421, text);
         c.close();
       }
@@ -229,6 +233,8 @@ export async function startRelay({
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...inFlight]);
+      // Sessions between messages are told to come back later rather than held for closeTimeout.
+      dropSession(null, '4.3.2 The relay is shutting down, try again later');
       await closed;
     },
   };

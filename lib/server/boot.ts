@@ -1,8 +1,11 @@
 import { logger } from '../logger';
+import { readOutboxDepth } from '../mail/outbox';
 import { startOutboxWorker } from '../mail/outbox-worker';
+import { setOutboxProbe } from '../metrics/metrics';
 import { startRelay } from '../relay/start-relay';
 import { createTenant, getTenantBySlug, portalOrigin } from '../tenants/tenants';
 import { getContext } from './context';
+import { onShutdown } from './shutdown';
 
 export const DEMO_TENANT = { slug: 'demo', name: 'Demo Organisation', mailDomain: 'example.com' };
 
@@ -16,17 +19,14 @@ export async function bootServer(): Promise<void> {
   }
   if (ctx.config.SEALPOST_WORKER === 'on') {
     const worker = startOutboxWorker({ ctx });
-    const stop = () => void worker.stop();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    onShutdown(() => worker.stop());
   }
+  setOutboxProbe(() => readOutboxDepth({ db: ctx.db }));
   // The SMTP relay in the same process, unless SEALPOST_RELAY_PORT=off (or `sealpost relay` runs it).
   const relayPort = ctx.config.SEALPOST_RELAY_PORT;
   if (relayPort !== 'off') {
     const relay = await startRelay({ ctx, port: relayPort, host: ctx.config.HOST });
-    const stop = () => void relay.stop();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    onShutdown(() => relay.stop());
   }
   logger.info(
     { port: ctx.config.PORT, baseDomain: ctx.config.SEALPOST_BASE_DOMAIN, smtp: ctx.config.SMTP_URL ? 'smtp' : 'local mailbox' },

@@ -51,6 +51,13 @@ export async function migrateToLatest(db: TDb): Promise<void> {
   }
 }
 
+// The migrations this code knows that the database has not run (another instance may still be
+// running them, or this code is newer than the database).
+export async function listPendingMigrations(db: TDb): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: createMigrationProvider(db.dialectName) });
+  return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
+}
+
 const STATEMENT_CACHE_SIZE = 500;
 
 // kysely's SQLite driver prepares every query anew; compiling the same SQL again cost the relay

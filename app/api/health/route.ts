@@ -5,7 +5,7 @@ import { getContext } from '@/lib/server/context';
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
-// GET /api/health – the database answers
+// GET /api/health – the process is alive and its database answers
 export const GET = publicApiRoute(
   async () => {
     try {
