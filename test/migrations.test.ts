@@ -1,0 +1,53 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '@/lib/env';
+import { listPendingMigrations, openDatabase } from '@/lib/store/db';
+import { runCliAsync } from './helpers/cli';
+import { makeTempDir, TEST_DIALECT } from './helpers/context';
+
+const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+// A database nobody has migrated yet: a new SQLite file, or a new PostgreSQL database.
+async function freshDatabase(): Promise<Record<string, string>> {
+  const env: Record<string, string> = { SEALPOST_DATA_DIR: makeTempDir(), SEALPOST_DEMO_TENANT: 'off' };
+  if (TEST_DIALECT !== 'postgres') return env;
+  const name = `sealpost_migrate_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  return { ...env, DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) };
+}
+
+describe('migrations', () => {
+  it('four instances starting at once on an empty database: each starts, every migration runs exactly once', async () => {
+    const env = await freshDatabase();
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runCliAsync(['tenant', 'list'], env)));
+    for (const r of runs) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const db = openDatabase({ databaseUrl: parseConfig(env).databaseUrl });
+    try {
+      expect(await listPendingMigrations(db)).toEqual([]);
+      const rows = await db
+        .selectFrom('kysely_migration' as never)
+        .select('name' as never)
+        .execute();
+      const names = rows.map((r) => (r as { name: string }).name);
+      expect(names.length).toBeGreaterThan(5);
+      expect(new Set(names).size).toBe(names.length);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
