@@ -74,6 +74,7 @@ const entry = <K extends TKind>(kind: K, expect: TEntry<K>['expect']): TEntry =>
 const TABLE: Record<string, TEntry> = {
   'GET /': entry('base', { anonymous: 200, authHost: 404 }),
   'GET /api/health': entry('base', { anonymous: 200, authHost: 404 }),
+  'GET /api/ready': entry('base', { anonymous: 200, authHost: 404 }),
   'GET /api/auth/[...nextauth]': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
   'GET /federated/[id]': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
   'GET /federated/[id]/go': entry('auth', { unknownSignIn: 400, tenantHost: 404, baseHost: 404 }),
