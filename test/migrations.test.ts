@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@/lib/env';
 import { listPendingMigrations, openDatabase } from '@/lib/store/db';
 import { runCliAsync } from './helpers/cli';
-import { makeTempDir, TEST_DIALECT } from './helpers/context';
+import { makeTempDir, sampleEml, TEST_DIALECT } from './helpers/context';
 
 const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
 const cleanups: Array<() => Promise<void>> = [];
@@ -32,10 +34,20 @@ async function freshDatabase(): Promise<Record<string, string>> {
 }
 
 describe('migrations', () => {
-  it('four instances starting at once on an empty database: each starts, every migration runs exactly once', async () => {
+  it('four instances starting at once on an empty database and data dir: every migration runs once, all share one master key', async () => {
     const env = await freshDatabase();
-    const runs = await Promise.all(Array.from({ length: 4 }, () => runCliAsync(['tenant', 'list'], env)));
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => runCliAsync(['tenant', 'create', `race${i}`, '--name', `Race ${i}`, '--domain', `race${i}.example`], env)),
+    );
     for (const r of runs) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    // Each tenant key was wrapped by whichever process created it: all four open with the one key on disk.
+    const file = path.join(env.SEALPOST_DATA_DIR!, 'm.eml');
+    for (let i = 0; i < 4; i += 1) {
+      fs.writeFileSync(file, sampleEml({ from: `alice@race${i}.example`, to: ['bob@example.org'] }));
+      const sent = await runCliAsync(['send', '--tenant', `race${i}`, file], env);
+      expect({ status: sent.status, stderr: sent.stderr }).toEqual({ status: 0, stderr: '' });
+    }
+    expect(fs.readdirSync(env.SEALPOST_DATA_DIR!).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const db = openDatabase({ databaseUrl: parseConfig(env).databaseUrl });
     try {
       expect(await listPendingMigrations(db)).toEqual([]);

@@ -64,10 +64,19 @@ export function loadMasterKeys({ dataDir, envKey, envPreviousKey }: LoadMasterKe
   return keys;
 }
 
+// Creates the key file unless it exists, never replacing one: several instances starting at once
+// on one data dir all end up with the key the first of them wrote (a rename would let the last
+// one replace a key another had already wrapped tenant keys with). link() fails if it exists.
 function writeKeyFile(file: string, key: Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   fs.writeFileSync(tmp, `${key.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  fs.renameSync(tmp, file);
+  try {
+    fs.linkSync(tmp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 // Step 1 of a file-key rotation: a new key beside the current one, not yet in use. A `.next`
