@@ -24,4 +24,5 @@ if (builtAt < Math.max(...SOURCES.map((s) => newest(path.join(root, s))))) {
   const r = spawnSync(process.execPath, [nextBin, 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-await import('./server.mjs');
+// `./run cluster` builds once before starting its instances.
+if (!process.argv.includes('--build-only')) await import('./server.mjs');

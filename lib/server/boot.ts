@@ -14,8 +14,13 @@ export const DEMO_TENANT = { slug: 'demo', name: 'Demo Organisation', mailDomain
 export async function bootServer(): Promise<void> {
   const ctx = await getContext();
   if (ctx.config.SEALPOST_DEMO_TENANT === 'on' && !(await getTenantBySlug(ctx.db, DEMO_TENANT.slug))) {
-    const tenant = await createTenant({ db: ctx.db, master: ctx.master, ...DEMO_TENANT });
-    logger.info({ tenant: tenant.slug, url: portalOrigin(ctx.config, tenant) }, 'created the demo tenant');
+    try {
+      const tenant = await createTenant({ db: ctx.db, master: ctx.master, ...DEMO_TENANT });
+      logger.info({ tenant: tenant.slug, url: portalOrigin(ctx.config, tenant) }, 'created the demo tenant');
+    } catch (error) {
+      // Another instance starting at the same moment created it first.
+      if (!(await getTenantBySlug(ctx.db, DEMO_TENANT.slug))) throw error;
+    }
   }
   if (ctx.config.SEALPOST_WORKER === 'on') {
     const worker = startOutboxWorker({ ctx });
