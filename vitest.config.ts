@@ -28,6 +28,7 @@ const STORE_SUITES = [
   'test/connectors.test.ts',
   'test/relay.test.ts',
   'test/migrations.test.ts',
+  'test/reader-view.test.ts',
 ];
 
 export default defineConfig({

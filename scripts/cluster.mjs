@@ -101,7 +101,8 @@ const stopChild = (child, signal = 'SIGTERM') =>
 // Starts the instances (all at once, as an orchestrator would) and nginx in front of them.
 // `env` is every instance's environment (DATABASE_URL, SEALPOST_DATA_DIR, SMTP_URL, …).
 export async function startCluster({ instances = 2, env, port, log }) {
-  if (!fs.existsSync(NGINX)) throw new Error(`nginx not found at ${NGINX}: ./run test and ./run cluster install it (apt-get install nginx)`);
+  if (!fs.existsSync(NGINX))
+    throw new Error(`nginx not found at ${NGINX}: ./run test and ./run cluster install it (apt-get install nginx)`);
   const nginxPort = port ?? (await freePort());
   const common = {
     HOST: '127.0.0.1',
@@ -129,8 +130,14 @@ export async function startCluster({ instances = 2, env, port, log }) {
   let nginxOutput = '';
   nginx.stdout.on('data', (d) => (nginxOutput += d));
   nginx.stderr.on('data', (d) => (nginxOutput += d));
-  const errorLog = () => `${nginxOutput}${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`;
-  await waitUntil('nginx', async () => nginx.exitCode === null && (await fetch(`http://127.0.0.1:${nginxPort}/api/health`)).ok, 20_000, errorLog);
+  const errorLog = () =>
+    `${nginxOutput}${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`;
+  await waitUntil(
+    'nginx',
+    async () => nginx.exitCode === null && (await fetch(`http://127.0.0.1:${nginxPort}/api/health`)).ok,
+    20_000,
+    errorLog,
+  );
 
   return {
     port: nginxPort,

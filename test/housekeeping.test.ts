@@ -42,6 +42,20 @@ async function seedEveryKind(ctx: TTestContext, now: number) {
   await holdEnvelope({ db: ctx.db, messageId: delivered, envelope: 'stale-hold', now: now - HOLD_MS - 1 });
   await holdEnvelope({ db: ctx.db, messageId: kept, envelope: 'live-hold', now });
 
+  // Reader views: one of a message whose held envelope ran out, one with no end of its own.
+  const view = (messageId: string, expiresAt: number | null) => ({
+    message_id: messageId,
+    variant: 'plain',
+    version: 'v',
+    sealed: Buffer.from('sealed'),
+    expires_at: expiresAt,
+    created_at: now - 60_000,
+  });
+  await ctx.db
+    .insertInto('reader_views')
+    .values([view(delivered, now - 1), view(kept, null)])
+    .execute();
+
   const [recipient] = await listRecipients(ctx.db, kept);
   const session = (id: string, expiresAt: number) => ({
     id,
@@ -110,9 +124,10 @@ async function expectOnlyLiveRowsLeft(ctx: TTestContext, seeded: TSeeded) {
   expect(await ctx.db.selectFrom('recipient_sessions').select('id').execute()).toEqual([{ id: seeded.liveSession }]);
   expect(await ctx.db.selectFrom('federated_signins').select('id').execute()).toEqual([{ id: seeded.liveSignIn }]);
   expect(await ctx.db.selectFrom('rate_events').select('at').execute()).toHaveLength(1);
+  expect(await ctx.db.selectFrom('reader_views').select('message_id').execute()).toEqual([{ message_id: seeded.kept }]);
 }
 
-const ONE_OF_EACH = { shredded: 1, sessions: 1, federatedSignIns: 1, rateEvents: 1, heldEnvelopes: 1, pendingEnvelopes: 1 };
+const ONE_OF_EACH = { shredded: 1, sessions: 1, federatedSignIns: 1, rateEvents: 1, heldEnvelopes: 1, readerViews: 1, pendingEnvelopes: 1 };
 
 describe('housekeeping', () => {
   it('runHousekeeping purges every kind whose time is up and keeps what is still live', async () => {
@@ -129,6 +144,7 @@ describe('housekeeping', () => {
       federatedSignIns: 0,
       rateEvents: 0,
       heldEnvelopes: 0,
+      readerViews: 0,
       pendingEnvelopes: 0,
     });
   });

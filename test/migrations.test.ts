@@ -1,15 +1,11 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@/lib/env';
 import { listPendingMigrations, openDatabase } from '@/lib/store/db';
 import { runCliAsync } from './helpers/cli';
-import { makeTempDir, sampleEml, TEST_DIALECT } from './helpers/context';
+import { createPgDatabase, makeTempDir, sampleEml, TEST_DIALECT } from './helpers/context';
 
-const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups) await c();
@@ -19,25 +15,18 @@ afterAll(async () => {
 async function freshDatabase(): Promise<Record<string, string>> {
   const env: Record<string, string> = { SEALPOST_DATA_DIR: makeTempDir(), SEALPOST_DEMO_TENANT: 'off' };
   if (TEST_DIALECT !== 'postgres') return env;
-  const name = `sealpost_migrate_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  return { ...env, DATABASE_URL: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`) };
+  const database = await createPgDatabase('sealpost_migrate');
+  cleanups.push(database.drop);
+  return { ...env, DATABASE_URL: database.url };
 }
 
 describe('migrations', () => {
   it('four instances starting at once on an empty database and data dir: every migration runs once, all share one master key', async () => {
     const env = await freshDatabase();
     const runs = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => runCliAsync(['tenant', 'create', `race${i}`, '--name', `Race ${i}`, '--domain', `race${i}.example`], env)),
+      Array.from({ length: 4 }, (_, i) =>
+        runCliAsync(['tenant', 'create', `race${i}`, '--name', `Race ${i}`, '--domain', `race${i}.example`], env),
+      ),
     );
     for (const r of runs) expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     // Each tenant key was wrapped by whichever process created it: all four open with the one key on disk.

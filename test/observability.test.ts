@@ -199,11 +199,14 @@ describe('the Grafana dashboard', () => {
   it('queries only metrics that Sealpost exports', async () => {
     const { getMetrics } = await import('@/lib/metrics/metrics');
     const exported = new Set((await getMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
-    const dashboard = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'deploy', 'grafana', 'sealpost-dashboard.json'), 'utf8'));
+    const dashboard = JSON.parse(
+      fs.readFileSync(path.join(import.meta.dirname, '..', 'deploy', 'grafana', 'sealpost-dashboard.json'), 'utf8'),
+    );
     const names = new Set<string>();
     for (const panel of dashboard.panels) {
       for (const target of panel.targets) {
-        for (const m of String(target.expr).matchAll(/\b((?:sealpost|process)_[a-z_]+?)(?:_bucket|_count|_sum)?\b(?=[{[)\s]|$)/g)) names.add(m[1]!);
+        for (const m of String(target.expr).matchAll(/\b((?:sealpost|process)_[a-z_]+?)(?:_bucket|_count|_sum)?\b(?=[{[)\s]|$)/g))
+          names.add(m[1]!);
       }
     }
     expect(names.size).toBeGreaterThanOrEqual(9);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import sanitizeHtml from 'sanitize-html';
 
 // What a message body may keep: text formatting, tables, links and images. No scripts, styles
@@ -104,6 +105,24 @@ const STYLE_PROPERTIES = [
 ];
 const ALLOWED_STYLES = { '*': Object.fromEntries(STYLE_PROPERTIES.map((p) => [p, [SAFE_CSS_VALUE]])) };
 const INLINE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/i;
+
+// Bump when sanitiseMessageHtml's transforms change: views rendered before are rendered again.
+const SANITISER_REVISION = 1;
+// Which sanitiser rendered a stored reader's view: its revision and every allowlist it reads.
+export const SANITISER_VERSION = crypto
+  .createHash('sha256')
+  .update(
+    JSON.stringify({
+      SANITISER_REVISION,
+      ALLOWED_TAGS,
+      ALLOWED_ATTRIBUTES,
+      STYLE_PROPERTIES,
+      css: SAFE_CSS_VALUE.source,
+      image: INLINE_IMAGE.source,
+    }),
+  )
+  .digest('base64url')
+  .slice(0, 16);
 
 export type SanitiseMessageHtmlOptions = {
   html: string;

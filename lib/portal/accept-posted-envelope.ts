@@ -47,7 +47,8 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
   return claims;
 }
 
-// The envelope a reader may open: the stored one, or one held for them from message.html.
+// The envelope a reader may open: the stored one (heldUntil null), or one held for them from
+// message.html (until heldUntil).
 export async function findEnvelope({
   ctx,
   message,
@@ -56,7 +57,8 @@ export async function findEnvelope({
   ctx: TContext;
   message: Pick<TMessageTable, 'id' | 'envelope'>;
   now?: number;
-}): Promise<string | null> {
-  if (message.envelope) return message.envelope;
-  return getHeldEnvelope({ db: ctx.db, messageId: message.id, now });
+}): Promise<{ envelope: string; heldUntil: number | null } | null> {
+  if (message.envelope) return { envelope: message.envelope, heldUntil: null };
+  const held = await getHeldEnvelope({ db: ctx.db, messageId: message.id, now });
+  return held ? { envelope: held.envelope, heldUntil: held.expiresAt } : null;
 }

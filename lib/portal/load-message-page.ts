@@ -1,16 +1,22 @@
 import 'server-only';
+import { loadForPage } from '../http/load-for-page';
 import { getBranding } from '../templates/get-branding';
 import { findPageTenant } from '../tenants/load-tenant-page';
-import { openForReaderPage } from './open-for-reader-page';
+import { readReaderView } from './read-reader-view';
+import { sessionCookieValue } from './request-session';
 
-export type LoadMessagePageOptions = { host: string; id: string };
+export type LoadMessagePageOptions = { host: string; id: string; allowRemoteImages?: boolean };
 
 // Every page of a message a reader has open (/m/<id>, its reply and forward pages): the tenant,
-// the message opened for this session (or the 401/403/gone page), and the branding of the
-// template the message was sent with — its look and its policy, never the tenant's default.
-export async function loadMessagePage({ host, id }: LoadMessagePageOptions) {
+// the reader's view of the message for this session (or the 401/403/gone page), and the
+// branding of the template the message was sent with — its look and its policy, never the
+// tenant's default.
+export async function loadMessagePage({ host, id, allowRemoteImages = false }: LoadMessagePageOptions) {
   const { ctx, tenant } = await findPageTenant({ host });
-  const opened = await openForReaderPage({ ctx, tenant, messageId: id });
+  const opened = await loadForPage(
+    async () => readReaderView({ ctx, tenant, messageId: id, sessionValue: await sessionCookieValue(ctx), allowRemoteImages }),
+    { goneTo: `/m/${id}/gone` },
+  );
   const branding = await getBranding(ctx.db, tenant.id, opened.message.template);
-  return { ctx, tenant, opened, branding };
+  return { ctx, tenant, opened, view: opened.view, branding };
 }

@@ -10,9 +10,9 @@ import type { TTenant } from '../tenants/tenants';
 
 export type OpenForReaderOptions = { ctx: TContext; tenant: TTenant; messageId: string; sessionValue: string | undefined };
 
-// Every read of a message goes through here: a session of this tenant for this very message (or
-// for the conversation of a reply the reader sent), then the envelope opened with the tenant's keys. Nothing else decrypts for a reader.
-export async function openForReader({ ctx, tenant, messageId, sessionValue }: OpenForReaderOptions) {
+// Who may read what: a session of this tenant for this very message (or for the conversation of
+// a reply the reader sent), and a message that can still be opened (its wrapped content key).
+export async function authoriseReader({ ctx, tenant, messageId, sessionValue }: OpenForReaderOptions) {
   const session = await readRecipientSession({ ctx, tenant, value: sessionValue });
   if (!session) throw new AppError('UNAUTHORIZED', 'Sign in to read this message.');
   const message = await getMessage(ctx.db, messageId);
@@ -20,10 +20,23 @@ export async function openForReader({ ctx, tenant, messageId, sessionValue }: Op
     throw new AppError('FORBIDDEN', 'This message was not sent to you.');
   }
   // Revocation and expiry erase the stored envelope too: say which, not that it is missing.
-  await assertOpenable({ db: ctx.db, message });
-  const envelope = await findEnvelope({ ctx, message });
-  if (!envelope)
+  const wrapped = await assertOpenable({ db: ctx.db, message });
+  return { session, message, wrapped };
+}
+
+// The envelope a reader's message is opened from: stored, or held from their message.html.
+export async function findReaderEnvelope({ ctx, message, now }: Parameters<typeof findEnvelope>[0]) {
+  const found = await findEnvelope({ ctx, message, now });
+  if (!found)
     throw new AppError('ENVELOPE_INVALID', 'Open the message.html attachment of the email to read this message.', { notHeld: true });
-  const opened = await openTenantEnvelope({ ctx, tenant, envelope });
+  return found;
+}
+
+// Every decryption of a whole message for a reader goes through here (the rendered view of it,
+// lib/portal/read-reader-view.ts, through authoriseReader). Nothing else decrypts for a reader.
+export async function openForReader(options: OpenForReaderOptions) {
+  const { session, message } = await authoriseReader(options);
+  const { envelope } = await findReaderEnvelope({ ctx: options.ctx, message });
+  const opened = await openTenantEnvelope({ ctx: options.ctx, tenant: options.tenant, envelope });
   return { session, message, mime: opened.mime };
 }

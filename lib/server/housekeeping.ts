@@ -3,6 +3,7 @@ import { purgeRecipientSessions } from '../auth/recipient-session';
 import { purgeExpired } from '../envelope/revoke-message';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeHeldEnvelopes } from '../store/held-envelopes';
+import { purgeReaderViews } from '../store/reader-views';
 import { sweepPendingEnvelopes } from '../store/pending-envelopes';
 import type { TContext } from './context';
 
@@ -16,6 +17,8 @@ export type THousekeepingResult = {
   federatedSignIns: number;
   rateEvents: number;
   heldEnvelopes: number;
+  // Rendered views of messages whose held envelope ran out (they live no longer than it).
+  readerViews: number;
   pendingEnvelopes: number;
 };
 
@@ -28,6 +31,7 @@ export async function runHousekeeping({ ctx, now = Date.now() }: RunHousekeeping
   const sessions = await purgeRecipientSessions(ctx.db, now);
   const federatedSignIns = await purgeFederatedSignIns(ctx.db, now);
   const heldEnvelopes = await purgeHeldEnvelopes(ctx.db, now);
+  const readerViews = await purgeReaderViews(ctx.db, now);
   const pendingEnvelopes = await sweepPendingEnvelopes(ctx.db);
-  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, pendingEnvelopes };
+  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, readerViews, pendingEnvelopes };
 }

@@ -23,14 +23,18 @@ export async function holdEnvelope({ db, messageId, envelope, now }: HoldEnvelop
 
 export type GetHeldEnvelopeOptions = { db: TDbLike; messageId: string; now: number };
 
-// The envelope held for a message, while its hold lasts.
-export async function getHeldEnvelope({ db, messageId, now }: GetHeldEnvelopeOptions): Promise<string | null> {
+// The envelope held for a message, and until when, while its hold lasts.
+export async function getHeldEnvelope({
+  db,
+  messageId,
+  now,
+}: GetHeldEnvelopeOptions): Promise<{ envelope: string; expiresAt: number } | null> {
   const held = await db
     .selectFrom('held_envelopes')
     .select(['envelope', 'expires_at'])
     .where('message_id', '=', messageId)
     .executeTakeFirst();
-  return held && held.expires_at > now ? held.envelope : null;
+  return held && Number(held.expires_at) > now ? { envelope: held.envelope, expiresAt: Number(held.expires_at) } : null;
 }
 
 // A revoked or shredded message keeps nothing held.

@@ -317,6 +317,26 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
         .execute();
     },
   },
+  // The reader's view of a message (sanitised body, headers, attachment list), rendered once and
+  // sealed under a key derived from the message's own content key: revocation and expiry, which
+  // shred that key, leave these rows unreadable (and delete them). A view of a message the server
+  // keeps no copy of expires with the envelope held for its reader.
+  '0012_reader_views': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('reader_views')
+        .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+        .addColumn('variant', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('sealed', blob, (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('reader_views_pk', ['message_id', 'variant'])
+        .execute();
+      await db.schema.createIndex('reader_views_expiry').on('reader_views').columns(['expires_at']).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

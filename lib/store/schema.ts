@@ -146,6 +146,17 @@ export type TRateEventTable = {
 
 // An envelope posted from message.html for a message the server keeps no copy of: held only
 // while the recipient signs in and reads, then deleted.
+export type TReaderViewTable = {
+  message_id: string;
+  // 'plain' (remote images blocked) or 'images' (the reader allowed them).
+  variant: string;
+  // The sanitiser's configuration and the view's format: another version is rendered again.
+  version: string;
+  sealed: Buffer;
+  expires_at: number | null;
+  created_at: number;
+};
+
 export type THeldEnvelopeTable = {
   message_id: string;
   envelope: string;
@@ -268,6 +279,7 @@ export type TDatabase = {
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;
   held_envelopes: THeldEnvelopeTable;
+  reader_views: TReaderViewTable;
   passcode_challenges: TPasscodeChallengeTable;
   rate_events: TRateEventTable;
   recipient_sessions: TRecipientSessionTable;

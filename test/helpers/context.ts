@@ -21,21 +21,16 @@ export type TTestContext = TContext & {
 export const TEST_DIALECT = process.env.SEALPOST_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
 
-// A fresh database (a new SQLite file, or a new PostgreSQL database) and key file, configured as
-// `npm start` would be.
-export async function createTestContext(env: Record<string, string> = {}): Promise<TTestContext> {
-  const dataDir = makeTempDir();
-  clearTenantKeyCache();
-  let dropDatabase = async () => {};
-  const dbEnv: Record<string, string> = {};
-  if (TEST_DIALECT === 'postgres') {
-    const name = `sealpost_test_${crypto.randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    dbEnv.DATABASE_URL = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-    dropDatabase = async () => {
+// A new, empty PostgreSQL database on the test server, and how to drop it.
+export async function createPgDatabase(prefix = 'sealpost_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`),
+    async drop() {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
       // Without FORCE first: a connection the pool is still closing must not be killed mid-close.
@@ -49,7 +44,21 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
         }
       }
       await c.end();
-    };
+    },
+  };
+}
+
+// A fresh database (a new SQLite file, or a new PostgreSQL database) and key file, configured as
+// `npm start` would be.
+export async function createTestContext(env: Record<string, string> = {}): Promise<TTestContext> {
+  const dataDir = makeTempDir();
+  clearTenantKeyCache();
+  let dropDatabase = async () => {};
+  const dbEnv: Record<string, string> = {};
+  if (TEST_DIALECT === 'postgres') {
+    const database = await createPgDatabase();
+    dbEnv.DATABASE_URL = database.url;
+    dropDatabase = database.drop;
   }
   const config = parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', ...dbEnv, ...env });
   const ctx = await createContext({ config });

@@ -46,15 +46,24 @@ export async function startServer(env: Record<string, string>): Promise<TServer>
 
 export type THttpResponse = { status: number; headers: http.IncomingHttpHeaders; body: string };
 
-// A request with exactly the Host header a browser on that name would send (fetch cannot set it).
+// A request with exactly the Host header a browser on that name would send (fetch cannot set it),
+// optionally from another loopback address (127.0.0.2, …): a client that is not the proxy.
 export function requestAs(
   port: number,
   host: string,
   path: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
 ): Promise<THttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host, ...init.headers } }, (res) => {
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      method: init.method ?? 'GET',
+      headers: { host, ...init.headers },
+      localAddress: init.localAddress,
+    };
+    const req = http.request(options, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));

@@ -1,5 +1,4 @@
 import { getPortalText } from '@/lib/i18n/portal-i18n';
-import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
 import { recordAudit } from '@/lib/audit/record-audit';
@@ -20,13 +19,8 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const query = await searchParams;
   const allowImages = query.images === '1';
-  const { ctx, tenant, opened, branding } = await loadMessagePage({ host, id });
+  const { ctx, tenant, opened, view, branding } = await loadMessagePage({ host, id, allowRemoteImages: allowImages });
   const { t } = await getPortalText();
-  const view = await toMessageView({
-    mime: opened.mime,
-    allowRemoteImages: allowImages,
-    attachmentUrl: (i) => `/m/${id}/attachments/${i}`,
-  });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
   // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
   const isOwnReply = opened.message.sender === opened.session.address;

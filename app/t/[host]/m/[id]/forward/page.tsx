@@ -1,7 +1,6 @@
 import { forbidden } from 'next/navigation';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { FORWARD_MAX_RECIPIENTS } from '@/lib/messages/send-forward';
-import { toMessageView } from '@/lib/messages/to-message-view';
 import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { ErrorAlert } from '@/lib/portal/ui/error-alert';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
@@ -19,9 +18,8 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ForwardPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { error } = await searchParams;
-  const { tenant, opened, branding } = await loadMessagePage({ host, id });
+  const { tenant, opened, view, branding } = await loadMessagePage({ host, id });
   if (!branding.policy.allowForward) forbidden();
-  const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
   const { t, errorText: toErrorText } = await getPortalText();
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>

@@ -1,6 +1,5 @@
 import { canReplyNow, REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
 import { AttachmentsInput } from '@/lib/portal/ui/attachments-input';
-import { toMessageView } from '@/lib/messages/to-message-view';
 import { ErrorAlert } from '@/lib/portal/ui/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
 import { loadMessagePage } from '@/lib/portal/load-message-page';
@@ -14,8 +13,7 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ReplyPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { all, error } = await searchParams;
-  const { ctx, tenant, opened, branding } = await loadMessagePage({ host, id });
-  const view = await toMessageView({ mime: opened.mime, attachmentUrl: (i) => `/m/${id}/attachments/${i}` });
+  const { ctx, tenant, opened, view, branding } = await loadMessagePage({ host, id });
   const isReplyAll = all === '1';
   const sender = view.from[0]?.address ?? '';
   const me = opened.session.address;
