@@ -2,6 +2,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { authOrigin } from './lib/auth/federated/auth-host';
 import { getConfig } from './lib/env';
 import { isLocalRequest, keepOnlyServerPeerHeaders } from './lib/http/client-address';
+import { messageBodyCsp } from './lib/http/message-body-response';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
 // It sets security headers on every response, keeps the internal tenant tree unreachable from
@@ -96,7 +97,13 @@ export function proxy(request: NextRequest) {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
   // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,
   // nothing loads, even if a browser renders one).
-  response.headers.set('Content-Security-Policy', /\/attachments\/[^/]+$/.test(request.nextUrl.pathname) ? DOWNLOAD_CSP : csp);
+  const path = request.nextUrl.pathname;
+  if (/\/attachments\/[^/]+$/.test(path)) response.headers.set('Content-Security-Policy', DOWNLOAD_CSP);
+  else if (/^\/(t\/[^/]+\/)?m\/[^/]+\/body$/.test(path)) {
+    // A message's body, framed by its own page: sandboxed, nothing runs or loads (lib/http/message-body-response.ts).
+    response.headers.set('Content-Security-Policy', messageBodyCsp(request.nextUrl.searchParams.get('images') === '1'));
+    response.headers.set('X-Frame-Options', 'SAMEORIGIN');
+  } else response.headers.set('Content-Security-Policy', csp);
   if (request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https') {
     response.headers.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
   }

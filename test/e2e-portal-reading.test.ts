@@ -36,6 +36,54 @@ describe('the recipient journey in Chromium', () => {
     await context.close();
   });
 
+  it("an HTML body is shown in a sandboxed frame of its own document (/m/<id>/body), not carried in the page", async () => {
+    const to = 'frank@example.org';
+    const eml = path.join(dataDir, 'html-body.eml');
+    fs.writeFileSync(
+      eml,
+      [
+        'From: Alice Example <alice@acme.example>',
+        `To: ${to}`,
+        'Subject: Your statement',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        '<h2>Monthly balance</h2><p>Account <b>12345678</b> holds 1,234.56.</p><script>parent.postMessage("ran","*")</script>',
+        '',
+      ].join('\r\n'),
+    );
+    const before = portal!.sink.mails.length;
+    const sent = runCli(['send', '--tenant', 'acme', eml], cliEnv);
+    expect(sent.status, sent.stderr).toBe(0);
+    const mail = (await portal!.sink.waitFor(before + 1)).slice(before).find((m) => m.rcptTo[0] === to)!;
+    links[to] = /href="([^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await signIn(page, to, 'html-body');
+    const frame = page.frameLocator('iframe[title="Message body"]');
+    await expect(frame.locator('h2').textContent()).resolves.toBe('Monthly balance');
+    await expect(frame.locator('body').textContent()).resolves.toContain('Account 12345678 holds 1,234.56.');
+    await shot(page, 'html-body-message');
+    // The page holds the body's address, not the body: it is sent once, in its own response.
+    const html = await page.content();
+    expect(html).not.toContain('Monthly balance');
+    const src = await page.locator('iframe[title="Message body"]').getAttribute('src');
+    expect(src).toBe(`/m/${sent.json.messageId}/body`);
+    // Opened on its own, the body is still sandboxed and runs nothing; only our pages may frame it.
+    const body = await requestAs(server.port, new URL(page.url()).host, src!, { headers: { cookie: await cookieHeader(context) } });
+    expect(body.status).toBe(200);
+    const csp = String(body.headers['content-security-policy']);
+    expect(csp).toMatch(/sandbox allow-popups allow-popups-to-escape-sandbox/);
+    expect(csp).toContain("frame-ancestors 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(body.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(body.body).toContain('Monthly balance');
+    expect(body.body).not.toContain('<script');
+    // Without the reader's session: nothing.
+    expect((await requestAs(server.port, new URL(page.url()).host, src!)).status).toBe(401);
+    await context.close();
+  });
+
   it('the same journey on a phone with JavaScript disabled', async () => {
     const context = await browser.newContext({ ...PHONE, javaScriptEnabled: false, acceptDownloads: true });
     const page = await context.newPage();

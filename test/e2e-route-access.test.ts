@@ -109,6 +109,13 @@ const TABLE: Record<string, TEntry> = {
     unknownTenantHost: 404,
     unknownId: 403,
   }),
+  'GET /t/[host]/m/[id]/body': entry('message', {
+    noSession: 401,
+    otherMessageSession: 403,
+    otherTenantHost: 401,
+    unknownTenantHost: 404,
+    unknownId: 403,
+  }),
   'POST /t/[host]/m/[id]/copy': entry('message', {
     noSession: 401,
     otherMessageSession: 403,

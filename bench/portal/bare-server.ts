@@ -8,8 +8,10 @@ import { parseConfig } from '../../lib/env';
 import { isAppError } from '../../lib/errors';
 import { toMessageView } from '../../lib/messages/to-message-view';
 import { openForReader } from '../../lib/portal/open-for-reader';
+import { readReaderView } from '../../lib/portal/read-reader-view';
 import { createContext, type TContext } from '../../lib/server/context';
 import { getTenantByHost } from '../../lib/tenants/get-tenant-by-host';
+import type { TTenant } from '../../lib/tenants/tenants';
 import { getBranding } from '../../lib/templates/get-branding';
 
 const gzip = promisify(zlib.gzip);
@@ -25,17 +27,29 @@ const cookieValue = (header: string | undefined, name: string) =>
 // The portal's message page without Next.js and React: the same lib calls in the same order
 // (tenant by host, branding, session + message + envelope open, MIME parse + sanitise, audit
 // row), then the same sandboxed frame in a page built from a template string.
-async function renderMessage(ctx: TContext, req: http.IncomingMessage, messageId: string) {
-  const tenant = await getTenantByHost({ db: ctx.db, config: ctx.config, host: req.headers.host ?? '' });
-  if (!tenant) return { status: 404, html: 'Not found' };
-  const branding = await getBranding(ctx.db, tenant.id);
-  const sessionValue = cookieValue(req.headers.cookie, sessionCookieName(ctx.config));
+// `render`: every view opens the envelope, parses the MIME and sanitises the body (the portal's
+// work before the reader's view was kept). `cached`: the same session check, then the view
+// rendered once and kept sealed (lib/portal/read-reader-view.ts), as the portal does now.
+export type TBareMode = 'render' | 'cached';
+
+async function readView(ctx: TContext, tenant: TTenant, messageId: string, sessionValue: string | undefined, mode: TBareMode) {
+  if (mode === 'cached') return readReaderView({ ctx, tenant, messageId, sessionValue, allowRemoteImages: false });
   const opened = await openForReader({ ctx, tenant, messageId, sessionValue });
   const view = await toMessageView({
     mime: opened.mime,
     allowRemoteImages: false,
     attachmentUrl: (i) => `/m/${messageId}/attachments/${i}`,
   });
+  return { session: opened.session, view };
+}
+
+async function renderMessage(ctx: TContext, req: http.IncomingMessage, messageId: string, mode: TBareMode) {
+  const tenant = await getTenantByHost({ db: ctx.db, config: ctx.config, host: req.headers.host ?? '' });
+  if (!tenant) return { status: 404, html: 'Not found' };
+  const branding = await getBranding(ctx.db, tenant.id);
+  const sessionValue = cookieValue(req.headers.cookie, sessionCookieName(ctx.config));
+  const { session, view } = await readView(ctx, tenant, messageId, sessionValue, mode);
+  const opened = { session };
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId, type: 'viewed', actor: opened.session.address });
   const frameCsp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
   const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"></head><body>${view.html ?? ''}</body></html>`;
@@ -54,12 +68,12 @@ export type TBareServer = { port: number; close(): Promise<void> };
 
 // GET /m/<id> only, on 127.0.0.1. Compresses like `next start` does (gzip, zlib's default level)
 // when the client asks for it, so both servers do the same work per byte on the wire.
-export async function startBareServer({ port = 0 }: { port?: number } = {}): Promise<TBareServer> {
+export async function startBareServer({ port = 0, mode = 'render' }: { port?: number; mode?: TBareMode } = {}): Promise<TBareServer> {
   const ctx = await createContext({ config: parseConfig(process.env) });
   const server = http.createServer(async (req, res) => {
     try {
       const id = /^\/m\/([0-9a-f-]{36})$/.exec(req.url ?? '')?.[1];
-      const { status, html } = id ? await renderMessage(ctx, req, id) : { status: 404, html: 'Not found' };
+      const { status, html } = id ? await renderMessage(ctx, req, id, mode) : { status: 404, html: 'Not found' };
       const body = Buffer.from(html);
       const isGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       res.writeHead(status, {

@@ -7,6 +7,7 @@ import { parseConfig } from '../../lib/env';
 import { maxEnvelopeChars } from '../../lib/envelope/envelope';
 import { openMessage } from '../../lib/envelope/open-message';
 import { sanitiseMessageHtml } from '../../lib/messages/sanitise-html';
+import { readReaderView } from '../../lib/portal/read-reader-view';
 import { toMessageView } from '../../lib/messages/to-message-view';
 import { findEnvelope } from '../../lib/portal/accept-posted-envelope';
 import { createContext } from '../../lib/server/context';
@@ -33,7 +34,7 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
   const ctx = await createContext({ config: parseConfig(process.env) });
   try {
     const tenant = (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!;
-    const envelope = (await findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }))!;
+    const { envelope } = (await findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }))!;
     const maxChars = maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES);
     const { mime } = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars });
     const parsed = await simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true });
@@ -59,6 +60,9 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
       ),
       await time('toMessageView (parse + sanitise)', iterations, () =>
         toMessageView({ mime, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` }),
+      ),
+      await time('kept view (session, message, unwrap, AES-GCM)', iterations, () =>
+        readReaderView({ ctx, tenant, messageId, sessionValue, allowRemoteImages: false }),
       ),
       await time('audit row (INSERT, synchronous=FULL)', iterations, () =>
         recordAudit(ctx.db, { tenantId: tenant.id, messageId, type: 'viewed', actor: session.address }),

@@ -25,10 +25,10 @@ export default async function MessagePage({ params, searchParams }: TProps) {
   // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
   const isOwnReply = opened.message.sender === opened.session.address;
   const replies = isOwnReply ? [] : await listOwnReplies({ ctx, message: opened.message, address: opened.session.address });
-  // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) under
-  // its own CSP that loads nothing but inline images, and remote ones only once allowed.
-  const frameCsp = `default-src 'none'; style-src 'unsafe-inline'; img-src data:${allowImages ? ' https: http:' : ''}`;
-  const srcDoc = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${frameCsp}"><base target="_blank"><style>body{font-family:system-ui,sans-serif;margin:0;padding:8px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>${view.html ?? ''}</body></html>`;
+  // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) of its
+  // own document, /m/<id>/body, under its own CSP that loads nothing but inline images, and
+  // remote ones only once allowed.
+  const bodyUrl = `/m/${id}/body${allowImages ? '?images=1' : ''}`;
   const people = (list: { name: string; address: string }[]) =>
     list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
   return (
@@ -89,7 +89,7 @@ export default async function MessagePage({ params, searchParams }: TProps) {
           <iframe
             title={t('messageBody')}
             sandbox="allow-popups allow-popups-to-escape-sandbox"
-            srcDoc={srcDoc}
+            src={bodyUrl}
             className="mt-4 h-[60vh] w-full rounded-md border border-gray-300 bg-white"
           />
         ) : (
