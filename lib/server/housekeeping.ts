@@ -1,5 +1,6 @@
 import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import { purgeRecipientSessions } from '../auth/recipient-session';
+import { purgeRetiredDkimKeys } from '../dkim/purge-retired-dkim-keys';
 import { purgeExpired } from '../envelope/revoke-message';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeHeldEnvelopes } from '../store/held-envelopes';
@@ -17,6 +18,8 @@ export type THousekeepingResult = {
   rateEvents: number;
   heldEnvelopes: number;
   pendingEnvelopes: number;
+  // DKIM keys retired by a rotation more than a week ago.
+  dkimKeys: number;
 };
 
 // Every periodic purge in one pass: the outbox worker runs it once a minute, `sealpost purge` on
@@ -29,5 +32,6 @@ export async function runHousekeeping({ ctx, now = Date.now() }: RunHousekeeping
   const federatedSignIns = await purgeFederatedSignIns(ctx.db, now);
   const heldEnvelopes = await purgeHeldEnvelopes(ctx.db, now);
   const pendingEnvelopes = await sweepPendingEnvelopes(ctx.db);
-  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, pendingEnvelopes };
+  const dkimKeys = await purgeRetiredDkimKeys(ctx.db, now);
+  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, pendingEnvelopes, dkimKeys };
 }

@@ -1,15 +1,18 @@
 import type { ReactElement, ReactNode } from 'react';
 import type { TBranding } from '../../templates/schema';
 
-export type BrandHeaderProps = { branding: TBranding; tenantName: string };
+// hasRemoteImages false: an https logo is left out (its name shown instead), as in the passcode
+// mail: a remote image there tells a tracker when the code was read, and filters count it.
+export type BrandHeaderProps = { branding: TBranding; tenantName: string; hasRemoteImages?: boolean };
 
 // Logo (a validated https or data: URL) and name on the tenant's colour; React escapes all text.
-export function BrandHeader({ branding, tenantName }: BrandHeaderProps) {
+export function BrandHeader({ branding, tenantName, hasRemoteImages = true }: BrandHeaderProps) {
   const name = branding.look.displayName ?? tenantName;
+  const logo = branding.look.logo && (hasRemoteImages || branding.look.logo.startsWith('data:')) ? branding.look.logo : null;
   return (
     <div style={{ background: branding.look.primaryColour, color: branding.look.buttonTextColour, padding: '16px 24px' }}>
-      {branding.look.logo ? (
-        <img src={branding.look.logo} alt={name} style={{ maxHeight: 48, maxWidth: 200, display: 'block' }} />
+      {logo ? (
+        <img src={logo} alt={name} style={{ maxHeight: 48, maxWidth: 200, display: 'block' }} />
       ) : (
         <strong style={{ fontSize: 20 }}>{name}</strong>
       )}
@@ -22,7 +25,7 @@ export const MAIL_FONT = '-apple-system, "Segoe UI", Roboto, "Noto Sans", "PingF
 export type MailDocumentProps = BrandHeaderProps & { children: ReactNode };
 
 // The frame of every branded mail: one 600 px column that mail clients and phones render alike.
-export function MailDocument({ branding, tenantName, children }: MailDocumentProps) {
+export function MailDocument({ branding, tenantName, hasRemoteImages, children }: MailDocumentProps) {
   return (
     <html lang={branding.look.language}>
       <head>
@@ -31,7 +34,7 @@ export function MailDocument({ branding, tenantName, children }: MailDocumentPro
       </head>
       <body style={{ margin: 0, padding: 0, background: '#f3f4f6', fontFamily: MAIL_FONT, color: '#111827' }}>
         <div style={{ maxWidth: 600, margin: '0 auto', background: '#ffffff' }}>
-          <BrandHeader branding={branding} tenantName={tenantName} />
+          <BrandHeader branding={branding} tenantName={tenantName} hasRemoteImages={hasRemoteImages} />
           {children}
         </div>
       </body>

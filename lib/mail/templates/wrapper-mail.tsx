@@ -73,5 +73,7 @@ export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, 
   if (hasAttachment) lines.push('', t.attachmentHint);
   if (branding.look.disclaimer) lines.push('', '--', branding.look.disclaimer);
   if (branding.look.privacyUrl) lines.push('', `${t.privacy}: ${branding.look.privacyUrl}`);
+  // The same words as the HTML part: a text part that says less is what filters score (MPART_ALT_DIFF).
+  lines.push('', t.poweredBy);
   return `${lines.join('\n')}\n`;
 }
