@@ -20,7 +20,7 @@ export type BuildWrapperMailOptions = {
   date: Date;
   // An outside author (a reader's reply or forward): From the tenant's system address, named
   // "<author> via <tenant>", Reply-To the author.
-  onBehalf?: { from: string; tenantLabel: string; replyTo: string };
+  onBehalf?: { from: string; tenantLabel: string; replyTo?: string };
 };
 
 export const readUrlFor = (origin: string, recipientToken: string) => `${origin}/r/${recipientToken}`;
@@ -37,7 +37,7 @@ export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buff
     from: o.onBehalf
       ? { name: t.via(o.senderName || o.sender, o.onBehalf.tenantLabel), address: o.onBehalf.from }
       : { name: o.senderName, address: o.sender },
-    ...(o.onBehalf ? { replyTo: o.onBehalf.replyTo } : {}),
+    ...(o.onBehalf?.replyTo ? { replyTo: o.onBehalf.replyTo } : {}),
     to: o.recipient,
     subject: o.branding.look.hideSubject ? t.subjectHidden(o.senderName || o.sender) : o.subject,
     messageId: o.smtpMessageId,

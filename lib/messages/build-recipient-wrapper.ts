@@ -88,7 +88,12 @@ export async function buildRecipientWrapper({
   const isOutsideAuthor = !isOnMailDomain(sender.sender, tenant);
   const raw = await buildWrapperMail({
     onBehalf: isOutsideAuthor
-      ? { from: systemAddress(ctx.config, tenant), tenantLabel: branding.look.displayName ?? tenant.name, replyTo: sender.sender }
+      ? {
+          from: systemAddress(ctx.config, tenant),
+          tenantLabel: branding.look.displayName ?? tenant.name,
+          // A reader's copy of their own reply needs no Reply-To: it would name themselves.
+          replyTo: recipient.address === sender.sender ? undefined : sender.sender,
+        }
       : undefined,
     branding,
     tenantName: tenant.name,

@@ -23,6 +23,7 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
           <p style={{ margin: '28px 0' }}>
             <a
               href={readUrl}
+              className="sp-button"
               style={{
                 background: branding.look.primaryColour,
                 color: branding.look.buttonTextColour,
