@@ -147,6 +147,9 @@ describe('every mail Sealpost writes is signed', () => {
       expect(mail.mailFrom).toBe('no-reply@acme.example');
       expect(mail.parsed.text).toContain('bob@gmail.com');
     }
+    // The reader's copy of their own reply names nobody else to answer.
+    expect(mails.get('copy')!.parsed.from?.value[0]?.address).toBe('no-reply@acme.example');
+    expect(mails.get('copy')!.parsed.replyTo).toBeUndefined();
     // The logo has alt text; the passcode mail loads nothing remote.
     expect(String(mails.get('wrapper-logo')!.parsed.html)).toMatch(/<img src="https:\/\/acme\.example\/logo\.png" alt="Acme Bank"/);
     expect(String(mails.get('passcode')!.parsed.html)).not.toMatch(/<img|https?:\/\/[^"]*\.(png|gif|jpe?g)/);

@@ -223,7 +223,8 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
       return { permanent: false, reason: `DKIM keys not loaded: ${(error as Error).name}` };
     }
   }
-  const from = smtpEnvelopeSender({ config: ctx.config, tenant, row });
+  // A mail we did not write (relayed, or a reader's reply delivered as they wrote it) keeps its MAIL FROM.
+  const from = isComposed ? smtpEnvelopeSender({ config: ctx.config, tenant, row }) : row.mail_from;
   try {
     let info: Awaited<ReturnType<TMailTransport['send']>>;
     if (connector) {
