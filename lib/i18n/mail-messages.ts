@@ -63,7 +63,9 @@ const zhHant: TMailCatalogue = {
   htmlTitle: '加密郵件',
   htmlInstructions: '請選擇「閱讀郵件」。確認您的身分後，即可在瀏覽器中閱讀郵件。',
   htmlNoScript: '此頁面不需要任何指令碼或軟體。',
-  passcodeSubject: (code, reference) => `您的一次性密碼是 ${code}（參考碼 ${reference}）`,
+  // CJK typesetting without spaces around the code: a spaced subject whose only Latin letters are
+  // the reference reads as ALL CAPS to filters (SpamAssassin's SUBJ_ALL_CAPS).
+  passcodeSubject: (code, reference) => `您的一次性密碼是${code}（參考碼${reference}）`,
   passcodeIntro: '請使用此一次性密碼閱讀您的加密郵件：',
   passcodeReference: (reference) => `參考碼：${reference}。您要求密碼的頁面會顯示相同的參考碼。`,
   passcodeValidity: '此密碼僅能在您提出要求的瀏覽器中使用一次，有效時間為 10 分鐘。',
@@ -87,7 +89,7 @@ const zhHans: TMailCatalogue = {
   htmlTitle: '加密邮件',
   htmlInstructions: '请选择“阅读邮件”。确认您的身份后，即可在浏览器中阅读邮件。',
   htmlNoScript: '此页面不需要任何脚本或软件。',
-  passcodeSubject: (code, reference) => `您的一次性密码是 ${code}（参考码 ${reference}）`,
+  passcodeSubject: (code, reference) => `您的一次性密码是${code}（参考码${reference}）`,
   passcodeIntro: '请使用此一次性密码阅读您的加密邮件：',
   passcodeReference: (reference) => `参考码：${reference}。您请求密码的页面会显示相同的参考码。`,
   passcodeValidity: '此密码只能在您提出请求的浏览器中使用一次，有效期为 10 分钟。',
