@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDkimKey, rotateDkimKeys } from '@/lib/dkim/create-dkim-key';
+import { createDkimKey } from '@/lib/dkim/create-dkim-key';
+import { rotateDkimKeys } from '@/lib/dkim/rotate-dkim-keys';
 import { DKIM_RETIRED_KEEP_MS } from '@/lib/dkim/dkim-keys';
 import { sendMessage } from '@/lib/messages/send-message';
 import { recordRateEvent } from '@/lib/rate-limit/rate-limits';
