@@ -6,7 +6,7 @@ import { createDkimKey } from '@/lib/dkim/create-dkim-key';
 import { rotateDkimKeys } from '@/lib/dkim/rotate-dkim-keys';
 import { DKIM_RETIRED_KEEP_MS } from '@/lib/dkim/dkim-keys';
 import { clearDkimSignerCache } from '@/lib/dkim/sign-composed-mail';
-import { enqueueMail, newOutboxId } from '@/lib/mail/outbox';
+import { enqueueMail, GIVE_UP_AFTER_MS, newOutboxId } from '@/lib/mail/outbox';
 import { createMailTransport } from '@/lib/mail/transport';
 import { sendMessage } from '@/lib/messages/send-message';
 import { getTenantKey } from '@/lib/envelope/tenant-keys';
@@ -269,6 +269,19 @@ describe('bounce notices', () => {
     expect(message.bounce_notified_at).toEqual(expect.any(Number));
     const audit = await ctx.db.selectFrom('audit_events').select(['type', 'actor']).where('type', '=', 'bounce_notified').execute();
     expect(audit).toEqual([{ type: 'bounce_notified', actor: 'system' }]);
+  });
+
+  it('a wrapper given up after five days of temporary failures tells its sender too', async () => {
+    const { ctx, tenant, sink, transport } = await setup();
+    const t0 = Date.now();
+    await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['slow@example.com'] }), now: t0 });
+    expect(await deliverRefused(ctx, transport, sink, 451, t0 + GIVE_UP_AFTER_MS)).toMatchObject({ failed: 1 });
+    await drainOutbox(ctx, transport, t0 + GIVE_UP_AFTER_MS);
+    const notice = notices(sink);
+    expect(notice.map((m) => [m.rcptTo[0], m.parsed.subject])).toEqual([
+      ['alice@acme.example', 'Your encrypted message to slow@example.com could not be delivered'],
+    ]);
+    expect(notice[0]!.parsed.text).toContain('451 try again later');
   });
 
   it('in the tenant language; none for a passcode mail; none past the per-sender limit', async () => {
