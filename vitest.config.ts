@@ -29,6 +29,7 @@ const STORE_SUITES = [
   'test/relay.test.ts',
   'test/migrations.test.ts',
   'test/reader-view.test.ts',
+  'test/dkim.test.ts',
 ];
 
 export default defineConfig({

@@ -2,6 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { addIdentityProvider, listIdentityProviders, removeIdentityProvider } from '../lib/auth/federated/tenant-identity-providers';
+import { checkDkimRecords } from '../lib/dkim/check-dkim-records';
+import { createDkimKey } from '../lib/dkim/create-dkim-key';
+import { rotateDkimKeys } from '../lib/dkim/rotate-dkim-keys';
+import { listDkimKeys } from '../lib/dkim/list-dkim-keys';
 import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
 import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
 import { unblockRecipient } from '../lib/auth/passcodes/recipient-block';
@@ -58,6 +62,11 @@ export const USAGE = `Usage: sealpost <command>
           [--trust-domain <mail domain>]...
   idp list --tenant <slug>
   idp remove --tenant <slug> --name <name>
+  dkim create --tenant <slug> [--domain <d>] [--selector <s>] [--algorithm rsa-2048|ed25519]
+          prints the TXT record to publish; create one of each algorithm to sign twice (RSA and Ed25519)
+  dkim list --tenant <slug>
+  dkim rotate --tenant <slug> [--domain <d>] [--selector <s>]   new keys; the old ones sign no more and go after a week
+  dkim check --tenant <slug>         looks each selector up in DNS and says whether it matches the key
   connector add --tenant <slug> --domain <recipient domain, or '*' for the default>
           --tls opportunistic|required|verify [--host <host[:port]>] [--tls-name <certificate name>]
           [--internal]                deliver portal replies to the tenant's own users decrypted (verify only)
@@ -237,6 +246,36 @@ export const COMMANDS: Record<string, TCommand> = {
         tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')),
         name: need(values.name, '--name'),
       });
+    },
+  },
+  'dkim create': {
+    options: { tenant: { type: 'string' }, domain: { type: 'string' }, selector: { type: 'string' }, algorithm: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const key = await createDkimKey({ ctx, tenant, domain: values.domain, selector: values.selector, algorithm: values.algorithm });
+      return { tenant: tenant.slug, ...key, note: 'Publish the TXT record, then check it with `sealpost dkim check`.' };
+    },
+  },
+  'dkim list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      return listDkimKeys({ ctx, tenant: await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant')) });
+    },
+  },
+  'dkim rotate': {
+    options: { tenant: { type: 'string' }, domain: { type: 'string' }, selector: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const keys = await rotateDkimKeys({ ctx, tenant, domain: values.domain, selector: values.selector });
+      return { tenant: tenant.slug, keys, note: 'Publish the new records now; keep the old ones for a week.' };
+    },
+  },
+  'dkim check': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const checks = await checkDkimRecords({ ctx, tenant });
+      return { tenant: tenant.slug, isOk: checks.length > 0 && checks.every((c) => c.result === 'ok'), checks };
     },
   },
   'connector add': {

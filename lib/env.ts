@@ -80,6 +80,14 @@ export const ZEnv = z
     SEALPOST_OUTBOX_POLL_MS: optional(z.coerce.number().int().min(10).max(60_000)).default(1000),
     // Mails one worker sends at once (over as many pooled SMTP connections); large mail goes fewer at a time.
     SEALPOST_OUTBOX_CONCURRENCY: optional(z.coerce.number().int().min(1).max(100)).default(8),
+    // The local part of the address mail Sealpost writes itself is from (passcodes, bounce notices,
+    // replies "via" the tenant): <local part>@<tenant mail domain>.
+    SEALPOST_SYSTEM_LOCAL_PART: optional(
+      z.string().regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, 'must be a plain local part such as no-reply'),
+    ).default('no-reply'),
+    // The envelope sender's domain (MAIL FROM, where bounces go) for mail Sealpost writes; unset:
+    // the tenant's mail domain. Its SPF record must allow the outbound servers.
+    SEALPOST_BOUNCE_DOMAIN: optional(ZHostname),
     SEALPOST_DEMO_TENANT: optional(z.enum(['on', 'off'])).default('on'),
     // The SMTP relay (lib/relay): a port on HOST's address, or off.
     SEALPOST_RELAY_PORT: optional(z.union([z.literal('off'), ZPort])).default(2525),

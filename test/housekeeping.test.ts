@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDkimKey } from '@/lib/dkim/create-dkim-key';
+import { rotateDkimKeys } from '@/lib/dkim/rotate-dkim-keys';
+import { DKIM_RETIRED_KEEP_MS } from '@/lib/dkim/dkim-keys';
 import { sendMessage } from '@/lib/messages/send-message';
 import { recordRateEvent } from '@/lib/rate-limit/rate-limits';
 import { runHousekeeping } from '@/lib/server/housekeeping';
@@ -105,6 +108,10 @@ async function seedEveryKind(ctx: TTestContext, now: number) {
   // Rate events: one older than the longest window (an hour), one inside it.
   await recordRateEvent(ctx.db, { name: 'passcodeRequestPerIp', key: 'stale', now: now - HOUR - 1 });
   await recordRateEvent(ctx.db, { name: 'passcodeRequestPerIp', key: 'live', now: now - 60_000 });
+  // DKIM: a key rotated out more than a week ago goes; the one retired an hour ago and the signing one stay.
+  await createDkimKey({ ctx, tenant, algorithm: 'ed25519', selector: 'old', now: now - DKIM_RETIRED_KEEP_MS - 120_000 });
+  await rotateDkimKeys({ ctx, tenant, selector: 'mid', now: now - DKIM_RETIRED_KEEP_MS - 60_000 });
+  await rotateDkimKeys({ ctx, tenant, selector: 'new', now: now - 60 * 60_000 });
   return { expired, kept, delivered, ...ids };
 }
 
@@ -125,9 +132,13 @@ async function expectOnlyLiveRowsLeft(ctx: TTestContext, seeded: TSeeded) {
   expect(await ctx.db.selectFrom('federated_signins').select('id').execute()).toEqual([{ id: seeded.liveSignIn }]);
   expect(await ctx.db.selectFrom('rate_events').select('at').execute()).toHaveLength(1);
   expect(await ctx.db.selectFrom('reader_views').select('message_id').execute()).toEqual([{ message_id: seeded.kept }]);
+  expect((await ctx.db.selectFrom('dkim_keys').select('selector').orderBy('selector').execute()).map((k) => k.selector)).toEqual([
+    'mid',
+    'new',
+  ]);
 }
 
-const ONE_OF_EACH = { shredded: 1, sessions: 1, federatedSignIns: 1, rateEvents: 1, heldEnvelopes: 1, readerViews: 1, pendingEnvelopes: 1 };
+const ONE_OF_EACH = { shredded: 1, sessions: 1, federatedSignIns: 1, rateEvents: 1, heldEnvelopes: 1, readerViews: 1, pendingEnvelopes: 1, dkimKeys: 1 };
 
 describe('housekeeping', () => {
   it('runHousekeeping purges every kind whose time is up and keeps what is still live', async () => {
@@ -146,6 +157,7 @@ describe('housekeeping', () => {
       heldEnvelopes: 0,
       readerViews: 0,
       pendingEnvelopes: 0,
+      dkimKeys: 0,
     });
   });
 

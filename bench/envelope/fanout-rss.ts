@@ -93,6 +93,7 @@ async function sendAllInMemory(ctx: TContext, tenant: TTenant, raw: Buffer) {
         shredded_at: null,
         in_reply_to: null,
         thread_id: null,
+        bounce_notified_at: null,
       },
       recipients,
     );

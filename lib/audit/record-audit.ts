@@ -17,7 +17,9 @@ export type TAuditType =
   | 'forwarded'
   | 'signin_unblocked'
   | 'rule_matched'
-  | 'delivery_deferred';
+  | 'delivery_deferred'
+  | 'bounce_notified'
+  | 'bounce_notice_limited';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -19,6 +19,12 @@ export type TMailCatalogue = {
   passcodeReference: (reference: string) => string;
   passcodeValidity: string;
   passcodeIgnore: string;
+  // A reader's reply or forward, written as the tenant: the From display name.
+  via: (author: string, tenant: string) => string;
+  bounceSubject: (address: string) => string;
+  bounceIntro: (address: string, date: string) => string;
+  bounceReason: string;
+  bounceAdvice: string;
 };
 
 const en: TMailCatalogue = {
@@ -38,6 +44,11 @@ const en: TMailCatalogue = {
   passcodeReference: (reference) => `Reference: ${reference}. The page where you asked for the code shows the same reference.`,
   passcodeValidity: 'The passcode works once, in the browser where you asked for it, for 10 minutes.',
   passcodeIgnore: 'If you did not ask for a passcode, you can ignore this email.',
+  via: (author, tenant) => `${author} via ${tenant}`,
+  bounceSubject: (address) => `Your encrypted message to ${address} could not be delivered`,
+  bounceIntro: (address, date) => `Your encrypted message to ${address}, sent on ${date}, could not be delivered.`,
+  bounceReason: 'The receiving mail server answered:',
+  bounceAdvice: 'Check the address and send the message again. Any other recipients are not affected.',
 };
 
 const zhHant: TMailCatalogue = {
@@ -52,11 +63,18 @@ const zhHant: TMailCatalogue = {
   htmlTitle: '加密郵件',
   htmlInstructions: '請選擇「閱讀郵件」。確認您的身分後，即可在瀏覽器中閱讀郵件。',
   htmlNoScript: '此頁面不需要任何指令碼或軟體。',
-  passcodeSubject: (code, reference) => `您的一次性密碼是 ${code}（參考碼 ${reference}）`,
+  // CJK typesetting without spaces around the code: a spaced subject whose only Latin letters are
+  // the reference reads as ALL CAPS to filters (SpamAssassin's SUBJ_ALL_CAPS).
+  passcodeSubject: (code, reference) => `您的一次性密碼是${code}（參考碼${reference}）`,
   passcodeIntro: '請使用此一次性密碼閱讀您的加密郵件：',
   passcodeReference: (reference) => `參考碼：${reference}。您要求密碼的頁面會顯示相同的參考碼。`,
   passcodeValidity: '此密碼僅能在您提出要求的瀏覽器中使用一次，有效時間為 10 分鐘。',
   passcodeIgnore: '如果您沒有要求密碼，請忽略此郵件。',
+  via: (author, tenant) => `${author} 經由 ${tenant}`,
+  bounceSubject: (address) => `您寄給 ${address} 的加密郵件無法送達`,
+  bounceIntro: (address, date) => `您於 ${date} 寄給 ${address} 的加密郵件無法送達。`,
+  bounceReason: '收件郵件伺服器的回覆：',
+  bounceAdvice: '請檢查地址後再寄一次。其他收件者不受影響。',
 };
 
 const zhHans: TMailCatalogue = {
@@ -71,11 +89,16 @@ const zhHans: TMailCatalogue = {
   htmlTitle: '加密邮件',
   htmlInstructions: '请选择“阅读邮件”。确认您的身份后，即可在浏览器中阅读邮件。',
   htmlNoScript: '此页面不需要任何脚本或软件。',
-  passcodeSubject: (code, reference) => `您的一次性密码是 ${code}（参考码 ${reference}）`,
+  passcodeSubject: (code, reference) => `您的一次性密码是${code}（参考码${reference}）`,
   passcodeIntro: '请使用此一次性密码阅读您的加密邮件：',
   passcodeReference: (reference) => `参考码：${reference}。您请求密码的页面会显示相同的参考码。`,
   passcodeValidity: '此密码只能在您提出请求的浏览器中使用一次，有效期为 10 分钟。',
   passcodeIgnore: '如果您没有请求密码，请忽略此邮件。',
+  via: (author, tenant) => `${author} 通过 ${tenant}`,
+  bounceSubject: (address) => `您发送给 ${address} 的加密邮件无法送达`,
+  bounceIntro: (address, date) => `您于 ${date} 发送给 ${address} 的加密邮件无法送达。`,
+  bounceReason: '收件邮件服务器的回复：',
+  bounceAdvice: '请检查地址后重新发送。其他收件人不受影响。',
 };
 
 const CATALOGUES: Record<TLanguage, TMailCatalogue> = { en, 'zh-Hant': zhHant, 'zh-Hans': zhHans };

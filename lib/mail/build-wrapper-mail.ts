@@ -18,6 +18,9 @@ export type BuildWrapperMailOptions = {
   recipientToken: string;
   expiresAt: number | null;
   date: Date;
+  // An outside author (a reader's reply or forward): From the tenant's system address, named
+  // "<author> via <tenant>", Reply-To the author.
+  onBehalf?: { from: string; tenantLabel: string; replyTo?: string };
 };
 
 export const readUrlFor = (origin: string, recipientToken: string) => `${origin}/r/${recipientToken}`;
@@ -31,7 +34,10 @@ export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buff
   const hasAttachment = o.branding.policy.delivery.attachment;
   const content = { branding: o.branding, tenantName: o.tenantName, senderLabel, readUrl, expiresAt: o.expiresAt, hasAttachment };
   const composer = new MailComposer({
-    from: { name: o.senderName, address: o.sender },
+    from: o.onBehalf
+      ? { name: t.via(o.senderName || o.sender, o.onBehalf.tenantLabel), address: o.onBehalf.from }
+      : { name: o.senderName, address: o.sender },
+    ...(o.onBehalf?.replyTo ? { replyTo: o.onBehalf.replyTo } : {}),
     to: o.recipient,
     subject: o.branding.look.hideSubject ? t.subjectHidden(o.senderName || o.sender) : o.subject,
     messageId: o.smtpMessageId,

@@ -16,6 +16,9 @@ import { settleWrapper } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TOutboxTable } from '../store/schema';
 import { addressDomain, normaliseAddress } from './address';
+import { signComposedMail } from '../dkim/sign-composed-mail';
+import { notifySenderOfBounce } from '../messages/notify-sender-of-bounce';
+import { smtpEnvelopeSender } from './system-sender';
 import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, releaseLeases, type TDeliveryFailure } from './outbox';
 import { createMailTransport, type TMailTransport } from './transport';
 
@@ -118,6 +121,12 @@ async function deliverAndRecord({ ctx, transport, row, owner, now, result }: Del
       actor: 'system',
       data: { status, kind: row.kind },
     });
+    try {
+      await notifySenderOfBounce({ ctx, row, reason: failure.reason, now: at });
+    } catch (error) {
+      // The bounce itself is recorded; a notice that could not be queued is logged, not retried.
+      logUnknownError(error, { route: 'bounce notice' });
+    }
   }
   logger.warn({ outboxId: row.id, kind: row.kind, status, attempts: row.attempts + 1, reason: failure.reason }, 'mail not delivered');
 }
@@ -183,14 +192,20 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   } catch {
     return { permanent: true, reason: 'queued mail cannot be decrypted' };
   }
+  const tenant = await getTenantById(ctx.db, row.tenant_id);
+  if (!tenant) return { permanent: true, reason: 'queued mail of an unknown tenant' };
   // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL.
   const connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
   let raw: Buffer;
+  // Mail we wrote is DKIM-signed as the tenant; relayed mail and a reader's reply delivered
+  // decrypted (their own message, in their own name) go as they are.
+  let isComposed = row.kind !== 'passthrough';
   if (connector && row.kind === 'reply' && row.recipient_id && (await isInternalRecipient({ ctx, connector, row }))) {
     const opened = await openInternalReply({ ctx, row, now });
     if (opened.kind === 'cancelled') return { permanent: true, cancelled: true, reason: opened.reason };
     if (opened.kind === 'invalid') return { permanent: true, reason: opened.reason };
     raw = opened.raw;
+    isComposed = false;
   } else if (row.recipient_id) {
     let built: Awaited<ReturnType<typeof buildQueuedWrapper>>;
     try {
@@ -209,18 +224,28 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
       return { permanent: true, reason: 'queued mail cannot be decrypted' };
     }
   }
+  if (isComposed) {
+    try {
+      // Signed at each attempt, as it leaves: a signature's time and key are those of the sending.
+      raw = await signComposedMail({ ctx, tenantId: row.tenant_id, raw, now: Date.now() });
+    } catch (error) {
+      return { permanent: false, reason: `DKIM keys not loaded: ${(error as Error).name}` };
+    }
+  }
+  // A mail we did not write (relayed, or a reader's reply delivered as they wrote it) keeps its MAIL FROM.
+  const from = isComposed ? smtpEnvelopeSender({ config: ctx.config, tenant, row }) : row.mail_from;
   try {
     let info: Awaited<ReturnType<TMailTransport['send']>>;
     if (connector) {
       const outcome = await sendOverConnector({
         connector,
         caFile: ctx.config.SEALPOST_CONNECTOR_CA_FILE,
-        mail: { from: row.mail_from, to: row.rcpt_to, raw },
+        mail: { from, to: row.rcpt_to, raw },
       });
       if (outcome.kind === 'failed') return outcome.failure;
       info = outcome.info;
     } else {
-      info = await transport.send({ id: row.id, from: row.mail_from, to: row.rcpt_to, raw });
+      info = await transport.send({ id: row.id, from, to: row.rcpt_to, raw });
     }
     // The envelope nodemailer actually used must be exactly the one intended recipient.
     const isExact = info.envelopeTo.length === 1 && info.envelopeTo[0]?.toLowerCase() === row.rcpt_to && info.rejected.length === 0;

@@ -7,20 +7,21 @@ import type { Kysely, Transaction } from 'kysely';
 import type { TDatabase } from '../store/schema';
 import type { TContext } from '../server/context';
 import type { TRecipientTable } from '../store/schema';
-import { portalOrigin, tenantHost, type TTenant } from '../tenants/tenants';
+import { isOnMailDomain, systemAddress } from '../mail/system-sender';
+import { portalOrigin, type TTenant } from '../tenants/tenants';
 
 export type TWrapperIds = { outboxId: string; smtpMessageId: string };
 
 // The outbox row's id and the wrapper's SMTP Message-ID, fixed when it is queued so that every
 // retry sends the same Message-ID (a receiving server or a reader can tell a resend).
-export function newWrapperIds(ctx: Pick<TContext, 'config'>, tenant: Pick<TTenant, 'slug'>): TWrapperIds {
+// The Message-ID is on the tenant's mail domain, the domain its From and DKIM signature name.
+export function newWrapperIds(tenant: Pick<TTenant, 'mail_domain'>): TWrapperIds {
   const outboxId = newOutboxId();
-  return { outboxId, smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>` };
+  return { outboxId, smtpMessageId: `<${outboxId}@${tenant.mail_domain}>` };
 }
 
 export type QueueRecipientWrapperOptions = {
-  ctx: Pick<TContext, 'config'>;
-  tenant: Pick<TTenant, 'id' | 'slug'>;
+  tenant: Pick<TTenant, 'id' | 'slug' | 'mail_domain'>;
   tenantKey: TTenantKey;
   messageId: string;
   kind: TOutboxMail['kind'];
@@ -33,9 +34,9 @@ export type QueueRecipientWrapperOptions = {
 // stored envelope (lib/messages/build-queued-wrapper.ts).
 export async function queueRecipientWrapper(
   trx: Kysely<TDatabase> | Transaction<TDatabase>,
-  { ctx, tenant, tenantKey, messageId, kind, sender, recipient, now }: QueueRecipientWrapperOptions,
+  { tenant, tenantKey, messageId, kind, sender, recipient, now }: QueueRecipientWrapperOptions,
 ): Promise<void> {
-  const { outboxId, smtpMessageId } = newWrapperIds(ctx, tenant);
+  const { outboxId, smtpMessageId } = newWrapperIds(tenant);
   await enqueueWrapper(trx, {
     tenantKey,
     now,
@@ -77,11 +78,23 @@ export async function buildRecipientWrapper({
   sender,
   expiresAt,
   now,
-  ids = newWrapperIds(ctx, tenant),
+  ids = newWrapperIds(tenant),
 }: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
   const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
   const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
+  // A reader's reply or forward is written as the tenant, "<Reader> via <Tenant>" from its system
+  // address, answers going to the reader: in their own address's name it would fail DMARC at the
+  // receiver (their provider's SPF and DKIM do not cover our servers).
+  const isOutsideAuthor = !isOnMailDomain(sender.sender, tenant);
   const raw = await buildWrapperMail({
+    onBehalf: isOutsideAuthor
+      ? {
+          from: systemAddress(ctx.config, tenant),
+          tenantLabel: branding.look.displayName ?? tenant.name,
+          // A reader's copy of their own reply needs no Reply-To: it would name themselves.
+          replyTo: recipient.address === sender.sender ? undefined : sender.sender,
+        }
+      : undefined,
     branding,
     tenantName: tenant.name,
     sender: sender.sender,

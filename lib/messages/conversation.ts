@@ -83,7 +83,7 @@ export async function sendCopy({ ctx, tenant, message, mime, address, now = Date
   const recipient = existing ?? { id: crypto.randomUUID(), message_id: message.id, address, kind: 'copy' as const };
   await ctx.db.transaction().execute(async (trx) => {
     if (!existing) await trx.insertInto('recipients').values(recipient).execute();
-    await queueRecipientWrapper(trx, { ctx, tenant, tenantKey, messageId: message.id, kind: 'wrapper', sender: parsed, recipient, now });
+    await queueRecipientWrapper(trx, { tenant, tenantKey, messageId: message.id, kind: 'wrapper', sender: parsed, recipient, now });
     await recordAudit(trx, { tenantId: tenant.id, messageId: message.id, type: 'copy_sent', actor: address, at: now });
   });
   notifyOutbox();

@@ -160,6 +160,7 @@ export async function prepareMessage({
         shredded_at: null,
         in_reply_to: parent?.id ?? null,
         thread_id: parent ? (parent.thread_id ?? parent.id) : null,
+        bounce_notified_at: null,
       },
       recipients,
     );
@@ -168,7 +169,6 @@ export async function prepareMessage({
       if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
       for (const recipient of recipients) {
         await queueRecipientWrapper(trx, {
-          ctx,
           tenant,
           tenantKey,
           messageId,

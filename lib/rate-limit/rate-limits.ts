@@ -42,6 +42,8 @@ export const RATE_LIMITS = {
   repliesPerAddress: { windowMs: 60 * 60_000, max: 30, code: 'RATE_LIMITED', message: TRY_LATER },
   // Forwards a reader sends: each reaches addresses of their choosing, in the tenant's name.
   forwardsPerAddress: { windowMs: 60 * 60_000, max: 20, code: 'RATE_LIMITED', message: TRY_LATER },
+  // Bounce notices to one sender: a mailing to a stale list must not become a flood back.
+  bounceNoticesPerSender: { windowMs: 60 * 60_000, max: 10, code: 'RATE_LIMITED', message: TRY_LATER },
   // Federated sign-ins started: each is a row and a round trip to a provider.
   federatedStartPerIp: { windowMs: 60 * 60_000, max: 60, code: 'RATE_LIMITED', message: TRY_LATER },
   // Failed SMTP AUTH at the relay per source address: password guessing.

@@ -1,5 +1,6 @@
 import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import { purgeRecipientSessions } from '../auth/recipient-session';
+import { purgeRetiredDkimKeys } from '../dkim/purge-retired-dkim-keys';
 import { purgeExpired } from '../envelope/revoke-message';
 import { purgeRateEvents } from '../rate-limit/rate-limits';
 import { purgeHeldEnvelopes } from '../store/held-envelopes';
@@ -20,6 +21,8 @@ export type THousekeepingResult = {
   // Rendered views of messages whose held envelope ran out (they live no longer than it).
   readerViews: number;
   pendingEnvelopes: number;
+  // DKIM keys retired by a rotation more than a week ago.
+  dkimKeys: number;
 };
 
 // Every periodic purge in one pass: the outbox worker runs it once a minute, `sealpost purge` on
@@ -33,5 +36,6 @@ export async function runHousekeeping({ ctx, now = Date.now() }: RunHousekeeping
   const heldEnvelopes = await purgeHeldEnvelopes(ctx.db, now);
   const readerViews = await purgeReaderViews(ctx.db, now);
   const pendingEnvelopes = await sweepPendingEnvelopes(ctx.db);
-  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, readerViews, pendingEnvelopes };
+  const dkimKeys = await purgeRetiredDkimKeys(ctx.db, now);
+  return { shredded, sessions, federatedSignIns, rateEvents, heldEnvelopes, readerViews, pendingEnvelopes, dkimKeys };
 }

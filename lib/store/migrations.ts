@@ -337,6 +337,29 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('reader_views_expiry').on('reader_views').columns(['expires_at']).execute();
     },
   },
+  // DKIM keys per tenant domain (the private key sealed under the tenant key, like an identity
+  // provider's secret), and the mark that a message's sender was told of a bounce (once).
+  '0013_dkim_bounces': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('dkim_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('domain', 'text', (c) => c.notNull())
+        .addColumn('selector', 'text', (c) => c.notNull())
+        .addColumn('algorithm', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('private_key', blob, (c) => c.notNull())
+        .addColumn('key_version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
+        .addUniqueConstraint('dkim_keys_selector', ['domain', 'selector'])
+        .execute();
+      await db.schema.createIndex('dkim_keys_tenant').on('dkim_keys').columns(['tenant_id', 'domain']).execute();
+      await db.schema.alterTable('messages').addColumn('bounce_notified_at', 'bigint').execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -44,6 +44,8 @@ export type TMessageTable = {
   // A reply's parent message, and the first message of its conversation (null on that one).
   in_reply_to: string | null;
   thread_id: string | null;
+  // When the sender was told that a recipient could not be reached (one notice per message).
+  bounce_notified_at: number | null;
 };
 
 export type TRecipientTable = {
@@ -269,7 +271,24 @@ export type TMailRuleSettingsTable = {
   updated_at: number;
 };
 
+// A tenant domain's DKIM key: the public half as published (base64 of the SPKI DER), the
+// private half (PKCS#8 PEM) sealed under the tenant key of key_version. retired_at: no longer
+// signing since then, kept listed (its DNS record still verifies mail in flight) for a week.
+export type TDkimKeyTable = {
+  id: string;
+  tenant_id: string;
+  domain: string;
+  selector: string;
+  algorithm: 'rsa-2048' | 'ed25519';
+  public_key: string;
+  private_key: Buffer;
+  key_version: number;
+  created_at: number;
+  retired_at: number | null;
+};
+
 export type TDatabase = {
+  dkim_keys: TDkimKeyTable;
   relay_credentials: TRelayCredentialTable;
   relay_allow: TRelayAllowTable;
   connectors: TConnectorTable;

@@ -7,10 +7,11 @@ import { AppError } from '../../errors';
 import { normaliseAddress } from '../../mail/address';
 import { buildPasscodeMail } from '../../mail/build-passcode-mail';
 import { enqueueMail, newOutboxId, notifyOutbox } from '../../mail/outbox';
+import { systemAddress } from '../../mail/system-sender';
 import { consumeRateLimit, withRateLimits } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
 import { getMessage, listRecipients } from '../../store/messages';
-import { tenantHost, type TTenant } from '../../tenants/tenants';
+import type { TTenant } from '../../tenants/tenants';
 import { getBranding } from '../../templates/get-branding';
 import {
   hashBrowserSecret,
@@ -67,11 +68,11 @@ export async function requestPasscode({
   const mail = await buildPasscodeMail({
     branding,
     tenantName: tenant.name,
-    from: `no-reply@${tenant.mail_domain}`,
+    from: systemAddress(ctx.config, tenant),
     recipient: normalised,
     code,
     reference,
-    smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`,
+    smtpMessageId: `<${outboxId}@${tenant.mail_domain}>`,
     date: new Date(now),
   });
   // The lock-out, the resend limits and the new code in one serialised step: parallel requests
@@ -108,9 +109,9 @@ export async function requestPasscode({
           tenantId: tenant.id,
           messageId: message.id,
           kind: 'passcode',
-          mailFrom: `no-reply@${tenant.mail_domain}`,
+          mailFrom: systemAddress(ctx.config, tenant),
           rcptTo: normalised,
-          smtpMessageId: `<${outboxId}@${tenantHost(ctx.config, tenant)}>`,
+          smtpMessageId: `<${outboxId}@${tenant.mail_domain}>`,
           raw: mail,
         },
       });

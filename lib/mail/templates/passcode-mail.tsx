@@ -7,7 +7,7 @@ export type TPasscodeMailContent = { branding: TBranding; tenantName: string; co
 function PasscodeMail({ branding, tenantName, code, reference }: TPasscodeMailContent) {
   const t = mailMessages(branding.look.language);
   return (
-    <MailDocument branding={branding} tenantName={tenantName}>
+    <MailDocument branding={branding} tenantName={tenantName} hasRemoteImages={false}>
       <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
         <p style={{ marginTop: 0 }}>{t.passcodeIntro}</p>
         <p style={{ fontSize: 32, fontWeight: 700, letterSpacing: 4, fontFamily: 'ui-monospace, Menlo, Consolas, monospace' }}>{code}</p>

@@ -23,6 +23,7 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
           <p style={{ margin: '28px 0' }}>
             <a
               href={readUrl}
+              className="sp-button"
               style={{
                 background: branding.look.primaryColour,
                 color: branding.look.buttonTextColour,
@@ -73,5 +74,7 @@ export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, 
   if (hasAttachment) lines.push('', t.attachmentHint);
   if (branding.look.disclaimer) lines.push('', '--', branding.look.disclaimer);
   if (branding.look.privacyUrl) lines.push('', `${t.privacy}: ${branding.look.privacyUrl}`);
+  // The same words as the HTML part: a text part that says less is what filters score (MPART_ALT_DIFF).
+  lines.push('', t.poweredBy);
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,97 @@
+import { getTenantKey } from '../envelope/tenant-keys';
+import { logger } from '../logger';
+import type { TContext } from '../server/context';
+import { openDkimKey } from './dkim-keys';
+
+// The fields RFC 6376 §5.4.1 recommends signing, and the ones our mail relies on (Message-ID,
+// the MIME structure, Auto-Submitted so nobody can strip it and provoke auto-replies).
+export const DKIM_SIGNED_HEADERS = [
+  'From',
+  'Reply-To',
+  'Subject',
+  'Date',
+  'To',
+  'Cc',
+  'Message-ID',
+  'In-Reply-To',
+  'References',
+  'MIME-Version',
+  'Content-Type',
+  'Content-Transfer-Encoding',
+  'Auto-Submitted',
+  'List-Id',
+  'List-Unsubscribe',
+];
+
+type TSigner = { domain: string; selector: string; privateKey: string };
+type TCachedSigners = { until: number; signers: TSigner[] };
+
+// Unsealed keys live a minute per process: the database and the tenant key are not asked for
+// every mail, and a rotation (or a removal) reaches every worker within that minute.
+const SIGNER_TTL_MS = 60_000;
+const cache = new Map<string, TCachedSigners>();
+
+export const clearDkimSignerCache = (tenantId?: string) => {
+  if (tenantId) cache.delete(tenantId);
+  else cache.clear();
+};
+
+async function loadSigners(ctx: Pick<TContext, 'db' | 'master'>, tenantId: string, now: number): Promise<TSigner[]> {
+  const hit = cache.get(tenantId);
+  if (hit && hit.until > now) return hit.signers;
+  const rows = await ctx.db.selectFrom('dkim_keys').selectAll().where('tenant_id', '=', tenantId).where('retired_at', 'is', null).execute();
+  const signers: TSigner[] = [];
+  for (const row of rows) {
+    const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId, version: row.key_version });
+    signers.push({ domain: row.domain, selector: row.selector, privateKey: openDkimKey({ tenantKey: tenantKey.key, row }) });
+  }
+  cache.set(tenantId, { until: now + SIGNER_TTL_MS, signers });
+  return signers;
+}
+
+// The domain of the From field of a mail we composed (MailComposer writes it on one line or folded).
+function fromDomain(raw: Buffer): string | null {
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw
+    .subarray(0, end < 0 ? Math.min(raw.length, 64 * 1024) : end)
+    .toString('utf8')
+    .replace(/\r\n[ \t]+/g, ' ');
+  const from = /^from:(.*)$/im.exec(head)?.[1];
+  const match = from ? /@([A-Za-z0-9.-]+)\s*>?\s*$/.exec(from.trim()) : null;
+  return match?.[1]?.toLowerCase() ?? null;
+}
+
+export type SignComposedMailOptions = { ctx: Pick<TContext, 'db' | 'master'>; tenantId: string; raw: Buffer; now?: number };
+
+// DKIM-signs a mail Sealpost wrote, with every signing key (RSA and Ed25519 both: dual signing)
+// of the tenant domain that the From address is in; relaxed/relaxed. Mail of a tenant without
+// a key, or from a domain it has none for, goes out as it is.
+export async function signComposedMail({ ctx, tenantId, raw, now = Date.now() }: SignComposedMailOptions): Promise<Buffer> {
+  const signers = await loadSigners(ctx, tenantId, now);
+  if (!signers.length) return raw;
+  const domain = fromDomain(raw);
+  if (!domain) return raw;
+  // The closest domain wins: a key for news.acme.example signs its mail, acme.example's the rest.
+  const aligned = signers.filter((s) => domain === s.domain || domain.endsWith(`.${s.domain}`));
+  const longest = Math.max(0, ...aligned.map((s) => s.domain.length));
+  const chosen = aligned.filter((s) => s.domain.length === longest);
+  if (!chosen.length) return raw;
+  // Loaded on the first signature: processes that never sign never load it.
+  const { dkimSign } = await import('mailauth/lib/dkim/sign');
+  // Only signatureData signs (its typings also ask for a top-level key, which the signer ignores).
+  const options = {
+    canonicalization: 'relaxed/relaxed',
+    headerList: DKIM_SIGNED_HEADERS,
+    signTime: new Date(now),
+    signatureData: chosen.map((s) => ({ signingDomain: s.domain, selector: s.selector, privateKey: s.privateKey })),
+  } as Parameters<typeof dkimSign>[1];
+  const result = await dkimSign(raw, options);
+  if (result.errors?.length) {
+    // A key that cannot sign must not hold mail back: unsigned mail still arrives, and the log says why.
+    logger.error(
+      { tenantId, errors: result.errors.map((e) => ({ selector: e.selector, code: (e.err as { code?: string })?.code })) },
+      'DKIM signing failed',
+    );
+  }
+  return result.signatures ? Buffer.concat([Buffer.from(result.signatures), raw]) : raw;
+}
