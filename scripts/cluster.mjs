@@ -68,6 +68,9 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
+      # Under a burst a request may queue a while at an instance: answered late, not cut off at 60 s.
+      proxy_read_timeout 300s;
+      proxy_send_timeout 300s;
       add_header X-Sealpost-Upstream $upstream_addr always;
     }
   }
