@@ -36,7 +36,7 @@ describe('the recipient journey in Chromium', () => {
     await context.close();
   });
 
-  it("an HTML body is shown in a sandboxed frame of its own document (/m/<id>/body), not carried in the page", async () => {
+  it('an HTML body is shown in a sandboxed frame of its own document (/m/<id>/body), not carried in the page', async () => {
     const to = 'frank@example.org';
     const eml = path.join(dataDir, 'html-body.eml');
     fs.writeFileSync(

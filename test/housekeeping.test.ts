@@ -138,7 +138,16 @@ async function expectOnlyLiveRowsLeft(ctx: TTestContext, seeded: TSeeded) {
   ]);
 }
 
-const ONE_OF_EACH = { shredded: 1, sessions: 1, federatedSignIns: 1, rateEvents: 1, heldEnvelopes: 1, readerViews: 1, pendingEnvelopes: 1, dkimKeys: 1 };
+const ONE_OF_EACH = {
+  shredded: 1,
+  sessions: 1,
+  federatedSignIns: 1,
+  rateEvents: 1,
+  heldEnvelopes: 1,
+  readerViews: 1,
+  pendingEnvelopes: 1,
+  dkimKeys: 1,
+};
 
 describe('housekeeping', () => {
   it('runHousekeeping purges every kind whose time is up and keeps what is still live', async () => {

@@ -7,7 +7,7 @@ import { runHousekeeping } from '@/lib/server/housekeeping';
 import { holdEnvelope } from '@/lib/store/held-envelopes';
 import { listRecipients } from '@/lib/store/messages';
 import type { TTenant } from '@/lib/tenants/tenants';
-import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
 
 let ctx: TTestContext;
 let tenant: TTenant;

@@ -18,7 +18,7 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ForwardPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { error } = await searchParams;
-  const { tenant, opened, view, branding } = await loadMessagePage({ host, id });
+  const { tenant, view, branding } = await loadMessagePage({ host, id });
   if (!branding.policy.allowForward) forbidden();
   const { t, errorText: toErrorText } = await getPortalText();
   return (
