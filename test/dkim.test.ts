@@ -171,6 +171,26 @@ describe('every mail Sealpost writes is signed', () => {
     expect(bodyResult?.comment).toMatch(/body hash did not verify/);
     const subject = raw.replace(/^Subject: .*$/m, 'Subject: Urgent: confirm your password');
     expect((await dkimVerify(Buffer.from(subject), { resolver })).results[0]?.status.result).toBe('fail');
+    // Oversigned: From, Subject and Date are each named once more in h= than the mail has them,
+    // so a second one added above the signed one (what a mail client shows) breaks the signature.
+    const h = /\bh=([^;]+);/
+      .exec(raw.replace(/\r\n[ \t]+/g, ' '))![1]!
+      .toLowerCase()
+      .split(':')
+      .map((n) => n.trim());
+    for (const name of ['from', 'subject', 'date'])
+      expect(
+        h.filter((n) => n === name),
+        name,
+      ).toHaveLength(2);
+    for (const [name, value] of [
+      ['From', 'Security Team <security@acme.example>'],
+      ['Subject', 'Urgent: confirm your password'],
+      ['Date', 'Mon, 1 Jan 2024 00:00:00 +0000'],
+    ] as const) {
+      const added = raw.replace(/^DKIM-Signature:/m, `${name}: ${value}\r\nDKIM-Signature:`);
+      expect((await dkimVerify(Buffer.from(added), { resolver })).results[0]?.status.result, name).toBe('fail');
+    }
   });
 
   it('after a rotation new mail uses the new selector and mail signed before still verifies for the week the old record stays', async () => {

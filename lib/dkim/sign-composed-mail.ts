@@ -61,6 +61,30 @@ function fromDomain(raw: Buffer): string | null {
   return match?.[1]?.toLowerCase() ?? null;
 }
 
+// Fields named once more in h= than the mail has them (RFC 6376 §8.15): nobody can add a second
+// From, Subject or Date after signing without breaking the signature.
+const OVERSIGNED = new Set(['from', 'subject', 'date']);
+
+// mailauth's signer with oversigning, which mailauth 7.1 has no option for. It hashes each signed
+// field's `line` and writes h= from each field's `casedKey`; a casedKey of "From:From" therefore
+// names From twice in h= while hashing it once — what a verifier computes too, since a name with
+// no field left for it hashes as nothing. (Not hand-written canonicalisation: mailauth still
+// does all of it.) Loaded on the first signature: processes that never sign never load it.
+async function signOversigning(raw: Buffer, options: Record<string, unknown>) {
+  const [{ DkimSigner }, { writeToStream }] = await Promise.all([import('mailauth/lib/dkim/dkim-signer'), import('mailauth/lib/tools')]);
+  class OversigningSigner extends DkimSigner {
+    getFieldNames(signatureData: unknown): string {
+      for (const field of this.headers?.parsed ?? []) {
+        if (OVERSIGNED.has(field.key) && !field.casedKey.includes(':')) field.casedKey = `${field.casedKey}:${field.casedKey}`;
+      }
+      return super.getFieldNames(signatureData);
+    }
+  }
+  const signer = new OversigningSigner(options);
+  await writeToStream(signer, raw);
+  return { signatures: signer.signatureHeaders.length ? `${signer.signatureHeaders.join('\r\n')}\r\n` : '', errors: signer.errors };
+}
+
 export type SignComposedMailOptions = { ctx: Pick<TContext, 'db' | 'master'>; tenantId: string; raw: Buffer; now?: number };
 
 // DKIM-signs a mail Sealpost wrote, with every signing key (RSA and Ed25519 both: dual signing)
@@ -76,16 +100,12 @@ export async function signComposedMail({ ctx, tenantId, raw, now = Date.now() }:
   const longest = Math.max(0, ...aligned.map((s) => s.domain.length));
   const chosen = aligned.filter((s) => s.domain.length === longest);
   if (!chosen.length) return raw;
-  // Loaded on the first signature: processes that never sign never load it.
-  const { dkimSign } = await import('mailauth/lib/dkim/sign');
-  // Only signatureData signs (its typings also ask for a top-level key, which the signer ignores).
-  const options = {
+  const result = await signOversigning(raw, {
     canonicalization: 'relaxed/relaxed',
     headerList: DKIM_SIGNED_HEADERS,
     signTime: new Date(now),
     signatureData: chosen.map((s) => ({ signingDomain: s.domain, selector: s.selector, privateKey: s.privateKey })),
-  } as Parameters<typeof dkimSign>[1];
-  const result = await dkimSign(raw, options);
+  });
   if (result.errors?.length) {
     // A key that cannot sign must not hold mail back: unsigned mail still arrives, and the log says why.
     logger.error(
