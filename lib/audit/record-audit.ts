@@ -16,7 +16,16 @@ export type TAuditType =
   | 'forwarded'
   | 'signin_unblocked'
   | 'rule_matched'
-  | 'delivery_deferred';
+  | 'delivery_deferred'
+  // The admin console (lib/admin): every change names its actor, and data.before / data.after.
+  | 'admin_invited'
+  | 'admin_added'
+  | 'admin_passkey_added'
+  | 'admin_role_changed'
+  | 'admin_removed'
+  | 'admin_signin_ok'
+  | 'admin_signin_failed'
+  | 'admin_signed_out';
 
 export type RecordAuditOptions = {
   tenantId: string;
