@@ -27,6 +27,7 @@ const STORE_SUITES = [
   'test/rules.test.ts',
   'test/connectors.test.ts',
   'test/relay.test.ts',
+  'test/admin.test.ts',
 ];
 
 export default defineConfig({

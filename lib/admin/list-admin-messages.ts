@@ -51,9 +51,12 @@ export async function listAdminMessages({ db, tenantId, search, now = Date.now()
     .selectFrom('messages')
     .select(['id', 'created_at', 'sender', 'template', 'revoked_at', 'expires_at', 'shredded_at'])
     .where('tenant_id', '=', tenantId);
-  if (search.sender) query = query.where((eb) => eb(eb.fn('lower', ['sender']), 'like', `%${escapeLike(search.sender!)}%`));
+  if (search.sender) {
+    const pattern = `%${escapeLike(search.sender.toLowerCase())}%`;
+    query = query.where((eb) => eb(eb.fn('lower', ['sender']), 'like', pattern));
+  }
   if (search.recipient) {
-    const address = search.recipient;
+    const address = search.recipient.toLowerCase();
     query = query.where(({ exists, selectFrom }) =>
       exists(
         selectFrom('recipients')

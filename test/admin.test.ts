@@ -1,0 +1,294 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_IDLE_MS,
+  ADMIN_MAX_MS,
+  ADMIN_REVERIFY_MS,
+  createAdminSession,
+  endAdminSession,
+  readAdminSession,
+} from '@/lib/admin/admin-session';
+import { authorizeAdmin } from '@/lib/admin/authorize-admin';
+import { findLiveInvitation } from '@/lib/admin/find-invitation';
+import { INVITATION_TTL_MS, inviteAdmin } from '@/lib/admin/invite-admin';
+import { listAdminMessages, MESSAGES_PAGE_SIZE } from '@/lib/admin/list-admin-messages';
+import { listAdmins } from '@/lib/admin/list-admins';
+import { removeAdmin } from '@/lib/admin/remove-admin';
+import { revokeAdminMessage } from '@/lib/admin/revoke-admin-message';
+import { startPasskeyRegistration } from '@/lib/admin/start-passkey-registration';
+import { finishPasskeyRegistration } from '@/lib/admin/finish-passkey-registration';
+import { finishPasskeySignIn } from '@/lib/admin/finish-passkey-signin';
+import { startPasskeySignIn } from '@/lib/admin/start-passkey-signin';
+import { relyingParty } from '@/lib/admin/relying-party';
+import { sendMessage } from '@/lib/messages/send-message';
+import type { TAdminRole } from '@/lib/store/schema';
+import type { TTenant } from '@/lib/tenants/tenants';
+import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+
+// The admin console's lib functions on the store (SQLite and PostgreSQL): invitations, sessions,
+// the one authorization check, the last owner, and the messages page's query.
+let ctx: TTestContext;
+let acme: TTenant;
+let beta: TTenant;
+beforeAll(async () => {
+  ctx = await createTestContext();
+  acme = await seedTenant(ctx);
+  beta = await seedTenant(ctx);
+});
+afterAll(() => ctx?.close());
+
+// An admin as a registration would leave one (the ceremony itself is proved in Chromium: e2e-admin).
+async function addAdmin(tenant: TTenant, email: string, role: TAdminRole) {
+  const id = crypto.randomUUID();
+  await ctx.db
+    .insertInto('admins')
+    .values({
+      id,
+      tenant_id: tenant.id,
+      email,
+      role,
+      webauthn_user_id: crypto.randomBytes(16).toString('base64url'),
+      created_at: Date.now(),
+    })
+    .execute();
+  return id;
+}
+
+const tokenOf = (link: string) => link.split('/admin/invite/')[1]!;
+
+describe('invitations', () => {
+  it('prints a link on the tenant host; only a keyed hash of its secret is stored', async () => {
+    const invited = await inviteAdmin({ ctx, tenant: acme, input: { email: 'Olivia@Acme.example', role: 'owner' }, actor: 'cli' });
+    expect(invited.link).toMatch(new RegExp(`^http://${acme.slug}\\.localhost(:\\d+)?/admin/invite/[0-9a-f-]{36}\\.[A-Za-z0-9_-]{43}$`));
+    expect(invited.email).toBe('olivia@acme.example');
+    const secret = tokenOf(invited.link).split('.')[1]!;
+    const rows = await ctx.db.selectFrom('admin_invitations').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    const audit = await ctx.db.selectFrom('audit_events').selectAll().where('type', '=', 'admin_invited').execute();
+    expect(audit.map((a) => a.actor)).toEqual(['cli']);
+  });
+
+  it('is found while live; not after 24 hours, not with a changed secret, not on another tenant', async () => {
+    const now = Date.now();
+    const { link } = await inviteAdmin({ ctx, tenant: acme, input: { email: 'pat@acme.example', role: 'auditor' }, actor: 'cli', now });
+    const token = tokenOf(link);
+    expect((await findLiveInvitation({ ctx, tenant: acme, token, now: now + INVITATION_TTL_MS - 1 }))?.email).toBe('pat@acme.example');
+    expect(await findLiveInvitation({ ctx, tenant: acme, token, now: now + INVITATION_TTL_MS })).toBeNull();
+    const changed = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await findLiveInvitation({ ctx, tenant: acme, token: changed, now })).toBeNull();
+    expect(await findLiveInvitation({ ctx, tenant: beta, token, now })).toBeNull();
+  });
+
+  it('refuses a bad address or role, and someone who is already an admin', async () => {
+    await expect(inviteAdmin({ ctx, tenant: acme, input: { email: 'nope', role: 'owner' }, actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(inviteAdmin({ ctx, tenant: acme, input: { email: 'x@acme.example', role: 'root' }, actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await addAdmin(acme, 'already@acme.example', 'admin');
+    await expect(
+      inviteAdmin({ ctx, tenant: acme, input: { email: 'already@acme.example', role: 'owner' }, actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
+  it('a registration answer that is no passkey spends nothing: the invitation still works', async () => {
+    const { link } = await inviteAdmin({ ctx, tenant: acme, input: { email: 'quinn@acme.example', role: 'admin' }, actor: 'cli' });
+    const token = tokenOf(link);
+    const rp = relyingParty({ config: ctx.config, host: `${acme.slug}.localhost`, tenantName: acme.name });
+    const { challengeId, options } = await startPasskeyRegistration({ ctx, tenant: acme, rp, from: { token } });
+    expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
+    const forged = {
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      response: { clientDataJSON: 'e30', attestationObject: 'oA' },
+      clientExtensionResults: {},
+    };
+    await expect(
+      finishPasskeyRegistration({ ctx, tenant: acme, rp, challengeId, response: forged, from: { token } }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    // The challenge was consumed by the failed answer: replaying against it fails the same way.
+    await expect(
+      finishPasskeyRegistration({ ctx, tenant: acme, rp, challengeId, response: forged, from: { token } }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(await findLiveInvitation({ ctx, tenant: acme, token })).not.toBeNull();
+  });
+
+  it('a sign-in answer from an unknown passkey is refused and audited as a failed sign-in', async () => {
+    const rp = relyingParty({ config: ctx.config, host: `${acme.slug}.localhost`, tenantName: acme.name });
+    const { challengeId } = await startPasskeySignIn({ ctx, tenant: acme, rp });
+    const response = { id: 'unknown', rawId: 'unknown', type: 'public-key', response: {}, clientExtensionResults: {} };
+    await expect(finishPasskeySignIn({ ctx, tenant: acme, rp, challengeId, response })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    const failed = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', acme.id)
+      .where('type', '=', 'admin_signin_failed')
+      .execute();
+    expect(failed.length).toBeGreaterThan(0);
+  });
+});
+
+describe('admin sessions', () => {
+  it('live 30 minutes idle and 8 hours at most; a sign-out ends them on the server', async () => {
+    const adminId = await addAdmin(acme, `s-${crypto.randomUUID()}@acme.example`, 'admin');
+    const now = Date.now();
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    const at = async (t: number) => (await readAdminSession({ ctx, tenant: acme, value, now: t })).kind;
+    expect(await at(now + ADMIN_IDLE_MS - 1)).toBe('ok');
+    // Kept busy (every 20 minutes) it still ends 8 hours after sign-in.
+    for (let t = now + 20 * 60_000; t < now + ADMIN_MAX_MS; t += 20 * 60_000) expect(await at(t)).toBe('ok');
+    expect(await at(now + ADMIN_MAX_MS)).toBe('none');
+    const idle = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    expect((await readAdminSession({ ctx, tenant: acme, value: idle.value, now: now + ADMIN_IDLE_MS + 1 })).kind).toBe('none');
+    const ended = await createAdminSession({ ctx, tenant: acme, adminId });
+    const state = await readAdminSession({ ctx, tenant: acme, value: ended.value });
+    if (state.kind !== 'ok') throw new Error('expected a session');
+    await endAdminSession({ ctx, tenant: acme, session: state.session });
+    expect((await readAdminSession({ ctx, tenant: acme, value: ended.value })).kind).toBe('none');
+  });
+
+  it("another tenant's session is 'foreign'; a changed or recipient-shaped cookie is none; nothing secret is stored", async () => {
+    const adminId = await addAdmin(acme, `f-${crypto.randomUUID()}@acme.example`, 'owner');
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId });
+    expect((await readAdminSession({ ctx, tenant: beta, value })).kind).toBe('foreign');
+    expect((await readAdminSession({ ctx, tenant: acme, value: `${value.slice(0, -2)}AA` })).kind).toBe('none');
+    expect((await readAdminSession({ ctx, tenant: acme, value: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..x.y.z' })).kind).toBe('none');
+    const rows = await ctx.db.selectFrom('admin_sessions').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(value.split('.')[1]);
+  });
+});
+
+describe('authorizeAdmin: the one check', () => {
+  const ROLES: TAdminRole[] = ['auditor', 'admin', 'owner'];
+  const TABLE = ROLES.flatMap((has) => ROLES.map((needs) => ({ has, needs, allowed: ROLES.indexOf(has) >= ROLES.indexOf(needs) })));
+
+  it.each(TABLE)('a $has asking for $needs: allowed=$allowed', async ({ has, needs, allowed }) => {
+    const adminId = await addAdmin(acme, `${has}-${crypto.randomUUID()}@acme.example`, has);
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId });
+    const outcome = authorizeAdmin({ ctx, tenant: acme, cookie: value, access: { role: needs } });
+    if (allowed) expect((await outcome).kind).toBe('ok');
+    else await expect(outcome).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('no session: 401; another tenant: 404; a sensitive action 5 minutes after the passkey: re-verify', async () => {
+    await expect(authorizeAdmin({ ctx, tenant: acme, cookie: undefined, access: { role: 'auditor' } })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    const adminId = await addAdmin(acme, `r-${crypto.randomUUID()}@acme.example`, 'owner');
+    const now = Date.now();
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    await expect(authorizeAdmin({ ctx, tenant: beta, cookie: value, access: { role: 'auditor' } })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const sensitive = { role: 'admin', isSensitive: true } as const;
+    expect((await authorizeAdmin({ ctx, tenant: acme, cookie: value, access: sensitive, now: now + ADMIN_REVERIFY_MS })).kind).toBe('ok');
+    expect((await authorizeAdmin({ ctx, tenant: acme, cookie: value, access: sensitive, now: now + ADMIN_REVERIFY_MS + 1 })).kind).toBe(
+      'reverify',
+    );
+  });
+});
+
+describe('admins', () => {
+  it('the last owner cannot be removed; another owner can; removal ends their sessions and is audited', async () => {
+    const tenant = await seedTenant(ctx);
+    const first = await addAdmin(tenant, 'first@x.example', 'owner');
+    await expect(removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'first@x.example', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await addAdmin(tenant, 'second@x.example', 'owner');
+    const { value } = await createAdminSession({ ctx, tenant, adminId: first });
+    await removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'FIRST@x.example', actor: 'admin:second@x.example' });
+    expect((await readAdminSession({ ctx, tenant, value })).kind).toBe('none');
+    expect((await listAdmins({ db: ctx.db, tenantId: tenant.id })).map((a) => a.email)).toEqual(['second@x.example']);
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'admin_removed')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe('admin:second@x.example');
+    expect(JSON.parse(event.data!)).toMatchObject({ email: 'first@x.example', before: JSON.stringify({ role: 'owner' }), after: null });
+    await expect(removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'second@x.example', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+});
+
+describe('the messages page', () => {
+  it('pages by keyset with no row twice or missed, filters by sender, recipient and date, and shows no content', async () => {
+    const tenant = await seedTenant(ctx);
+    const total = MESSAGES_PAGE_SIZE + 7;
+    // Noon, 25 days ago: three messages a day (well inside any expiry).
+    const base = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 25 * 86_400_000 + 12 * 3_600_000;
+    const secondDay = new Date(base + 86_400_000).toISOString().slice(0, 10);
+    for (let i = 0; i < total; i += 1) {
+      await sendMessage({
+        ctx,
+        tenant,
+        raw: sampleEml({
+          to: [i % 2 ? 'odd@gmail.com' : 'even@gmail.com'],
+          from: `Alice <alice@${tenant.mail_domain}>`,
+          attachment: false,
+        }),
+        deliver: false,
+        now: base + Math.floor(i / 3) * 24 * 60 * 60_000,
+      });
+    }
+    const first = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: {} });
+    expect(first.items).toHaveLength(MESSAGES_PAGE_SIZE);
+    expect(first.nextAfter).not.toBeNull();
+    const second = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { after: first.nextAfter! } });
+    expect(second.items).toHaveLength(7);
+    expect(second.nextAfter).toBeNull();
+    const ids = [...first.items, ...second.items].map((m) => m.id);
+    expect(new Set(ids).size).toBe(total);
+    const times = [...first.items, ...second.items].map((m) => m.createdAt);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    const odd = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
+    expect(odd.items.length).toBe(Math.floor(total / 2));
+    expect(odd.items.every((m) => m.recipients.join() === 'odd@gmail.com')).toBe(true);
+    const day = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { from: secondDay, to: secondDay } });
+    expect(day.items).toHaveLength(3);
+    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length).toBe(
+      MESSAGES_PAGE_SIZE,
+    );
+    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual([]);
+    expect(JSON.stringify(first.items)).not.toMatch(/secret body|Your statement/);
+    expect(first.items[0]).toMatchObject({ state: 'active', views: 0, sender: `alice@${tenant.mail_domain}` });
+  });
+
+  it("revokes this tenant's message in the admin's name, and refuses another tenant's as unknown", async () => {
+    const { messageId } = await sendMessage({ ctx, tenant: acme, raw: sampleEml(), deliver: false });
+    const adminId = await addAdmin(beta, `b-${crypto.randomUUID()}@beta.example`, 'owner');
+    const state = await readAdminSession({ ctx, tenant: beta, value: (await createAdminSession({ ctx, tenant: beta, adminId })).value });
+    if (state.kind !== 'ok') throw new Error('expected a session');
+    await expect(revokeAdminMessage({ db: ctx.db, tenantId: beta.id, messageId, session: state.session })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const ownId = await addAdmin(acme, `a-${crypto.randomUUID()}@acme.example`, 'admin');
+    const own = await readAdminSession({
+      ctx,
+      tenant: acme,
+      value: (await createAdminSession({ ctx, tenant: acme, adminId: ownId })).value,
+    });
+    if (own.kind !== 'ok') throw new Error('expected a session');
+    await revokeAdminMessage({ db: ctx.db, tenantId: acme.id, messageId, session: own.session });
+    const page = await listAdminMessages({ db: ctx.db, tenantId: acme.id, search: {} });
+    expect(page.items.find((m) => m.id === messageId)?.state).toBe('revoked');
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .where('type', '=', 'revoked')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe(`admin:${own.session.admin.email}`);
+  });
+});
