@@ -1,6 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { TContext } from '../server/context';
-import type { TDatabase } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { matchesAdminSecret, splitAdminToken } from './admin-secrets';
 
@@ -9,15 +7,14 @@ export type FindInvitationOptions = {
   tenant: TTenant;
   token: string;
   now?: number;
-  trx?: Kysely<TDatabase> | Transaction<TDatabase>;
 };
 
 // The invitation a link names, while it is unused, unexpired and this tenant's; otherwise null
 // (a wrong, used, expired or foreign link all look the same).
-export async function findLiveInvitation({ ctx, tenant, token, now = Date.now(), trx }: FindInvitationOptions) {
+export async function findLiveInvitation({ ctx, tenant, token, now = Date.now() }: FindInvitationOptions) {
   const parts = splitAdminToken(token);
   if (!parts) return null;
-  const row = await (trx ?? ctx.db)
+  const row = await ctx.db
     .selectFrom('admin_invitations')
     .selectAll()
     .where('id', '=', parts.id)

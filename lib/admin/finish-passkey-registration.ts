@@ -64,11 +64,13 @@ export async function finishPasskeyRegistration({
     created_at: now,
     last_used_at: null,
   };
+  // The link's secret is checked before the transaction (it reads the tenant key, and SQLite's one
+  // connection is the transaction's); inside it, the invitation is spent only if still unused.
+  const invitation = kind === 'invitation' && 'token' in from ? await findLiveInvitation({ ctx, tenant, token: from.token, now }) : null;
   return runTransaction({
     db: ctx.db,
     work: async (trx) => {
-      if (kind === 'invitation' && 'token' in from) {
-        const invitation = await findLiveInvitation({ ctx, tenant, token: from.token, now, trx });
+      if (kind === 'invitation') {
         if (!invitation || invitation.id !== subjectId || !userId)
           throw new AppError('NOT_FOUND', 'This invitation is not valid any more.');
         const spent = await trx
@@ -76,6 +78,7 @@ export async function finishPasskeyRegistration({
           .set({ used_at: now })
           .where('id', '=', invitation.id)
           .where('used_at', 'is', null)
+          .where('expires_at', '>', now)
           .executeTakeFirst();
         if (Number(spent.numUpdatedRows) !== 1) throw new AppError('NOT_FOUND', 'This invitation is not valid any more.');
         const taken = await trx

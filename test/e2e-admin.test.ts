@@ -1,0 +1,233 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from './helpers/cli';
+import { cookieHeader, expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
+import { shot } from './helpers/screenshots';
+import { requestAs } from './helpers/server';
+
+// The admin console end to end, in Debian's Chromium with a virtual authenticator over CDP (a
+// platform passkey with user verification): invite → register → sign out → sign in → messages →
+// revoke → the recipient's link answers 410. Then every console route asked what an attacker
+// asks: no session, an auditor's session, another tenant's admin, a foreign origin.
+let portal: TPortal;
+let port: number;
+const ACME = () => `acme.localhost:${port}`;
+const BETA = () => `beta.localhost:${port}`;
+
+beforeAll(async () => {
+  portal = await startPortal();
+  port = portal.server.port;
+  expect(runCli(['tenant', 'create', 'beta', '--name', 'Beta', '--domain', 'beta.example'], portal.cliEnv).status).toBe(0);
+}, SETUP_TIMEOUT_MS);
+afterAll(async () => {
+  await portal?.stop();
+});
+
+function invite(tenant: string, role: string, email: string): string {
+  const r = runCli(['admin', 'invite', '--tenant', tenant, '--role', role, email], portal.cliEnv);
+  expect(r.status, r.stderr).toBe(0);
+  return r.json.link as string;
+}
+
+// A browser context with its own platform authenticator (ctap2, internal, resident keys, UV).
+async function contextWithPasskeys(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await portal.browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
+  return { context, page };
+}
+
+async function register(page: Page, link: string) {
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Register a passkey' }).click();
+  await page.waitForURL(/\/admin\/messages$/);
+}
+
+const adminCookie = async (context: BrowserContext) => (await context.cookies()).filter((c) => c.name === 'sealpost-admin');
+
+describe('an owner, from invitation to revocation', () => {
+  it('invite → register → sign out → sign in → messages → revoke → the link answers 410', async () => {
+    const link = invite('acme', 'owner', 'olivia@acme.example');
+    expect(link).toMatch(new RegExp(`^http://acme\\.localhost:${port}/admin/invite/`));
+    const { context, page } = await contextWithPasskeys();
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Become an admin of Acme Bank' }).waitFor();
+    await expectAccessible(page);
+    await shot(page, 'admin-1-invitation');
+    await page.getByRole('button', { name: 'Register a passkey' }).click();
+    await page.waitForURL(/\/admin\/messages$/);
+    const cookie = await adminCookie(context);
+    expect(cookie).toHaveLength(1);
+    expect(cookie[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    // The invitation is spent: the same link is a plain 404 now.
+    expect((await requestAs(port, ACME(), new URL(link).pathname)).status).toBe(404);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/admin\?signed-out=1$/);
+    // The old cookie is dead on the server, not only deleted in the browser.
+    const afterSignOut = await requestAs(port, ACME(), '/admin/messages', { headers: { cookie: `sealpost-admin=${cookie[0]!.value}` } });
+    expect(afterSignOut.status).toBe(307);
+    await expectAccessible(page);
+    await shot(page, 'admin-2-signin');
+    await page.getByRole('button', { name: 'Sign in with passkey' }).click();
+    await page.waitForURL(/\/admin\/messages$/);
+
+    await page.getByRole('heading', { name: 'Messages' }).waitFor();
+    await expectAccessible(page);
+    await shot(page, 'admin-3-messages');
+    const main = await page.locator('main').textContent();
+    expect(main).toContain('alice@acme.example');
+    expect(main).toContain('bob@gmail.com');
+    expect(main).not.toContain('The secret body');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+
+    await page
+      .getByRole('link', { name: /alice@acme\.example/ })
+      .first()
+      .click();
+    await page.getByRole('heading', { name: 'Message' }).waitFor();
+    await expectAccessible(page);
+    await page.getByLabel(/I understand/).check();
+    await shot(page, 'admin-4-revoke');
+    await page.getByRole('button', { name: 'Revoke message' }).click();
+    await page.waitForURL(/revoked=1$/);
+    await page.getByRole('status').waitFor();
+    expect(await page.locator('[data-state]').textContent()).toBe('revoked');
+    await shot(page, 'admin-5-revoked');
+
+    const reader = await portal.browser.newContext();
+    const landing = await (await reader.newPage()).goto(portal.links['bob@gmail.com']!);
+    expect(landing!.status()).toBe(410);
+    await reader.close();
+    await context.close();
+  });
+
+  it('an invitation works once only, and a second tab on it cannot make a second admin', async () => {
+    const link = invite('acme', 'admin', 'amir@acme.example');
+    const first = await contextWithPasskeys();
+    await register(first.page, link);
+    const second = await contextWithPasskeys();
+    const again = await second.page.goto(link);
+    expect(again!.status()).toBe(404);
+    const list = runCli(['admin', 'list', '--tenant', 'acme'], portal.cliEnv).json.admins as Array<{ email: string; passkeys: number }>;
+    expect(list.filter((a) => a.email === 'amir@acme.example')).toEqual([expect.objectContaining({ passkeys: 1 })]);
+    await first.context.close();
+    await second.context.close();
+  });
+});
+
+// Every route under app/t/[host]/admin that changes something, and what it answers. A new one
+// fails the first test until it has its row here.
+const ADMIN_DIR = path.join(ROOT, 'app', 't', '[host]', 'admin');
+function adminPostRoutes(dir = ADMIN_DIR): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return adminPostRoutes(full);
+    if (entry.name !== 'route.ts' || !/export const POST\b/.test(fs.readFileSync(full, 'utf8'))) return [];
+    return [
+      `/admin${path
+        .relative(ADMIN_DIR, dir)
+        .split(path.sep)
+        .join('/')
+        .replace(/^(?=.)/, '/')}`,
+    ];
+  });
+}
+
+type TRow = { public: boolean; auditor: number; none: number; body?: string };
+const MUTATIONS: Record<string, TRow> = {
+  // The ceremonies need no session (that is what they make); an auditor is as welcome as anyone.
+  '/admin/signin/options': { public: true, auditor: 200, none: 200 },
+  '/admin/signin/verify': { public: true, auditor: 401, none: 401 },
+  '/admin/invite/[token]/options': { public: true, auditor: 404, none: 404 },
+  '/admin/invite/[token]/verify': { public: true, auditor: 400, none: 400 },
+  '/admin/signout': { public: false, auditor: 303, none: 401 },
+  '/admin/messages/[id]/revoke': { public: false, auditor: 403, none: 401, body: 'confirm=yes' },
+};
+
+describe('every admin mutation, asked by the wrong people', () => {
+  // Two auditor sessions: the sign-out row ends the one it is given.
+  const sessions = { auditor: '', auditorToSignOut: '', betaOwner: '', acmeAdmin: '' };
+  let messageId = '';
+
+  beforeAll(async () => {
+    for (const [key, tenant, role, email] of [
+      ['auditor', 'acme', 'auditor', 'audrey@acme.example'],
+      ['auditorToSignOut', 'acme', 'auditor', 'aude@acme.example'],
+      ['betaOwner', 'beta', 'owner', 'bea@beta.example'],
+      ['acmeAdmin', 'acme', 'admin', 'adam@acme.example'],
+    ] as const) {
+      const { context, page } = await contextWithPasskeys();
+      await register(page, invite(tenant, role, email));
+      sessions[key] = await cookieHeader(context);
+      await context.close();
+    }
+    const sent = await portal.messageHtmlFor({ tenant: 'acme', to: 'erin@example.org' });
+    messageId = sent.messageId;
+    portal.links['erin@example.org'] = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(sent.mail.parsed.html))![1]!;
+  }, SETUP_TIMEOUT_MS);
+
+  const JSON_HEADERS = { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' };
+  const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+  const pathOf = (route: string) => route.replace('[id]', messageId).replace('[token]', 'no-such-invitation');
+  const post = (host: string, route: string, headers: Record<string, string>) => {
+    const isJson = !route.endsWith('/signout') && !route.endsWith('/revoke');
+    return requestAs(port, host, pathOf(route), {
+      method: 'POST',
+      headers: { ...(isJson ? JSON_HEADERS : FORM_HEADERS), ...headers },
+      body: isJson ? '{}' : (MUTATIONS[route]?.body ?? ''),
+    });
+  };
+
+  it('the table lists exactly the POST routes under app/t/[host]/admin', () => {
+    expect(adminPostRoutes().sort()).toEqual(Object.keys(MUTATIONS).sort());
+  });
+
+  it.each(Object.entries(MUTATIONS))('%s: auditor, no session, another tenant, foreign origin', async (route, row) => {
+    const auditor = route === '/admin/signout' ? sessions.auditorToSignOut : sessions.auditor;
+    expect((await post(ACME(), route, { cookie: auditor })).status, 'auditor').toBe(row.auditor);
+    expect((await post(ACME(), route, {})).status, 'no session').toBe(row.none);
+    // Beta's owner on acme's host: the console is not there for them.
+    if (!row.public) expect((await post(ACME(), route, { cookie: sessions.betaOwner })).status, 'other tenant').toBe(404);
+    // A post from another site is refused before anything else, signed in or not.
+    expect((await post(ACME(), route, { cookie: sessions.acmeAdmin, 'sec-fetch-site': 'cross-site' })).status, 'cross-site').toBe(403);
+    // An unknown host is nobody's console.
+    expect((await post(`nope.localhost:${port}`, route, { cookie: sessions.acmeAdmin })).status, 'unknown host').toBe(404);
+  });
+
+  it('the auditor reads the pages; the message stays active after their refused revoke', async () => {
+    const page = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.auditor } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('data-state="active"');
+  });
+
+  it("another tenant's admin gets 404 on acme's pages; a recipient session never reaches /admin", async () => {
+    for (const p of ['/admin/messages', `/admin/messages/${messageId}`]) {
+      expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.betaOwner } })).status, p).toBe(404);
+      expect((await requestAs(port, BETA(), p, { headers: { cookie: sessions.betaOwner } })).status, p).not.toBe(500);
+    }
+    const reader = await portal.browser.newContext();
+    const page = await reader.newPage();
+    await portal.signIn(page, 'erin@example.org', 'admin-reader');
+    const readerCookie = await cookieHeader(reader);
+    const asked = await requestAs(port, ACME(), '/admin/messages', { headers: { cookie: readerCookie } });
+    expect(asked.status).toBe(307);
+    expect(asked.headers.location).toMatch(/^\/admin\?next=/);
+    expect((await post(ACME(), '/admin/messages/[id]/revoke', { cookie: readerCookie })).status).toBe(401);
+    await reader.close();
+  });
+
+  it('a sensitive action after 5 minutes without a passkey check goes to re-verification (the admin is still signed in)', async () => {
+    // The session of an admin who registered a few seconds ago is fresh: revoking works ...
+    const res = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
+  });
+});
