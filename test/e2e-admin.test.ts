@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from './helpers/cli';
@@ -224,10 +225,23 @@ describe('every admin mutation, asked by the wrong people', () => {
     await reader.close();
   });
 
-  it('a sensitive action after 5 minutes without a passkey check goes to re-verification (the admin is still signed in)', async () => {
-    // The session of an admin who registered a few seconds ago is fresh: revoking works ...
-    const res = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
+  it('a sensitive action more than 5 minutes after the last passkey check goes to re-verification first', async () => {
+    // The server's own database: the admin's passkey check moved 6 minutes into the past.
+    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
+    const setVerifiedAt = (at: number) => db.prepare('update admin_sessions set verified_at = ? where ended_at is null').run(at);
+    try {
+      setVerifiedAt(Date.now() - 6 * 60_000);
+      const stale = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
+      expect(stale.status).toBe(303);
+      expect(stale.headers.location).toBe(`/admin?reverify=1&next=${encodeURIComponent(`/admin/messages/${messageId}`)}`);
+      const still = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.acmeAdmin } });
+      expect(still.body).toContain('data-state="active"');
+      setVerifiedAt(Date.now());
+      const fresh = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
+      expect(fresh.status).toBe(303);
+      expect(fresh.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
+    } finally {
+      db.close();
+    }
   });
 });

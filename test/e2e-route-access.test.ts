@@ -94,6 +94,18 @@ const TABLE: Record<string, TEntry> = {
   'POST /t/[host]/signout': entry('tenant', { noSession: 303, unknownTenantHost: 404, authHost: 404 }),
   // (On the auth host /federated/complete is /federated/[id] with the id "complete": refused as such.)
   'GET /t/[host]/federated/complete': entry('tenant', { noSession: 400, unknownTenantHost: 404, authHost: 400 }),
+  // The admin console (test/e2e-admin.test.ts asks the same with admins' sessions: auditor 403,
+  // another tenant's admin 404). Without a session: pages go to sign-in, actions 401.
+  'GET /t/[host]/admin': entry('tenant', { noSession: 200, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/invite/[token]': entry('tenant', { noSession: 404, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/invite/[token]/options': entry('tenant', { noSession: 404, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/invite/[token]/verify': entry('tenant', { noSession: 400, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/signin/options': entry('tenant', { noSession: 200, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/signin/verify': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/signout': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/messages': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/messages/[id]': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/messages/[id]/revoke': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/m/[id]': entry('message', {
     noSession: 401,
     otherMessageSession: 403,
