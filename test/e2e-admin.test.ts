@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from './helpers/cli';
@@ -107,6 +108,42 @@ describe('an owner, from invitation to revocation', () => {
     const landing = await (await reader.newPage()).goto(portal.links['bob@gmail.com']!);
     expect(landing!.status()).toBe(410);
     await reader.close();
+
+    // The audit log: the revocation, with its actor, for this message.
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByLabel('Message id').fill(portal.messageId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/message=/);
+    const revoked = page.locator('li[data-event="revoked"]');
+    expect(await revoked.count()).toBe(1);
+    expect(await revoked.textContent()).toContain('By: admin:olivia@acme.example');
+    await expectAccessible(page);
+    await shot(page, 'admin-6-audit');
+
+    // The whole log as CSV (the link on the page, without filters), against the server's database.
+    await page.getByLabel('Message id').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/\/admin\/audit\?/);
+    const href = await page.getByRole('link', { name: 'Export as CSV' }).getAttribute('href');
+    // Fetched by the page itself (its cookie, its origin): Node cannot resolve *.localhost.
+    const csv = await page.evaluate(async (url) => {
+      const r = await fetch(url!);
+      return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+    }, href);
+    expect(csv.status).toBe(200);
+    expect(csv.type).toContain('text/csv');
+    const rows = parse(csv.text, { columns: true }) as Array<Record<string, string>>;
+    const db = new Database(path.join(portal.dataDir, 'sealpost.db'), { readonly: true });
+    const { n } = db
+      .prepare("select count(*) as n from audit_events where tenant_id = (select id from tenants where slug = 'acme')")
+      .get() as { n: number };
+    db.close();
+    expect(rows).toHaveLength(n);
+    expect(rows.some((r) => r.type === 'revoked' && r.actor === 'admin:olivia@acme.example' && r.message_id === portal.messageId)).toBe(
+      true,
+    );
+    expect(rows.some((r) => r.type === 'admin_signin_ok')).toBe(true);
     await context.close();
   });
 
@@ -207,10 +244,12 @@ describe('every admin mutation, asked by the wrong people', () => {
     const page = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.auditor } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('data-state="active"');
+    for (const p of ['/admin/messages', '/admin/audit', '/admin/audit/export?format=jsonl'])
+      expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.auditor } })).status, p).toBe(200);
   });
 
   it("another tenant's admin gets 404 on acme's pages; a recipient session never reaches /admin", async () => {
-    for (const p of ['/admin/messages', `/admin/messages/${messageId}`]) {
+    for (const p of ['/admin/messages', `/admin/messages/${messageId}`, '/admin/audit', '/admin/audit/export']) {
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.betaOwner } })).status, p).toBe(404);
       expect((await requestAs(port, BETA(), p, { headers: { cookie: sessions.betaOwner } })).status, p).not.toBe(500);
     }

@@ -103,6 +103,8 @@ const TABLE: Record<string, TEntry> = {
   'POST /t/[host]/admin/signin/options': entry('tenant', { noSession: 200, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/signin/verify': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/signout': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/audit': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/audit/export': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/admin/messages': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/admin/messages/[id]': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/messages/[id]/revoke': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),

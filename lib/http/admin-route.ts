@@ -24,8 +24,8 @@ export type AdminRouteOptions<P, A extends TAdminAccess> = {
 
 type TSessionFor<A extends TAdminAccess> = A extends { role: 'public' } ? TAdminSession | null : TAdminSession;
 
-// Every route of the admin console (every one of them changes something: pages only read). In
-// order: the post comes from a page of this very origin (CSRF), the host is a tenant's, and
+// Every route of the admin console (its posts, and the exports; pages go through loadAdminPage).
+// In order: the post comes from a page of this very origin (CSRF), the host is a tenant's, and
 // authorizeAdmin lets this session do this; a sensitive action without a passkey check in the
 // last 5 minutes goes to the re-verification page and comes back. JSON in (the passkey
 // ceremonies), JSON out; a form, the no-JavaScript way (303 to a page, or the plain refusal).
@@ -35,7 +35,8 @@ export function adminRoute<P extends { host: string }, A extends TAdminAccess>(
 ): TRouteHandler<P> {
   return handleRoute<P>({
     run: async (request, params) => {
-      assertSameOrigin(request);
+      // CSRF: every post from a page of this very origin. A GET (an export) changes nothing.
+      if (request.method !== 'GET') assertSameOrigin(request);
       const { ctx, tenant } = await resolveRouteTenant({ host: params.host });
       const cookie = (await cookies()).get(adminCookieName(ctx.config))?.value;
       const outcome = await authorizeAdmin({ ctx, tenant, cookie, access });

@@ -26,6 +26,11 @@ export function AdminShell({ tenantName, session, children }: AdminShellProps) {
                     Messages
                   </a>
                 </li>
+                <li>
+                  <a className="underline" href="/admin/audit">
+                    Audit log
+                  </a>
+                </li>
               </ul>
             </nav>
             <p className="break-all text-sm">
