@@ -25,6 +25,11 @@ import { recordAudit } from '@/lib/audit/record-audit';
 import { EXPORT_PAGE_ROWS, exportAuditEvents } from '@/lib/admin/export-audit-events';
 import { AUDIT_PAGE_SIZE, listAuditEvents } from '@/lib/admin/list-audit-events';
 import { parse } from 'csv-parse/sync';
+import { changeAdminRole } from '@/lib/admin/change-admin-role';
+import { changeCredential } from '@/lib/admin/manage-credentials';
+import { listTenantKeys } from '@/lib/admin/list-tenant-keys';
+import { rotateTenantKey } from '@/lib/admin/rotate-tenant-key';
+import { listApiKeys } from '@/lib/tenants/list-api-keys';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
@@ -360,5 +365,86 @@ describe('the audit log', () => {
       .map((l) => JSON.parse(l));
     expect(records).toHaveLength(total);
     expect(new Set(records.map((r) => r.id)).size).toBe(total);
+  });
+});
+
+describe('roles, keys and credentials', () => {
+  it('changes a role with before/after in the audit; the last owner stays an owner', async () => {
+    const tenant = await seedTenant(ctx);
+    await addAdmin(tenant, 'own@y.example', 'owner');
+    await addAdmin(tenant, 'aud@y.example', 'auditor');
+    await expect(
+      changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'own@y.example', role: 'admin', actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(
+      changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'aud@y.example', role: 'root', actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'aud@y.example', role: 'owner', actor: 'admin:own@y.example' });
+    await changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'own@y.example', role: 'auditor', actor: 'admin:aud@y.example' });
+    expect((await listAdmins({ db: ctx.db, tenantId: tenant.id })).map((a) => [a.email, a.role])).toEqual([
+      ['aud@y.example', 'owner'],
+      ['own@y.example', 'auditor'],
+    ]);
+    const events = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'admin_role_changed')
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => [e.actor, JSON.parse(e.data!).before, JSON.parse(e.data!).after])).toEqual([
+      ['admin:own@y.example', '{"role":"auditor"}', '{"role":"owner"}'],
+      ['admin:aud@y.example', '{"role":"owner"}', '{"role":"auditor"}'],
+    ]);
+  });
+
+  it('rotates the tenant key (a new current version, audited) and lists versions without keys', async () => {
+    const tenant = await seedTenant(ctx);
+    const { version } = await rotateTenantKey({ ctx, tenantId: tenant.id, actor: 'admin:o@z.example' });
+    const keys = await listTenantKeys({ db: ctx.db, tenantId: tenant.id });
+    expect(keys.map((k) => [k.version, k.isCurrent])).toEqual([
+      [version, true],
+      [version - 1, false],
+    ]);
+    expect(JSON.stringify(keys)).not.toContain('wrapped');
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'key_rotated')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe('admin:o@z.example');
+  });
+
+  it('creates API keys and relay credentials (the secret returned once, in no audit event) and revokes them', async () => {
+    const tenant = await seedTenant(ctx);
+    const actor = 'admin:o@z.example';
+    const key = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createApiKey', label: 'Payroll' }, actor });
+    const relay = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createRelayCredential' }, actor });
+    const [listed] = await listApiKeys({ db: ctx.db, tenantId: tenant.id });
+    expect(listed).toMatchObject({ name: 'Payroll', isRevoked: false, lastUsedAt: null });
+    await changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeApiKey', id: listed!.id }, actor });
+    await changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeRelayCredential', username: relay!.name }, actor });
+    await expect(changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeApiKey', id: listed!.id }, actor })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect((await listApiKeys({ db: ctx.db, tenantId: tenant.id }))[0]!.isRevoked).toBe(true);
+    // Another tenant cannot revoke this one's key by its id.
+    const other = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createApiKey', label: 'Other' }, actor });
+    const otherId = (await listApiKeys({ db: ctx.db, tenantId: tenant.id })).find((k) => k.name === 'Other')!.id;
+    await expect(
+      changeCredential({ db: ctx.db, tenant: beta, change: { kind: 'revokeApiKey', id: otherId }, actor }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const events = await ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenant.id).execute();
+    expect(events.map((e) => e.type).sort()).toEqual(
+      ['api_key_created', 'api_key_created', 'api_key_revoked', 'relay_credential_created', 'relay_credential_revoked'].sort(),
+    );
+    for (const secret of [key!.secret, relay!.secret, other!.secret]) expect(JSON.stringify(events)).not.toContain(secret);
   });
 });

@@ -188,6 +188,14 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/invite/[token]/verify': { public: true, auditor: 400, none: 400 },
   '/admin/signout': { public: false, auditor: 303, none: 401 },
   '/admin/messages/[id]/revoke': { public: false, auditor: 403, none: 401, body: 'confirm=yes' },
+  '/admin/admins/invite': { public: false, auditor: 403, none: 401, body: 'email=eve%40acme.example&role=owner' },
+  '/admin/admins/role': { public: false, auditor: 403, none: 401, body: 'email=audrey%40acme.example&role=owner' },
+  '/admin/admins/remove': { public: false, auditor: 403, none: 401, body: 'email=adam%40acme.example' },
+  '/admin/keys/rotate': { public: false, auditor: 403, none: 401 },
+  '/admin/credentials/api-keys': { public: false, auditor: 403, none: 401, body: 'label=evil' },
+  '/admin/credentials/api-keys/revoke': { public: false, auditor: 403, none: 401, body: 'id=x' },
+  '/admin/credentials/relay': { public: false, auditor: 403, none: 401 },
+  '/admin/credentials/relay/revoke': { public: false, auditor: 403, none: 401, body: 'username=x' },
 };
 
 describe('every admin mutation, asked by the wrong people', () => {
@@ -216,7 +224,7 @@ describe('every admin mutation, asked by the wrong people', () => {
   const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
   const pathOf = (route: string) => route.replace('[id]', messageId).replace('[token]', 'no-such-invitation');
   const post = (host: string, route: string, headers: Record<string, string>) => {
-    const isJson = !route.endsWith('/signout') && !route.endsWith('/revoke');
+    const isJson = /\/(options|verify)$/.test(route);
     return requestAs(port, host, pathOf(route), {
       method: 'POST',
       headers: { ...(isJson ? JSON_HEADERS : FORM_HEADERS), ...headers },
@@ -244,12 +252,30 @@ describe('every admin mutation, asked by the wrong people', () => {
     const page = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.auditor } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('data-state="active"');
-    for (const p of ['/admin/messages', '/admin/audit', '/admin/audit/export?format=jsonl'])
+    const admins = runCli(['admin', 'list', '--tenant', 'acme'], portal.cliEnv).json.admins as Array<{ email: string; role: string }>;
+    expect(admins.find((a) => a.email === 'audrey@acme.example')?.role).toBe('auditor');
+    expect(admins.some((a) => a.email === 'adam@acme.example')).toBe(true);
+    for (const p of [
+      '/admin/messages',
+      '/admin/audit',
+      '/admin/audit/export?format=jsonl',
+      '/admin/admins',
+      '/admin/keys',
+      '/admin/credentials',
+    ])
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.auditor } })).status, p).toBe(200);
   });
 
   it("another tenant's admin gets 404 on acme's pages; a recipient session never reaches /admin", async () => {
-    for (const p of ['/admin/messages', `/admin/messages/${messageId}`, '/admin/audit', '/admin/audit/export']) {
+    for (const p of [
+      '/admin/messages',
+      `/admin/messages/${messageId}`,
+      '/admin/audit',
+      '/admin/audit/export',
+      '/admin/admins',
+      '/admin/keys',
+      '/admin/credentials',
+    ]) {
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.betaOwner } })).status, p).toBe(404);
       expect((await requestAs(port, BETA(), p, { headers: { cookie: sessions.betaOwner } })).status, p).not.toBe(500);
     }
@@ -282,5 +308,101 @@ describe('every admin mutation, asked by the wrong people', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('an owner runs the tenant: admins, keys, credentials', () => {
+  it('invites (link shown once), changes a role, removes; rotates the key; creates and revokes an API key; every change audited', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'owner', 'otto@acme.example'));
+
+    await page.getByRole('link', { name: 'Admins', exact: true }).click();
+    await page.getByRole('heading', { name: 'Admins' }).waitFor();
+    await expectAccessible(page);
+    await page.getByLabel('Email address').fill('ivy@acme.example');
+    await page.getByLabel('Role', { exact: true }).selectOption('auditor');
+    await page.getByRole('button', { name: 'Create invitation' }).click();
+    await page.getByRole('heading', { name: 'Invitation for ivy@acme.example' }).waitFor();
+    await expectAccessible(page);
+    const link = (await page.locator('code').textContent())!;
+    expect(link).toMatch(new RegExp(`^http://acme\\.localhost:${port}/admin/invite/`));
+    expect(page.url()).not.toContain(link.split('/').at(-1)!);
+    const ivy = await contextWithPasskeys();
+    await register(ivy.page, link);
+    await ivy.context.close();
+
+    await page.goto(`http://${ACME()}/admin/admins`);
+    await page.getByLabel('Role of ivy@acme.example').selectOption('admin');
+    await page.locator('li', { hasText: 'ivy@acme.example' }).getByRole('button', { name: 'Change role' }).click();
+    await page.waitForURL(/done=role/);
+    expect(await page.locator('li', { hasText: 'ivy@acme.example' }).textContent()).toContain('Role: admin');
+    await page.getByRole('button', { name: 'Remove ivy@acme.example' }).click();
+    await page.waitForURL(/done=removed/);
+    expect(await page.locator('main').textContent()).not.toContain('ivy@acme.example');
+
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
+    await expectAccessible(page);
+    const versions = await page.locator('[data-key-version]').count();
+    await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
+    await page.waitForURL(/done=rotated/);
+    expect(await page.locator('[data-key-version]').count()).toBe(versions + 1);
+    expect(await page.locator('[data-key-version]').first().textContent()).toContain('(current)');
+
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await expectAccessible(page);
+    await page.getByLabel('Label of the new key').fill('Payroll');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('heading', { name: 'New API key' }).waitFor();
+    const key = (await page.locator('code').textContent())!;
+    expect(key).toMatch(/^sp_[A-Za-z0-9_-]{43}$/);
+    // The key works on the API until it is revoked.
+    const use = (k: string) =>
+      requestAs(port, `localhost:${port}`, '/api/v1/messages', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k}`, 'content-type': 'message/rfc822' },
+        body: 'not a message',
+      });
+    expect((await use(key)).status).not.toBe(401);
+    await page.goto(`http://${ACME()}/admin/credentials`);
+    expect(await page.locator('main').textContent()).not.toContain(key);
+    await page.getByRole('button', { name: `Revoke API key Payroll (${key.slice(0, 10)})` }).click();
+    await page.waitForURL(/done=revoked/);
+    expect((await use(key)).status).toBe(401);
+
+    await page.getByRole('button', { name: 'Create relay credential' }).click();
+    await page.getByRole('heading', { name: 'New relay credential' }).waitFor();
+    expect(await page.locator('code').count()).toBe(2);
+
+    await page.goto(`http://${ACME()}/admin/audit?address=otto%40acme.example`);
+    const types = await page.locator('li[data-event]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')));
+    for (const t of [
+      'admin_invited',
+      'admin_role_changed',
+      'admin_removed',
+      'key_rotated',
+      'api_key_created',
+      'api_key_revoked',
+      'relay_credential_created',
+    ])
+      expect(types, t).toContain(t);
+    expect(await page.locator('main').textContent()).not.toContain(key);
+    await context.close();
+  });
+
+  it('the last owner can be neither removed nor demoted', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('beta', 'owner', 'solo@beta.example'));
+    const remove = runCli(['admin', 'remove', '--tenant', 'beta', 'bea@beta.example'], portal.cliEnv);
+    expect(remove.status, remove.stderr).toBe(0);
+    await page.goto(`http://${BETA()}/admin/admins`);
+    await page.getByRole('button', { name: 'Remove solo@beta.example' }).click();
+    await page.waitForURL(/error=CONFLICT/);
+    await page.locator('main [role=alert]').waitFor();
+    await page.getByLabel('Role of solo@beta.example').selectOption('auditor');
+    await page.getByRole('button', { name: 'Change role' }).click();
+    await page.waitForURL(/error=CONFLICT/);
+    const admins = runCli(['admin', 'list', '--tenant', 'beta'], portal.cliEnv).json.admins as Array<{ email: string; role: string }>;
+    expect(admins).toEqual([expect.objectContaining({ email: 'solo@beta.example', role: 'owner' })]);
+    await context.close();
   });
 });

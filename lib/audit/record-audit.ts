@@ -25,7 +25,12 @@ export type TAuditType =
   | 'admin_removed'
   | 'admin_signin_ok'
   | 'admin_signin_failed'
-  | 'admin_signed_out';
+  | 'admin_signed_out'
+  | 'key_rotated'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'relay_credential_created'
+  | 'relay_credential_revoked';
 
 export type RecordAuditOptions = {
   tenantId: string;

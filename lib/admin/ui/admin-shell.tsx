@@ -31,6 +31,21 @@ export function AdminShell({ tenantName, session, children }: AdminShellProps) {
                     Audit log
                   </a>
                 </li>
+                <li>
+                  <a className="underline" href="/admin/admins">
+                    Admins
+                  </a>
+                </li>
+                <li>
+                  <a className="underline" href="/admin/keys">
+                    Keys
+                  </a>
+                </li>
+                <li>
+                  <a className="underline" href="/admin/credentials">
+                    API keys
+                  </a>
+                </li>
               </ul>
             </nav>
             <p className="break-all text-sm">
