@@ -34,15 +34,26 @@ function invite(tenant: string, role: string, email: string): string {
 }
 
 // A browser context with its own platform authenticator (ctap2, internal, resident keys, UV).
-async function contextWithPasskeys(): Promise<{ context: BrowserContext; page: Page }> {
+const AUTHENTICATOR = {
+  protocol: 'ctap2',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+} as const;
+
+async function contextWithPasskeys(): Promise<{ context: BrowserContext; page: Page; swapAuthenticator(): Promise<void> }> {
   const context = await portal.browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
-  });
-  return { context, page };
+  let { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
+  // Another device: the first authenticator (and its passkeys) gone, a new empty one in its place.
+  const swapAuthenticator = async () => {
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR }));
+  };
+  return { context, page, swapAuthenticator };
 }
 
 async function register(page: Page, link: string) {
@@ -196,6 +207,11 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/credentials/api-keys/revoke': { public: false, auditor: 403, none: 401, body: 'id=x' },
   '/admin/credentials/relay': { public: false, auditor: 403, none: 401 },
   '/admin/credentials/relay/revoke': { public: false, auditor: 403, none: 401, body: 'username=x' },
+  // An admin's own passkeys are their own, whatever their role (an auditor adds a second device
+  // too); nothing of the tenant changes. The auditor's answers are those of anyone's.
+  '/admin/passkeys/options': { public: false, auditor: 200, none: 401 },
+  '/admin/passkeys/verify': { public: false, auditor: 400, none: 401 },
+  '/admin/passkeys/remove': { public: false, auditor: 404, none: 401, body: 'id=x' },
 };
 
 describe('every admin mutation, asked by the wrong people', () => {
@@ -313,7 +329,7 @@ describe('every admin mutation, asked by the wrong people', () => {
 
 describe('an owner runs the tenant: admins, keys, credentials', () => {
   it('invites (link shown once), changes a role, removes; rotates the key; creates and revokes an API key; every change audited', async () => {
-    const { context, page } = await contextWithPasskeys();
+    const { context, page, swapAuthenticator } = await contextWithPasskeys();
     await register(page, invite('acme', 'owner', 'otto@acme.example'));
 
     await page.getByRole('link', { name: 'Admins', exact: true }).click();
@@ -372,6 +388,22 @@ describe('an owner runs the tenant: admins, keys, credentials', () => {
     await page.getByRole('button', { name: 'Create relay credential' }).click();
     await page.getByRole('heading', { name: 'New relay credential' }).waitFor();
     expect(await page.locator('code').count()).toBe(2);
+
+    // A second passkey, on another device; the first one removed; the second signs in.
+    await page.goto(`http://${ACME()}/admin/passkeys`);
+    await expectAccessible(page);
+    await swapAuthenticator();
+    await page.getByLabel('Name of the new passkey').fill('Laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL(/done=added/);
+    expect(await page.locator('[data-passkey]').count()).toBe(2);
+    await page.getByRole('button', { name: 'Remove passkey My passkey' }).click();
+    await page.waitForURL(/done=removed/);
+    expect(await page.locator('[data-passkey]').evaluateAll((els) => els.map((e) => e.getAttribute('data-passkey')))).toEqual(['Laptop']);
+    expect(await page.getByRole('button', { name: /Remove passkey/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in with passkey' }).click();
+    await page.waitForURL(/\/admin\/messages$/);
 
     await page.goto(`http://${ACME()}/admin/audit?address=otto%40acme.example`);
     const types = await page.locator('li[data-event]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')));

@@ -21,6 +21,7 @@ export type TAuditType =
   | 'admin_invited'
   | 'admin_added'
   | 'admin_passkey_added'
+  | 'admin_passkey_removed'
   | 'admin_role_changed'
   | 'admin_removed'
   | 'admin_signin_ok'

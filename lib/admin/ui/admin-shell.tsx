@@ -46,6 +46,11 @@ export function AdminShell({ tenantName, session, children }: AdminShellProps) {
                     API keys
                   </a>
                 </li>
+                <li>
+                  <a className="underline" href="/admin/passkeys">
+                    Your passkeys
+                  </a>
+                </li>
               </ul>
             </nav>
             <p className="break-all text-sm">
