@@ -30,6 +30,8 @@ import { changeCredential } from '@/lib/admin/manage-credentials';
 import { listTenantKeys } from '@/lib/admin/list-tenant-keys';
 import { rotateTenantKey } from '@/lib/admin/rotate-tenant-key';
 import { listApiKeys } from '@/lib/tenants/list-api-keys';
+import { listPasskeys } from '@/lib/admin/list-passkeys';
+import { removePasskey } from '@/lib/admin/remove-passkey';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
@@ -446,5 +448,39 @@ describe('roles, keys and credentials', () => {
       ['api_key_created', 'api_key_created', 'api_key_revoked', 'relay_credential_created', 'relay_credential_revoked'].sort(),
     );
     for (const secret of [key!.secret, relay!.secret, other!.secret]) expect(JSON.stringify(events)).not.toContain(secret);
+  });
+});
+
+describe('passkeys', () => {
+  it("an admin removes their own passkeys but never the last, and nobody else's", async () => {
+    const tenant = await seedTenant(ctx);
+    const ownerId = await addAdmin(tenant, 'pk@p.example', 'owner');
+    const otherId = await addAdmin(tenant, 'other@p.example', 'admin');
+    const add = (adminId: string, label: string) =>
+      ctx.db
+        .insertInto('admin_passkeys')
+        .values({
+          id: crypto.randomUUID(),
+          admin_id: adminId,
+          credential_id: crypto.randomBytes(16).toString('base64url'),
+          public_key: 'x',
+          counter: 0,
+          transports: '[]',
+          label,
+          created_at: Date.now(),
+          last_used_at: null,
+        })
+        .execute();
+    await add(ownerId, 'Phone');
+    await add(ownerId, 'Laptop');
+    await add(otherId, 'Theirs');
+    const owner = await ctx.db.selectFrom('admins').selectAll().where('id', '=', ownerId).executeTakeFirstOrThrow();
+    const [phone, laptop] = await listPasskeys({ db: ctx.db, adminId: ownerId });
+    const [theirs] = await listPasskeys({ db: ctx.db, adminId: otherId });
+    await expect(removePasskey({ db: ctx.db, admin: owner, passkeyId: theirs!.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await removePasskey({ db: ctx.db, admin: owner, passkeyId: phone!.id });
+    await expect(removePasskey({ db: ctx.db, admin: owner, passkeyId: laptop!.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await listPasskeys({ db: ctx.db, adminId: ownerId })).map((p) => p.label)).toEqual(['Laptop']);
+    expect((await listPasskeys({ db: ctx.db, adminId: otherId })).map((p) => p.label)).toEqual(['Theirs']);
   });
 });

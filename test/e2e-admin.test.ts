@@ -359,6 +359,17 @@ describe('an owner runs the tenant: admins, keys, credentials', () => {
     await page.getByRole('link', { name: 'Keys', exact: true }).click();
     await expectAccessible(page);
     const versions = await page.locator('[data-key-version]').count();
+    // The passkey check is 6 minutes old: rotating asks for the passkey again, then comes back.
+    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
+    db.prepare('update admin_sessions set verified_at = ? where ended_at is null').run(Date.now() - 6 * 60_000);
+    db.close();
+    await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    expect(await page.locator('[data-key-version]').count()).toBe(0);
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Confirm with passkey' }).click();
+    await page.waitForURL(/\/admin\/keys$/);
+    expect(await page.locator('[data-key-version]').count()).toBe(versions);
     await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
     await page.waitForURL(/done=rotated/);
     expect(await page.locator('[data-key-version]').count()).toBe(versions + 1);
