@@ -386,7 +386,7 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       // Without them a 100,000-row export took 11 s on SQLite, each page sorting the tenant anew.
       await db.schema.createIndex('messages_tenant_created').on('messages').columns(['tenant_id', 'created_at', 'id']).execute();
       await db.schema.createIndex('audit_tenant_id').on('audit_events').columns(['tenant_id', 'id']).execute();
-      await db.schema.createIndex('audit_message_type').on('audit_events').columns(['message_id', 'type']).execute();
+      await db.schema.createIndex('audit_tenant_message').on('audit_events').columns(['tenant_id', 'message_id', 'id']).execute();
       await db.schema.createIndex('audit_tenant_actor').on('audit_events').columns(['tenant_id', 'actor', 'id']).execute();
     },
   },
