@@ -449,3 +449,51 @@ describe('an owner runs the tenant: admins, keys, credentials', () => {
     await context.close();
   });
 });
+
+describe('every console page', () => {
+  it('is accessible (axe, WCAG 2.2 AA), fits 390 px, and its forms work with JavaScript off', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'owner', 'nora@acme.example'));
+    const { messageId } = await portal.messageHtmlFor({ tenant: 'acme', to: 'frank@example.org' });
+    const pages = [
+      '/admin/messages',
+      `/admin/messages/${messageId}`,
+      '/admin/audit',
+      '/admin/admins',
+      '/admin/keys',
+      '/admin/credentials',
+      '/admin/passkeys',
+    ];
+    for (const p of pages) {
+      await page.goto(`http://${ACME()}${p}`);
+      await page.locator('h1').waitFor();
+      await expectAccessible(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(390);
+    }
+
+    // The same session in a browser without JavaScript: search, revoke with its confirmation, invite.
+    const noJs = await portal.browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    await noJs.addCookies(await context.cookies());
+    const plain = await noJs.newPage();
+    await plain.goto(`http://${ACME()}/admin/messages`);
+    await plain.getByLabel('Recipient address').fill('frank@example.org');
+    await plain.getByRole('button', { name: 'Search' }).click();
+    await plain.waitForURL(/recipient=frank/);
+    expect(await plain.locator('main li').count()).toBe(1);
+    await plain.locator('main li a').click();
+    await plain.getByRole('heading', { name: 'Message' }).waitFor();
+    await plain.getByLabel(/I understand/).check();
+    await plain.getByRole('button', { name: 'Revoke message' }).click();
+    await plain.waitForURL(/revoked=1$/);
+    expect(await plain.locator('[data-state]').textContent()).toBe('revoked');
+    await plain.goto(`http://${ACME()}/admin/admins`);
+    await plain.getByLabel('Email address').fill('jo@acme.example');
+    await plain.getByRole('button', { name: 'Create invitation' }).click();
+    await plain.getByRole('heading', { name: 'Invitation for jo@acme.example' }).waitFor();
+    // (No axe here: nothing can be evaluated in a page without JavaScript; the management test
+    // checks this page with it on.)
+    expect(await plain.locator('code').textContent()).toMatch(/\/admin\/invite\//);
+    await noJs.close();
+    await context.close();
+  }, 120_000);
+});
