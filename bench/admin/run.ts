@@ -16,7 +16,6 @@ import { createTestContext, seedTenant, TEST_DIALECT, type TTestContext } from '
 const ROWS = Number(process.env.ROWS ?? 100_000);
 const BATCH = 500;
 const RUNS = 40;
-const DAY = 86_400_000;
 
 async function seed(ctx: TTestContext, tenant: TTenant, rows: number, start: number) {
   for (let i = 0; i < rows; i += BATCH) {
