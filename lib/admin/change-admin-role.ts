@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import { recordAudit } from '../audit/record-audit';
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
 import { runTransaction } from '../store/run-transaction';
+import { assertNotLastOwner, lockTenantAdmins } from './assert-not-last-owner';
 import type { TAdminRole } from '../store/schema';
 import { ZAdminRole } from './roles';
 
@@ -17,7 +17,7 @@ export async function changeAdminRole({ db, tenantId, email, role, actor, now = 
   return runTransaction({
     db,
     work: async (trx) => {
-      if (db.dialectName === 'postgres') await sql`select id from tenants where id = ${tenantId} for update`.execute(trx);
+      await lockTenantAdmins({ db, trx, tenantId });
       const admin = await trx
         .selectFrom('admins')
         .selectAll()
@@ -26,15 +26,7 @@ export async function changeAdminRole({ db, tenantId, email, role, actor, now = 
         .executeTakeFirst();
       if (!admin) throw new AppError('NOT_FOUND', `No admin ${address} in this tenant`);
       if (admin.role === next) return { email: address, role: next };
-      if (admin.role === 'owner') {
-        const owners = await trx
-          .selectFrom('admins')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('tenant_id', '=', tenantId)
-          .where('role', '=', 'owner')
-          .executeTakeFirstOrThrow();
-        if (Number(owners.n) <= 1) throw new AppError('CONFLICT', 'The last owner must stay an owner.');
-      }
+      await assertNotLastOwner({ db, trx, tenantId, admin, message: 'The last owner must stay an owner.' });
       await trx.updateTable('admins').set({ role: next }).where('id', '=', admin.id).execute();
       await recordAudit(trx, {
         tenantId,

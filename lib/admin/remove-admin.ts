@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import { recordAudit } from '../audit/record-audit';
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
 import { runTransaction } from '../store/run-transaction';
+import { assertNotLastOwner, lockTenantAdmins } from './assert-not-last-owner';
 
 export type RemoveAdminOptions = { db: TDb; tenantId: string; email: string; actor: string; now?: number };
 
@@ -13,8 +13,7 @@ export async function removeAdmin({ db, tenantId, email, actor, now = Date.now()
   return runTransaction({
     db,
     work: async (trx) => {
-      // Two owners removing each other at once must not leave none: one waits for the other.
-      if (db.dialectName === 'postgres') await sql`select id from tenants where id = ${tenantId} for update`.execute(trx);
+      await lockTenantAdmins({ db, trx, tenantId });
       const admin = await trx
         .selectFrom('admins')
         .selectAll()
@@ -22,15 +21,7 @@ export async function removeAdmin({ db, tenantId, email, actor, now = Date.now()
         .where('email', '=', address)
         .executeTakeFirst();
       if (!admin) throw new AppError('NOT_FOUND', `No admin ${address} in this tenant`);
-      if (admin.role === 'owner') {
-        const owners = await trx
-          .selectFrom('admins')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('tenant_id', '=', tenantId)
-          .where('role', '=', 'owner')
-          .executeTakeFirstOrThrow();
-        if (Number(owners.n) <= 1) throw new AppError('CONFLICT', 'The last owner cannot be removed.');
-      }
+      await assertNotLastOwner({ db, trx, tenantId, admin, message: 'The last owner cannot be removed.' });
       await trx.deleteFrom('admin_sessions').where('admin_id', '=', admin.id).execute();
       await trx.deleteFrom('admin_passkeys').where('admin_id', '=', admin.id).execute();
       await trx.deleteFrom('admins').where('id', '=', admin.id).execute();

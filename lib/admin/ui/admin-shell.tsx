@@ -2,6 +2,15 @@ import 'server-only';
 import type { ReactNode } from 'react';
 import type { TAdminSession } from '../admin-session';
 
+const PAGES = [
+  ['/admin/messages', 'Messages'],
+  ['/admin/audit', 'Audit log'],
+  ['/admin/admins', 'Admins'],
+  ['/admin/keys', 'Keys'],
+  ['/admin/credentials', 'API keys'],
+  ['/admin/passkeys', 'Your passkeys'],
+] as const;
+
 export type AdminShellProps = { tenantName: string; session?: TAdminSession | null; children: ReactNode };
 
 export const ADMIN_BUTTON =
@@ -21,36 +30,13 @@ export function AdminShell({ tenantName, session, children }: AdminShellProps) {
           <div className="mt-2 flex flex-wrap items-center gap-x-4 gap-y-2">
             <nav aria-label="Admin pages">
               <ul className="flex flex-wrap gap-x-4 gap-y-2">
-                <li>
-                  <a className="underline" href="/admin/messages">
-                    Messages
-                  </a>
-                </li>
-                <li>
-                  <a className="underline" href="/admin/audit">
-                    Audit log
-                  </a>
-                </li>
-                <li>
-                  <a className="underline" href="/admin/admins">
-                    Admins
-                  </a>
-                </li>
-                <li>
-                  <a className="underline" href="/admin/keys">
-                    Keys
-                  </a>
-                </li>
-                <li>
-                  <a className="underline" href="/admin/credentials">
-                    API keys
-                  </a>
-                </li>
-                <li>
-                  <a className="underline" href="/admin/passkeys">
-                    Your passkeys
-                  </a>
-                </li>
+                {PAGES.map(([href, label]) => (
+                  <li key={href}>
+                    <a className="underline" href={href}>
+                      {label}
+                    </a>
+                  </li>
+                ))}
               </ul>
             </nav>
             <p className="break-all text-sm">

@@ -1,6 +1,7 @@
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
 import { listAuditEvents, ZAuditSearch } from '@/lib/admin/list-audit-events';
-import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { AdminShell } from '@/lib/admin/ui/admin-shell';
+import { FilterForm } from '@/lib/admin/ui/filter-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -31,21 +32,7 @@ export default async function AdminAuditPage({ params, searchParams }: TProps) {
   return (
     <AdminShell tenantName={tenant.name} session={session}>
       <h1 className="text-2xl font-semibold">Audit log</h1>
-      <form method="get" action="/admin/audit" className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Filter events">
-        {FIELDS.map((f) => (
-          <div key={f.name}>
-            <label htmlFor={`audit-${f.name}`} className="font-medium">
-              {f.label}
-            </label>
-            <input id={`audit-${f.name}`} name={f.name} type={f.type} defaultValue={search[f.name] ?? ''} className={ADMIN_INPUT} />
-          </div>
-        ))}
-        <div className="self-end">
-          <button type="submit" className={ADMIN_BUTTON}>
-            Filter
-          </button>
-        </div>
-      </form>
+      <FilterForm action="/admin/audit" label="Filter events" fields={FIELDS} values={search} buttonText="Filter" />
       <p className="mt-4 flex flex-wrap gap-4">
         <a className="underline" href={`/admin/audit/export?${query({ format: 'csv' })}`}>
           Export as CSV

@@ -1,6 +1,7 @@
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
 import { listAdminMessages, ZMessageSearch } from '@/lib/admin/list-admin-messages';
-import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { AdminShell } from '@/lib/admin/ui/admin-shell';
+import { FilterForm } from '@/lib/admin/ui/filter-form';
 
 export const dynamic = 'force-dynamic';
 
@@ -28,21 +29,7 @@ export default async function AdminMessagesPage({ params, searchParams }: TProps
     <AdminShell tenantName={tenant.name} session={session}>
       <h1 className="text-2xl font-semibold">Messages</h1>
       <p className="mt-2 text-gray-700">Who sent what to whom, and when: never the content.</p>
-      <form method="get" action="/admin/messages" className="mt-4 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" aria-label="Search messages">
-        {FIELDS.map((f) => (
-          <div key={f.name}>
-            <label htmlFor={`search-${f.name}`} className="font-medium">
-              {f.label}
-            </label>
-            <input id={`search-${f.name}`} name={f.name} type={f.type} defaultValue={search[f.name] ?? ''} className={ADMIN_INPUT} />
-          </div>
-        ))}
-        <div>
-          <button type="submit" className={ADMIN_BUTTON}>
-            Search
-          </button>
-        </div>
-      </form>
+      <FilterForm action="/admin/messages" label="Search messages" fields={FIELDS} values={search} buttonText="Search" />
       {items.length === 0 ? (
         <p className="mt-6">No messages match.</p>
       ) : (
