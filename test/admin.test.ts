@@ -6,6 +6,7 @@ import {
   ADMIN_REVERIFY_MS,
   createAdminSession,
   endAdminSession,
+  purgeAdminSessions,
   readAdminSession,
 } from '@/lib/admin/admin-session';
 import { authorizeAdmin } from '@/lib/admin/authorize-admin';
@@ -164,6 +165,23 @@ describe('admin sessions', () => {
     if (state.kind !== 'ok') throw new Error('expected a session');
     await endAdminSession({ ctx, tenant: acme, session: state.session });
     expect((await readAdminSession({ ctx, tenant: acme, value: ended.value })).kind).toBe('none');
+  });
+
+  it('housekeeping deletes sessions past their 8 hours and ceremonies past their minutes, nothing live', async () => {
+    const tenant = await seedTenant(ctx);
+    const adminId = await addAdmin(tenant, 'hk@h.example', 'admin');
+    const now = Date.now();
+    const old = await createAdminSession({ ctx, tenant, adminId, now: now - ADMIN_MAX_MS - 1 });
+    const live = await createAdminSession({ ctx, tenant, adminId, now });
+    const rp = relyingParty({ config: ctx.config, host: `${tenant.slug}.localhost`, tenantName: tenant.name });
+    await startPasskeySignIn({ ctx, tenant, rp, now: now - 10 * 60_000 });
+    const { challengeId } = await startPasskeySignIn({ ctx, tenant, rp, now });
+    expect(await purgeAdminSessions(ctx.db, now)).toBeGreaterThanOrEqual(1);
+    const ids = (await ctx.db.selectFrom('admin_sessions').select('id').where('tenant_id', '=', tenant.id).execute()).map((r) => r.id);
+    expect(ids).toEqual([live.value.split('.')[0]]);
+    expect(ids).not.toContain(old.value.split('.')[0]);
+    const challenges = await ctx.db.selectFrom('admin_challenges').select('id').where('tenant_id', '=', tenant.id).execute();
+    expect(challenges.map((c) => c.id)).toEqual([challengeId]);
   });
 
   it("another tenant's session is 'foreign'; a changed or recipient-shaped cookie is none; nothing secret is stored", async () => {

@@ -158,7 +158,7 @@ describe('an owner, from invitation to revocation', () => {
     await context.close();
   });
 
-  it('an invitation works once only, and a second tab on it cannot make a second admin', async () => {
+  it('an invitation works once only, and not after 24 hours', async () => {
     const link = invite('acme', 'admin', 'amir@acme.example');
     const first = await contextWithPasskeys();
     await register(first.page, link);
@@ -167,6 +167,18 @@ describe('an owner, from invitation to revocation', () => {
     expect(again!.status()).toBe(404);
     const list = runCli(['admin', 'list', '--tenant', 'acme'], portal.cliEnv).json.admins as Array<{ email: string; passkeys: number }>;
     expect(list.filter((a) => a.email === 'amir@acme.example')).toEqual([expect.objectContaining({ passkeys: 1 })]);
+    // An invitation 24 hours old is dead, page and ceremony alike, though never used.
+    const late = invite('acme', 'auditor', 'late@acme.example');
+    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
+    db.prepare('update admin_invitations set expires_at = ? where email = ?').run(Date.now() - 1, 'late@acme.example');
+    db.close();
+    expect((await second.page.goto(late))!.status()).toBe(404);
+    const options = await requestAs(port, ACME(), `${new URL(late).pathname}/options`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+      body: '{}',
+    });
+    expect(options.status).toBe(404);
     await first.context.close();
     await second.context.close();
   });
