@@ -33,6 +33,8 @@ import { rotateTenantKey } from '@/lib/admin/rotate-tenant-key';
 import { listApiKeys } from '@/lib/tenants/list-api-keys';
 import { listPasskeys } from '@/lib/admin/list-passkeys';
 import { removePasskey } from '@/lib/admin/remove-passkey';
+import { limitAdminSignIn } from '@/lib/admin/limit-admin-signin';
+import { RATE_LIMITS } from '@/lib/rate-limit/rate-limits';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
@@ -500,5 +502,22 @@ describe('passkeys', () => {
     await expect(removePasskey({ db: ctx.db, admin: owner, passkeyId: laptop!.id })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await listPasskeys({ db: ctx.db, adminId: ownerId })).map((p) => p.label)).toEqual(['Laptop']);
     expect((await listPasskeys({ db: ctx.db, adminId: otherId })).map((p) => p.label)).toEqual(['Theirs']);
+  });
+});
+
+describe('sign-in attempts', () => {
+  it('are limited per address and tenant by the policy table (adminSignInPerIp)', async () => {
+    const tenant = await seedTenant(ctx);
+    const now = Date.now();
+    for (let i = 0; i < RATE_LIMITS.adminSignInPerIp.max; i += 1)
+      await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now });
+    await expect(limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    // Another address, or the same address on another tenant, still has its own room.
+    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.10', now });
+    await limitAdminSignIn({ db: ctx.db, tenantId: beta.id, ip: '203.0.113.9', now });
+    // And the window passes.
+    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now: now + RATE_LIMITS.adminSignInPerIp.windowMs + 1 });
   });
 });

@@ -509,3 +509,19 @@ describe('every console page', () => {
     await context.close();
   }, 120_000);
 });
+
+describe('sign-in attempts over HTTP', () => {
+  it('the 31st ceremony step in 15 minutes from one address answers 429', async () => {
+    expect(runCli(['tenant', 'create', 'gamma', '--name', 'Gamma', '--domain', 'gamma.example'], portal.cliEnv).status).toBe(0);
+    const step = () =>
+      requestAs(port, `gamma.localhost:${port}`, '/admin/signin/options', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+        body: '{}',
+      });
+    for (let i = 0; i < 30; i += 1) expect((await step()).status).toBe(200);
+    const refused = await step();
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).error.code).toBe('RATE_LIMITED');
+  });
+});
