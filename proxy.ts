@@ -97,6 +97,12 @@ export function proxy(request: NextRequest) {
   // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,
   // nothing loads, even if a browser renders one).
   response.headers.set('Content-Security-Policy', /\/attachments\/[^/]+$/.test(request.nextUrl.pathname) ? DOWNLOAD_CSP : csp);
+  // The admin console's template previews are framed by its own template page (sandboxed there),
+  // by nothing else.
+  if (/\/admin\/templates\/preview\/(mail|landing)$/.test(request.nextUrl.pathname)) {
+    response.headers.set('Content-Security-Policy', csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
+    response.headers.set('X-Frame-Options', 'SAMEORIGIN');
+  }
   if (request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https') {
     response.headers.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
   }

@@ -35,6 +35,14 @@ import { listPasskeys } from '@/lib/admin/list-passkeys';
 import { removePasskey } from '@/lib/admin/remove-passkey';
 import { limitAdminSignIn } from '@/lib/admin/limit-admin-signin';
 import { RATE_LIMITS } from '@/lib/rate-limit/rate-limits';
+import { brandingFromForm, brandingToForm } from '@/lib/admin/templates/branding-form';
+import { contrastRatio, isContrastEnough } from '@/lib/admin/templates/contrast';
+import { deleteAdminTemplate } from '@/lib/admin/templates/delete-admin-template';
+import { previewBranding } from '@/lib/admin/templates/preview-branding';
+import { LOGO_MAX_BYTES, readLogoUpload } from '@/lib/admin/templates/read-logo-upload';
+import { saveTemplate } from '@/lib/admin/templates/save-template';
+import { addRule } from '@/lib/rules/add-rule';
+import { ZBranding } from '@/lib/templates/schema';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
@@ -519,5 +527,120 @@ describe('sign-in attempts', () => {
     await limitAdminSignIn({ db: ctx.db, tenantId: beta.id, ip: '203.0.113.9', now });
     // And the window passes.
     await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now: now + RATE_LIMITS.adminSignInPerIp.windowMs + 1 });
+  });
+});
+
+describe('branding templates', () => {
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+  it.each([
+    { name: 'PNG', bytes: PNG, ok: 'data:image/png;base64,' },
+    { name: 'JPEG', bytes: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), ok: 'data:image/jpeg;base64,' },
+    { name: 'WebP', bytes: Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 ')]), ok: 'data:image/webp;base64,' },
+    { name: 'HTML named logo.png', bytes: Buffer.from('<html><script>alert(1)</script></html>'), ok: null },
+    { name: 'SVG', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), ok: null },
+    { name: 'a PNG over 100 KB', bytes: Buffer.concat([PNG, Buffer.alloc(LOGO_MAX_BYTES)]), ok: null },
+  ])('logo upload: $name', ({ bytes, ok }) => {
+    if (ok) expect(readLogoUpload({ bytes })).toMatch(new RegExp(`^${ok.replaceAll('+', '\\+')}`));
+    else expect(() => readLogoUpload({ bytes })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+  });
+
+  it.each([
+    { text: '#ffffff', background: '#1f4e79', enough: true },
+    { text: '#ffffff', background: '#ffff00', enough: false },
+    { text: '#000000', background: '#ffffff', enough: true },
+    { text: '#777777', background: '#ffffff', enough: false },
+  ])('contrast $text on $background: AA=$enough', ({ text, background, enough }) => {
+    expect(isContrastEnough(text, background)).toBe(enough);
+  });
+
+  it("contrast ratios are WCAG's (21 for black on white, 1 for a colour on itself)", () => {
+    expect(contrastRatio('#000000', '#ffffff')).toBeCloseTo(21, 5);
+    expect(contrastRatio('#1f4e79', '#1f4e79')).toBeCloseTo(1, 5);
+  });
+
+  it('the form round-trips every field; hostile text stays text, a javascript: URL is refused', () => {
+    const form = new URLSearchParams(
+      brandingToForm(
+        ZBranding.parse({
+          look: {
+            displayName: 'Legal',
+            disclaimer: '<script>x</script>',
+            privacyUrl: 'https://acme.example/privacy',
+            hideSubject: true,
+            primaryColour: '#5b1a1a',
+          },
+          policy: { allowForward: true, expiryDays: 30, signInMethods: { passcode: true, microsoft: false, google: false, oidc: [] } },
+        }),
+      ),
+    );
+    const draft = previewBranding({ query: form, stored: null });
+    if (draft.kind !== 'ok') throw new Error(draft.problems.join());
+    expect(draft.branding.look).toMatchObject({
+      displayName: 'Legal',
+      disclaimer: '<script>x</script>',
+      hideSubject: true,
+      primaryColour: '#5b1a1a',
+    });
+    expect(draft.branding.policy).toMatchObject({
+      allowForward: true,
+      expiryDays: 30,
+      signInMethods: { passcode: true, microsoft: false, google: false },
+    });
+    form.set('privacyUrl', 'javascript:alert(1)');
+    const refused = previewBranding({ query: form, stored: null });
+    expect(refused.kind === 'invalid' && refused.problems.join()).toContain('privacyUrl');
+    expect(brandingFromForm({ form: new URLSearchParams('expiryDays=abc'), logo: undefined }).policy.expiryDays).toBe('abc');
+  });
+
+  it('saves with before/after in the audit (a logo only as "(set)"); deletes only what no rule names', async () => {
+    const tenant = await seedTenant(ctx);
+    const logo = readLogoUpload({ bytes: PNG });
+    await saveTemplate({
+      db: ctx.db,
+      tenantId: tenant.id,
+      template: 'legal',
+      input: { look: { disclaimer: 'one', logo } },
+      actor: 'admin:a@x.example',
+    });
+    await saveTemplate({
+      db: ctx.db,
+      tenantId: tenant.id,
+      template: 'legal',
+      input: { look: { disclaimer: 'two', logo } },
+      actor: 'admin:b@x.example',
+    });
+    const events = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'template_saved')
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => e.actor)).toEqual(['admin:a@x.example', 'admin:b@x.example']);
+    const last = JSON.parse(events[1]!.data!);
+    expect(JSON.parse(last.before).look).toMatchObject({ disclaimer: 'one', logo: '(set)' });
+    expect(JSON.parse(last.after).look).toMatchObject({ disclaimer: 'two', logo: '(set)' });
+    expect(events[1]!.data).not.toContain('base64');
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: { name: 'to-legal', conditions: [], action: { kind: 'encrypt', template: 'legal' } },
+    });
+    await expect(deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'legal', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'default', actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await saveTemplate({ db: ctx.db, tenantId: tenant.id, template: 'spare', input: {}, actor: 'cli' });
+    await deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'spare', actor: 'admin:a@x.example' });
+    const deleted = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'template_deleted')
+      .execute();
+    expect(deleted.map((e) => e.actor)).toEqual(['admin:a@x.example']);
   });
 });

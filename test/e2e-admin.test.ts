@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from './helpers/cli';
+import { sampleEml } from './helpers/context';
 import { cookieHeader, expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
@@ -219,6 +220,8 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/credentials/api-keys/revoke': { public: false, auditor: 403, none: 401, body: 'id=x' },
   '/admin/credentials/relay': { public: false, auditor: 403, none: 401 },
   '/admin/credentials/relay/revoke': { public: false, auditor: 403, none: 401, body: 'username=x' },
+  '/admin/templates/save': { public: false, auditor: 403, none: 401, body: 'template=evil' },
+  '/admin/templates/delete': { public: false, auditor: 403, none: 401, body: 'template=evil' },
   // An admin's own passkeys are their own, whatever their role (an auditor adds a second device
   // too); nothing of the tenant changes. The auditor's answers are those of anyone's.
   '/admin/passkeys/options': { public: false, auditor: 200, none: 401 },
@@ -523,5 +526,128 @@ describe('sign-in attempts over HTTP', () => {
     const refused = await step();
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.body).error.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('branding templates', () => {
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+  it('Legal: logo, colours and a disclaimer, the preview following the typing; the sent wrapper and the landing carry them', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'admin', 'tess@acme.example'));
+    await page.goto(`http://${ACME()}/admin/templates`);
+    await page.getByLabel('Name of a new template').fill('legal');
+    await page.getByRole('button', { name: 'New template' }).click();
+    await page.getByRole('heading', { name: /Template “legal”/ }).waitFor();
+    await expectAccessible(page);
+    const mail = page.frameLocator('#preview-mail');
+    const landing = page.frameLocator('#preview-landing');
+    await page.getByLabel('Disclaimer').fill('Legal & Compliance: privileged <script>alert(1)</script>');
+    await mail.getByText('Legal & Compliance: privileged <script>alert(1)</script>').waitFor();
+    await page.getByLabel('Portal text').fill('Portal words for Legal');
+    await landing.getByText('Portal words for Legal').waitFor();
+    await page.getByLabel('Brand colour').fill('#ffff00');
+    // Yellow under white text fails AA: said once the preview reloads the page (Preview button).
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByText(/fails WCAG AA contrast/).waitFor();
+    expect(page.url()).toContain('preview=1');
+    await page.getByLabel('Brand colour').fill('#5b1a1a');
+    await page.getByLabel(/Upload a logo/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.waitForURL(/done=saved/);
+    await page.locator('main [role=status]').first().waitFor();
+    expect(await page.getByText(/fails WCAG AA contrast/).count()).toBe(0);
+    await expect.poll(async () => mail.locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await shot(page, 'admin-7-template');
+
+    // A message sent with the template carries it, as text.
+    const file = path.join(portal.dataDir, 'legal.eml');
+    fs.writeFileSync(file, sampleEml({ to: ['gina@example.org'] }));
+    const before = portal.sink.mails.length;
+    const sent = runCli(['send', '--tenant', 'acme', '--template', 'legal', file], portal.cliEnv);
+    expect(sent.status, sent.stderr).toBe(0);
+    await portal.sink.waitFor(before + 1);
+    const wrapper = portal.sink.mails.slice(before).find((m) => m.rcptTo[0] === 'gina@example.org')!;
+    const html = String(wrapper.parsed.html);
+    expect(html).toContain('Legal &amp; Compliance: privileged &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('#5b1a1a');
+    const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(html)![1]!;
+    const reader = await portal.browser.newContext();
+    const readerPage = await reader.newPage();
+    await readerPage.goto(link);
+    expect(await readerPage.locator('main').textContent()).toContain('Portal words for Legal');
+    expect(await readerPage.locator('header img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await shot(readerPage, 'admin-8-landing-legal');
+    await reader.close();
+    await context.close();
+  });
+
+  it('refuses an HTML file named .png, an oversized logo and a javascript: URL; deletes only what nothing uses', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'admin', 'uma@acme.example'));
+    await page.goto(`http://${ACME()}/admin/templates/edit?template=scratch`);
+    await page
+      .getByLabel(/Upload a logo/)
+      .setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.waitForURL(/error=BAD_REQUEST/);
+    await page.goto(`http://${ACME()}/admin/templates/edit?template=scratch`);
+    const big = Buffer.concat([PNG, Buffer.alloc(110 * 1024)]);
+    await page.getByLabel(/Upload a logo/).setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.waitForURL(/error=BAD_REQUEST/);
+    await page.goto(`http://${ACME()}/admin/templates/edit?template=scratch`);
+    await page.getByLabel('Privacy notice (https URL)').fill('javascript:alert(1)');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('main [role=alert]').first().waitFor();
+    expect(await page.locator('main [role=alert]').first().textContent()).toContain('privacyUrl');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.waitForURL(/error=BAD_REQUEST/);
+    const list = await requestAs(port, ACME(), '/admin/templates', { headers: { cookie: await cookieHeader(context) } });
+    expect(list.body).not.toContain('scratch');
+
+    // A template a live message uses stays; the default never goes; one a rule names stays.
+    const cookie = await cookieHeader(context);
+    const post = (template: string) =>
+      requestAs(port, ACME(), '/admin/templates/delete', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie },
+        body: `template=${template}`,
+      });
+    const json = path.join(portal.dataDir, 'inuse.json');
+    fs.writeFileSync(json, '{}');
+    expect(runCli(['branding', 'set', '--tenant', 'acme', '--template', 'inuse', json], portal.cliEnv).status).toBe(0);
+    const eml = path.join(portal.dataDir, 'inuse.eml');
+    fs.writeFileSync(eml, sampleEml({ to: ['hal@example.org'] }));
+    expect(runCli(['send', '--tenant', 'acme', '--template', 'inuse', eml], portal.cliEnv).status).toBe(0);
+    expect((await post('inuse')).headers.location).toBe('/admin/templates?error=CONFLICT');
+    expect((await post('default')).headers.location).toBe('/admin/templates?error=BAD_REQUEST');
+    await page.goto(`http://${ACME()}/admin/templates/edit?template=spare`);
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.waitForURL(/done=saved/);
+    expect(
+      runCli(
+        [
+          'rules',
+          'add',
+          '--tenant',
+          'acme',
+          '--name',
+          'spare-rule',
+          '--subject-contains',
+          'spare',
+          '--action',
+          'encrypt',
+          '--template',
+          'spare',
+        ],
+        portal.cliEnv,
+      ).status,
+    ).toBe(0);
+    expect((await post('spare')).headers.location).toBe('/admin/templates?error=CONFLICT');
+    expect(runCli(['rules', 'remove', '--tenant', 'acme', '--name', 'spare-rule'], portal.cliEnv).status).toBe(0);
+    expect((await post('spare')).headers.location).toBe('/admin/templates?done=deleted');
+    await context.close();
   });
 });

@@ -31,7 +31,9 @@ export type TAuditType =
   | 'api_key_created'
   | 'api_key_revoked'
   | 'relay_credential_created'
-  | 'relay_credential_revoked';
+  | 'relay_credential_revoked'
+  | 'template_saved'
+  | 'template_deleted';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -5,6 +5,7 @@ import type { TAdminSession } from '../admin-session';
 const PAGES = [
   ['/admin/messages', 'Messages'],
   ['/admin/audit', 'Audit log'],
+  ['/admin/templates', 'Templates'],
   ['/admin/admins', 'Admins'],
   ['/admin/keys', 'Keys'],
   ['/admin/credentials', 'API keys'],

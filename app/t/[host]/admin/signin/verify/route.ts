@@ -1,10 +1,8 @@
 import { createAdminSession, endAdminSession } from '@/lib/admin/admin-session';
 import { finishPasskeySignIn } from '@/lib/admin/finish-passkey-signin';
-import { limitAdminSignIn } from '@/lib/admin/limit-admin-signin';
 import { relyingParty } from '@/lib/admin/relying-party';
 import { adminRoute } from '@/lib/http/admin-route';
 import { safeAdminNext, signedInResponse } from '@/lib/http/admin-responses';
-import { clientIp } from '@/lib/http/client-address';
 import { readJsonBody } from '@/lib/http/read-json-body';
 
 export const runtime = 'nodejs';
@@ -14,7 +12,6 @@ export const runtime = 'nodejs';
 export const POST = adminRoute<{ host: string }, { role: 'public' }>(
   async ({ request, params, ctx, tenant, session }) => {
     const body = await readJsonBody({ request });
-    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: clientIp(request.headers) });
     const rp = relyingParty({ config: ctx.config, host: params.host, tenantName: tenant.name });
     const { adminId } = await finishPasskeySignIn({
       ctx,

@@ -1,10 +1,8 @@
 import { createAdminSession } from '@/lib/admin/admin-session';
 import { finishPasskeyRegistration } from '@/lib/admin/finish-passkey-registration';
-import { limitAdminSignIn } from '@/lib/admin/limit-admin-signin';
 import { relyingParty } from '@/lib/admin/relying-party';
 import { adminRoute } from '@/lib/http/admin-route';
 import { signedInResponse } from '@/lib/http/admin-responses';
-import { clientIp } from '@/lib/http/client-address';
 import { readJsonBody } from '@/lib/http/read-json-body';
 
 export const runtime = 'nodejs';
@@ -16,7 +14,6 @@ type TParams = { host: string; token: string };
 export const POST = adminRoute<TParams, { role: 'public' }>(
   async ({ request, params, ctx, tenant }) => {
     const body = await readJsonBody({ request });
-    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: clientIp(request.headers) });
     const rp = relyingParty({ config: ctx.config, host: params.host, tenantName: tenant.name });
     const { adminId } = await finishPasskeyRegistration({
       ctx,
