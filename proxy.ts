@@ -104,6 +104,12 @@ export function proxy(request: NextRequest) {
     response.headers.set('Content-Security-Policy', messageBodyCsp(request.nextUrl.searchParams.get('images') === '1'));
     response.headers.set('X-Frame-Options', 'SAMEORIGIN');
   } else response.headers.set('Content-Security-Policy', csp);
+  // The admin console's template previews are framed by its own template page (sandboxed there),
+  // by nothing else.
+  if (/\/admin\/templates\/preview\/(mail|landing)$/.test(path)) {
+    response.headers.set('Content-Security-Policy', csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
+    response.headers.set('X-Frame-Options', 'SAMEORIGIN');
+  }
   if (request.nextUrl.protocol === 'https:' || request.headers.get('x-forwarded-proto') === 'https') {
     response.headers.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
   }

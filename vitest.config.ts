@@ -30,6 +30,7 @@ const STORE_SUITES = [
   'test/migrations.test.ts',
   'test/reader-view.test.ts',
   'test/dkim.test.ts',
+  'test/admin.test.ts',
 ];
 
 export default defineConfig({

@@ -8,6 +8,9 @@ import { rotateDkimKeys } from '../lib/dkim/rotate-dkim-keys';
 import { listDkimKeys } from '../lib/dkim/list-dkim-keys';
 import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
 import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
+import { inviteAdmin } from '../lib/admin/invite-admin';
+import { listAdmins } from '../lib/admin/list-admins';
+import { removeAdmin } from '../lib/admin/remove-admin';
 import { unblockRecipient } from '../lib/auth/passcodes/recipient-block';
 import { revokeMessage } from '../lib/envelope/revoke-message';
 import { addConnector } from '../lib/connectors/add-connector';
@@ -97,9 +100,37 @@ export const USAGE = `Usage: sealpost <command>
   relay-credential revoke --tenant <slug> <username>
   relay-allow add|remove --tenant <slug> <address or CIDR>
   relay-allow list --tenant <slug>
+  admin invite --tenant <slug> --role owner|admin|auditor <email>   prints a single-use link, valid 24 hours
+  admin list --tenant <slug>
+  admin remove --tenant <slug> <email>      (not the last owner)
 `;
 
 export const COMMANDS: Record<string, TCommand> = {
+  'admin invite': {
+    options: { tenant: { type: 'string' }, role: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const input = { email: need(positionals[0], 'email'), role: need(values.role, '--role') };
+      return { tenant: tenant.slug, ...(await inviteAdmin({ ctx, tenant, input, actor: 'cli' })) };
+    },
+  },
+  'admin list': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      return { tenant: tenant.slug, admins: await listAdmins({ db: ctx.db, tenantId: tenant.id }) };
+    },
+  },
+  'admin remove': {
+    options: { tenant: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      return {
+        tenant: tenant.slug,
+        ...(await removeAdmin({ db: ctx.db, tenantId: tenant.id, email: need(positionals[0], 'email'), actor: 'cli' })),
+      };
+    },
+  },
   'tenant create': {
     options: { name: { type: 'string' }, domain: { type: 'string' } },
     async run({ ctx, values, positionals }) {

@@ -72,6 +72,9 @@ const BODY_LIMITS = [
   { path: /^\/m\/[^/]+\/reply\/send$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
   { path: /^\/api\/v1\/messages$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
   { path: /^\/open$/, maxBytes: Infinity, isLarge: false },
+  // A branding template with its logo (at most 100 KB; the handler checks the logo itself). The
+  // proxy's rewrite comes back through this server as /t/<host>/…: it is admitted on both.
+  { path: /^(\/t\/[^/]+)?\/admin\/templates\/save$/, maxBytes: 256 * 1024, isLarge: false },
 ];
 const MAX_LARGE_BODIES = 4;
 let largeBodies = 0;

@@ -19,7 +19,24 @@ export type TAuditType =
   | 'rule_matched'
   | 'delivery_deferred'
   | 'bounce_notified'
-  | 'bounce_notice_limited';
+  | 'bounce_notice_limited'
+  // The admin console (lib/admin): every change names its actor, and data.before / data.after.
+  | 'admin_invited'
+  | 'admin_added'
+  | 'admin_passkey_added'
+  | 'admin_passkey_removed'
+  | 'admin_role_changed'
+  | 'admin_removed'
+  | 'admin_signin_ok'
+  | 'admin_signin_failed'
+  | 'admin_signed_out'
+  | 'key_rotated'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'relay_credential_created'
+  | 'relay_credential_revoked'
+  | 'template_saved'
+  | 'template_deleted';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -31,4 +31,5 @@ export function toTextErrorResponse(error: unknown, options: LogUnknownErrorOpti
 }
 
 // A portal URL as a log line names it: the link token or message id left out.
-export const routeOf = (request: Request) => `${request.method} ${new URL(request.url).pathname.replace(/\/(r|m)\/[^/]+/g, '/$1/[id]')}`;
+export const routeOf = (request: Request) =>
+  `${request.method} ${new URL(request.url).pathname.replace(/\/(r|m|invite|messages)\/[^/]+/g, '/$1/[id]')}`;

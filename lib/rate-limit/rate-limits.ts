@@ -46,6 +46,10 @@ export const RATE_LIMITS = {
   bounceNoticesPerSender: { windowMs: 60 * 60_000, max: 10, code: 'RATE_LIMITED', message: TRY_LATER },
   // Federated sign-ins started: each is a row and a round trip to a provider.
   federatedStartPerIp: { windowMs: 60 * 60_000, max: 60, code: 'RATE_LIMITED', message: TRY_LATER },
+  // Admin passkey ceremonies started (sign-in or registration), per address and tenant: each is a
+  // challenge row and, answered, a signature check; a passkey cannot be guessed, but nobody needs
+  // more than this.
+  adminSignInPerIp: { windowMs: 15 * 60_000, max: 30, code: 'RATE_LIMITED', message: TRY_LATER },
   // Failed SMTP AUTH at the relay per source address: password guessing.
   relayAuthFailuresPerIp: {
     windowMs: 15 * 60_000,

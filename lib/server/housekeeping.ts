@@ -1,3 +1,4 @@
+import { purgeAdminSessions } from '../admin/admin-session';
 import { purgeFederatedSignIns } from '../auth/federated/federated-signin';
 import { purgeRecipientSessions } from '../auth/recipient-session';
 import { purgeRetiredDkimKeys } from '../dkim/purge-retired-dkim-keys';
@@ -31,7 +32,8 @@ export async function runHousekeeping({ ctx, now = Date.now() }: RunHousekeeping
   // Expiry first: shredding a message also releases what it held and what waited to be sent.
   const shredded = await purgeExpired({ db: ctx.db, now });
   const rateEvents = await purgeRateEvents(ctx.db, now);
-  const sessions = await purgeRecipientSessions(ctx.db, now);
+  // Readers' and admins' sessions alike.
+  const sessions = (await purgeRecipientSessions(ctx.db, now)) + (await purgeAdminSessions(ctx.db, now));
   const federatedSignIns = await purgeFederatedSignIns(ctx.db, now);
   const heldEnvelopes = await purgeHeldEnvelopes(ctx.db, now);
   const readerViews = await purgeReaderViews(ctx.db, now);

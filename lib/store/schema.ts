@@ -287,8 +287,83 @@ export type TDkimKeyTable = {
   retired_at: number | null;
 };
 
+// The tenant admin console (lib/admin).
+export type TAdminRole = 'owner' | 'admin' | 'auditor';
+
+export type TAdminTable = {
+  id: string;
+  tenant_id: string;
+  // Lower-cased; unique per tenant.
+  email: string;
+  role: TAdminRole;
+  // The WebAuthn user handle (random, base64url): never the address.
+  webauthn_user_id: string;
+  created_at: number;
+};
+
+export type TAdminPasskeyTable = {
+  id: string;
+  admin_id: string;
+  // base64url, as WebAuthn names it.
+  credential_id: string;
+  // COSE public key, base64url.
+  public_key: string;
+  counter: number;
+  // JSON array of transports the authenticator reported.
+  transports: string;
+  label: string;
+  created_at: number;
+  last_used_at: number | null;
+};
+
+export type TAdminInvitationTable = {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: TAdminRole;
+  // HMAC of the link's secret under the tenant key of key_version.
+  hash: string;
+  key_version: number;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+};
+
+// A WebAuthn ceremony in flight: its challenge, consumed once (deleted) when the answer comes.
+export type TAdminChallengeTable = {
+  id: string;
+  tenant_id: string;
+  purpose: 'register' | 'signin';
+  // register: the invitation id or 'admin:<id>' (another passkey for a signed-in admin).
+  subject: string | null;
+  challenge: string;
+  expires_at: number;
+};
+
+export type TAdminSessionTable = {
+  id: string;
+  tenant_id: string;
+  admin_id: string;
+  // HMAC of the cookie's secret under the tenant key of key_version.
+  hash: string;
+  key_version: number;
+  created_at: number;
+  last_seen_at: number;
+  // The last passkey check: sensitive actions want one within 5 minutes.
+  verified_at: number;
+  // 8 hours from sign-in, however active.
+  expires_at: number;
+  ended_at: number | null;
+};
+
 export type TDatabase = {
   dkim_keys: TDkimKeyTable;
+  admins: TAdminTable;
+  admin_passkeys: TAdminPasskeyTable;
+  admin_invitations: TAdminInvitationTable;
+  admin_challenges: TAdminChallengeTable;
+  admin_sessions: TAdminSessionTable;
   relay_credentials: TRelayCredentialTable;
   relay_allow: TRelayAllowTable;
   connectors: TConnectorTable;

@@ -1,0 +1,46 @@
+import { AppError } from '../errors';
+import type { TDb } from '../store/db';
+import { messageState, type TAdminMessageRow } from './list-admin-messages';
+
+export type GetAdminMessageOptions = { db: TDb; tenantId: string; messageId: string; now?: number };
+
+// One message's metadata, if it is this tenant's; otherwise NOT_FOUND (as for an unknown id).
+export async function getAdminMessageOrThrow({
+  db,
+  tenantId,
+  messageId,
+  now = Date.now(),
+}: GetAdminMessageOptions): Promise<TAdminMessageRow> {
+  const row = /^[0-9a-f-]{36}$/.test(messageId)
+    ? await db
+        .selectFrom('messages')
+        .select(['id', 'created_at', 'sender', 'template', 'revoked_at', 'expires_at', 'shredded_at'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', messageId)
+        .executeTakeFirst()
+    : undefined;
+  if (!row) throw new AppError('NOT_FOUND', 'Not found');
+  const recipients = await db
+    .selectFrom('recipients')
+    .select('address')
+    .where('message_id', '=', row.id)
+    .where('kind', '!=', 'copy')
+    .orderBy('address')
+    .execute();
+  const views = await db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('message_id', '=', row.id)
+    .where('type', '=', 'viewed')
+    .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    createdAt: Number(row.created_at),
+    sender: row.sender,
+    template: row.template,
+    recipients: recipients.map((r) => r.address),
+    state: messageState(row, now),
+    views: Number(views.n),
+  };
+}

@@ -1,0 +1,646 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_IDLE_MS,
+  ADMIN_MAX_MS,
+  ADMIN_REVERIFY_MS,
+  createAdminSession,
+  endAdminSession,
+  purgeAdminSessions,
+  readAdminSession,
+} from '@/lib/admin/admin-session';
+import { authorizeAdmin } from '@/lib/admin/authorize-admin';
+import { findLiveInvitation } from '@/lib/admin/find-invitation';
+import { INVITATION_TTL_MS, inviteAdmin } from '@/lib/admin/invite-admin';
+import { listAdminMessages, MESSAGES_PAGE_SIZE } from '@/lib/admin/list-admin-messages';
+import { listAdmins } from '@/lib/admin/list-admins';
+import { removeAdmin } from '@/lib/admin/remove-admin';
+import { revokeAdminMessage } from '@/lib/admin/revoke-admin-message';
+import { startPasskeyRegistration } from '@/lib/admin/start-passkey-registration';
+import { finishPasskeyRegistration } from '@/lib/admin/finish-passkey-registration';
+import { finishPasskeySignIn } from '@/lib/admin/finish-passkey-signin';
+import { startPasskeySignIn } from '@/lib/admin/start-passkey-signin';
+import { relyingParty } from '@/lib/admin/relying-party';
+import { sendMessage } from '@/lib/messages/send-message';
+import { recordAudit } from '@/lib/audit/record-audit';
+import { EXPORT_PAGE_ROWS, exportAuditEvents } from '@/lib/admin/export-audit-events';
+import { AUDIT_PAGE_SIZE, listAuditEvents } from '@/lib/admin/list-audit-events';
+import { parse } from 'csv-parse/sync';
+import { changeAdminRole } from '@/lib/admin/change-admin-role';
+import { changeCredential } from '@/lib/admin/manage-credentials';
+import { listTenantKeys } from '@/lib/admin/list-tenant-keys';
+import { rotateTenantKey } from '@/lib/admin/rotate-tenant-key';
+import { listApiKeys } from '@/lib/tenants/list-api-keys';
+import { listPasskeys } from '@/lib/admin/list-passkeys';
+import { removePasskey } from '@/lib/admin/remove-passkey';
+import { limitAdminSignIn } from '@/lib/admin/limit-admin-signin';
+import { RATE_LIMITS } from '@/lib/rate-limit/rate-limits';
+import { brandingFromForm, brandingToForm } from '@/lib/admin/templates/branding-form';
+import { contrastRatio, isContrastEnough } from '@/lib/admin/templates/contrast';
+import { deleteAdminTemplate } from '@/lib/admin/templates/delete-admin-template';
+import { previewBranding } from '@/lib/admin/templates/preview-branding';
+import { LOGO_MAX_BYTES, readLogoUpload } from '@/lib/admin/templates/read-logo-upload';
+import { saveTemplate } from '@/lib/admin/templates/save-template';
+import { addRule } from '@/lib/rules/add-rule';
+import { ZBranding } from '@/lib/templates/schema';
+import type { TAdminRole } from '@/lib/store/schema';
+import type { TTenant } from '@/lib/tenants/tenants';
+import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+
+// The admin console's lib functions on the store (SQLite and PostgreSQL): invitations, sessions,
+// the one authorization check, the last owner, and the messages page's query.
+let ctx: TTestContext;
+let acme: TTenant;
+let beta: TTenant;
+beforeAll(async () => {
+  ctx = await createTestContext();
+  acme = await seedTenant(ctx);
+  beta = await seedTenant(ctx);
+});
+afterAll(() => ctx?.close());
+
+// An admin as a registration would leave one (the ceremony itself is proved in Chromium: e2e-admin).
+async function addAdmin(tenant: TTenant, email: string, role: TAdminRole) {
+  const id = crypto.randomUUID();
+  await ctx.db
+    .insertInto('admins')
+    .values({
+      id,
+      tenant_id: tenant.id,
+      email,
+      role,
+      webauthn_user_id: crypto.randomBytes(16).toString('base64url'),
+      created_at: Date.now(),
+    })
+    .execute();
+  return id;
+}
+
+const tokenOf = (link: string) => link.split('/admin/invite/')[1]!;
+
+describe('invitations', () => {
+  it('prints a link on the tenant host; only a keyed hash of its secret is stored', async () => {
+    const invited = await inviteAdmin({ ctx, tenant: acme, input: { email: 'Olivia@Acme.example', role: 'owner' }, actor: 'cli' });
+    expect(invited.link).toMatch(new RegExp(`^http://${acme.slug}\\.localhost(:\\d+)?/admin/invite/[0-9a-f-]{36}\\.[A-Za-z0-9_-]{43}$`));
+    expect(invited.email).toBe('olivia@acme.example');
+    const secret = tokenOf(invited.link).split('.')[1]!;
+    const rows = await ctx.db.selectFrom('admin_invitations').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    const audit = await ctx.db.selectFrom('audit_events').selectAll().where('type', '=', 'admin_invited').execute();
+    expect(audit.map((a) => a.actor)).toEqual(['cli']);
+  });
+
+  it('is found while live; not after 24 hours, not with a changed secret, not on another tenant', async () => {
+    const now = Date.now();
+    const { link } = await inviteAdmin({ ctx, tenant: acme, input: { email: 'pat@acme.example', role: 'auditor' }, actor: 'cli', now });
+    const token = tokenOf(link);
+    expect((await findLiveInvitation({ ctx, tenant: acme, token, now: now + INVITATION_TTL_MS - 1 }))?.email).toBe('pat@acme.example');
+    expect(await findLiveInvitation({ ctx, tenant: acme, token, now: now + INVITATION_TTL_MS })).toBeNull();
+    const changed = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await findLiveInvitation({ ctx, tenant: acme, token: changed, now })).toBeNull();
+    expect(await findLiveInvitation({ ctx, tenant: beta, token, now })).toBeNull();
+  });
+
+  it('refuses a bad address or role, and someone who is already an admin', async () => {
+    await expect(inviteAdmin({ ctx, tenant: acme, input: { email: 'nope', role: 'owner' }, actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(inviteAdmin({ ctx, tenant: acme, input: { email: 'x@acme.example', role: 'root' }, actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await addAdmin(acme, 'already@acme.example', 'admin');
+    await expect(
+      inviteAdmin({ ctx, tenant: acme, input: { email: 'already@acme.example', role: 'owner' }, actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
+  it('a registration answer that is no passkey spends nothing: the invitation still works', async () => {
+    const { link } = await inviteAdmin({ ctx, tenant: acme, input: { email: 'quinn@acme.example', role: 'admin' }, actor: 'cli' });
+    const token = tokenOf(link);
+    const rp = relyingParty({ config: ctx.config, host: `${acme.slug}.localhost`, tenantName: acme.name });
+    const { challengeId, options } = await startPasskeyRegistration({ ctx, tenant: acme, rp, from: { token } });
+    expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
+    const forged = {
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      response: { clientDataJSON: 'e30', attestationObject: 'oA' },
+      clientExtensionResults: {},
+    };
+    await expect(
+      finishPasskeyRegistration({ ctx, tenant: acme, rp, challengeId, response: forged, from: { token } }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    // The challenge was consumed by the failed answer: replaying against it fails the same way.
+    await expect(
+      finishPasskeyRegistration({ ctx, tenant: acme, rp, challengeId, response: forged, from: { token } }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(await findLiveInvitation({ ctx, tenant: acme, token })).not.toBeNull();
+  });
+
+  it('a sign-in answer from an unknown passkey is refused and audited as a failed sign-in', async () => {
+    const rp = relyingParty({ config: ctx.config, host: `${acme.slug}.localhost`, tenantName: acme.name });
+    const { challengeId } = await startPasskeySignIn({ ctx, tenant: acme, rp });
+    const response = { id: 'unknown', rawId: 'unknown', type: 'public-key', response: {}, clientExtensionResults: {} };
+    await expect(finishPasskeySignIn({ ctx, tenant: acme, rp, challengeId, response })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    const failed = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', acme.id)
+      .where('type', '=', 'admin_signin_failed')
+      .execute();
+    expect(failed.length).toBeGreaterThan(0);
+  });
+});
+
+describe('admin sessions', () => {
+  it('live 30 minutes idle and 8 hours at most; a sign-out ends them on the server', async () => {
+    const adminId = await addAdmin(acme, `s-${crypto.randomUUID()}@acme.example`, 'admin');
+    const now = Date.now();
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    const at = async (t: number) => (await readAdminSession({ ctx, tenant: acme, value, now: t })).kind;
+    expect(await at(now + ADMIN_IDLE_MS - 1)).toBe('ok');
+    // Kept busy (every 20 minutes) it still ends 8 hours after sign-in.
+    for (let t = now + 20 * 60_000; t < now + ADMIN_MAX_MS; t += 20 * 60_000) expect(await at(t)).toBe('ok');
+    expect(await at(now + ADMIN_MAX_MS)).toBe('none');
+    const idle = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    expect((await readAdminSession({ ctx, tenant: acme, value: idle.value, now: now + ADMIN_IDLE_MS + 1 })).kind).toBe('none');
+    const ended = await createAdminSession({ ctx, tenant: acme, adminId });
+    const state = await readAdminSession({ ctx, tenant: acme, value: ended.value });
+    if (state.kind !== 'ok') throw new Error('expected a session');
+    await endAdminSession({ ctx, tenant: acme, session: state.session });
+    expect((await readAdminSession({ ctx, tenant: acme, value: ended.value })).kind).toBe('none');
+  });
+
+  it('housekeeping deletes sessions past their 8 hours and ceremonies past their minutes, nothing live', async () => {
+    const tenant = await seedTenant(ctx);
+    const adminId = await addAdmin(tenant, 'hk@h.example', 'admin');
+    const now = Date.now();
+    const old = await createAdminSession({ ctx, tenant, adminId, now: now - ADMIN_MAX_MS - 1 });
+    const live = await createAdminSession({ ctx, tenant, adminId, now });
+    const rp = relyingParty({ config: ctx.config, host: `${tenant.slug}.localhost`, tenantName: tenant.name });
+    await startPasskeySignIn({ ctx, tenant, rp, now: now - 10 * 60_000 });
+    const { challengeId } = await startPasskeySignIn({ ctx, tenant, rp, now });
+    expect(await purgeAdminSessions(ctx.db, now)).toBeGreaterThanOrEqual(1);
+    const ids = (await ctx.db.selectFrom('admin_sessions').select('id').where('tenant_id', '=', tenant.id).execute()).map((r) => r.id);
+    expect(ids).toEqual([live.value.split('.')[0]]);
+    expect(ids).not.toContain(old.value.split('.')[0]);
+    const challenges = await ctx.db.selectFrom('admin_challenges').select('id').where('tenant_id', '=', tenant.id).execute();
+    expect(challenges.map((c) => c.id)).toEqual([challengeId]);
+  });
+
+  it("another tenant's session is 'foreign'; a changed or recipient-shaped cookie is none; nothing secret is stored", async () => {
+    const adminId = await addAdmin(acme, `f-${crypto.randomUUID()}@acme.example`, 'owner');
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId });
+    expect((await readAdminSession({ ctx, tenant: beta, value })).kind).toBe('foreign');
+    expect((await readAdminSession({ ctx, tenant: acme, value: `${value.slice(0, -2)}AA` })).kind).toBe('none');
+    expect((await readAdminSession({ ctx, tenant: acme, value: 'eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..x.y.z' })).kind).toBe('none');
+    const rows = await ctx.db.selectFrom('admin_sessions').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(value.split('.')[1]);
+  });
+});
+
+describe('authorizeAdmin: the one check', () => {
+  const ROLES: TAdminRole[] = ['auditor', 'admin', 'owner'];
+  const TABLE = ROLES.flatMap((has) => ROLES.map((needs) => ({ has, needs, allowed: ROLES.indexOf(has) >= ROLES.indexOf(needs) })));
+
+  it.each(TABLE)('a $has asking for $needs: allowed=$allowed', async ({ has, needs, allowed }) => {
+    const adminId = await addAdmin(acme, `${has}-${crypto.randomUUID()}@acme.example`, has);
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId });
+    const outcome = authorizeAdmin({ ctx, tenant: acme, cookie: value, access: { role: needs } });
+    if (allowed) expect((await outcome).kind).toBe('ok');
+    else await expect(outcome).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('no session: 401; another tenant: 404; a sensitive action 5 minutes after the passkey: re-verify', async () => {
+    await expect(authorizeAdmin({ ctx, tenant: acme, cookie: undefined, access: { role: 'auditor' } })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    const adminId = await addAdmin(acme, `r-${crypto.randomUUID()}@acme.example`, 'owner');
+    const now = Date.now();
+    const { value } = await createAdminSession({ ctx, tenant: acme, adminId, now });
+    await expect(authorizeAdmin({ ctx, tenant: beta, cookie: value, access: { role: 'auditor' } })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const sensitive = { role: 'admin', isSensitive: true } as const;
+    expect((await authorizeAdmin({ ctx, tenant: acme, cookie: value, access: sensitive, now: now + ADMIN_REVERIFY_MS })).kind).toBe('ok');
+    expect((await authorizeAdmin({ ctx, tenant: acme, cookie: value, access: sensitive, now: now + ADMIN_REVERIFY_MS + 1 })).kind).toBe(
+      'reverify',
+    );
+  });
+});
+
+describe('admins', () => {
+  it('the last owner cannot be removed; another owner can; removal ends their sessions and is audited', async () => {
+    const tenant = await seedTenant(ctx);
+    const first = await addAdmin(tenant, 'first@x.example', 'owner');
+    await expect(removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'first@x.example', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await addAdmin(tenant, 'second@x.example', 'owner');
+    const { value } = await createAdminSession({ ctx, tenant, adminId: first });
+    await removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'FIRST@x.example', actor: 'admin:second@x.example' });
+    expect((await readAdminSession({ ctx, tenant, value })).kind).toBe('none');
+    expect((await listAdmins({ db: ctx.db, tenantId: tenant.id })).map((a) => a.email)).toEqual(['second@x.example']);
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'admin_removed')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe('admin:second@x.example');
+    expect(JSON.parse(event.data!)).toMatchObject({ email: 'first@x.example', before: JSON.stringify({ role: 'owner' }), after: null });
+    await expect(removeAdmin({ db: ctx.db, tenantId: tenant.id, email: 'second@x.example', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+});
+
+describe('the messages page', () => {
+  it('pages by keyset with no row twice or missed, filters by sender, recipient and date, and shows no content', async () => {
+    const tenant = await seedTenant(ctx);
+    const total = MESSAGES_PAGE_SIZE + 7;
+    // Noon, 25 days ago: three messages a day (well inside any expiry).
+    const base = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 25 * 86_400_000 + 12 * 3_600_000;
+    const secondDay = new Date(base + 86_400_000).toISOString().slice(0, 10);
+    for (let i = 0; i < total; i += 1) {
+      await sendMessage({
+        ctx,
+        tenant,
+        raw: sampleEml({
+          to: [i % 2 ? 'odd@gmail.com' : 'even@gmail.com'],
+          from: `Alice <alice@${tenant.mail_domain}>`,
+          attachment: false,
+        }),
+        deliver: false,
+        now: base + Math.floor(i / 3) * 24 * 60 * 60_000,
+      });
+    }
+    const first = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: {} });
+    expect(first.items).toHaveLength(MESSAGES_PAGE_SIZE);
+    expect(first.nextAfter).not.toBeNull();
+    const second = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { after: first.nextAfter! } });
+    expect(second.items).toHaveLength(7);
+    expect(second.nextAfter).toBeNull();
+    const ids = [...first.items, ...second.items].map((m) => m.id);
+    expect(new Set(ids).size).toBe(total);
+    const times = [...first.items, ...second.items].map((m) => m.createdAt);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    const odd = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
+    expect(odd.items.length).toBe(Math.floor(total / 2));
+    expect(odd.items.every((m) => m.recipients.join() === 'odd@gmail.com')).toBe(true);
+    const day = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { from: secondDay, to: secondDay } });
+    expect(day.items).toHaveLength(3);
+    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length).toBe(
+      MESSAGES_PAGE_SIZE,
+    );
+    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual([]);
+    expect(JSON.stringify(first.items)).not.toMatch(/secret body|Your statement/);
+    expect(first.items[0]).toMatchObject({ state: 'active', views: 0, sender: `alice@${tenant.mail_domain}` });
+  });
+
+  it("revokes this tenant's message in the admin's name, and refuses another tenant's as unknown", async () => {
+    const { messageId } = await sendMessage({ ctx, tenant: acme, raw: sampleEml(), deliver: false });
+    const adminId = await addAdmin(beta, `b-${crypto.randomUUID()}@beta.example`, 'owner');
+    const state = await readAdminSession({ ctx, tenant: beta, value: (await createAdminSession({ ctx, tenant: beta, adminId })).value });
+    if (state.kind !== 'ok') throw new Error('expected a session');
+    await expect(revokeAdminMessage({ db: ctx.db, tenantId: beta.id, messageId, session: state.session })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const ownId = await addAdmin(acme, `a-${crypto.randomUUID()}@acme.example`, 'admin');
+    const own = await readAdminSession({
+      ctx,
+      tenant: acme,
+      value: (await createAdminSession({ ctx, tenant: acme, adminId: ownId })).value,
+    });
+    if (own.kind !== 'ok') throw new Error('expected a session');
+    await revokeAdminMessage({ db: ctx.db, tenantId: acme.id, messageId, session: own.session });
+    const page = await listAdminMessages({ db: ctx.db, tenantId: acme.id, search: {} });
+    expect(page.items.find((m) => m.id === messageId)?.state).toBe('revoked');
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .where('type', '=', 'revoked')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe(`admin:${own.session.admin.email}`);
+  });
+});
+
+describe('the audit log', () => {
+  it('pages by keyset and filters by event, address, message and date', async () => {
+    const tenant = await seedTenant(ctx);
+    const messageId = crypto.randomUUID();
+    const day = Date.parse('2026-10-10T10:00:00Z');
+    for (let i = 0; i < AUDIT_PAGE_SIZE + 5; i += 1) {
+      await recordAudit(ctx.db, {
+        tenantId: tenant.id,
+        messageId: i % 5 === 0 ? messageId : null,
+        type: i % 2 ? 'viewed' : 'passcode_sent',
+        actor: i % 3 ? 'bob@gmail.com' : 'admin:olivia@x.example',
+        at: day + (i < 10 ? 0 : 86_400_000),
+      });
+    }
+    const first = await listAuditEvents({ db: ctx.db, tenantId: tenant.id, search: {} });
+    const second = await listAuditEvents({ db: ctx.db, tenantId: tenant.id, search: { after: first.nextAfter! } });
+    expect([first.items.length, second.items.length, second.nextAfter]).toEqual([AUDIT_PAGE_SIZE, 5, null]);
+    expect(new Set([...first.items, ...second.items].map((e) => e.id)).size).toBe(AUDIT_PAGE_SIZE + 5);
+    const all = [...first.items, ...second.items];
+    const count = async (search: Parameters<typeof listAuditEvents>[0]['search']) =>
+      (await listAuditEvents({ db: ctx.db, tenantId: tenant.id, search })).items.length;
+    expect(await count({ type: 'viewed' })).toBe(all.filter((e) => e.type === 'viewed').length);
+    expect(await count({ address: 'Olivia@x.example' })).toBe(all.filter((e) => e.actor === 'admin:olivia@x.example').length);
+    expect(await count({ message: messageId })).toBe(all.filter((e) => e.messageId === messageId).length);
+    expect(await count({ from: '2026-10-10', to: '2026-10-10' })).toBe(10);
+    // Another tenant's events never show.
+    expect((await listAuditEvents({ db: ctx.db, tenantId: beta.id, search: { message: messageId } })).items).toEqual([]);
+  });
+
+  it('exports CSV and JSON Lines a page of rows at a time; both parse, with every row once', async () => {
+    const tenant = await seedTenant(ctx);
+    const total = EXPORT_PAGE_ROWS * 2 + 3;
+    await ctx.db
+      .insertInto('audit_events')
+      .values(
+        Array.from({ length: total }, (_, i) => ({
+          tenant_id: tenant.id,
+          message_id: null,
+          type: 'viewed',
+          // An outsider's text a spreadsheet would run as a formula stays text.
+          actor: i === 0 ? '=HYPERLINK("http://evil.example")' : `r${i}@example.org`,
+          data: JSON.stringify({ n: i, note: 'comma, "quote"\nline' }),
+          at: Date.now(),
+        })),
+      )
+      .execute();
+    const csvChunks: string[] = [];
+    for await (const chunk of exportAuditEvents({ db: ctx.db, tenantId: tenant.id, search: {}, format: 'csv' })) csvChunks.push(chunk);
+    // The header, then one chunk per page of rows: never the whole log at once.
+    expect(csvChunks).toHaveLength(1 + 3);
+    const rows = parse(csvChunks.join(''), { columns: true }) as Array<Record<string, string>>;
+    expect(rows).toHaveLength(total);
+    expect(rows.find((r) => r.actor!.includes('HYPERLINK'))!.actor).toBe('\'=HYPERLINK("http://evil.example")');
+    expect(JSON.parse(rows.find((r) => r.actor === 'r1@example.org')!.data!)).toEqual({ n: 1, note: 'comma, "quote"\nline' });
+    const lines: string[] = [];
+    for await (const chunk of exportAuditEvents({ db: ctx.db, tenantId: tenant.id, search: {}, format: 'jsonl' })) lines.push(chunk);
+    const records = lines
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(total);
+    expect(new Set(records.map((r) => r.id)).size).toBe(total);
+  });
+});
+
+describe('roles, keys and credentials', () => {
+  it('changes a role with before/after in the audit; the last owner stays an owner', async () => {
+    const tenant = await seedTenant(ctx);
+    await addAdmin(tenant, 'own@y.example', 'owner');
+    await addAdmin(tenant, 'aud@y.example', 'auditor');
+    await expect(
+      changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'own@y.example', role: 'admin', actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(
+      changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'aud@y.example', role: 'root', actor: 'cli' }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'aud@y.example', role: 'owner', actor: 'admin:own@y.example' });
+    await changeAdminRole({ db: ctx.db, tenantId: tenant.id, email: 'own@y.example', role: 'auditor', actor: 'admin:aud@y.example' });
+    expect((await listAdmins({ db: ctx.db, tenantId: tenant.id })).map((a) => [a.email, a.role])).toEqual([
+      ['aud@y.example', 'owner'],
+      ['own@y.example', 'auditor'],
+    ]);
+    const events = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'admin_role_changed')
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => [e.actor, JSON.parse(e.data!).before, JSON.parse(e.data!).after])).toEqual([
+      ['admin:own@y.example', '{"role":"auditor"}', '{"role":"owner"}'],
+      ['admin:aud@y.example', '{"role":"owner"}', '{"role":"auditor"}'],
+    ]);
+  });
+
+  it('rotates the tenant key (a new current version, audited) and lists versions without keys', async () => {
+    const tenant = await seedTenant(ctx);
+    const { version } = await rotateTenantKey({ ctx, tenantId: tenant.id, actor: 'admin:o@z.example' });
+    const keys = await listTenantKeys({ db: ctx.db, tenantId: tenant.id });
+    expect(keys.map((k) => [k.version, k.isCurrent])).toEqual([
+      [version, true],
+      [version - 1, false],
+    ]);
+    expect(JSON.stringify(keys)).not.toContain('wrapped');
+    const event = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'key_rotated')
+      .executeTakeFirstOrThrow();
+    expect(event.actor).toBe('admin:o@z.example');
+  });
+
+  it('creates API keys and relay credentials (the secret returned once, in no audit event) and revokes them', async () => {
+    const tenant = await seedTenant(ctx);
+    const actor = 'admin:o@z.example';
+    const key = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createApiKey', label: 'Payroll' }, actor });
+    const relay = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createRelayCredential' }, actor });
+    const [listed] = await listApiKeys({ db: ctx.db, tenantId: tenant.id });
+    expect(listed).toMatchObject({ name: 'Payroll', isRevoked: false, lastUsedAt: null });
+    await changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeApiKey', id: listed!.id }, actor });
+    await changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeRelayCredential', username: relay!.name }, actor });
+    await expect(changeCredential({ db: ctx.db, tenant, change: { kind: 'revokeApiKey', id: listed!.id }, actor })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect((await listApiKeys({ db: ctx.db, tenantId: tenant.id }))[0]!.isRevoked).toBe(true);
+    // Another tenant cannot revoke this one's key by its id.
+    const other = await changeCredential({ db: ctx.db, tenant, change: { kind: 'createApiKey', label: 'Other' }, actor });
+    const otherId = (await listApiKeys({ db: ctx.db, tenantId: tenant.id })).find((k) => k.name === 'Other')!.id;
+    await expect(
+      changeCredential({ db: ctx.db, tenant: beta, change: { kind: 'revokeApiKey', id: otherId }, actor }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const events = await ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenant.id).execute();
+    expect(events.map((e) => e.type).sort()).toEqual(
+      ['api_key_created', 'api_key_created', 'api_key_revoked', 'relay_credential_created', 'relay_credential_revoked'].sort(),
+    );
+    for (const secret of [key!.secret, relay!.secret, other!.secret]) expect(JSON.stringify(events)).not.toContain(secret);
+  });
+});
+
+describe('passkeys', () => {
+  it("an admin removes their own passkeys but never the last, and nobody else's", async () => {
+    const tenant = await seedTenant(ctx);
+    const ownerId = await addAdmin(tenant, 'pk@p.example', 'owner');
+    const otherId = await addAdmin(tenant, 'other@p.example', 'admin');
+    const add = (adminId: string, label: string) =>
+      ctx.db
+        .insertInto('admin_passkeys')
+        .values({
+          id: crypto.randomUUID(),
+          admin_id: adminId,
+          credential_id: crypto.randomBytes(16).toString('base64url'),
+          public_key: 'x',
+          counter: 0,
+          transports: '[]',
+          label,
+          created_at: Date.now(),
+          last_used_at: null,
+        })
+        .execute();
+    await add(ownerId, 'Phone');
+    await add(ownerId, 'Laptop');
+    await add(otherId, 'Theirs');
+    const owner = await ctx.db.selectFrom('admins').selectAll().where('id', '=', ownerId).executeTakeFirstOrThrow();
+    const [phone, laptop] = await listPasskeys({ db: ctx.db, adminId: ownerId });
+    const [theirs] = await listPasskeys({ db: ctx.db, adminId: otherId });
+    await expect(removePasskey({ db: ctx.db, admin: owner, passkeyId: theirs!.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await removePasskey({ db: ctx.db, admin: owner, passkeyId: phone!.id });
+    await expect(removePasskey({ db: ctx.db, admin: owner, passkeyId: laptop!.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await listPasskeys({ db: ctx.db, adminId: ownerId })).map((p) => p.label)).toEqual(['Laptop']);
+    expect((await listPasskeys({ db: ctx.db, adminId: otherId })).map((p) => p.label)).toEqual(['Theirs']);
+  });
+});
+
+describe('sign-in attempts', () => {
+  it('are limited per address and tenant by the policy table (adminSignInPerIp)', async () => {
+    const tenant = await seedTenant(ctx);
+    const now = Date.now();
+    for (let i = 0; i < RATE_LIMITS.adminSignInPerIp.max; i += 1)
+      await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now });
+    await expect(limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+    // Another address, or the same address on another tenant, still has its own room.
+    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.10', now });
+    await limitAdminSignIn({ db: ctx.db, tenantId: beta.id, ip: '203.0.113.9', now });
+    // And the window passes.
+    await limitAdminSignIn({ db: ctx.db, tenantId: tenant.id, ip: '203.0.113.9', now: now + RATE_LIMITS.adminSignInPerIp.windowMs + 1 });
+  });
+});
+
+describe('branding templates', () => {
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+  it.each([
+    { name: 'PNG', bytes: PNG, ok: 'data:image/png;base64,' },
+    { name: 'JPEG', bytes: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), ok: 'data:image/jpeg;base64,' },
+    { name: 'WebP', bytes: Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 ')]), ok: 'data:image/webp;base64,' },
+    { name: 'HTML named logo.png', bytes: Buffer.from('<html><script>alert(1)</script></html>'), ok: null },
+    { name: 'SVG', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), ok: null },
+    { name: 'a PNG over 100 KB', bytes: Buffer.concat([PNG, Buffer.alloc(LOGO_MAX_BYTES)]), ok: null },
+  ])('logo upload: $name', ({ bytes, ok }) => {
+    if (ok) expect(readLogoUpload({ bytes })).toMatch(new RegExp(`^${ok.replaceAll('+', '\\+')}`));
+    else expect(() => readLogoUpload({ bytes })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
+  });
+
+  it.each([
+    { text: '#ffffff', background: '#1f4e79', enough: true },
+    { text: '#ffffff', background: '#ffff00', enough: false },
+    { text: '#000000', background: '#ffffff', enough: true },
+    { text: '#777777', background: '#ffffff', enough: false },
+  ])('contrast $text on $background: AA=$enough', ({ text, background, enough }) => {
+    expect(isContrastEnough(text, background)).toBe(enough);
+  });
+
+  it("contrast ratios are WCAG's (21 for black on white, 1 for a colour on itself)", () => {
+    expect(contrastRatio('#000000', '#ffffff')).toBeCloseTo(21, 5);
+    expect(contrastRatio('#1f4e79', '#1f4e79')).toBeCloseTo(1, 5);
+  });
+
+  it('the form round-trips every field; hostile text stays text, a javascript: URL is refused', () => {
+    const form = new URLSearchParams(
+      brandingToForm(
+        ZBranding.parse({
+          look: {
+            displayName: 'Legal',
+            disclaimer: '<script>x</script>',
+            privacyUrl: 'https://acme.example/privacy',
+            hideSubject: true,
+            primaryColour: '#5b1a1a',
+          },
+          policy: { allowForward: true, expiryDays: 30, signInMethods: { passcode: true, microsoft: false, google: false, oidc: [] } },
+        }),
+      ),
+    );
+    const draft = previewBranding({ query: form, stored: null });
+    if (draft.kind !== 'ok') throw new Error(draft.problems.join());
+    expect(draft.branding.look).toMatchObject({
+      displayName: 'Legal',
+      disclaimer: '<script>x</script>',
+      hideSubject: true,
+      primaryColour: '#5b1a1a',
+    });
+    expect(draft.branding.policy).toMatchObject({
+      allowForward: true,
+      expiryDays: 30,
+      signInMethods: { passcode: true, microsoft: false, google: false },
+    });
+    form.set('privacyUrl', 'javascript:alert(1)');
+    const refused = previewBranding({ query: form, stored: null });
+    expect(refused.kind === 'invalid' && refused.problems.join()).toContain('privacyUrl');
+    expect(brandingFromForm({ form: new URLSearchParams('expiryDays=abc'), logo: undefined }).policy.expiryDays).toBe('abc');
+  });
+
+  it('saves with before/after in the audit (a logo only as "(set)"); deletes only what no rule names', async () => {
+    const tenant = await seedTenant(ctx);
+    const logo = readLogoUpload({ bytes: PNG });
+    await saveTemplate({
+      db: ctx.db,
+      tenantId: tenant.id,
+      template: 'legal',
+      input: { look: { disclaimer: 'one', logo } },
+      actor: 'admin:a@x.example',
+    });
+    await saveTemplate({
+      db: ctx.db,
+      tenantId: tenant.id,
+      template: 'legal',
+      input: { look: { disclaimer: 'two', logo } },
+      actor: 'admin:b@x.example',
+    });
+    const events = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'template_saved')
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => e.actor)).toEqual(['admin:a@x.example', 'admin:b@x.example']);
+    const last = JSON.parse(events[1]!.data!);
+    expect(JSON.parse(last.before).look).toMatchObject({ disclaimer: 'one', logo: '(set)' });
+    expect(JSON.parse(last.after).look).toMatchObject({ disclaimer: 'two', logo: '(set)' });
+    expect(events[1]!.data).not.toContain('base64');
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: { name: 'to-legal', conditions: [], action: { kind: 'encrypt', template: 'legal' } },
+    });
+    await expect(deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'legal', actor: 'cli' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'default', actor: 'cli' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await saveTemplate({ db: ctx.db, tenantId: tenant.id, template: 'spare', input: {}, actor: 'cli' });
+    await deleteAdminTemplate({ db: ctx.db, tenantId: tenant.id, template: 'spare', actor: 'admin:a@x.example' });
+    const deleted = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', '=', 'template_deleted')
+      .execute();
+    expect(deleted.map((e) => e.actor)).toEqual(['admin:a@x.example']);
+  });
+});
