@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { authOrigin } from './lib/auth/federated/auth-host';
 import { getConfig } from './lib/env';
-import { isLocalRequest, keepOnlyServerPeerHeaders } from './lib/http/client-address';
+import { isLocalRequest, keepOnlyServerPeerHeaders, markOwnRewrite } from './lib/http/client-address';
 import { messageBodyCsp } from './lib/http/message-body-response';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
@@ -59,7 +59,11 @@ function route(request: NextRequest, csp: string): NextResponse {
   const path = request.nextUrl.pathname;
   const headers = new Headers(request.headers);
   headers.set('content-security-policy', csp);
-  if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) return NextResponse.next({ request: { headers } });
+  if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) {
+    // The rewrite's second pass: the client headers it carries are the first pass's (the mark goes).
+    keepOnlyServerPeerHeaders(headers);
+    return NextResponse.next({ request: { headers } });
+  }
   // Which tenant host was asked for, for pages outside the tenant tree (the 401 and 403 pages):
   // only ever the proxy's word. Likewise who is asking: only ever scripts/server.mjs's word.
   headers.delete('x-sealpost-host');
@@ -84,6 +88,7 @@ function route(request: NextRequest, csp: string): NextResponse {
   const url = request.nextUrl.clone();
   url.pathname = `/t/${host}${path === '/' ? '' : path}`;
   headers.set('x-sealpost-rewrite', REWRITE_MARK);
+  markOwnRewrite(headers);
   headers.set('x-sealpost-host', host);
   return NextResponse.rewrite(url, { request: { headers } });
 }

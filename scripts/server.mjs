@@ -127,6 +127,11 @@ function timeRequest(req, res) {
 }
 
 const server = http.createServer((req, res) => {
+  // proxy.ts's rewrite into the tenant tree, which Next.js sends back through this server over a
+  // connection from this machine: annotated and admitted on its first pass (its client is the
+  // first pass's, not this machine's address), timed there, and carrying the mark no outside
+  // request can (annotate() removes it from every request it sees first).
+  if (req.headers['x-sealpost-peer-mark'] === MARK) return void handle(req, res);
   timeRequest(req, res);
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
   // browser sends to a site, would otherwise get Next.js's redirect to that URL (an open redirect).

@@ -34,11 +34,13 @@ async function setUp(sink: TSmtpSink, extra: Record<string, string>): Promise<TS
 async function askPasscode(
   { server, token, host }: TSetup,
   headers: Record<string, string>,
+  localAddress?: string,
 ): Promise<'ok' | 'resend-limit' | 'ip-limit' | number> {
   const res = await requestAs(server.port, host, `/r/${token}/passcode`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...headers },
     body: '',
+    localAddress,
   });
   if (res.status === 303) return 'ok';
   if (res.status !== 429) return res.status;
@@ -71,6 +73,39 @@ describe('the client address', () => {
       for (let i = 0; i <= PER_IP_MAX; i += 1) results.push(await askPasscode(setup, spoofed(i + 1)));
       expect(results[0]).toBe('ok');
       expect(results.slice(1, PER_IP_MAX).every((r) => r === 'resend-limit')).toBe(true);
+      expect(results[PER_IP_MAX]).toBe('ip-limit');
+    });
+  });
+
+  // As in production: the proxy's address is the only trusted one, and Next.js's own second pass of
+  // each tenant-host request (its rewrite into the tenant tree comes back through scripts/server.mjs
+  // from this machine's address, 127.0.0.1 here) is not a proxy. That pass must keep the client the
+  // first pass found; counted again it would make every client this machine (one shared limit).
+  describe('behind a proxy that is not this machine (SEALPOST_TRUSTED_PROXIES=127.0.0.2)', () => {
+    let setup: TSetup;
+    beforeAll(async () => {
+      setup = await setUp(sink, { SEALPOST_TRUSTED_PROXIES: '127.0.0.2' });
+    });
+    afterAll(() => setup?.server.stop());
+
+    it('counts each client the proxy names, on tenant-host routes too', async () => {
+      const results = [];
+      for (let i = 0; i <= PER_IP_MAX; i += 1) {
+        results.push(await askPasscode(setup, { 'x-forwarded-for': `198.51.100.${i + 1}` }, '127.0.0.2'));
+      }
+      expect(results[0]).toBe('ok');
+      // Thirty-one clients, one request each: the resend limit, never the per-IP one.
+      expect(results.slice(1).every((r) => r === 'resend-limit')).toBe(true);
+      // One client asking thirty-one times is held at its own limit.
+      const one = [];
+      for (let i = 0; i <= PER_IP_MAX; i += 1) one.push(await askPasscode(setup, { 'x-forwarded-for': '203.0.113.9' }, '127.0.0.2'));
+      expect(one.slice(0, PER_IP_MAX).includes('ip-limit')).toBe(false);
+      expect(one[PER_IP_MAX]).toBe('ip-limit');
+    });
+
+    it('a request straight from another address (not the proxy) is that address, whatever it claims', async () => {
+      const results = [];
+      for (let i = 0; i <= PER_IP_MAX; i += 1) results.push(await askPasscode(setup, spoofed(i + 100), '127.0.0.5'));
       expect(results[PER_IP_MAX]).toBe('ip-limit');
     });
   });

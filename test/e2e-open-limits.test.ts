@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
+import { passcodeFor } from './helpers/sink-mail';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
 
 // Unauthenticated work is small and bounded, against the production server: a bad token costs
@@ -312,5 +313,42 @@ describe("the link pages' forms are small", () => {
       body: `x=${'a'.repeat(1024 * 1024)}`,
     });
     expect(response.status).toBe(413);
+  });
+});
+
+describe("a signed-in reader's larger forms", () => {
+  // Next.js sends each tenant-host request through scripts/server.mjs twice (its rewrite into the
+  // tenant tree comes back as /t/<host>/…): the body limit is decided on the first pass alone, so
+  // a reply keeps its own limit (48 MB, attachments included) and is not cut to the small one.
+  it('a 150 KB reply is taken, not refused with 413', async () => {
+    const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
+    // A recipient of their own: the other tests here ask Bob's link for passcodes.
+    const file = path.join(dataDir, 'reply.eml');
+    fs.writeFileSync(file, sampleEml({ to: ['carol@yahoo.com'] }));
+    const before = sink.mails.length;
+    const cliEnv = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_DEMO_TENANT: 'off', PORT: String(server.port) };
+    expect(runCli(['send', '--tenant', 'acme', file], cliEnv).status).toBe(0);
+    const mail = (await sink.waitFor(before + 1)).slice(before).find((m) => m.rcptTo.includes('carol@yahoo.com'))!;
+    const link = /href="http:\/\/[^"]+\/r\/([^"]+)"/.exec(String(mail.parsed.html))![1]!;
+    const asked = await requestAs(server.port, host(), `/r/${link}/passcode`, { method: 'POST', headers: FORM, body: '' });
+    expect(asked.status).toBe(303);
+    const code = await passcodeFor(sink, 'carol@yahoo.com', 0);
+    const cookie = (asked.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const signed = await requestAs(server.port, host(), `/r/${rt}/signin`, {
+      method: 'POST',
+      headers: { ...FORM, cookie },
+      body: `passcode=${code}`,
+    });
+    expect(signed.status).toBe(303);
+    const session = (signed.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const messagePath = String(signed.headers.location);
+    const reply = `all=0&body=${'r'.repeat(150_000)}`;
+    const replied = await requestAs(server.port, host(), `${messagePath}/reply/send`, {
+      method: 'POST',
+      headers: { ...FORM, cookie: session, 'content-length': String(reply.length) },
+      body: reply,
+    });
+    expect(replied.status).toBe(303);
+    expect(replied.headers.location).toBe(`${messagePath}?replied=1`);
   });
 });
