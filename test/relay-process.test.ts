@@ -83,9 +83,11 @@ describe('sealpost relay (a child process)', () => {
       `relay peak RSS growth for a 30 MB message at a 4 MB limit: ${growthMb.toFixed(1)} MB (baseline ${(before / 1024).toFixed(0)} MB)`,
     );
     // Nothing past the limit is kept; what the peak shows beyond the 4 MB is socket buffers V8 has
-    // not yet collected (with a forced GC every 8 MB a 90 MB message peaked at +19 MB). Held whole,
-    // the 30 MB message and its concatenated copy would be over 60 MB.
-    expect(growthMb).toBeLessThan(45);
+    // not yet collected (external memory is collected in steps of tens of MB): +20 to +52 MB seen,
+    // depending on the machine's load; with a forced GC every 8 MB a 90 MB message peaked at +19 MB.
+    // Held whole, the 30 MB message and its concatenated copy would add 60 MB on top of that same
+    // uncollected garbage (80 MB and more).
+    expect(growthMb).toBeLessThan(70);
     // And it keeps serving on the same connection.
     expect((await client.command('NOOP')).code).toBe(250);
     client.close();

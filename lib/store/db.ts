@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { logger } from '../logger';
@@ -9,7 +9,8 @@ import { createMigrationProvider, type TDialectName } from './migrations';
 import type { TDatabase } from './schema';
 import { createWalCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES, type TWalCheckpointer } from './wal-checkpointer';
 
-export type TDb = Kysely<TDatabase> & { dialectName: TDialectName };
+// sqliteFile: the SQLite database's path (null in memory), for the migration lock beside it.
+export type TDb = Kysely<TDatabase> & { dialectName: TDialectName; sqliteFile?: string | null };
 
 export type OpenDatabaseOptions = { databaseUrl: string };
 
@@ -38,13 +39,52 @@ export function openDatabase({ databaseUrl }: OpenDatabaseOptions): TDb {
   // Checkpoints run on a thread of their own (wal-checkpointer.ts); this connection only as a fallback.
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = file === ':memory:' ? null : createWalCheckpointer({ file: path.resolve(file) });
-  const db = new Kysely<TDatabase>({ dialect: new SqliteDialect({ database: cachingStatements({ sqlite, checkpointer }) }) });
-  return Object.assign(db, { dialectName: 'sqlite' as const });
+  const db = new Kysely<TDatabase>({
+    dialect: new TransactionalDdlSqliteDialect({ database: cachingStatements({ sqlite, checkpointer }) }),
+  });
+  return Object.assign(db, { dialectName: 'sqlite' as const, sqliteFile: file === ':memory:' ? null : path.resolve(file) });
+}
+
+// kysely's SQLite adapter says SQLite has no transactional DDL, so its migrator ran each migration
+// on its own, outside any transaction: a crash mid-migration left half a schema. SQLite has it;
+// all pending migrations now run in one transaction.
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+// kysely takes no lock on SQLite either (it assumes one process): two processes starting at once
+// on one data dir (`npm start` and `sealpost worker`) both found a migration pending and both ran
+// it ("table already exists"). The lock is an exclusive transaction on a small file beside the
+// database, so it never waits on the database's own write lock; the next process waits for it
+// (synchronously, at start-up only) and then finds nothing pending.
+async function withSqliteMigrationLock<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const lock = new Database(`${file}.migrate-lock`);
+  try {
+    lock.pragma('busy_timeout = 120000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      return await run();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 export async function migrateToLatest(db: TDb): Promise<void> {
   const migrator = new Migrator({ db, provider: createMigrationProvider(db.dialectName) });
-  const { error, results } = await migrator.migrateToLatest();
+  // PostgreSQL: kysely's migrator holds an advisory lock itself.
+  const { error, results } = db.sqliteFile
+    ? await withSqliteMigrationLock(db.sqliteFile, () => migrator.migrateToLatest())
+    : await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
