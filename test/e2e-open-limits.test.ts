@@ -328,7 +328,12 @@ describe("a signed-in reader's larger forms", () => {
     const before = sink.mails.length;
     const cliEnv = { SEALPOST_DATA_DIR: dataDir, SMTP_URL: sink.url, SEALPOST_DEMO_TENANT: 'off', PORT: String(server.port) };
     expect(runCli(['send', '--tenant', 'acme', file], cliEnv).status).toBe(0);
-    const mail = (await sink.waitFor(before + 1)).slice(before).find((m) => m.rcptTo.includes('carol@yahoo.com'))!;
+    await sink.waitFor(before + 1);
+    const start = Date.now();
+    while (!sink.mails.some((m) => m.rcptTo.includes('carol@yahoo.com')) && Date.now() - start < 30_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const mail = sink.mails.find((m) => m.rcptTo.includes('carol@yahoo.com'))!;
     const link = /href="http:\/\/[^"]+\/r\/([^"]+)"/.exec(String(mail.parsed.html))![1]!;
     const asked = await requestAs(server.port, host(), `/r/${link}/passcode`, { method: 'POST', headers: FORM, body: '' });
     expect(asked.status).toBe(303);

@@ -144,8 +144,9 @@ describe('durable outbox', () => {
     const env = { ...ctx.cliEnv, SMTP_URL: smtp.url, SEALPOST_OUTBOX_LEASE_SECONDS: '600', SEALPOST_OUTBOX_CONCURRENCY: '1' };
 
     const first = startCli(['worker'], env);
-    await smtp.waitFor(1, 30_000);
-    // The second mail is now in its SMTP session (the sink holds each for 1.5 s).
+    // The second mail is in its SMTP session (the sink holds each for 1.5 s) when the signal comes.
+    const start = Date.now();
+    while (smtp.started < 2 && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 20));
     const stopped = Date.now();
     await stopChild(first, 'SIGTERM');
     expect(Date.now() - stopped).toBeLessThan(10_000);

@@ -12,6 +12,8 @@ export type TSmtpSink = {
   failWith: number | null;
   // Hold each mail this long before answering, to catch a sender in the middle of a batch.
   delayMs: number;
+  // DATA commands begun (a mail counts here while it is still being sent or held).
+  started: number;
   waitFor(count: number, timeoutMs?: number): Promise<TReceivedMail[]>;
   close(): Promise<void>;
 };
@@ -19,12 +21,13 @@ export type TSmtpSink = {
 // A real SMTP server on loopback that keeps every mail it accepts, parsed with mailparser.
 export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
   const mails: TReceivedMail[] = [];
-  const sink = { failWith: null as number | null, delayMs: 0 };
+  const sink = { failWith: null as number | null, delayMs: 0, started: 0 };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onData(stream, session, callback) {
+      sink.started += 1;
       const chunks: Buffer[] = [];
       // A sender killed mid-DATA (the outbox crash test) ends the stream with an error: that mail is simply not kept.
       stream.on('error', () => {});
