@@ -12,6 +12,25 @@ export async function lockTenantAdmins({ db, trx, tenantId }: Omit<AssertNotLast
   if (db.dialectName === 'postgres') await sql`select id from tenants where id = ${tenantId} for update`.execute(trx);
 }
 
+// The admin a role change or removal is about, read after lockTenantAdmins in the same
+// transaction; NOT_FOUND when the tenant has no admin with that address.
+export async function lockAdminByEmail({
+  db,
+  trx,
+  tenantId,
+  address,
+}: Omit<AssertNotLastOwnerOptions, 'admin' | 'message'> & { address: string }) {
+  await lockTenantAdmins({ db, trx, tenantId });
+  const admin = await trx
+    .selectFrom('admins')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('email', '=', address)
+    .executeTakeFirst();
+  if (!admin) throw new AppError('NOT_FOUND', `No admin ${address} in this tenant`);
+  return admin;
+}
+
 export async function assertNotLastOwner({ trx, tenantId, admin, message }: AssertNotLastOwnerOptions) {
   if (admin.role !== 'owner') return;
   const owners = await trx

@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/record-audit';
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
 import { runTransaction } from '../store/run-transaction';
-import { assertNotLastOwner, lockTenantAdmins } from './assert-not-last-owner';
+import { assertNotLastOwner, lockAdminByEmail } from './assert-not-last-owner';
 import type { TAdminRole } from '../store/schema';
 import { ZAdminRole } from './roles';
 
@@ -17,14 +17,7 @@ export async function changeAdminRole({ db, tenantId, email, role, actor, now = 
   return runTransaction({
     db,
     work: async (trx) => {
-      await lockTenantAdmins({ db, trx, tenantId });
-      const admin = await trx
-        .selectFrom('admins')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('email', '=', address)
-        .executeTakeFirst();
-      if (!admin) throw new AppError('NOT_FOUND', `No admin ${address} in this tenant`);
+      const admin = await lockAdminByEmail({ db, trx, tenantId, address });
       if (admin.role === next) return { email: address, role: next };
       await assertNotLastOwner({ db, trx, tenantId, admin, message: 'The last owner must stay an owner.' });
       await trx.updateTable('admins').set({ role: next }).where('id', '=', admin.id).execute();

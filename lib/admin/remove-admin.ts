@@ -1,8 +1,7 @@
 import { recordAudit } from '../audit/record-audit';
-import { AppError } from '../errors';
 import type { TDb } from '../store/db';
 import { runTransaction } from '../store/run-transaction';
-import { assertNotLastOwner, lockTenantAdmins } from './assert-not-last-owner';
+import { assertNotLastOwner, lockAdminByEmail } from './assert-not-last-owner';
 
 export type RemoveAdminOptions = { db: TDb; tenantId: string; email: string; actor: string; now?: number };
 
@@ -13,14 +12,7 @@ export async function removeAdmin({ db, tenantId, email, actor, now = Date.now()
   return runTransaction({
     db,
     work: async (trx) => {
-      await lockTenantAdmins({ db, trx, tenantId });
-      const admin = await trx
-        .selectFrom('admins')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('email', '=', address)
-        .executeTakeFirst();
-      if (!admin) throw new AppError('NOT_FOUND', `No admin ${address} in this tenant`);
+      const admin = await lockAdminByEmail({ db, trx, tenantId, address });
       await assertNotLastOwner({ db, trx, tenantId, admin, message: 'The last owner cannot be removed.' });
       await trx.deleteFrom('admin_sessions').where('admin_id', '=', admin.id).execute();
       await trx.deleteFrom('admin_passkeys').where('admin_id', '=', admin.id).execute();
