@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { authOrigin } from './lib/auth/federated/auth-host';
 import { getConfig } from './lib/env';
-import { isLocalRequest, keepOnlyServerPeerHeaders, markOwnRewrite } from './lib/http/client-address';
+import { isLocalRequest, keepOnlyServerPeerHeaders } from './lib/http/client-address';
 import { messageBodyCsp } from './lib/http/message-body-response';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
@@ -45,8 +45,6 @@ const contentSecurityPolicy = (nonce: string) =>
   ].join('; ');
 const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-// Marks the proxy's own rewrites (Next runs the proxy again on them); unguessable from outside.
-const REWRITE_MARK = crypto.randomUUID();
 const BASE_DOMAIN = (process.env.SEALPOST_BASE_DOMAIN || 'localhost').toLowerCase();
 const AUTH_HOST = CONFIG?.authHost;
 // The auth host serves federated sign-in and nothing else.
@@ -59,11 +57,6 @@ function route(request: NextRequest, csp: string): NextResponse {
   const path = request.nextUrl.pathname;
   const headers = new Headers(request.headers);
   headers.set('content-security-policy', csp);
-  if (request.headers.get('x-sealpost-rewrite') === REWRITE_MARK) {
-    // The rewrite's second pass: the client headers it carries are the first pass's (the mark goes).
-    keepOnlyServerPeerHeaders(headers);
-    return NextResponse.next({ request: { headers } });
-  }
   // Which tenant host was asked for, for pages outside the tenant tree (the 401 and 403 pages):
   // only ever the proxy's word. Likewise who is asking: only ever scripts/server.mjs's word.
   headers.delete('x-sealpost-host');
@@ -87,17 +80,12 @@ function route(request: NextRequest, csp: string): NextResponse {
   if (!HOSTNAME.test(host)) return new NextResponse('Not found', { status: 404 });
   const url = request.nextUrl.clone();
   url.pathname = `/t/${host}${path === '/' ? '' : path}`;
-  headers.set('x-sealpost-rewrite', REWRITE_MARK);
-  markOwnRewrite(headers);
   headers.set('x-sealpost-host', host);
   return NextResponse.rewrite(url, { request: { headers } });
 }
 
 export function proxy(request: NextRequest) {
-  // One nonce per request: the proxy's second pass (on its own rewrite) keeps the first one's.
-  const rewritten = request.headers.get('x-sealpost-rewrite') === REWRITE_MARK;
-  const csp =
-    (rewritten && request.headers.get('content-security-policy')) || contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
+  const csp = contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
   const response = route(request, csp);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
   // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,

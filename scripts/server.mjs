@@ -72,9 +72,8 @@ const BODY_LIMITS = [
   { path: /^\/m\/[^/]+\/reply\/send$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
   { path: /^\/api\/v1\/messages$/, maxBytes: 48 * 1024 * 1024, isLarge: true },
   { path: /^\/open$/, maxBytes: Infinity, isLarge: false },
-  // A branding template with its logo (at most 100 KB; the handler checks the logo itself). The
-  // proxy's rewrite comes back through this server as /t/<host>/…: it is admitted on both.
-  { path: /^(\/t\/[^/]+)?\/admin\/templates\/save$/, maxBytes: 256 * 1024, isLarge: false },
+  // A branding template with its logo (at most 100 KB; the handler checks the logo itself).
+  { path: /^\/admin\/templates\/save$/, maxBytes: 256 * 1024, isLarge: false },
 ];
 const MAX_LARGE_BODIES = 4;
 let largeBodies = 0;
@@ -111,7 +110,12 @@ function admitBody(req, res) {
   return true;
 }
 
-const app = next({ dev, dir: root, hostname: config.HOST, port: config.PORT });
+// Next.js compares the URL proxy.ts rewrites to (built on `localhost`, whatever HOST is) with its
+// own idea of this server's origin, built on this `hostname`: when the two differ, it treats a
+// rewrite into the tenant tree as another site's and proxies it over HTTP back to this very
+// server — a second connection per request, cut off with a 500 after 30 s under load. Kept
+// equal, every rewrite is served in this process. HOST alone decides where the server listens.
+const app = next({ dev, dir: root, hostname: 'localhost', port: config.PORT });
 const handle = app.getRequestHandler();
 await app.prepare();
 
@@ -127,11 +131,6 @@ function timeRequest(req, res) {
 }
 
 const server = http.createServer((req, res) => {
-  // proxy.ts's rewrite into the tenant tree, which Next.js sends back through this server over a
-  // connection from this machine: annotated and admitted on its first pass (its client is the
-  // first pass's, not this machine's address), timed there, and carrying the mark no outside
-  // request can (annotate() removes it from every request it sees first).
-  if (req.headers['x-sealpost-peer-mark'] === MARK) return void handle(req, res);
   timeRequest(req, res);
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
   // browser sends to a site, would otherwise get Next.js's redirect to that URL (an open redirect).

@@ -278,6 +278,12 @@ describe('two instances on PostgreSQL behind nginx', () => {
     console.log(
       `cluster load: ${result.requests.total} reads in ${result.duration} s (${result.requests.average} req/s), p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}; RSS MB per instance every 5 s: ${samples.map((s) => s.map(mb).join('/')).join(' ')}; once settled RSS ${rssAfter.map(mb).join('/')} MB, heap used ${heapBefore.map(mb).join('/')} MB before, ${heapAfter.map(mb).join('/')} MB after`,
     );
+    if (result.non2xx || result.errors || result.timeouts) {
+      // What answered otherwise, and what nginx and the instances said about it.
+      console.log(`status codes: ${JSON.stringify(result.statusCodeStats)}`);
+      console.log(`nginx: ${cluster.nginxLog().slice(-4_000)}`);
+      for (const node of cluster.nodes) fs.writeFileSync(`/tmp/instance-${node.port}.log`, node.output());
+    }
     expect(result.errors).toBe(0);
     expect(result.timeouts).toBe(0);
     expect(result.non2xx).toBe(0);

@@ -17,15 +17,6 @@ export function keepOnlyServerPeerHeaders(headers: Headers): void {
   if (!isFromServer) for (const name of PEER_HEADERS) headers.delete(name);
 }
 
-// In proxy.ts, on a rewrite into the tenant tree: Next.js sends the rewritten request through
-// scripts/server.mjs once more, over a connection of its own (from this machine's own address).
-// The mark tells that server it is its own second pass, to be handed on as it is: annotated and
-// admitted already, with the first pass's client (not this machine's address).
-export function markOwnRewrite(headers: Headers): void {
-  const mark = serverMark();
-  if (mark !== undefined) headers.set(MARK_HEADER, mark);
-}
-
 // The address per-IP limits count. 'unknown' (one shared bucket) when the app was started
 // without scripts/server.mjs, e.g. a bare `next start`.
 export const clientIp = (headers: Headers): string => headers.get(CLIENT_HEADER) || 'unknown';
