@@ -282,7 +282,10 @@ describe('two instances on PostgreSQL behind nginx', () => {
       // What answered otherwise, and what nginx and the instances said about it.
       console.log(`status codes: ${JSON.stringify(result.statusCodeStats)}`);
       console.log(`nginx: ${cluster.nginxLog().slice(-4_000)}`);
-      for (const node of cluster.nodes) fs.writeFileSync(`/tmp/instance-${node.port}.log`, node.output());
+      for (const node of cluster.nodes) {
+        const lines = [...new Set(node.output().split('\n'))].filter((l) => !l.includes('MaxListenersExceededWarning'));
+        console.log(`instance ${node.port}, its distinct output lines:\n${lines.slice(-60).join('\n')}`);
+      }
     }
     expect(result.errors).toBe(0);
     expect(result.timeouts).toBe(0);
