@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { sampleEml } from './helpers/context';
 import { cookieHeader, expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
+import { openInstallationDatabase } from './helpers/installation';
 
 // The admin console end to end, in Debian's Chromium with a virtual authenticator over CDP (a
 // platform passkey with user verification): invite → register → sign out → sign in → messages →
@@ -146,12 +146,15 @@ describe('an owner, from invitation to revocation', () => {
     expect(csv.status).toBe(200);
     expect(csv.type).toContain('text/csv');
     const rows = parse(csv.text, { columns: true }) as Array<Record<string, string>>;
-    const db = new Database(path.join(portal.dataDir, 'sealpost.db'), { readonly: true });
-    const { n } = db
-      .prepare("select count(*) as n from audit_events where tenant_id = (select id from tenants where slug = 'acme')")
-      .get() as { n: number };
-    db.close();
-    expect(rows).toHaveLength(n);
+    const db = openInstallationDatabase(portal.cliEnv);
+    const { n } = await db
+      .selectFrom('audit_events')
+      .innerJoin('tenants', 'tenants.id', 'audit_events.tenant_id')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('tenants.slug', '=', 'acme')
+      .executeTakeFirstOrThrow();
+    await db.destroy();
+    expect(rows).toHaveLength(Number(n));
     expect(rows.some((r) => r.type === 'revoked' && r.actor === 'admin:olivia@acme.example' && r.message_id === portal.messageId)).toBe(
       true,
     );
@@ -170,9 +173,13 @@ describe('an owner, from invitation to revocation', () => {
     expect(list.filter((a) => a.email === 'amir@acme.example')).toEqual([expect.objectContaining({ passkeys: 1 })]);
     // An invitation 24 hours old is dead, page and ceremony alike, though never used.
     const late = invite('acme', 'auditor', 'late@acme.example');
-    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
-    db.prepare('update admin_invitations set expires_at = ? where email = ?').run(Date.now() - 1, 'late@acme.example');
-    db.close();
+    const db = openInstallationDatabase(portal.cliEnv);
+    await db
+      .updateTable('admin_invitations')
+      .set({ expires_at: Date.now() - 1 })
+      .where('email', '=', 'late@acme.example')
+      .execute();
+    await db.destroy();
     expect((await second.page.goto(late))!.status()).toBe(404);
     const options = await requestAs(port, ACME(), `${new URL(late).pathname}/options`, {
       method: 'POST',
@@ -323,21 +330,21 @@ describe('every admin mutation, asked by the wrong people', () => {
 
   it('a sensitive action more than 5 minutes after the last passkey check goes to re-verification first', async () => {
     // The server's own database: the admin's passkey check moved 6 minutes into the past.
-    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
-    const setVerifiedAt = (at: number) => db.prepare('update admin_sessions set verified_at = ? where ended_at is null').run(at);
+    const db = openInstallationDatabase(portal.cliEnv);
+    const setVerifiedAt = (at: number) => db.updateTable('admin_sessions').set({ verified_at: at }).where('ended_at', 'is', null).execute();
     try {
-      setVerifiedAt(Date.now() - 6 * 60_000);
+      await setVerifiedAt(Date.now() - 6 * 60_000);
       const stale = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
       expect(stale.status).toBe(303);
       expect(stale.headers.location).toBe(`/admin?reverify=1&next=${encodeURIComponent(`/admin/messages/${messageId}`)}`);
       const still = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.acmeAdmin } });
       expect(still.body).toContain('data-state="active"');
-      setVerifiedAt(Date.now());
+      await setVerifiedAt(Date.now());
       const fresh = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
       expect(fresh.status).toBe(303);
       expect(fresh.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
     } finally {
-      db.close();
+      await db.destroy();
     }
   });
 });
@@ -375,9 +382,13 @@ describe('an owner runs the tenant: admins, keys, credentials', () => {
     await expectAccessible(page);
     const versions = await page.locator('[data-key-version]').count();
     // The passkey check is 6 minutes old: rotating asks for the passkey again, then comes back.
-    const db = new Database(path.join(portal.dataDir, 'sealpost.db'));
-    db.prepare('update admin_sessions set verified_at = ? where ended_at is null').run(Date.now() - 6 * 60_000);
-    db.close();
+    const db = openInstallationDatabase(portal.cliEnv);
+    await db
+      .updateTable('admin_sessions')
+      .set({ verified_at: Date.now() - 6 * 60_000 })
+      .where('ended_at', 'is', null)
+      .execute();
+    await db.destroy();
     await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     expect(await page.locator('[data-key-version]').count()).toBe(0);

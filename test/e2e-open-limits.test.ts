@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
 import { passcodeFor } from './helpers/sink-mail';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+import { openInstallationDatabase } from './helpers/installation';
 
 // Unauthenticated work is small and bounded, against the production server: a bad token costs
 // POST /open a few KB of however large an upload, and the link pages' forms are small.
@@ -248,20 +248,27 @@ describe('every other route decides the body size before Next.js buffers a byte'
 });
 
 describe("the link pages' forms are small", () => {
-  const passcodeRows = () => {
-    const db = new Database(path.join(dataDir, 'sealpost.db'), { readonly: true });
+  const passcodeRows = async () => {
+    const db = openInstallationDatabase({ SEALPOST_DATA_DIR: dataDir });
     try {
-      const challenges = (db.prepare('select count(*) as n from passcode_challenges').get() as { n: number }).n;
-      const rateEvents = (db.prepare('select count(*) as n from rate_events').get() as { n: number }).n;
-      return { challenges, rateEvents };
+      const count = async (table: 'passcode_challenges' | 'rate_events') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      return { challenges: await count('passcode_challenges'), rateEvents: await count('rate_events') };
     } finally {
-      db.close();
+      await db.destroy();
     }
   };
   const sameOrigin = { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' };
 
   it('a 1 MB post to the passcode request is refused with 413, and nothing is recorded or sent', async () => {
-    const before = passcodeRows();
+    const before = await passcodeRows();
     const mails = sink.mails.length;
     const big = `x=${'a'.repeat(1024 * 1024)}`;
     const declared = await requestAs(server.port, host(), `/r/${rt}/passcode`, { method: 'POST', headers: sameOrigin, body: big });
@@ -287,14 +294,14 @@ describe("the link pages' forms are small", () => {
     });
     // A form's size is known before it is sent: without one, it is not read at all.
     expect(chunked).toBe(411);
-    expect(passcodeRows()).toEqual(before);
+    expect(await passcodeRows()).toEqual(before);
     await new Promise((r) => setTimeout(r, 500));
     expect(sink.mails.length).toBe(mails);
     // A real request (an empty form, as the page's button sends) still works.
     const ok = await requestAs(server.port, host(), `/r/${rt}/passcode`, { method: 'POST', headers: sameOrigin, body: '' });
     expect(ok.status).toBe(303);
     expect(ok.headers.location).toMatch(new RegExp(`^/r/${rt.replace(/\./g, '\\.')}/verify\\?ref=`));
-    expect(passcodeRows().challenges).toBe(before.challenges + 1);
+    expect((await passcodeRows()).challenges).toBe(before.challenges + 1);
   });
 
   it.each(['signin', 'federated'])('a 1 MB post to /r/<token>/%s is refused with 413', async (route) => {

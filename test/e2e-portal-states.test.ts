@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE } from './helpers/browser';
@@ -7,6 +6,7 @@ import { runCli } from './helpers/cli';
 import { expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
+import { openInstallationDatabase } from './helpers/installation';
 
 // End states, each a page with its status: no sign-in method, revoked, expired, asked too soon.
 
@@ -72,9 +72,13 @@ describe('end states, each a page with its status', () => {
     const { mail, messageId: expiring } = await messageHtmlFor({ tenant: 'acme', to: 'lee@example.org' });
     const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(String(mail.parsed.html))![1]!;
     // The clock moves on: the message's expiry is now behind it.
-    const db = new Database(path.join(dataDir, 'sealpost.db'));
-    db.prepare('UPDATE messages SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, expiring);
-    db.close();
+    const db = openInstallationDatabase(cliEnv);
+    await db
+      .updateTable('messages')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('id', '=', expiring)
+      .execute();
+    await db.destroy();
     const context = await browser.newContext();
     const page = await context.newPage();
     const response = await page.goto(link);

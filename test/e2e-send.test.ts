@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { parseConfig } from '@/lib/env';
 import { maxEnvelopeChars } from '@/lib/envelope/envelope';
 import { openMessage } from '@/lib/envelope/open-message';
@@ -13,6 +14,7 @@ import { runCli, startCli, stopChild } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TReceivedMail, type TSmtpSink } from './helpers/smtp-sink';
+import { isPostgresRun, openInstallationDatabase, withTestDatabase } from './helpers/installation';
 
 const MAX = maxEnvelopeChars(25 * 1024 * 1024);
 
@@ -27,9 +29,33 @@ function readWrapper(mail: TReceivedMail) {
   return { html, action, rt, envelope, link };
 }
 
+// Everything the installation's database holds: on SQLite its files as they are on disk (free
+// pages and the WAL included), on PostgreSQL every row of every table as text.
+async function storedBytes(dataDir: string): Promise<string> {
+  if (!isPostgresRun) {
+    const files = ['sealpost.db', 'sealpost.db-wal'].map((f) => path.join(dataDir, f)).filter((f) => fs.existsSync(f));
+    return Buffer.concat(files.map((f) => fs.readFileSync(f))).toString('latin1');
+  }
+  const db = openInstallationDatabase({ SEALPOST_DATA_DIR: dataDir });
+  try {
+    const tables = await db.introspection.getTables();
+    const rows = [];
+    for (const t of tables) {
+      const { rows: found } = await sql<{ row: string }>`select ${sql.table(t.name)}::text as row from ${sql.table(t.name)}`.execute(db);
+      rows.push(...found.map((r) => r.row));
+    }
+    // bytea columns come out as hex: the text of each, decoded, is searched too.
+    return rows.map((r) => `${r}\n${r.replace(/\\+x([0-9a-f]+)/g, (_, hex) => Buffer.from(hex, 'hex').toString('latin1'))}`).join('\n');
+  } finally {
+    await db.destroy();
+  }
+}
+
 async function openAs(dataDir: string, tenantId: string, token: unknown, env: Record<string, string> = {}) {
   clearTenantKeyCache();
-  const ctx: TContext = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', ...env }) });
+  const ctx: TContext = await createContext({
+    config: parseConfig(withTestDatabase({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off', ...env })),
+  });
   try {
     return await openMessage({ db: ctx.db, master: ctx.master, tenantId, token, maxChars: MAX });
   } finally {
@@ -93,15 +119,18 @@ describe('end to end: sealpost CLI → SMTP', () => {
       const opened = await openAs(dataDir, tenantId, w.envelope);
       expect(opened.message.id).toBe(sent.json.messageId);
       expect(Buffer.from(opened.mime).equals(raw)).toBe(true);
-      const ctx = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off' }) });
+      const ctx = await createContext({
+        config: parseConfig(withTestDatabase({ SEALPOST_DATA_DIR: dataDir, SEALPOST_DEMO_TENANT: 'off' })),
+      });
       const claims = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId, token: w.rt });
       await ctx.db.destroy();
       expect(claims).toMatchObject({ messageId: sent.json.messageId, address: w.mail.rcptTo[0] });
     }
 
     // The database holds no body, attachment or subject in the clear.
-    const files = ['sealpost.db', 'sealpost.db-wal'].map((f) => path.join(dataDir, f)).filter((f) => fs.existsSync(f));
-    const disk = Buffer.concat(files.map((f) => fs.readFileSync(f))).toString('latin1');
+    const disk = await storedBytes(dataDir);
+    // What is stored in the clear is there to be found (the tenant's mail domain): the search reads it all.
+    expect(disk).toContain('acme.example');
     for (const secret of [
       'secret body',
       'Your statement',
@@ -199,7 +228,7 @@ describe('master key rotation with keys from the environment', () => {
     expect(r.json.rewrapped).toBe(1);
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
 
-    const ctx = await createContext({ config: parseConfig({ ...base, SEALPOST_MASTER_KEY: newKey }) });
+    const ctx = await createContext({ config: parseConfig(withTestDatabase({ ...base, SEALPOST_MASTER_KEY: newKey })) });
     const row = await ctx.db.selectFrom('messages').select('envelope').executeTakeFirstOrThrow();
     await ctx.db.destroy();
     const opened = await openAs(dataDir, t.json.id, row.envelope, { SEALPOST_MASTER_KEY: newKey });
@@ -239,7 +268,7 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
   });
 
   const messageCount = async () => {
-    const ctx = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir }) });
+    const ctx = await createContext({ config: parseConfig(withTestDatabase({ SEALPOST_DATA_DIR: dataDir })) });
     const n = (await ctx.db.selectFrom('messages').select('id').execute()).length;
     const o = (await ctx.db.selectFrom('outbox').select('id').execute()).length;
     await ctx.db.destroy();
@@ -272,7 +301,7 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     const res = await post(new Uint8Array(big));
     expect(res.status).toBe(202);
     const { messageId } = await res.json();
-    const ctx = await createContext({ config: parseConfig({ SEALPOST_DATA_DIR: dataDir }) });
+    const ctx = await createContext({ config: parseConfig(withTestDatabase({ SEALPOST_DATA_DIR: dataDir })) });
     const row = await ctx.db
       .selectFrom('messages')
       .select(['envelope', 'tenant_id', 'size_bytes'])

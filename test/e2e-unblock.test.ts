@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli';
 import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+import { openInstallationDatabase } from './helpers/installation';
 
 // A recipient at the hard stop (100 wrong passcodes in a row) sees a page that says to ask the
 // sender, and the sender lifts it through the API with the tenant's key, and nobody else can.
@@ -47,9 +47,13 @@ describe('the hard stop, as the recipient and the sender see it', () => {
     token = /href="http:\/\/[^"]+\/r\/([^"]+)"/.exec(String(mail!.parsed.html))![1]!;
     host = `acme.localhost:${server.port}`;
     // Where 100 wrong passcodes in a row leave a recipient (their pacing is tested in passcode-limits).
-    const db = new Database(path.join(dataDir, 'sealpost.db'));
-    db.prepare('UPDATE recipients SET passcode_failures = 100, passcode_blocked_at = ? WHERE message_id = ?').run(Date.now(), messageId);
-    db.close();
+    const db = openInstallationDatabase(env);
+    await db
+      .updateTable('recipients')
+      .set({ passcode_failures: 100, passcode_blocked_at: Date.now() })
+      .where('message_id', '=', messageId)
+      .execute();
+    await db.destroy();
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { withTestDatabase } from './installation';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'sealpost.mjs');
@@ -10,7 +11,7 @@ export type TCliEnv = Record<string, string>;
 export function runCli(args: string[], env: TCliEnv): { status: number; stdout: string; stderr: string; json: any } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', ...withTestDatabase(env) },
     encoding: 'utf8',
   });
   let json: unknown;
@@ -42,7 +43,7 @@ export async function runCliAsync(args: string[], env: TCliEnv): Promise<{ statu
 export function startCli(args: string[], env: TCliEnv): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', ...withTestDatabase(env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

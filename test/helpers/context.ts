@@ -7,6 +7,7 @@ import { parseConfig } from '@/lib/env';
 import { clearTenantKeyCache } from '@/lib/envelope/tenant-keys';
 import { createContext, type TContext } from '@/lib/server/context';
 import { createTenant, type TTenant } from '@/lib/tenants/tenants';
+import { PG_ADMIN_URL } from './pg-admin-url';
 
 export const makeTempDir = (prefix = 'sealpost-test-') => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -19,7 +20,6 @@ export type TTestContext = TContext & {
 
 // SEALPOST_TEST_DB=postgres runs the same suites on PostgreSQL (the `postgres` vitest project).
 export const TEST_DIALECT = process.env.SEALPOST_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
-const PG_ADMIN_URL = process.env.SEALPOST_TEST_PG_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/postgres`;
 
 // A new, empty PostgreSQL database on the test server, and how to drop it.
 export async function createPgDatabase(prefix = 'sealpost_test'): Promise<{ url: string; drop(): Promise<void> }> {

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, stopChild } from './cli';
+import { withTestDatabase } from './installation';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
@@ -22,7 +23,7 @@ export async function startServer(env: Record<string, string>): Promise<TServer>
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'server.mjs')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', SEALPOST_RELAY_PORT: 'off', ...env, PORT: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', SEALPOST_RELAY_PORT: 'off', ...withTestDatabase(env), PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
