@@ -2,7 +2,7 @@ import { insertFederatedSignIn } from '../auth/federated/federated-signin';
 import { getProvider } from '../auth/federated/identity-providers';
 import { AppError } from '../errors';
 import type { TContext } from '../server/context';
-import type { TTenant } from '../tenants/tenants';
+import { bareHost, type TTenant } from '../tenants/tenants';
 import type { TAdminSession } from './admin-session';
 import { limitAdminSignIn } from './limit-admin-signin';
 
@@ -10,6 +10,8 @@ export type StartAdminOidcSignInOptions = {
   ctx: TContext;
   tenant: TTenant;
   providerId: string;
+  // The tenant host the request came to (the hand-off returns there).
+  host: string;
   next: string;
   // A re-verification: the session it will replace, and the provider asked to sign in afresh.
   session: TAdminSession | null;
@@ -25,6 +27,7 @@ export async function startAdminOidcSignIn({
   ctx,
   tenant,
   providerId,
+  host,
   next,
   session,
   isReverify,
@@ -45,6 +48,7 @@ export async function startAdminOidcSignIn({
       keep: 0,
       switch_account: isReverify ? 1 : 0,
       next_path: next,
+      return_host: bareHost(host),
       replaces_session: isReverify && session ? session.id : null,
     },
   });

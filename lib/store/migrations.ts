@@ -479,6 +479,9 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       // An admin's: the console page to return to, and the session a re-verification replaces.
       await db.schema.alterTable('federated_signins').addColumn('next_path', 'text').execute();
       await db.schema.alterTable('federated_signins').addColumn('replaces_session', 'text').execute();
+      // The tenant host an admin's sign-in began on (its slug host or custom domain): the hand-off
+      // comes back there, where its binding cookie is.
+      await db.schema.alterTable('federated_signins').addColumn('return_host', 'text').execute();
     },
   },
 });

@@ -213,6 +213,8 @@ export type TFederatedSignInTable = {
   // An admin's: the console page to go on to, and the session a re-verification replaces.
   next_path: string | null;
   replaces_session: string | null;
+  // An admin's: the tenant host it began on, where the hand-off returns.
+  return_host: string | null;
 };
 
 // The envelope of an attachment-only message (a tenant that keeps no copy on the server), kept

@@ -76,7 +76,7 @@ export type InsertFederatedSignInOptions = {
   providerId: string;
   // What the kind of sign-in adds: a recipient's message and link, an admin's page to go on to.
   row: Pick<TFederatedSignIn, 'purpose' | 'keep' | 'switch_account'> &
-    Partial<Pick<TFederatedSignIn, 'message_id' | 'link_token' | 'next_path' | 'replaces_session'>>;
+    Partial<Pick<TFederatedSignIn, 'message_id' | 'link_token' | 'next_path' | 'replaces_session' | 'return_host'>>;
   now: number;
 };
 
@@ -91,6 +91,7 @@ export async function insertFederatedSignIn({ ctx, tenantId, providerId, row, no
       link_token: null,
       next_path: null,
       replaces_session: null,
+      return_host: null,
       ...row,
       id,
       tenant_id: tenantId,

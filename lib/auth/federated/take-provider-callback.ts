@@ -2,7 +2,7 @@ import type { NextRequest } from 'next/server';
 import { logUnknownError } from '../../errors';
 import type { TContext } from '../../server/context';
 import { listRecipients } from '../../store/messages';
-import { portalOrigin } from '../../tenants/tenants';
+import { portalOrigin, publicOrigin } from '../../tenants/tenants';
 import { recordIdentity, type TAuthHostSignIn } from './federated-signin';
 import { buildAuthOptions, handleNextAuthCallback } from './next-auth';
 import { judgeAdminIdentity } from './admin-identity';
@@ -45,7 +45,10 @@ export async function takeProviderCallback({
       if (signIn.purpose === 'admin') {
         const judged = await judgeAdminIdentity({ db: ctx.db, tenantId: tenant.id, provider, claims });
         const handoff = await recordIdentity({ ctx, signIn, outcome: judged.outcome, address: judged.address });
-        handoffUrl = `${portalOrigin(ctx.config, tenant)}/admin/oidc/complete?id=${signIn.id}&h=${handoff}`;
+        // Back to the host the admin began on (its slug host, or the custom domain), not
+        // necessarily the one mail links name.
+        const origin = signIn.return_host ? publicOrigin(ctx.config, signIn.return_host) : portalOrigin(ctx.config, tenant);
+        handoffUrl = `${origin}/admin/oidc/complete?id=${signIn.id}&h=${handoff}`;
         return handoffUrl;
       }
       const proven = verifiedAddress({ provider, claims });

@@ -12,12 +12,13 @@ export const runtime = 'nodejs';
 
 // POST /admin/oidc – "Sign in with <provider>" (or confirm with it): on to the auth host
 export const POST = adminRoute<{ host: string }, { role: 'public' }>(
-  async ({ request, ctx, tenant, session }) => {
+  async ({ request, params, ctx, tenant, session }) => {
     const form = await readSmallForm({ request });
     const started = await startAdminOidcSignIn({
       ctx,
       tenant,
       providerId: String(form.get('provider') ?? '').slice(0, 80),
+      host: params.host,
       next: safeAdminNext(form.get('next')),
       session,
       isReverify: form.get('reverify') === '1',
