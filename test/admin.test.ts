@@ -89,6 +89,16 @@ async function addAdmin(tenant: TTenant, email: string, role: TAdminRole) {
   return id;
 }
 
+// A tenant's audit events of one type, oldest first.
+const events = (tenant: TTenant, type: string) =>
+  ctx.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .where('type', '=', type as never)
+    .orderBy('id')
+    .execute();
+
 const tokenOf = (link: string) => link.split('/admin/invite/')[1]!;
 
 describe('invitations', () => {
@@ -675,14 +685,6 @@ describe('identity providers from the console', () => {
     clientSecret: 'console-secret',
     ...extra,
   });
-  const events = (tenant: TTenant, type: string) =>
-    ctx.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('type', '=', type as never)
-      .orderBy('id')
-      .execute();
 
   it('adds after the discovery check (secret sealed, never in the audit), opens it to admins (owner only), removes; all audited', async () => {
     const tenant = await seedTenant(ctx);
@@ -929,15 +931,13 @@ describe('the custom domain', () => {
     await expect(set(tenant, '')).resolves.toEqual({ customDomain: null });
     expect(await getTenantByHost({ db: ctx.db, config, host: 'secure.bank-one.example' })).toBeUndefined();
     await expect(set(other, 'secure.bank-one.example')).resolves.toEqual({ customDomain: 'secure.bank-one.example' });
-    const events = await ctx.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('type', '=', 'custom_domain_changed')
-      .orderBy('id')
-      .execute();
+    const changes = await events(tenant, 'custom_domain_changed');
     expect(
-      events.map((e) => [e.actor, JSON.parse(JSON.parse(e.data!).before).customDomain, JSON.parse(JSON.parse(e.data!).after).customDomain]),
+      changes.map((e) => [
+        e.actor,
+        JSON.parse(JSON.parse(e.data!).before).customDomain,
+        JSON.parse(JSON.parse(e.data!).after).customDomain,
+      ]),
     ).toEqual([
       ['admin:o@x.example', null, 'secure.bank-one.example'],
       ['admin:o@x.example', 'secure.bank-one.example', null],

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser';
 import { runCli, runCliAsync } from './helpers/cli';
 import { makeTempDir } from './helpers/context';
+import { signInAtProvider } from './helpers/federated';
 import { startOidcProvider, type TOidcProvider } from './helpers/oidc-provider';
 import { contextWithPasskeys, registerPasskey } from './helpers/passkeys';
 import { expectAccessible } from './helpers/portal';
@@ -93,14 +94,6 @@ function auditOf(type: string): Array<{ actor: string | null; data: Record<strin
   } finally {
     d.close();
   }
-}
-
-// The development login page of oidc-provider: any listed account, any password.
-async function signInAtProvider(page: Page, login: string) {
-  await page.locator('input[name="login"]').waitFor();
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill('any password');
-  await page.getByRole('button', { name: 'Sign-in' }).click();
 }
 
 const adminCookies = async (context: BrowserContext) => (await context.cookies()).filter((c) => c.name === 'sealpost-admin');
