@@ -241,7 +241,7 @@ describe('admin sign-in through the provider', () => {
 });
 
 describe('the custom domain page', () => {
-  it('sets a domain (the CNAME to create and whether it resolves), refuses IPs and the service’s hosts, clears it; audited', async () => {
+  it('sets a domain (the CNAME to create and whether it resolves), refuses IPs and the service’s hosts, clears it (JavaScript off too); audited', async () => {
     const { context, page } = await contextWithPasskeys(browser);
     const invited = runCli(['admin', 'invite', '--tenant', 'acme', '--role', 'admin', 'dora@acme.example'], cliEnv);
     await registerPasskey(page, invited.json.link);
@@ -267,9 +267,34 @@ describe('the custom domain page', () => {
     await expectAccessible(page);
     await fits390(page);
     await shot(page, 'admin-oidc-5-domain');
-    await page.getByRole('button', { name: 'Clear the custom domain' }).click();
-    await page.waitForURL(/done=cleared/);
-    expect(await page.locator('main').textContent()).toContain('This tenant has no custom domain.');
+    // Mail links name the custom domain now, but an admin who signs in through the provider on the
+    // tenant's own host comes back to that host, where the sign-in's binding cookie is.
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    await otherPage.goto(`http://${ACME()}/admin`);
+    await otherPage.getByRole('button', { name: 'Sign in with Acme staff' }).click();
+    await signInAtProvider(otherPage, 'olivia');
+    await otherPage.waitForURL(`http://${ACME()}/admin/messages`);
+    await other.close();
+    // The same session without JavaScript: clearing is a plain form, and so is adding a provider.
+    const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    await noJs.addCookies(await context.cookies());
+    const plain = await noJs.newPage();
+    await plain.goto(`http://${ACME()}/admin/domain`);
+    await plain.getByRole('button', { name: 'Clear the custom domain' }).click();
+    await plain.waitForURL(/done=cleared/);
+    expect(await plain.locator('main').textContent()).toContain('This tenant has no custom domain.');
+    await plain.goto(`http://${ACME()}/admin/identity-providers`);
+    await plain.getByLabel(/^Name/).fill('nojs');
+    await plain.getByLabel(/^Display name/).fill('No-JS SSO');
+    await plain.getByLabel('Issuer URL').fill(idp.issuer);
+    await plain.getByLabel('Client id').fill('sealpost-acme');
+    await plain.getByLabel('Client secret').fill('acme-client-secret');
+    await plain.getByRole('button', { name: 'Check and add provider' }).click();
+    await plain.waitForURL(/done=added/);
+    await plain.getByRole('button', { name: 'Remove identity provider No-JS SSO' }).click();
+    await plain.waitForURL(/done=removed/);
+    await noJs.close();
     expect(
       auditOf('custom_domain_changed').map((e) => [
         e.actor,
