@@ -44,16 +44,16 @@ export default async function AdminDomainPage({ params, searchParams }: TProps) 
           </h2>
           <p className="mt-2">Create this DNS record:</p>
           <dl className="mt-1 grid gap-x-3 sm:grid-cols-[auto_1fr]" data-dns-record>
-            <dt className="font-medium">Name</dt>
-            <dd className="break-all">
+            <dt className="font-semibold">Name</dt>
+            <dd className="mb-1 break-all sm:mb-0">
               <code>{domain}</code>
             </dd>
-            <dt className="font-medium">Type</dt>
-            <dd>
+            <dt className="font-semibold">Type</dt>
+            <dd className="mb-1 sm:mb-0">
               <code>CNAME</code>
             </dd>
-            <dt className="font-medium">Value</dt>
-            <dd className="break-all">
+            <dt className="font-semibold">Value</dt>
+            <dd className="mb-1 break-all sm:mb-0">
               <code>{target}.</code>
             </dd>
           </dl>

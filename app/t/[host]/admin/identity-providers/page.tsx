@@ -47,18 +47,22 @@ export default async function AdminIdentityProvidersPage({ params, searchParams 
               {p.displayName} ({p.name})
             </p>
             <dl className="mt-1 grid gap-x-3 text-sm sm:grid-cols-[auto_1fr]">
-              <dt className="font-medium">Issuer</dt>
-              <dd className="break-all">{p.issuer}</dd>
-              <dt className="font-medium">Client id</dt>
-              <dd className="break-all">{p.clientId}</dd>
-              <dt className="font-medium">Redirect URI to register</dt>
-              <dd className="break-all">
+              <dt className="font-semibold">Issuer</dt>
+              <dd className="mb-1 break-all sm:mb-0">{p.issuer}</dd>
+              <dt className="font-semibold">Client id</dt>
+              <dd className="mb-1 break-all sm:mb-0">{p.clientId}</dd>
+              <dt className="font-semibold">Redirect URI to register</dt>
+              <dd className="mb-1 break-all sm:mb-0">
                 <code>{p.redirectUri}</code>
               </dd>
-              <dt className="font-medium">Trusted for</dt>
-              <dd className="break-all">{p.trustedDomains.length > 0 ? p.trustedDomains.join(', ') : 'only verified addresses'}</dd>
-              <dt className="font-medium">Admins sign in with it</dt>
-              <dd data-for-admins={p.forAdmins ? 'yes' : 'no'}>{p.forAdmins ? 'yes' : 'no'}</dd>
+              <dt className="font-semibold">Trusted for</dt>
+              <dd className="mb-1 break-all sm:mb-0">
+                {p.trustedDomains.length > 0 ? p.trustedDomains.join(', ') : 'only verified addresses'}
+              </dd>
+              <dt className="font-semibold">Admins sign in with it</dt>
+              <dd className="mb-1 sm:mb-0" data-for-admins={p.forAdmins ? 'yes' : 'no'}>
+                {p.forAdmins ? 'yes' : 'no'}
+              </dd>
             </dl>
             <div className="mt-2 flex flex-wrap gap-3">
               {isOwner ? (
