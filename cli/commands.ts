@@ -62,7 +62,7 @@ export const USAGE = `Usage: sealpost <command>
   unblock <messageId> <address>      let a recipient who hit the hard stop on wrong passcodes try again
   idp add --tenant <slug> --name <name> --display "<Label>" --issuer <https URL>
           --client-id <id> --client-secret-file <file, or - for standard input>
-          [--trust-domain <mail domain>]...
+          [--trust-domain <mail domain>]... [--for-admins]   (admins may sign in to the console with it)
   idp list --tenant <slug>
   idp remove --tenant <slug> --name <name>
   dkim create --tenant <slug> [--domain <d>] [--selector <s>] [--algorithm rsa-2048|ed25519]
@@ -240,6 +240,7 @@ export const COMMANDS: Record<string, TCommand> = {
       'client-id': { type: 'string' },
       'client-secret-file': { type: 'string' },
       'trust-domain': { type: 'string', multiple: true },
+      'for-admins': { type: 'boolean' },
     },
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
@@ -254,6 +255,7 @@ export const COMMANDS: Record<string, TCommand> = {
         clientId: need(values['client-id'], '--client-id'),
         clientSecret,
         trustedDomains,
+        forAdmins: (values as Record<string, unknown>)['for-admins'] === true,
       };
       const added = await addIdentityProvider({ ctx, tenant, input });
       return {

@@ -102,6 +102,9 @@ export const ZEnv = z
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
     // Federated sign-in: one host for every tenant, registered once with each provider.
     SEALPOST_AUTH_HOST: optional(ZHostname),
+    // Where a tenant's custom domain points (its CNAME): the service's host; unless set, the
+    // tenant's own <slug>.<base domain>.
+    SEALPOST_CNAME_TARGET: optional(ZHostname),
     SEALPOST_GOOGLE_CLIENT_ID: optional(z.string().max(512)),
     SEALPOST_GOOGLE_CLIENT_SECRET: optional(z.string().max(512)),
     SEALPOST_GOOGLE_ISSUER: optional(ZIssuer).default('https://accounts.google.com'),

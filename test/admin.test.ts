@@ -45,7 +45,20 @@ import { addRule } from '@/lib/rules/add-rule';
 import { ZBranding } from '@/lib/templates/schema';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
+import { changeIdentityProvider } from '@/lib/admin/manage-identity-providers';
+import { startAdminOidcSignIn } from '@/lib/admin/start-admin-oidc-signin';
+import { completeAdminOidcSignIn } from '@/lib/admin/complete-admin-oidc-signin';
+import { judgeAdminIdentity } from '@/lib/auth/federated/admin-identity';
+import { claimAtAuthHost, consumeHandoff, recordIdentity } from '@/lib/auth/federated/federated-signin';
+import { listIdentityProviders } from '@/lib/auth/federated/tenant-identity-providers';
+import { openBytes } from '@/lib/envelope/aead';
+import { identityProviderSecretAad, identityProviderSecretKey } from '@/lib/auth/federated/identity-providers';
+import { getTenantKey } from '@/lib/envelope/tenant-keys';
+import { checkCustomDomain, customDomainTarget, type TDomainResolver } from '@/lib/tenants/check-custom-domain';
+import { setCustomDomain } from '@/lib/tenants/set-custom-domain';
+import { getTenantByHost } from '@/lib/tenants/get-tenant-by-host';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { startOidcProvider, type TOidcProvider } from './helpers/oidc-provider';
 
 // The admin console's lib functions on the store (SQLite and PostgreSQL): invitations, sessions,
 // the one authorization check, the last owner, and the messages page's query.
@@ -75,6 +88,16 @@ async function addAdmin(tenant: TTenant, email: string, role: TAdminRole) {
     .execute();
   return id;
 }
+
+// A tenant's audit events of one type, oldest first.
+const events = (tenant: TTenant, type: string) =>
+  ctx.db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .where('type', '=', type as never)
+    .orderBy('id')
+    .execute();
 
 const tokenOf = (link: string) => link.split('/admin/invite/')[1]!;
 
@@ -642,5 +665,325 @@ describe('branding templates', () => {
       .where('type', '=', 'template_deleted')
       .execute();
     expect(deleted.map((e) => e.actor)).toEqual(['admin:a@x.example']);
+  });
+});
+
+describe('identity providers from the console', () => {
+  let idp: TOidcProvider;
+  beforeAll(async () => {
+    idp = await startOidcProvider({
+      client: { clientId: 'console', clientSecret: 'console-secret', redirectUris: ['http://auth.localhost/cb'] },
+      accounts: {},
+    });
+  });
+  afterAll(() => idp?.close());
+  const input = (name: string, extra: object = {}) => ({
+    name,
+    displayName: 'Corp SSO',
+    issuer: idp.issuer,
+    clientId: 'console',
+    clientSecret: 'console-secret',
+    ...extra,
+  });
+
+  it('adds after the discovery check (secret sealed, never in the audit), opens it to admins (owner only), removes; all audited', async () => {
+    const tenant = await seedTenant(ctx);
+    const owner = { email: 'o@x.example', role: 'owner' as const };
+    const admin = { email: 'a@x.example', role: 'admin' as const };
+    // An admin may add a provider for readers, but only an owner opens the console to one.
+    await expect(
+      changeIdentityProvider({ ctx, tenant, change: { kind: 'add', input: input('corp', { forAdmins: true }) }, admin }),
+    ).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await changeIdentityProvider({ ctx, tenant, change: { kind: 'add', input: input('corp') }, admin });
+    // The discovery check runs before anything is saved: a wrong issuer saves nothing.
+    await expect(
+      changeIdentityProvider({ ctx, tenant, change: { kind: 'add', input: input('down', { issuer: 'http://127.0.0.1:9/idp' }) }, admin }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { reason: 'discovery' } });
+    await expect(changeIdentityProvider({ ctx, tenant, change: { kind: 'add', input: input('corp') }, admin })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect((await listIdentityProviders({ ctx, tenant })).map((p) => [p.name, p.forAdmins])).toEqual([['corp', false]]);
+    const row = await ctx.db.selectFrom('identity_providers').selectAll().where('tenant_id', '=', tenant.id).executeTakeFirstOrThrow();
+    expect(row.client_secret.toString('latin1')).not.toContain('console-secret');
+    const key = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id, version: row.key_version });
+    expect(
+      openBytes({
+        key: identityProviderSecretKey(key.key),
+        sealed: row.client_secret,
+        aad: identityProviderSecretAad(tenant.id, row.id),
+      }).toString(),
+    ).toBe('console-secret');
+
+    await expect(
+      changeIdentityProvider({ ctx, tenant, change: { kind: 'setForAdmins', name: 'corp', forAdmins: true }, admin }),
+    ).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await changeIdentityProvider({ ctx, tenant, change: { kind: 'setForAdmins', name: 'corp', forAdmins: true }, admin: owner });
+    expect((await listIdentityProviders({ ctx, tenant }))[0]!.forAdmins).toBe(true);
+    await expect(changeIdentityProvider({ ctx, tenant, change: { kind: 'remove', name: 'nope' }, admin })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await changeIdentityProvider({ ctx, tenant, change: { kind: 'remove', name: 'corp' }, admin });
+    expect(await listIdentityProviders({ ctx, tenant })).toEqual([]);
+
+    const added = await events(tenant, 'identity_provider_added');
+    expect(added.map((e) => e.actor)).toEqual(['admin:a@x.example']);
+    expect(JSON.parse(JSON.parse(added[0]!.data!).after)).toMatchObject({
+      name: 'corp',
+      issuer: idp.issuer,
+      clientId: 'console',
+      forAdmins: false,
+    });
+    const changed = await events(tenant, 'identity_provider_changed');
+    expect(changed.map((e) => e.actor)).toEqual(['admin:o@x.example']);
+    expect(JSON.parse(JSON.parse(changed[0]!.data!).before).forAdmins).toBe(false);
+    expect(JSON.parse(JSON.parse(changed[0]!.data!).after).forAdmins).toBe(true);
+    const removed = await events(tenant, 'identity_provider_removed');
+    expect(JSON.parse(removed[0]!.data!)).toMatchObject({ after: null });
+    expect(JSON.parse(JSON.parse(removed[0]!.data!).before)).toMatchObject({ name: 'corp', forAdmins: true });
+    const all = await ctx.db.selectFrom('audit_events').select('data').where('tenant_id', '=', tenant.id).execute();
+    expect(JSON.stringify(all)).not.toContain('console-secret');
+  });
+
+  it("an admin's sign-in: only a provider opened to admins, only a verified admin address; the hand-off is an admin's only", async () => {
+    const tenant = await seedTenant(ctx);
+    await addAdmin(tenant, 'olivia@x.example', 'owner');
+    await changeIdentityProvider({
+      ctx,
+      tenant,
+      change: { kind: 'add', input: input('staff') },
+      admin: { email: 'o@x.example', role: 'owner' },
+    });
+    const providerId = `oidc-${tenant.slug}-staff`;
+    const start = () =>
+      startAdminOidcSignIn({
+        ctx,
+        tenant,
+        providerId,
+        host: 'acme.localhost:3000',
+        next: '/admin/keys',
+        session: null,
+        isReverify: false,
+        ip: '192.0.2.7',
+      });
+    // Not opened to admins yet: refused before anything is recorded.
+    await expect(start()).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await changeIdentityProvider({
+      ctx,
+      tenant,
+      change: { kind: 'setForAdmins', name: 'staff', forAdmins: true },
+      admin: { email: 'o@x.example', role: 'owner' },
+    });
+    const forAdmins = { forAdmins: true };
+    expect(
+      await judgeAdminIdentity({
+        db: ctx.db,
+        tenantId: tenant.id,
+        provider: forAdmins,
+        claims: { email: 'olivia@x.example', email_verified: true },
+      }),
+    ).toEqual({
+      outcome: 'ok',
+      address: 'olivia@x.example',
+    });
+    // email_verified must be exactly true; a verified address that is no admin's is not one.
+    for (const claims of [{ email: 'olivia@x.example' }, { email: 'olivia@x.example', email_verified: 'true' }])
+      expect((await judgeAdminIdentity({ db: ctx.db, tenantId: tenant.id, provider: forAdmins, claims })).outcome).toBe('unverified');
+    expect(
+      (
+        await judgeAdminIdentity({
+          db: ctx.db,
+          tenantId: tenant.id,
+          provider: forAdmins,
+          claims: { email: 'eve@x.example', email_verified: true },
+        })
+      ).outcome,
+    ).toBe('not_admin');
+    expect(
+      (
+        await judgeAdminIdentity({
+          db: ctx.db,
+          tenantId: tenant.id,
+          provider: { forAdmins: false },
+          claims: { email: 'olivia@x.example', email_verified: true },
+        })
+      ).outcome,
+    ).toBe('not_admin');
+
+    // Through the auth host's steps to the hand-off, as the routes take them.
+    const signInAs = async (outcome: 'ok' | 'not_admin' | 'unverified', address: string) => {
+      const started = await start();
+      const claimed = await claimAtAuthHost({ ctx, id: started.id });
+      const handoff = await recordIdentity({ ctx, signIn: claimed.signIn, outcome, address });
+      return { id: started.id, handoff, cookieValue: started.cookieValue };
+    };
+    const ok = await signInAs('ok', 'olivia@x.example');
+    // A recipient's hand-off taker never takes an admin's.
+    await expect(consumeHandoff({ ctx, tenant, purpose: 'recipient', ...ok })).rejects.toMatchObject({ code: 'ENVELOPE_INVALID' });
+    // Another browser (no binding cookie) cannot take it either.
+    expect(await completeAdminOidcSignIn({ ctx, tenant, id: ok.id, handoff: ok.handoff, cookieValue: undefined })).toEqual({
+      kind: 'refused',
+      reason: 'unusable',
+    });
+    const done = await completeAdminOidcSignIn({ ctx, tenant, ...ok });
+    expect(done).toMatchObject({ kind: 'session', next: '/admin/keys' });
+    const state = await readAdminSession({ ctx, tenant, value: done.kind === 'session' ? done.cookie.value : '' });
+    expect(state.kind === 'ok' && state.session.admin.email).toBe('olivia@x.example');
+    // Once only.
+    expect((await completeAdminOidcSignIn({ ctx, tenant, ...ok })).kind).toBe('refused');
+
+    const stranger = await signInAs('not_admin', 'eve@x.example');
+    expect(await completeAdminOidcSignIn({ ctx, tenant, ...stranger })).toEqual({ kind: 'refused', reason: 'not_admin' });
+    const unverified = await signInAs('unverified', 'olivia@x.example');
+    expect(await completeAdminOidcSignIn({ ctx, tenant, ...unverified })).toEqual({ kind: 'refused', reason: 'unverified' });
+
+    const signIns = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', 'in', ['admin_signin_ok', 'admin_signin_failed'])
+      .orderBy('id')
+      .execute();
+    expect(signIns.map((e) => [e.type, e.actor, JSON.parse(e.data!).method, JSON.parse(e.data!).reason])).toEqual([
+      ['admin_signin_ok', 'admin:olivia@x.example', 'oidc', undefined],
+      ['admin_signin_failed', null, 'oidc', 'not_admin'],
+      ['admin_signin_failed', null, 'oidc', 'unverified'],
+    ]);
+    expect(JSON.parse(signIns[1]!.data!)).toMatchObject({ provider: providerId, address: 'eve@x.example' });
+  });
+
+  it('a re-verification through the provider replaces the session it came from', async () => {
+    const tenant = await seedTenant(ctx);
+    const adminId = await addAdmin(tenant, 'rita@x.example', 'admin');
+    await changeIdentityProvider({
+      ctx,
+      tenant,
+      change: { kind: 'add', input: input('staff', { forAdmins: true }) },
+      admin: { email: 'o@x.example', role: 'owner' },
+    });
+    const old = await createAdminSession({ ctx, tenant, adminId, now: Date.now() - ADMIN_REVERIFY_MS - 60_000 });
+    const oldState = await readAdminSession({ ctx, tenant, value: old.value });
+    if (oldState.kind !== 'ok') throw new Error('no session');
+    const started = await startAdminOidcSignIn({
+      ctx,
+      tenant,
+      providerId: `oidc-${tenant.slug}-staff`,
+      host: 'Secure.Bank.Example',
+      next: '/admin/keys',
+      session: oldState.session,
+      isReverify: true,
+      ip: '192.0.2.8',
+    });
+    const row = await ctx.db.selectFrom('federated_signins').selectAll().where('id', '=', started.id).executeTakeFirstOrThrow();
+    // The provider is asked to sign the admin in afresh (prompt=login), not to reuse its session.
+    expect(row).toMatchObject({
+      purpose: 'admin',
+      switch_account: 1,
+      replaces_session: oldState.session.id,
+      message_id: null,
+      return_host: 'secure.bank.example',
+    });
+    const claimed = await claimAtAuthHost({ ctx, id: started.id });
+    const handoff = await recordIdentity({ ctx, signIn: claimed.signIn, outcome: 'ok', address: 'rita@x.example' });
+    const done = await completeAdminOidcSignIn({ ctx, tenant, id: started.id, handoff, cookieValue: started.cookieValue });
+    if (done.kind !== 'session') throw new Error(done.reason);
+    expect((await readAdminSession({ ctx, tenant, value: old.value })).kind).toBe('none');
+    const fresh = await readAdminSession({ ctx, tenant, value: done.cookie.value });
+    expect(fresh.kind === 'ok' && Date.now() - fresh.session.verifiedAt < ADMIN_REVERIFY_MS).toBe(true);
+  });
+});
+
+describe('the custom domain', () => {
+  const config = {
+    SEALPOST_BASE_DOMAIN: 'sealpost.example',
+    authHost: 'auth.sealpost.example',
+    SEALPOST_CNAME_TARGET: 'portal.sealpost.net',
+  };
+
+  it('sets and clears an exact host (audited before/after); refuses IPs, bad names, the service’s own hosts and another tenant’s', async () => {
+    const tenant = await seedTenant(ctx);
+    const other = await seedTenant(ctx);
+    const set = (t: TTenant, domain: string | null) =>
+      setCustomDomain({ db: ctx.db, config, tenant: t, domain, actor: 'admin:o@x.example' });
+    await expect(set(tenant, ' Secure.Bank-One.Example. ')).resolves.toEqual({ customDomain: 'secure.bank-one.example' });
+    expect((await getTenantByHost({ db: ctx.db, config, host: 'secure.bank-one.example:443' }))?.id).toBe(tenant.id);
+    // Exact match only: a deeper name is no tenant.
+    expect(await getTenantByHost({ db: ctx.db, config, host: 'x.secure.bank-one.example' })).toBeUndefined();
+    for (const bad of [
+      '192.0.2.1',
+      '[::1]',
+      '::1',
+      '10.0.0.1.',
+      'bank',
+      'bank..example',
+      '-bank.example',
+      'bank.example/x',
+      'a'.repeat(64) + '.example',
+      'bank.123',
+    ])
+      await expect(set(other, bad), bad).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    for (const own of ['sealpost.example', 'acme.sealpost.example', 'auth.sealpost.example', 'portal.sealpost.net', 'x.localhost'])
+      await expect(set(other, own), own).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(set(other, 'secure.bank-one.example')).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(set(tenant, '')).resolves.toEqual({ customDomain: null });
+    expect(await getTenantByHost({ db: ctx.db, config, host: 'secure.bank-one.example' })).toBeUndefined();
+    await expect(set(other, 'secure.bank-one.example')).resolves.toEqual({ customDomain: 'secure.bank-one.example' });
+    const changes = await events(tenant, 'custom_domain_changed');
+    expect(
+      changes.map((e) => [
+        e.actor,
+        JSON.parse(JSON.parse(e.data!).before).customDomain,
+        JSON.parse(JSON.parse(e.data!).after).customDomain,
+      ]),
+    ).toEqual([
+      ['admin:o@x.example', null, 'secure.bank-one.example'],
+      ['admin:o@x.example', 'secure.bank-one.example', null],
+    ]);
+  });
+
+  it('names the CNAME target from config, and says whether the domain resolves to it, within its time', async () => {
+    expect(customDomainTarget(config, { slug: 'acme' })).toBe('portal.sealpost.net');
+    expect(customDomainTarget({ SEALPOST_BASE_DOMAIN: 'sealpost.example' }, { slug: 'acme' })).toBe('acme.sealpost.example');
+    const notFound = () => Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+    const zone = (records: Record<string, { cname?: string[]; a?: string[] }>): TDomainResolver => ({
+      resolveCname: async (n) => records[n]?.cname ?? notFound(),
+      resolve4: async (n) => records[n]?.a ?? notFound(),
+      resolve6: notFound,
+    });
+    const target = 'portal.sealpost.net';
+    const check = (resolver: TDomainResolver, timeoutMs = 1000) =>
+      checkCustomDomain({ domain: 'secure.bank.example', target, resolver, timeoutMs });
+    await expect(check(zone({ 'secure.bank.example': { cname: ['Portal.Sealpost.NET.'] } }))).resolves.toEqual({
+      state: 'ok',
+      via: 'cname',
+    });
+    await expect(check(zone({ 'secure.bank.example': { a: ['198.51.100.4'] }, [target]: { a: ['198.51.100.4'] } }))).resolves.toEqual({
+      state: 'ok',
+      via: 'address',
+    });
+    await expect(
+      check(zone({ 'secure.bank.example': { cname: ['old-host.example'] }, [target]: { a: ['198.51.100.4'] } })),
+    ).resolves.toEqual({
+      state: 'elsewhere',
+      found: ['old-host.example'],
+    });
+    await expect(check(zone({}))).resolves.toEqual({ state: 'missing' });
+    // A DNS server that never answers: 'unanswered' after the bound, not a hung page.
+    const silent: TDomainResolver = {
+      resolveCname: () => new Promise(() => {}),
+      resolve4: () => new Promise(() => {}),
+      resolve6: () => new Promise(() => {}),
+    };
+    const t0 = Date.now();
+    await expect(check(silent, 200)).resolves.toEqual({ state: 'unanswered' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const failing: TDomainResolver = {
+      ...zone({}),
+      resolveCname: () => Promise.reject(Object.assign(new Error('refused'), { code: 'EREFUSED' })),
+    };
+    await expect(check(failing)).resolves.toEqual({ state: 'unanswered' });
   });
 });

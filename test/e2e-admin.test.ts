@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from './helpers/cli';
 import { sampleEml } from './helpers/context';
 import { cookieHeader, expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
+import { contextWithPasskeys as contextWithPasskeysIn, registerPasskey } from './helpers/passkeys';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
 import { openInstallationDatabase } from './helpers/installation';
@@ -34,34 +35,8 @@ function invite(tenant: string, role: string, email: string): string {
   return r.json.link as string;
 }
 
-// A browser context with its own platform authenticator (ctap2, internal, resident keys, UV).
-const AUTHENTICATOR = {
-  protocol: 'ctap2',
-  transport: 'internal',
-  hasResidentKey: true,
-  hasUserVerification: true,
-  isUserVerified: true,
-} as const;
-
-async function contextWithPasskeys(): Promise<{ context: BrowserContext; page: Page; swapAuthenticator(): Promise<void> }> {
-  const context = await portal.browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  let { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
-  // Another device: the first authenticator (and its passkeys) gone, a new empty one in its place.
-  const swapAuthenticator = async () => {
-    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR }));
-  };
-  return { context, page, swapAuthenticator };
-}
-
-async function register(page: Page, link: string) {
-  await page.goto(link);
-  await page.getByRole('button', { name: 'Register a passkey' }).click();
-  await page.waitForURL(/\/admin\/messages$/);
-}
+const contextWithPasskeys = () => contextWithPasskeysIn(portal.browser);
+const register = registerPasskey;
 
 const adminCookie = async (context: BrowserContext) => (await context.cookies()).filter((c) => c.name === 'sealpost-admin');
 
@@ -215,6 +190,8 @@ const MUTATIONS: Record<string, TRow> = {
   // The ceremonies need no session (that is what they make); an auditor is as welcome as anyone.
   '/admin/signin/options': { public: true, auditor: 200, none: 200 },
   '/admin/signin/verify': { public: true, auditor: 401, none: 401 },
+  // "Sign in with <provider>": no such provider here, so back to the sign-in page with the error.
+  '/admin/oidc': { public: true, auditor: 303, none: 303, body: 'provider=oidc-acme-nope' },
   '/admin/invite/[token]/options': { public: true, auditor: 404, none: 404 },
   '/admin/invite/[token]/verify': { public: true, auditor: 400, none: 400 },
   '/admin/signout': { public: false, auditor: 303, none: 401 },
@@ -229,6 +206,15 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/credentials/relay/revoke': { public: false, auditor: 403, none: 401, body: 'username=x' },
   '/admin/templates/save': { public: false, auditor: 403, none: 401, body: 'template=evil' },
   '/admin/templates/delete': { public: false, auditor: 403, none: 401, body: 'template=evil' },
+  '/admin/identity-providers/add': {
+    public: false,
+    auditor: 403,
+    none: 401,
+    body: 'name=evil&displayName=Evil&issuer=https%3A%2F%2Fevil.example&clientId=x&clientSecret=y&forAdmins=on',
+  },
+  '/admin/identity-providers/remove': { public: false, auditor: 403, none: 401, body: 'name=evil' },
+  '/admin/identity-providers/admins': { public: false, auditor: 403, none: 401, body: 'name=evil&forAdmins=1' },
+  '/admin/domain/save': { public: false, auditor: 403, none: 401, body: 'domain=evil.example' },
   // An admin's own passkeys are their own, whatever their role (an auditor adds a second device
   // too); nothing of the tenant changes. The auditor's answers are those of anyone's.
   '/admin/passkeys/options': { public: false, auditor: 200, none: 401 },
@@ -300,6 +286,8 @@ describe('every admin mutation, asked by the wrong people', () => {
       '/admin/admins',
       '/admin/keys',
       '/admin/credentials',
+      '/admin/identity-providers',
+      '/admin/domain',
     ])
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.auditor } })).status, p).toBe(200);
   });
@@ -313,6 +301,8 @@ describe('every admin mutation, asked by the wrong people', () => {
       '/admin/admins',
       '/admin/keys',
       '/admin/credentials',
+      '/admin/identity-providers',
+      '/admin/domain',
     ]) {
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.betaOwner } })).status, p).toBe(404);
       expect((await requestAs(port, BETA(), p, { headers: { cookie: sessions.betaOwner } })).status, p).not.toBe(500);
@@ -489,6 +479,8 @@ describe('every console page', () => {
       '/admin/keys',
       '/admin/credentials',
       '/admin/passkeys',
+      '/admin/identity-providers',
+      '/admin/domain',
     ];
     for (const p of pages) {
       await page.goto(`http://${ACME()}${p}`);

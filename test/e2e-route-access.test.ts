@@ -130,6 +130,16 @@ const TABLE: Record<string, TEntry> = {
   'GET /t/[host]/admin/messages': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/admin/messages/[id]': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/messages/[id]/revoke': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  // "Sign in with <provider>" without a provider: back to the sign-in page; a hand-off without
+  // its secrets: the sign-in page, saying it cannot be used.
+  'POST /t/[host]/admin/oidc': entry('tenant', { noSession: 303, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/oidc/complete': entry('tenant', { noSession: 303, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/identity-providers': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/identity-providers/add': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/identity-providers/remove': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/identity-providers/admins': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'GET /t/[host]/admin/domain': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/domain/save': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/m/[id]': entry('message', {
     noSession: 401,
     otherMessageSession: 403,

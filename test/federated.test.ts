@@ -219,7 +219,15 @@ describe('a federated sign-in, step by step', () => {
   it('hands off once: to its tenant, in its browser, within its minute', async () => {
     const t0 = Date.now();
     const consume = async (o: { tenant?: TTenant; cookieValue: string; handoff: string; id: string; now: number }) =>
-      consumeHandoff({ ctx, tenant: o.tenant ?? tenant, id: o.id, handoff: o.handoff, cookieValue: o.cookieValue, now: o.now });
+      consumeHandoff({
+        ctx,
+        tenant: o.tenant ?? tenant,
+        purpose: 'recipient',
+        id: o.id,
+        handoff: o.handoff,
+        cookieValue: o.cookieValue,
+        now: o.now,
+      });
     const a = await newSignIn(t0);
     const claimedA = await claimAtAuthHost({ ctx, id: a.id, now: t0 });
     const handoffA = await recordIdentity({ ctx, signIn: claimedA.signIn, outcome: 'ok', address: 'bob@gmail.com', now: t0 });

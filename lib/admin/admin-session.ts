@@ -21,10 +21,26 @@ export const adminCookieName = (config: Pick<TConfig, 'publicScheme'>) => hostCo
 export type TAdminSession = { id: string; admin: TAdminTable; verifiedAt: number };
 export type TAdminSessionState = { kind: 'none' } | { kind: 'foreign' } | { kind: 'ok'; session: TAdminSession };
 
-export type CreateAdminSessionOptions = { ctx: Pick<TContext, 'db' | 'master'>; tenant: TTenant; adminId: string; now?: number };
+// How the admin proved it is them: a passkey, or the tenant's identity provider (which one).
+export type TAdminSignInMethod = { method: 'passkey' } | { method: 'oidc'; provider: string };
 
-// After a passkey check: a new session (the cookie's value returned), verified now.
-export async function createAdminSession({ ctx, tenant, adminId, now = Date.now() }: CreateAdminSessionOptions) {
+export type CreateAdminSessionOptions = {
+  ctx: Pick<TContext, 'db' | 'master'>;
+  tenant: TTenant;
+  adminId: string;
+  signedInWith?: TAdminSignInMethod;
+  now?: number;
+};
+
+// After a passkey check or a provider's sign-in: a new session (the cookie's value returned),
+// verified now, audited with the method.
+export async function createAdminSession({
+  ctx,
+  tenant,
+  adminId,
+  signedInWith = { method: 'passkey' },
+  now = Date.now(),
+}: CreateAdminSessionOptions) {
   const secret = await issueAdminSecret({ db: ctx.db, master: ctx.master, tenantId: tenant.id, purpose: 'admin-session' });
   const admin = await ctx.db.selectFrom('admins').selectAll().where('id', '=', adminId).executeTakeFirstOrThrow();
   await ctx.db.transaction().execute(async (trx) => {
@@ -47,7 +63,7 @@ export async function createAdminSession({ ctx, tenant, adminId, now = Date.now(
       tenantId: tenant.id,
       type: 'admin_signin_ok',
       actor: adminActor(admin),
-      data: { method: 'passkey' },
+      data: signedInWith,
       at: now,
     });
   });

@@ -36,7 +36,11 @@ export type TAuditType =
   | 'relay_credential_created'
   | 'relay_credential_revoked'
   | 'template_saved'
-  | 'template_deleted';
+  | 'template_deleted'
+  | 'identity_provider_added'
+  | 'identity_provider_removed'
+  | 'identity_provider_changed'
+  | 'custom_domain_changed';
 
 export type RecordAuditOptions = {
   tenantId: string;

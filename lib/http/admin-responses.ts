@@ -25,6 +25,32 @@ export function signedInResponse({ config, cookie, next }: SignedInResponseOptio
   return response;
 }
 
+export type SignedInAfterProviderOptions = {
+  config: Pick<TConfig, 'publicScheme'>;
+  cookie: { value: string; maxAgeSeconds: number };
+  page: string;
+};
+
+// A provider's sign-in ends in a redirect chain that began on the provider's site, so a browser
+// sends no Strict cookie on its last step: the session's cookie comes with a page of this origin
+// that moves on by itself (a navigation this site starts, which carries it).
+export function signedInAfterProvider({ config, cookie, page }: SignedInAfterProviderOptions): NextResponse {
+  const response = new NextResponse(page, {
+    status: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  });
+  response.cookies.set(adminCookieName(config), cookie.value, adminCookieOptions(config, cookie.maxAgeSeconds));
+  return response;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// The page between a provider's sign-in and the console (next: a safeAdminNext path).
+export function adminContinuePage(next: string): string {
+  const href = escapeHtml(safeAdminNext(next));
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="0;url=${href}"><title>Signed in</title></head><body><main><h1>Signed in</h1><p><a href="${href}">Continue to the admin console</a></p></main></body></html>`;
+}
+
 export type SignedOutResponseOptions = { config: Pick<TConfig, 'publicScheme'> };
 
 export function signedOutResponse({ config }: SignedOutResponseOptions): NextResponse {

@@ -16,14 +16,14 @@ export function withCookiesOf(response: NextResponse, from: Response): NextRespo
 
 export type BackToMessageOptions = { ctx: TContext; loaded: TAuthHostSignIn; reason: string };
 
-// The sign-in failed at the provider or on the way back: over, and back to the message's page.
+// The sign-in failed at the provider or on the way back: over, and back to the message's page
+// (or the console's sign-in page).
 export async function backToMessage({ ctx, loaded, reason }: BackToMessageOptions): Promise<NextResponse> {
   await failFederatedSignIn({ ctx, signIn: loaded.signIn, reason });
   logger.warn({ provider: loaded.provider.id, tenant: loaded.tenant.slug, reason }, 'federated sign-in failed');
-  const response = NextResponse.redirect(
-    `${portalOrigin(ctx.config, loaded.tenant)}/r/${loaded.signIn.link_token}?error=FEDERATED_FAILED`,
-    303,
-  );
+  // An admin's sign-in goes back to the console's sign-in page.
+  const back = loaded.signIn.link_token ? `/r/${loaded.signIn.link_token}` : '/admin';
+  const response = NextResponse.redirect(`${portalOrigin(ctx.config, loaded.tenant)}${back}?error=FEDERATED_FAILED`, 303);
   setBindingCookie({ response, config: ctx.config, name: AUTH_BINDING, value: null });
   return response;
 }

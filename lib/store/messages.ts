@@ -7,6 +7,10 @@ type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
 
 export const getMessage = (db: TDbLike, id: string) => db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
 
+// The template a message was sent with; none (the tenant's default) for no message, such as an
+// admin's federated sign-in.
+export const messageTemplate = async (db: TDbLike, id: string | null) => (id ? (await getMessage(db, id))?.template : undefined);
+
 export const getMessageByIdempotencyKey = (db: TDbLike, tenantId: string, key: string) =>
   db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();
 

@@ -433,6 +433,57 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('audit_tenant_actor').on('audit_events').columns(['tenant_id', 'actor', 'id']).execute();
     },
   },
+  // Admins sign in through the tenant's own providers too: a federated sign-in is a recipient's
+  // (for a message's link) or an admin's (for the console, with no message), and a provider
+  // serves admins only where the tenant says so (a partner's provider could assert any address).
+  '0016_admin_oidc': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('identity_providers')
+        .addColumn('for_admins', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      if (dialect === 'postgres') {
+        await sql`alter table federated_signins alter column message_id drop not null`.execute(db);
+        await sql`alter table federated_signins alter column link_token drop not null`.execute(db);
+      } else {
+        // SQLite cannot drop a NOT NULL: the table is made anew with the same rows.
+        await sql`alter table federated_signins rename to federated_signins_old`.execute(db);
+        await sql`drop index if exists federated_signins_expiry`.execute(db);
+        await db.schema
+          .createTable('federated_signins')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('message_id', 'text', (c) => c.references('messages.id').onDelete('cascade'))
+          .addColumn('link_token', 'text')
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('browser_hash', 'text', (c) => c.notNull())
+          .addColumn('auth_browser_hash', 'text')
+          .addColumn('keep', 'integer', (c) => c.notNull())
+          .addColumn('switch_account', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text')
+          .addColumn('address', 'text')
+          .addColumn('handoff_hash', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('handoff_expires_at', 'bigint')
+          .execute();
+        await sql`insert into federated_signins select * from federated_signins_old`.execute(db);
+        await sql`drop table federated_signins_old`.execute(db);
+        await db.schema.createIndex('federated_signins_expiry').on('federated_signins').columns(['expires_at']).execute();
+      }
+      await db.schema
+        .alterTable('federated_signins')
+        .addColumn('purpose', 'text', (c) => c.notNull().defaultTo('recipient'))
+        .execute();
+      // An admin's: the console page to return to, and the session a re-verification replaces.
+      await db.schema.alterTable('federated_signins').addColumn('next_path', 'text').execute();
+      await db.schema.alterTable('federated_signins').addColumn('replaces_session', 'text').execute();
+      // The tenant host an admin's sign-in began on (its slug host or custom domain): the hand-off
+      // comes back there, where its binding cookie is.
+      await db.schema.alterTable('federated_signins').addColumn('return_host', 'text').execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

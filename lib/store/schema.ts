@@ -179,6 +179,8 @@ export type TIdentityProviderTable = {
   // JSON array of mail domains whose addresses this issuer may assert without email_verified.
   trusted_domains: string;
   created_at: number;
+  // 1: admins of the tenant may sign in to the console with it (0016_admin_oidc).
+  for_admins: Generated<number>;
 };
 
 export type TFederatedSignInStatus = 'started' | 'redirected' | 'verified' | 'failed' | 'consumed';
@@ -188,9 +190,10 @@ export type TFederatedSignInStatus = 'started' | 'redirected' | 'verified' | 'fa
 export type TFederatedSignInTable = {
   id: string;
   tenant_id: string;
-  message_id: string;
-  // The link the reader came from: where they go back to.
-  link_token: string;
+  // A recipient's sign-in: the message, and the link the reader came from (where they go back
+  // to). An admin's has neither.
+  message_id: string | null;
+  link_token: string | null;
   provider: string;
   // Hashes of the secrets in the cookies that bind the sign-in to one browser, on each host.
   browser_hash: string;
@@ -206,6 +209,12 @@ export type TFederatedSignInTable = {
   // The sign-in must reach the provider and come back before this; the hand-off has its own minute.
   expires_at: number;
   handoff_expires_at: number | null;
+  purpose: Generated<'recipient' | 'admin'>;
+  // An admin's: the console page to go on to, and the session a re-verification replaces.
+  next_path: string | null;
+  replaces_session: string | null;
+  // An admin's: the tenant host it began on, where the hand-off returns.
+  return_host: string | null;
 };
 
 // The envelope of an attachment-only message (a tenant that keeps no copy on the server), kept

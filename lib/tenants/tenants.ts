@@ -29,6 +29,12 @@ export const portalOrigin = (
   tenant: Pick<TTenant, 'slug' | 'custom_domain'>,
 ) => publicOrigin(config, tenant.custom_domain ?? tenantHost(config, tenant));
 
+// A request's host as the rewritten [host] segment carries it: lowercase, without its port.
+export const bareHost = (host: string) =>
+  decodeURIComponent(host)
+    .toLowerCase()
+    .replace(/:\d{1,5}$/, '');
+
 // The origin a browser reaches a host of ours on, as links in mail and redirects name it.
 export function publicOrigin(config: Pick<TConfig, 'publicScheme' | 'publicPort'>, host: string) {
   const isDefaultPort = !config.publicPort || (config.publicScheme === 'https' ? config.publicPort === 443 : config.publicPort === 80);
@@ -72,7 +78,7 @@ export async function createTenant({ db, master, slug, name, mailDomain, now = D
   return tenant;
 }
 
-const isUniqueViolation = (error: unknown) => {
+export const isUniqueViolation = (error: unknown) => {
   const code = (error as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 };

@@ -58,7 +58,7 @@ export const withState = (url: URL, state: string) => {
 };
 
 // The development login page of oidc-provider: any listed account, any password.
-async function signInAtProvider(page: Page, login: string) {
+export async function signInAtProvider(page: Page, login: string) {
   await page.locator('input[name="login"]').waitFor();
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('any password');

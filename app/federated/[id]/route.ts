@@ -5,7 +5,7 @@ import { authHost } from '@/lib/http/auth-host-route';
 import { withCookiesOf } from '@/lib/http/auth-host-responses';
 import { setBindingCookie } from '@/lib/http/set-cookies';
 import { statePageResponse } from '@/lib/http/state-page-response';
-import { getMessage } from '@/lib/store/messages';
+import { messageTemplate } from '@/lib/store/messages';
 import { getBranding } from '@/lib/templates/get-branding';
 
 export const runtime = 'nodejs';
@@ -24,7 +24,7 @@ export const GET = authHost<{ id: string }>(async ({ request, params: { id }, ct
   const next = `/federated/${id}/go`;
   const response = await statePageResponse({
     request,
-    branding: await getBranding(ctx.db, claimed.tenant.id, (await getMessage(ctx.db, claimed.signIn.message_id))?.template),
+    branding: await getBranding(ctx.db, claimed.tenant.id, await messageTemplate(ctx.db, claimed.signIn.message_id)),
     tenantName: claimed.tenant.name,
     state: 'toProvider',
     values: { provider: claimed.provider.label },

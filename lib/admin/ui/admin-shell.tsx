@@ -7,6 +7,8 @@ const PAGES = [
   ['/admin/audit', 'Audit log'],
   ['/admin/templates', 'Templates'],
   ['/admin/admins', 'Admins'],
+  ['/admin/identity-providers', 'Identity providers'],
+  ['/admin/domain', 'Custom domain'],
   ['/admin/keys', 'Keys'],
   ['/admin/credentials', 'API keys'],
   ['/admin/passkeys', 'Your passkeys'],

@@ -7,13 +7,14 @@ const ERRORS: Record<string, string> = {
   NOT_FOUND: 'Not found: it may have been changed by someone else.',
 };
 
-export type NoticeProps = { done?: string; error?: string };
+// errors: a page's own words for its refusals, before the shared ones.
+export type NoticeProps = { done?: string; error?: string; errors?: Record<string, string> };
 
-export function Notice({ done, error }: NoticeProps) {
+export function Notice({ done, error, errors = {} }: NoticeProps) {
   if (error)
     return (
       <p role="alert" className="mt-4 rounded-md border border-red-800 p-3 text-red-800">
-        {ERRORS[error] ?? 'That did not work. Try again.'}
+        {errors[error] ?? ERRORS[error] ?? 'That did not work. Try again.'}
       </p>
     );
   if (done)

@@ -45,34 +45,37 @@ export async function completeFederatedSignIn({
 }: CompleteFederatedSignInOptions): Promise<TFederatedSignInOutcome> {
   let signIn: TFederatedSignIn;
   try {
-    signIn = await consumeHandoff({ ctx, tenant, id, handoff, cookieValue });
+    signIn = await consumeHandoff({ ctx, tenant, purpose: 'recipient', id, handoff, cookieValue });
   } catch (error) {
     if (!isAppError(error)) throw error;
     return { kind: 'unusable' };
   }
-  const landing = await loadLanding({ ctx, tenant, token: signIn.link_token });
-  if (landing.state !== 'ready') return { kind: 'gone', linkToken: signIn.link_token };
+  // A recipient's sign-in always names its message and link (only an admin's has neither).
+  const messageId = signIn.message_id!;
+  const linkToken = signIn.link_token!;
+  const landing = await loadLanding({ ctx, tenant, token: linkToken });
+  if (landing.state !== 'ready') return { kind: 'gone', linkToken };
   const method = signIn.provider;
   const recipient =
-    signIn.outcome === 'ok' ? (await listRecipients(ctx.db, signIn.message_id)).find((r) => r.address === signIn.address) : undefined;
+    signIn.outcome === 'ok' ? (await listRecipients(ctx.db, messageId)).find((r) => r.address === signIn.address) : undefined;
   if (recipient) {
     const cookie = await createRecipientSession({
       ctx,
       tenant,
-      session: { messageId: signIn.message_id, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 },
+      session: { messageId, recipientId: recipient.id, address: recipient.address, isKept: signIn.keep === 1 },
     });
     await recordAudit(ctx.db, {
       tenantId: tenant.id,
-      messageId: signIn.message_id,
+      messageId,
       type: 'signin_ok',
       actor: recipient.address,
       data: { method },
     });
-    return { kind: 'session', messageId: signIn.message_id, cookie };
+    return { kind: 'session', messageId, cookie };
   }
   await recordAudit(ctx.db, {
     tenantId: tenant.id,
-    messageId: signIn.message_id,
+    messageId,
     type: 'signin_failed',
     data: { method, reason: signIn.outcome ?? 'unknown' },
   });
@@ -82,7 +85,7 @@ export async function completeFederatedSignIn({
     reason: signIn.outcome === 'unverified' ? 'unverified' : 'notRecipient',
     address: signIn.address ?? '',
     provider: provider ? { id: provider.id, label: provider.label } : undefined,
-    linkToken: signIn.link_token,
+    linkToken,
     isKept: signIn.keep === 1,
     template: landing.template,
   };

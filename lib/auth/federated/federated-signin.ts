@@ -4,6 +4,7 @@ import { AppError } from '../../errors';
 import { loadLanding } from '../../messages/load-landing';
 import { consumeRateLimit } from '../../rate-limit/rate-limits';
 import type { TContext } from '../../server/context';
+import type { Selectable } from 'kysely';
 import type { TFederatedSignInTable } from '../../store/schema';
 import { getTenantById, type TTenant } from '../../tenants/tenants';
 import { getBranding } from '../../templates/get-branding';
@@ -14,7 +15,7 @@ import { getProvider, listOfferedProviders, type TIdentityProvider } from './ide
 export const FEDERATED_TTL_MS = 15 * 60_000;
 export const HANDOFF_TTL_MS = 60_000;
 
-export type TFederatedSignIn = TFederatedSignInTable;
+export type TFederatedSignIn = Selectable<TFederatedSignInTable>;
 
 const newSecret = () => crypto.randomBytes(32).toString('base64url');
 export const hashSecret = (secret: string) => crypto.createHash('sha256').update(secret).digest('base64url');
@@ -54,20 +55,49 @@ export async function startFederatedSignIn({
   const offered = await listOfferedProviders({ ctx, tenant, branding });
   if (!offered.some((p) => p.id === providerId)) throw new AppError('FORBIDDEN', 'That way of signing in is not offered for this message.');
   await consumeRateLimit(ctx.db, { name: 'federatedStartPerIp', key: `${tenant.id}:${ip}`, now });
+  return insertFederatedSignIn({
+    ctx,
+    tenantId: tenant.id,
+    providerId,
+    now,
+    row: {
+      purpose: 'recipient',
+      message_id: landing.messageId,
+      link_token: linkToken,
+      keep: isKept ? 1 : 0,
+      switch_account: isSwitchingAccount ? 1 : 0,
+    },
+  });
+}
+
+export type InsertFederatedSignInOptions = {
+  ctx: Pick<TContext, 'db'>;
+  tenantId: string;
+  providerId: string;
+  // What the kind of sign-in adds: a recipient's message and link, an admin's page to go on to.
+  row: Pick<TFederatedSignIn, 'purpose' | 'keep' | 'switch_account'> &
+    Partial<Pick<TFederatedSignIn, 'message_id' | 'link_token' | 'next_path' | 'replaces_session' | 'return_host'>>;
+  now: number;
+};
+
+// A sign-in, recorded and bound to this browser by the secret its tenant-host cookie carries.
+export async function insertFederatedSignIn({ ctx, tenantId, providerId, row, now }: InsertFederatedSignInOptions) {
   const id = crypto.randomBytes(16).toString('base64url');
   const browserSecret = newSecret();
   await ctx.db
     .insertInto('federated_signins')
     .values({
+      message_id: null,
+      link_token: null,
+      next_path: null,
+      replaces_session: null,
+      return_host: null,
+      ...row,
       id,
-      tenant_id: tenant.id,
-      message_id: landing.messageId,
-      link_token: linkToken,
+      tenant_id: tenantId,
       provider: providerId,
       browser_hash: hashSecret(browserSecret),
       auth_browser_hash: null,
-      keep: isKept ? 1 : 0,
-      switch_account: isSwitchingAccount ? 1 : 0,
       status: 'started',
       outcome: null,
       address: null,
@@ -141,8 +171,9 @@ export async function failFederatedSignIn({ ctx, signIn, reason, now = Date.now(
   await recordAudit(ctx.db, {
     tenantId: signIn.tenant_id,
     messageId: signIn.message_id,
-    type: 'signin_failed',
-    data: { method: signIn.provider, reason },
+    ...(signIn.purpose === 'admin'
+      ? { type: 'admin_signin_failed', data: { method: 'oidc', provider: signIn.provider, reason } }
+      : { type: 'signin_failed', data: { method: signIn.provider, reason } }),
     at: now,
   });
 }
@@ -150,7 +181,7 @@ export async function failFederatedSignIn({ ctx, signIn, reason, now = Date.now(
 export type RecordIdentityOptions = {
   ctx: TContext;
   signIn: TFederatedSignIn;
-  outcome: 'ok' | 'not_recipient' | 'unverified';
+  outcome: 'ok' | 'not_recipient' | 'not_admin' | 'unverified';
   address: string | null;
   now?: number;
 };
@@ -172,6 +203,8 @@ export async function recordIdentity({ ctx, signIn, outcome, address, now = Date
 export type ConsumeHandoffOptions = {
   ctx: TContext;
   tenant: TTenant;
+  // A recipient's hand-off is taken only where a recipient's is expected, an admin's likewise.
+  purpose: TFederatedSignIn['purpose'];
   id: string;
   handoff: string;
   cookieValue: string | undefined;
@@ -183,6 +216,7 @@ export type ConsumeHandoffOptions = {
 export async function consumeHandoff({
   ctx,
   tenant,
+  purpose,
   id,
   handoff,
   cookieValue,
@@ -196,6 +230,7 @@ export async function consumeHandoff({
     .set({ status: 'consumed', handoff_hash: null })
     .where('id', '=', id)
     .where('tenant_id', '=', tenant.id)
+    .where('purpose', '=', purpose)
     .where('status', '=', 'verified')
     .where('handoff_hash', '=', hashSecret(handoff))
     .where('browser_hash', '=', hashSecret(binding.secret))

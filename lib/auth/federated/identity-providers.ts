@@ -20,6 +20,8 @@ export type TIdentityProvider = {
   trustedDomains: string[];
   // The tenant a tenant's own provider belongs to; the operator's Google and Microsoft serve all.
   tenantId: string | null;
+  // Whether the tenant's admins may sign in to the console with it (only a tenant's own, when set).
+  forAdmins: boolean;
 };
 
 // A tenant provider's client secret is sealed under a subkey of the tenant key, bound to its row.
@@ -38,6 +40,7 @@ export function builtInProviders(config: TConfig): TIdentityProvider[] {
       clientId: config.SEALPOST_MICROSOFT_CLIENT_ID,
       trustedDomains: [],
       tenantId: null,
+      forAdmins: false,
     });
   }
   if (config.SEALPOST_GOOGLE_CLIENT_ID) {
@@ -49,6 +52,7 @@ export function builtInProviders(config: TConfig): TIdentityProvider[] {
       clientId: config.SEALPOST_GOOGLE_CLIENT_ID,
       trustedDomains: [],
       tenantId: null,
+      forAdmins: false,
     });
   }
   return providers;
@@ -61,6 +65,7 @@ const fromRow = (row: {
   client_id: string;
   trusted_domains: string;
   tenant_id: string;
+  for_admins: number;
 }): TIdentityProvider => ({
   id: row.id,
   kind: 'oidc',
@@ -69,6 +74,7 @@ const fromRow = (row: {
   clientId: row.client_id,
   trustedDomains: JSON.parse(row.trusted_domains) as string[],
   tenantId: row.tenant_id,
+  forAdmins: row.for_admins === 1,
 });
 
 export type ListOfferedProvidersOptions = { ctx: TContext; tenant: TTenant; branding: TBranding };

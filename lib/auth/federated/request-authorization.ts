@@ -19,10 +19,15 @@ export async function requestAuthorization({ ctx, loaded, cookies }: RequestAuth
   if (csrf.headers.getSetCookie().some((c) => /csrf-token=/.test(c))) return { kind: 'failed', reason: 'no_cookies' };
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
   // The address the message went to helps the reader pick the right account; after a refusal,
-  // the provider is asked to let them choose another.
+  // the provider is asked to let them choose another. An admin's sign-in has no address to hint
+  // at; a re-verification asks the provider to sign the admin in afresh (switch_account).
   const query: Record<string, string> = signIn.switch_account
     ? { prompt: provider.kind === 'oidc' ? 'login' : 'select_account' }
-    : { login_hint: (await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: signIn.link_token })).address };
+    : signIn.link_token
+      ? {
+          login_hint: (await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: signIn.link_token })).address,
+        }
+      : {};
   const started = await runNextAuth({
     ctx,
     options,

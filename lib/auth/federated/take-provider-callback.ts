@@ -2,9 +2,10 @@ import type { NextRequest } from 'next/server';
 import { logUnknownError } from '../../errors';
 import type { TContext } from '../../server/context';
 import { listRecipients } from '../../store/messages';
-import { portalOrigin } from '../../tenants/tenants';
+import { portalOrigin, publicOrigin } from '../../tenants/tenants';
 import { recordIdentity, type TAuthHostSignIn } from './federated-signin';
 import { buildAuthOptions, handleNextAuthCallback } from './next-auth';
+import { judgeAdminIdentity } from './admin-identity';
 import { verifiedAddress } from './verified-address';
 
 export type TakeProviderCallbackOptions = {
@@ -21,7 +22,8 @@ export type TProviderCallbackOutcome =
   | { kind: 'failed'; reason: 'wrong_provider' | 'callback_error' | 'callback_refused'; answered?: Response };
 
 // The callback of the sign-in this browser has under way, for the provider it named. next-auth
-// checks state, PKCE, nonce and the ID token; then the address must be proven and a recipient's.
+// checks state, PKCE, nonce and the ID token; then the address must be proven and a recipient's
+// (an admin's, for a console sign-in).
 // Whatever the outcome, the tenant host learns it through a hand-off.
 export async function takeProviderCallback({
   ctx,
@@ -40,9 +42,18 @@ export async function takeProviderCallback({
     provider,
     cookies,
     onIdentity: async (claims) => {
+      if (signIn.purpose === 'admin') {
+        const judged = await judgeAdminIdentity({ db: ctx.db, tenantId: tenant.id, provider, claims });
+        const handoff = await recordIdentity({ ctx, signIn, outcome: judged.outcome, address: judged.address });
+        // Back to the host the admin began on (its slug host, or the custom domain), not
+        // necessarily the one mail links name.
+        const origin = signIn.return_host ? publicOrigin(ctx.config, signIn.return_host) : portalOrigin(ctx.config, tenant);
+        handoffUrl = `${origin}/admin/oidc/complete?id=${signIn.id}&h=${handoff}`;
+        return handoffUrl;
+      }
       const proven = verifiedAddress({ provider, claims });
       const isRecipient =
-        proven.outcome === 'ok' && (await listRecipients(ctx.db, signIn.message_id)).some((r) => r.address === proven.address);
+        proven.outcome === 'ok' && (await listRecipients(ctx.db, signIn.message_id!)).some((r) => r.address === proven.address);
       const outcome = proven.outcome === 'ok' && !isRecipient ? 'not_recipient' : proven.outcome;
       const handoff = await recordIdentity({ ctx, signIn, outcome, address: proven.address });
       handoffUrl = `${portalOrigin(ctx.config, tenant)}/federated/complete?id=${signIn.id}&h=${handoff}`;

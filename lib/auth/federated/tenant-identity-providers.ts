@@ -23,6 +23,8 @@ const ZAddIdentityProvider = z.object({
   clientId: z.string().min(1).max(512),
   clientSecret: z.string().min(1).max(2048),
   trustedDomains: z.array(ZMailDomain).max(50).default([]),
+  // Whether the tenant's admins may sign in to the console with it (never unless asked).
+  forAdmins: z.boolean().default(false),
 });
 export type TAddIdentityProvider = z.input<typeof ZAddIdentityProvider>;
 
@@ -37,7 +39,7 @@ export async function addIdentityProvider({ ctx, tenant, input, now = Date.now()
       'BAD_REQUEST',
       `Invalid identity provider: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  const { name, displayName, issuer, clientId, clientSecret, trustedDomains } = parsed.data;
+  const { name, displayName, issuer, clientId, clientSecret, trustedDomains, forAdmins } = parsed.data;
   const id = `oidc-${tenant.slug}-${name}`;
   if (await ctx.db.selectFrom('identity_providers').select('id').where('id', '=', id).executeTakeFirst()) {
     throw new AppError('CONFLICT', `Tenant ${tenant.slug} already has a provider named "${name}"`);
@@ -46,11 +48,13 @@ export async function addIdentityProvider({ ctx, tenant, input, now = Date.now()
   try {
     discovered = (await Issuer.discover(issuer)).metadata.issuer;
   } catch (error) {
-    throw new AppError('BAD_REQUEST', `Could not read ${issuer}/.well-known/openid-configuration: ${(error as Error).message}`);
+    throw new AppError('BAD_REQUEST', `Could not read ${issuer}/.well-known/openid-configuration: ${(error as Error).message}`, {
+      reason: 'discovery',
+    });
   }
   // The ID tokens will be checked against the discovered issuer: it must be the one configured.
   if (discovered.replace(/\/$/, '') !== issuer.replace(/\/$/, ''))
-    throw new AppError('BAD_REQUEST', `The discovery document names another issuer (${discovered})`);
+    throw new AppError('BAD_REQUEST', `The discovery document names another issuer (${discovered})`, { reason: 'discovery' });
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
   const sealed = sealBytes({
     key: identityProviderSecretKey(tenantKey.key),
@@ -69,10 +73,11 @@ export async function addIdentityProvider({ ctx, tenant, input, now = Date.now()
       client_secret: sealed,
       key_version: tenantKey.version,
       trusted_domains: JSON.stringify(trustedDomains),
+      for_admins: forAdmins ? 1 : 0,
       created_at: now,
     })
     .execute();
-  return { id, name, displayName, issuer: discovered, trustedDomains, redirectUri: callbackUrl(ctx.config, id) };
+  return { id, name, displayName, issuer: discovered, trustedDomains, forAdmins, redirectUri: callbackUrl(ctx.config, id) };
 }
 
 export type ListIdentityProvidersOptions = { ctx: TContext; tenant: TTenant };
@@ -81,7 +86,7 @@ export type ListIdentityProvidersOptions = { ctx: TContext; tenant: TTenant };
 export async function listIdentityProviders({ ctx, tenant }: ListIdentityProvidersOptions) {
   const rows = await ctx.db
     .selectFrom('identity_providers')
-    .select(['id', 'name', 'display_name', 'issuer', 'client_id', 'trusted_domains'])
+    .select(['id', 'name', 'display_name', 'issuer', 'client_id', 'trusted_domains', 'for_admins'])
     .where('tenant_id', '=', tenant.id)
     .orderBy('name')
     .execute();
@@ -92,6 +97,7 @@ export async function listIdentityProviders({ ctx, tenant }: ListIdentityProvide
     issuer: r.issuer,
     clientId: r.client_id,
     trustedDomains: JSON.parse(r.trusted_domains) as string[],
+    forAdmins: r.for_admins === 1,
     redirectUri: callbackUrl(ctx.config, r.id),
   }));
 }
@@ -106,4 +112,18 @@ export async function removeIdentityProvider({ ctx, tenant, name }: RemoveIdenti
     .executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw new AppError('NOT_FOUND', `Tenant ${tenant.slug} has no provider named "${name}"`);
   return { removed: name };
+}
+
+export type SetProviderForAdminsOptions = { ctx: Pick<TContext, 'db'>; tenant: TTenant; name: string; forAdmins: boolean };
+
+// Whether the tenant's admins may sign in to the console with one of its providers.
+export async function setProviderForAdmins({ ctx, tenant, name, forAdmins }: SetProviderForAdminsOptions) {
+  const result = await ctx.db
+    .updateTable('identity_providers')
+    .set({ for_admins: forAdmins ? 1 : 0 })
+    .where('tenant_id', '=', tenant.id)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new AppError('NOT_FOUND', `Tenant ${tenant.slug} has no provider named "${name}"`);
+  return { name, forAdmins };
 }

@@ -6,6 +6,7 @@ import { loadStoredTemplate } from '@/lib/admin/templates/load-stored-template';
 import { previewBranding } from '@/lib/admin/templates/preview-branding';
 import { ADMIN_BUTTON, ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { LivePreview } from '@/lib/admin/ui/live-preview';
+import { listIdentityProviders } from '@/lib/auth/federated/tenant-identity-providers';
 import { Notice } from '@/lib/admin/ui/notice';
 import { DEFAULT_TEMPLATE, LANGUAGES, ZBranding, ZTemplateName } from '@/lib/templates/schema';
 
@@ -31,6 +32,7 @@ export default async function AdminTemplateEditPage({ params, searchParams }: TP
   const draft = previewBranding({ query, stored });
   const look = draft.kind === 'ok' ? draft.branding.look : null;
   const canChange = session.admin.role !== 'auditor';
+  const providerNames = (await listIdentityProviders({ ctx, tenant })).map((p) => p.name);
   const frames = [
     { id: 'preview-mail', path: '/admin/templates/preview/mail', title: 'Preview of the wrapper mail' },
     { id: 'preview-landing', path: '/admin/templates/preview/landing', title: 'Preview of the portal landing page' },
@@ -136,7 +138,15 @@ export default async function AdminTemplateEditPage({ params, searchParams }: TP
             <label htmlFor="t-oidc" className="font-medium">
               The tenant's own identity providers offered (names, comma-separated)
             </label>
-            <input id="t-oidc" name="oidc" defaultValue={values.oidc ?? ''} className={ADMIN_INPUT} />
+            <input id="t-oidc" name="oidc" aria-describedby="t-oidc-known" defaultValue={values.oidc ?? ''} className={ADMIN_INPUT} />
+            <p id="t-oidc-known" className="mt-1 text-sm break-words">
+              {providerNames.length > 0
+                ? `This tenant's providers: ${providerNames.join(', ')}.`
+                : 'This tenant has no provider of its own yet.'}{' '}
+              <a className="underline" href="/admin/identity-providers">
+                Identity providers
+              </a>
+            </p>
           </div>
           <div>
             <label htmlFor="t-expiryDays" className="font-medium">
