@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser';
@@ -12,6 +11,7 @@ import { contextWithPasskeys, registerPasskey } from './helpers/passkeys';
 import { expectAccessible } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { freePort, requestAs, SETUP_TIMEOUT_MS, startServer, type TServer } from './helpers/server';
+import { openInstallationDatabase } from './helpers/installation';
 
 // The admin console and the tenant's own identity provider, in Debian's Chromium against a real
 // oidc-provider on loopback: an owner opens the provider to admins (Identity providers page), an
@@ -81,18 +81,13 @@ afterAll(async () => {
   await idp?.close();
 });
 
-const db = () => new Database(path.join(dataDir, 'sealpost.db'));
-function auditOf(type: string): Array<{ actor: string | null; data: Record<string, unknown> }> {
-  const d = db();
+async function auditOf(type: string): Promise<Array<{ actor: string | null; data: Record<string, unknown> }>> {
+  const db = openInstallationDatabase(cliEnv);
   try {
-    return (
-      d.prepare('select actor, data from audit_events where type = ? order by id').all(type) as Array<{
-        actor: string | null;
-        data: string;
-      }>
-    ).map((r) => ({ actor: r.actor, data: JSON.parse(r.data) }));
+    const rows = await db.selectFrom('audit_events').select(['actor', 'data']).where('type', '=', type).orderBy('id').execute();
+    return rows.map((r) => ({ actor: r.actor, data: JSON.parse(String(r.data)) }));
   } finally {
-    d.close();
+    await db.destroy();
   }
 }
 
@@ -142,11 +137,11 @@ describe('the identity providers page', () => {
     await page.waitForURL(/done=removed/);
     expect(await page.locator('[data-provider="staff"]').count()).toBe(0);
 
-    expect(auditOf('identity_provider_changed').map((e) => [e.actor, JSON.parse(String(e.data.after)).forAdmins])).toEqual([
+    expect((await auditOf('identity_provider_changed')).map((e) => [e.actor, JSON.parse(String(e.data.after)).forAdmins])).toEqual([
       ['admin:olivia@acme.example', true],
     ]);
-    expect(auditOf('identity_provider_added').map((e) => e.actor)).toEqual(['admin:olivia@acme.example']);
-    expect(auditOf('identity_provider_removed').map((e) => JSON.parse(String(e.data.before)).name)).toEqual(['staff']);
+    expect((await auditOf('identity_provider_added')).map((e) => e.actor)).toEqual(['admin:olivia@acme.example']);
+    expect((await auditOf('identity_provider_removed')).map((e) => JSON.parse(String(e.data.before)).name)).toEqual(['staff']);
     await context.close();
   });
 });
@@ -175,7 +170,7 @@ describe('admin sign-in through the provider', () => {
     expect(cookie[0]).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', domain: 'acme.localhost' });
     // The binding cookies of the sign-in are gone from both hosts.
     expect((await context.cookies()).map((c) => c.name).filter((n) => /sealpost-(federated|auth-signin)/.test(n))).toEqual([]);
-    const ok = auditOf('admin_signin_ok').filter((e) => e.data.method === 'oidc');
+    const ok = (await auditOf('admin_signin_ok')).filter((e) => e.data.method === 'oidc');
     expect(ok).toEqual([{ actor: 'admin:olivia@acme.example', data: { method: 'oidc', provider: PROVIDER } }]);
     await context.close();
   });
@@ -203,7 +198,7 @@ describe('admin sign-in through the provider', () => {
       expect((await page.goto(`http://${ACME()}/admin/messages`))!.url()).toMatch(/\/admin\?next=/);
       await context.close();
     }
-    const failed = auditOf('admin_signin_failed').filter((e) => e.data.method === 'oidc');
+    const failed = (await auditOf('admin_signin_failed')).filter((e) => e.data.method === 'oidc');
     expect(failed.map((e) => [e.actor, e.data.reason, e.data.address])).toEqual([
       [null, 'not_admin', 'eve@acme.example'],
       [null, 'unverified', 'olivia@acme.example'],
@@ -220,9 +215,13 @@ describe('admin sign-in through the provider', () => {
     await page.waitForURL(`http://${ACME()}/admin/keys`);
     const before = (await adminCookies(context))[0]!.value;
     const versions = await page.locator('[data-key-version]').count();
-    const d = db();
-    d.prepare('update admin_sessions set verified_at = ? where ended_at is null').run(Date.now() - 6 * 60_000);
-    d.close();
+    const db = openInstallationDatabase(cliEnv);
+    await db
+      .updateTable('admin_sessions')
+      .set({ verified_at: Date.now() - 6 * 60_000 })
+      .where('ended_at', 'is', null)
+      .execute();
+    await db.destroy();
     await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     await expectAccessible(page);
@@ -296,7 +295,7 @@ describe('the custom domain page', () => {
     await plain.waitForURL(/done=removed/);
     await noJs.close();
     expect(
-      auditOf('custom_domain_changed').map((e) => [
+      (await auditOf('custom_domain_changed')).map((e) => [
         e.actor,
         JSON.parse(String(e.data.before)).customDomain,
         JSON.parse(String(e.data.after)).customDomain,
