@@ -433,6 +433,15 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('audit_tenant_actor').on('audit_events').columns(['tenant_id', 'actor', 'id']).execute();
     },
   },
+  // Usage restrictions recorded per message at send time (lib/messages/message-restrictions.ts).
+  '0019_restrictions': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('messages')
+        .addColumn('restrictions', 'text', (c) => c.notNull().defaultTo('none'))
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -35,6 +35,9 @@ export type TMessageTable = {
   envelope: string | null;
   size_bytes: number;
   template: string;
+  // The template's usage restrictions when the message was sent (or its parent's, for a reply):
+  // a template changed or deleted later can tighten a message, never loosen it.
+  restrictions: 'none' | 'do-not-forward';
   idempotency_key: string | null;
   request_hash: string | null;
   created_at: number;

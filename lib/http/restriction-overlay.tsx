@@ -1,0 +1,36 @@
+import 'server-only';
+
+export type TRestrictionOverlay = {
+  // "reader@example.org · 2026-12-03 14:30 UTC": who is reading, and when.
+  watermark: string;
+  // Shown instead of the message when it is printed.
+  printNotice: string;
+};
+
+// How often the watermark repeats: enough to cover a tall frame on a wide screen.
+const TILES = Array.from({ length: 60 }, (_, i) => `tile-${i}`);
+
+// The watermark over a Do Not Forward message's body and its print notice, as markup: rendered by
+// React (every character of the reader's address and the notice is escaped text, never markup
+// or CSS), positioned by the fixed stylesheet below, and drawn without any script.
+export async function renderRestrictionOverlay({ watermark, printNotice }: TRestrictionOverlay): Promise<string> {
+  const { renderToStaticMarkup } = await import('react-dom/server');
+  return renderToStaticMarkup(
+    <>
+      <div className="sp-watermark" aria-hidden="true" data-watermark={watermark}>
+        {TILES.map((tile) => (
+          <span key={tile}>{watermark}</span>
+        ))}
+      </div>
+      <p className="sp-print-notice">{printNotice}</p>
+    </>,
+  );
+}
+
+// Over everything the sanitised body can draw (fixed, topmost, not clickable), faint enough to read
+// through; in print only the notice remains.
+export const RESTRICTION_CSS = [
+  '.sp-watermark{position:fixed;inset:-50%;z-index:2147483647;pointer-events:none;user-select:none;display:flex;flex-wrap:wrap;align-content:flex-start;gap:48px 64px;transform:rotate(-30deg);color:rgba(75,85,99,.22);font:600 15px/1.2 system-ui,sans-serif;white-space:nowrap;overflow:hidden}',
+  '.sp-print-notice{display:none}',
+  '@media print{body>*{display:none!important}body>.sp-print-notice{display:block!important;font:16px/1.5 system-ui,sans-serif;padding:24px}}',
+].join('');

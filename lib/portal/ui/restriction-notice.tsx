@@ -1,0 +1,49 @@
+import 'server-only';
+import type { ReactNode } from 'react';
+import type { TRestrictions } from '../../templates/schema';
+
+export type RestrictionNoticeProps = {
+  restrictions: TRestrictions;
+  text: { title: string; body: string; limits: string; encryptOnly: string };
+};
+
+// What the message's usage restrictions do, and (as plainly) what they cannot do.
+export function RestrictionNotice({ restrictions, text }: RestrictionNoticeProps) {
+  if (restrictions === 'none') return <p className="mb-4 text-sm text-gray-700">{text.encryptOnly}</p>;
+  return (
+    <section aria-labelledby="restriction" className="mb-4 rounded-md border border-amber-400 bg-amber-50 p-3 text-sm text-amber-950">
+      <h2 id="restriction" className="text-base font-semibold">
+        {text.title}
+      </h2>
+      <p className="mt-1">{text.body}</p>
+      <p className="mt-1">{text.limits}</p>
+    </section>
+  );
+}
+
+// Enough copies of the watermark to cover a long text body.
+const TILES = Array.from({ length: 40 }, (_, i) => `tile-${i}`);
+
+export type WatermarkedProps = { watermark: string | null; children: ReactNode };
+
+// A text body with its reader's watermark over it, drawn by CSS alone (the HTML body gets the
+// same from its own document, lib/http/restriction-overlay.tsx). React escapes the address.
+export function Watermarked({ watermark, children }: WatermarkedProps) {
+  if (watermark === null) return children;
+  return (
+    <div className="relative mt-4 overflow-hidden rounded-md">
+      {children}
+      <div
+        aria-hidden="true"
+        data-watermark={watermark}
+        className="pointer-events-none absolute inset-0 flex select-none flex-wrap content-start gap-x-16 gap-y-12 overflow-hidden p-3 text-[15px] font-semibold whitespace-nowrap text-gray-600/25"
+      >
+        {TILES.map((tile) => (
+          <span key={tile} className="-rotate-[30deg]">
+            {watermark}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}
