@@ -21,8 +21,9 @@ export function RestrictionNotice({ restrictions, text }: RestrictionNoticeProps
   );
 }
 
-// Enough copies of the watermark to cover a long text body.
-const TILES = Array.from({ length: 40 }, (_, i) => `tile-${i}`);
+// Rows of the watermark, every other one offset, enough to cover a long text body.
+const ROWS = Array.from({ length: 30 }, (_, i) => `row-${i}`);
+const TILES = Array.from({ length: 6 }, (_, i) => `tile-${i}`);
 
 export type WatermarkedProps = { watermark: string | null; children: ReactNode };
 
@@ -31,18 +32,20 @@ export type WatermarkedProps = { watermark: string | null; children: ReactNode }
 export function Watermarked({ watermark, children }: WatermarkedProps) {
   if (watermark === null) return children;
   return (
-    <div className="relative mt-4 overflow-hidden rounded-md">
+    <div className="relative mt-4 overflow-hidden rounded-md [&>pre]:mt-0 [&>pre]:min-h-40">
       {children}
-      <div
-        aria-hidden="true"
-        data-watermark={watermark}
-        className="pointer-events-none absolute inset-0 flex select-none flex-wrap content-start gap-x-16 gap-y-12 overflow-hidden p-3 text-[15px] font-semibold whitespace-nowrap text-gray-600/25"
-      >
-        {TILES.map((tile) => (
-          <span key={tile} className="-rotate-[30deg]">
-            {watermark}
-          </span>
-        ))}
+      <div aria-hidden="true" data-watermark={watermark} className="pointer-events-none absolute inset-0 overflow-hidden select-none">
+        <div className="absolute -top-1/2 -left-1/2 h-[200%] w-[200%] -rotate-[24deg] text-[13px] leading-none font-semibold whitespace-nowrap text-gray-600/25">
+          {ROWS.map((row) => (
+            <div key={row} className="mb-14 even:-ml-36">
+              {TILES.map((tile) => (
+                <span key={tile} className="mr-14">
+                  {watermark}
+                </span>
+              ))}
+            </div>
+          ))}
+        </div>
       </div>
     </div>
   );
