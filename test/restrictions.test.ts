@@ -8,6 +8,8 @@ import { sendForward } from '@/lib/messages/send-forward';
 import { sendMessage } from '@/lib/messages/send-message';
 import { sendReply } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
+import { relayMessage } from '@/lib/relay/relay-message';
+import { addRule } from '@/lib/rules/add-rule';
 import { watermarkText } from '@/lib/portal/read-message-body';
 import { getMessage, listRecipients } from '@/lib/store/messages';
 import { parseBranding } from '@/lib/templates/schema';
@@ -128,6 +130,25 @@ describe('a message keeps the restrictions it was sent under', () => {
     expect(loose.restrictions).toBe('none');
     await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'tighten', input: { restrictions: 'do-not-forward' } });
     expect((await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: loose })).policy.restrictions).toBe('do-not-forward');
+  });
+
+  it('a mail-flow rule reaches it by choosing the template: a relayed message to an outsider is sealed Do Not Forward', async () => {
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: { name: 'outside', conditions: [{ type: 'recipientOutside' }], action: { kind: 'encrypt', template: 'dnf' } },
+    });
+    const outcome = await relayMessage({
+      ctx,
+      tenant,
+      mailFrom: `alice@${tenant.mail_domain}`,
+      rcptTo: ['bob@gmail.com'],
+      raw: sampleEml({ to: ['bob@gmail.com'], from }),
+      received: 'Received: from test\r\n',
+    });
+    expect(outcome.kind).toBe('accepted');
+    const [id] = outcome.kind === 'accepted' ? outcome.messageIds : [];
+    expect(await getMessage(ctx.db, id!)).toMatchObject({ template: 'dnf', restrictions: 'do-not-forward' });
   });
 
   it("a reply inherits its parent's restrictions (it quotes it), whatever template the reply is sent with", async () => {
