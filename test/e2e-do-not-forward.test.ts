@@ -176,6 +176,15 @@ describe('a Do Not Forward message', () => {
     // The reply quotes the message, so it is Do Not Forward too, and its wrapper says so.
     expect(replies()[0]!.parsed.text).toContain('Do Not Forward');
     await context.close();
+
+    // The other recipient reads the same stored view of the message, under a watermark of his own.
+    const jon = await browser.newContext();
+    const jonPage = await jon.newPage();
+    await signIn(jonPage, 'jon@example.org', 'dnf-jon');
+    const jonMark = jonPage.frameLocator('iframe[title="Message body"]').locator('[data-watermark]');
+    await expect(jonMark.getAttribute('data-watermark')).resolves.toMatch(/^jon@example\.org · /);
+    await expect(jonPage.frameLocator('iframe[title="Message body"]').locator('body').textContent()).resolves.not.toContain('ivy@');
+    await jon.close();
   }, 180_000);
 
   it('a text body is watermarked on the page itself, with JavaScript off, and prints only the notice', async () => {
