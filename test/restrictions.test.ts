@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getAdminMessageOrThrow } from '@/lib/admin/get-admin-message';
 import { brandingFromForm, brandingToForm } from '@/lib/admin/templates/branding-form';
 import { isAppError } from '@/lib/errors';
 import { messageBodyResponse } from '@/lib/http/message-body-response';
@@ -114,6 +115,7 @@ describe('a message keeps the restrictions it was sent under', () => {
     const { messageId } = await send('later');
     const message = (await getMessage(ctx.db, messageId))!;
     expect(message.restrictions).toBe('do-not-forward');
+    expect(await getAdminMessageOrThrow({ db: ctx.db, tenantId: tenant.id, messageId })).toMatchObject({ restrictions: 'do-not-forward' });
     await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'later', input: { restrictions: 'none', allowForward: true } });
     expect((await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message })).policy).toMatchObject({
       restrictions: 'do-not-forward',
