@@ -51,9 +51,11 @@ async function tenantWith(slug: string, branding: Record<string, unknown>) {
 }
 
 // Sends the HTML message from `slug` to `to` and returns the first reader's landing link.
-async function sendFrom(slug: string, to: string[]) {
+// `names` gives a recipient a display name in the To header (the watermark must ignore it).
+async function sendFrom(slug: string, to: string[], names: Record<string, string> = {}) {
   const eml = path.join(dataDir, `${slug}.eml`);
-  fs.writeFileSync(eml, htmlEml({ from: `alice@${slug}.example`, to }));
+  const header = to.map((a) => (names[a] ? `"${names[a]}" <${a}>` : a));
+  fs.writeFileSync(eml, htmlEml({ from: `alice@${slug}.example`, to: header }));
   const before = sink.mails.length;
   const sent = runCli(['send', '--tenant', slug, eml], cliEnv);
   expect(sent.status, sent.stderr).toBe(0);
@@ -88,7 +90,10 @@ afterAll(() => portal?.stop());
 
 describe('a Do Not Forward message', () => {
   it('offers no Forward, refuses one posted by hand, keeps Reply all to the original people, watermarks and does not print', async () => {
-    const { messageId, mails } = await sendFrom('vault', ['ivy@example.org', 'jon@example.org']);
+    // Jon's display name is an entity and CSS (angle brackets, colons and semicolons the parser refuses outright):
+    // shown as text, and never part of a watermark, which names the signed-in address only.
+    const HOSTILE = "Jon &amp & 'Co' }body{opacity 0}/* {{x}}";
+    const { messageId, mails } = await sendFrom('vault', ['ivy@example.org', 'jon@example.org'], { 'jon@example.org': HOSTILE });
     // The wrapper says so, in both its parts.
     const wrapper = mails.find((m) => m.rcptTo[0] === 'ivy@example.org')!;
     expect(wrapper.parsed.text).toContain('Do Not Forward');
@@ -180,10 +185,20 @@ describe('a Do Not Forward message', () => {
     // The other recipient reads the same stored view of the message, under a watermark of his own.
     const jon = await browser.newContext();
     const jonPage = await jon.newPage();
+    const dialogs: string[] = [];
+    jonPage.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     await signIn(jonPage, 'jon@example.org', 'dnf-jon');
     const jonMark = jonPage.frameLocator('iframe[title="Message body"]').locator('[data-watermark]');
     await expect(jonMark.getAttribute('data-watermark')).resolves.toMatch(/^jon@example\.org · /);
     await expect(jonPage.frameLocator('iframe[title="Message body"]').locator('body').textContent()).resolves.not.toContain('ivy@');
+    await expect(jonMark.getAttribute('data-watermark')).resolves.not.toMatch(/script|body|Jon/);
+    await expect(jonMark.locator('span').first().isVisible()).resolves.toBe(true);
+    await expect(jonPage.locator('article dl').textContent()).resolves.toContain(HOSTILE);
+    await expect(jonPage.locator('article script').count()).resolves.toBe(0);
+    expect(dialogs).toEqual([]);
     await jon.close();
   }, 180_000);
 
