@@ -555,6 +555,9 @@ describe('branding templates', () => {
     await page.getByText(/fails WCAG AA contrast/).waitFor();
     expect(page.url()).toContain('preview=1');
     await page.getByLabel('Brand colour').fill('#5b1a1a');
+    // Usage restrictions: a select, each choice explained beside it.
+    await expect(page.getByText(/Nothing stops a reader photographing the screen/).isVisible()).resolves.toBe(true);
+    await page.getByLabel('Usage restrictions').selectOption('do-not-forward');
     await page.getByLabel(/Upload a logo/).setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG });
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.waitForURL(/done=saved/);
@@ -575,6 +578,8 @@ describe('branding templates', () => {
     expect(html).toContain('Legal &amp; Compliance: privileged &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>');
     expect(html).toContain('#5b1a1a');
+    expect(await page.getByLabel('Usage restrictions').inputValue()).toBe('do-not-forward');
+    expect(wrapper.parsed.text).toContain('Do Not Forward: this message cannot be forwarded');
     const link = /href="(http:\/\/[^"]+\/r\/[^"]+)"/.exec(html)![1]!;
     const reader = await portal.browser.newContext();
     const readerPage = await reader.newPage();

@@ -56,7 +56,7 @@ describe('migrations', () => {
   });
 });
 
-describe('0016_admin_oidc', () => {
+describe('0015_admin_oidc', () => {
   it("keeps a reader's federated sign-in under way as a recipient's; an admin's may name no message", async () => {
     const env = await freshDatabase();
     const db = openDatabase({ databaseUrl: parseConfig(env).databaseUrl });

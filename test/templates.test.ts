@@ -53,6 +53,7 @@ describe('a template is its look and its policy', () => {
     });
     expect(flat.success && flat.data.policy).toEqual({
       allowForward: true,
+      restrictions: 'none',
       expiryDays: 7,
       delivery: { link: false, attachment: true },
       signInMethods: { passcode: true, microsoft: true, google: false, oidc: [] },

@@ -29,6 +29,7 @@ async function seed(ctx: TTestContext, tenant: TTenant, rows: number, start: num
       envelope: null,
       size_bytes: 1000,
       template: 'default',
+      restrictions: 'none' as const,
       idempotency_key: null,
       request_hash: null,
       created_at: start + (i + j) * 60_000,

@@ -85,6 +85,7 @@ async function sendAllInMemory(ctx: TContext, tenant: TTenant, raw: Buffer) {
         envelope,
         size_bytes: parsed.mime.length,
         template: DEFAULT_TEMPLATE,
+        restrictions: 'none',
         idempotency_key: null,
         request_hash: null,
         created_at: now,

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
+import type { TMessageTable } from '../store/schema';
 import { messageState, type TAdminMessageRow } from './list-admin-messages';
 
 export type GetAdminMessageOptions = { db: TDb; tenantId: string; messageId: string; now?: number };
@@ -10,11 +11,11 @@ export async function getAdminMessageOrThrow({
   tenantId,
   messageId,
   now = Date.now(),
-}: GetAdminMessageOptions): Promise<TAdminMessageRow> {
+}: GetAdminMessageOptions): Promise<TAdminMessageRow & { restrictions: TMessageTable['restrictions'] }> {
   const row = /^[0-9a-f-]{36}$/.test(messageId)
     ? await db
         .selectFrom('messages')
-        .select(['id', 'created_at', 'sender', 'template', 'revoked_at', 'expires_at', 'shredded_at'])
+        .select(['id', 'created_at', 'sender', 'template', 'restrictions', 'revoked_at', 'expires_at', 'shredded_at'])
         .where('tenant_id', '=', tenantId)
         .where('id', '=', messageId)
         .executeTakeFirst()
@@ -39,6 +40,8 @@ export async function getAdminMessageOrThrow({
     createdAt: Number(row.created_at),
     sender: row.sender,
     template: row.template,
+    // As recorded when it was sent (its template may read otherwise now; it can only tighten it).
+    restrictions: row.restrictions,
     recipients: recipients.map((r) => r.address),
     state: messageState(row, now),
     views: Number(views.n),

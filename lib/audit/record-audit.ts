@@ -15,6 +15,8 @@ export type TAuditType =
   | 'bounced'
   | 'copy_sent'
   | 'forwarded'
+  // A reader tried what the message's usage restrictions refuse (data.action, data.restrictions).
+  | 'restricted_action_refused'
   | 'signin_unblocked'
   | 'rule_matched'
   | 'delivery_deferred'

@@ -8,6 +8,8 @@ export type TMailCatalogue = {
   readButton: string;
   expires: (date: string) => string;
   attachmentHint: string;
+  // A Do Not Forward message: what the wrapper says of it.
+  doNotForward: string;
   linkHint: string;
   privacy: string;
   poweredBy: string;
@@ -33,6 +35,7 @@ const en: TMailCatalogue = {
   readButton: 'Read the message',
   expires: (date) => `This message expires on ${date}.`,
   attachmentHint: 'You can also open the attached message.html and select "Read the message".',
+  doNotForward: 'Do Not Forward: this message cannot be forwarded or printed, and replies go only to the sender and its recipients.',
   linkHint: 'If the button does not work, copy this address into your browser:',
   privacy: 'Privacy statement',
   poweredBy: 'Protected by Sealpost',
@@ -57,6 +60,7 @@ const zhHant: TMailCatalogue = {
   readButton: '閱讀郵件',
   expires: (date) => `此郵件將於 ${date} 到期。`,
   attachmentHint: '您也可以開啟附件 message.html，然後選擇「閱讀郵件」。',
+  doNotForward: '禁止轉寄：此郵件無法轉寄或列印，回覆只會寄給寄件者及其收件者。',
   linkHint: '如果按鈕無法使用，請將此網址複製到瀏覽器：',
   privacy: '隱私權聲明',
   poweredBy: '由 Sealpost 保護',
@@ -83,6 +87,7 @@ const zhHans: TMailCatalogue = {
   readButton: '阅读邮件',
   expires: (date) => `此邮件将于 ${date} 过期。`,
   attachmentHint: '您也可以打开附件 message.html，然后选择“阅读邮件”。',
+  doNotForward: '禁止转发：此邮件无法转发或打印，回复只会发送给发件人及其收件人。',
   linkHint: '如果按钮无法使用，请将此地址复制到浏览器：',
   privacy: '隐私声明',
   poweredBy: '由 Sealpost 保护',

@@ -6,8 +6,8 @@ import { getMessage } from '../store/messages';
 import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
-import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper } from './build-recipient-wrapper';
+import { brandingForMessage } from './message-restrictions';
 
 export type BuildQueuedWrapperOptions = { ctx: TContext; row: TOutboxTable; tenantKey: TTenantKey; now?: number };
 
@@ -43,7 +43,7 @@ export async function buildQueuedWrapper({
   if (!recipient || recipient.address !== row.rcpt_to) return { kind: 'invalid', reason: 'queued wrapper does not match its recipient' };
   const tenant = await getTenantById(ctx.db, row.tenant_id);
   if (!tenant) return { kind: 'invalid', reason: 'queued wrapper of an unknown tenant' };
-  const branding = await getBranding(ctx.db, tenant.id, message.template);
+  const branding = await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message });
   // Sent without a server copy: a template changed since to link delivery must not mail a dead link.
   const delivery = message.envelope ? branding.policy.delivery : { link: false, attachment: true };
   let spec: ReturnType<typeof openWrapperSpec>;

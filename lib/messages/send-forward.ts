@@ -5,8 +5,9 @@ import { normaliseAddress } from '../mail/address';
 import { consumeRateLimit } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
-import { getBranding } from '../templates/get-branding';
 import type { TMessageTable } from '../store/schema';
+import { brandingForMessage } from './message-restrictions';
+import { refuseRestrictedAction } from './refuse-restricted-action';
 import { sendMessage } from './send-message';
 
 export const FORWARD_MAX_RECIPIENTS = 10;
@@ -39,8 +40,17 @@ export type SendForwardOptions = {
 // A recipient forwards the message, where its template allows: a new Sealpost message of the same
 // tenant from the signed-in address, with the original's text and attachments, in the conversation.
 export async function sendForward({ ctx, tenant, original, from, to, note, now = Date.now() }: SendForwardOptions) {
-  const branding = await getBranding(ctx.db, tenant.id, original.message.template);
-  if (!branding.policy.allowForward) throw new AppError('FORBIDDEN', 'This organisation does not allow forwarding its messages.');
+  const branding = await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: original.message });
+  if (!branding.policy.allowForward)
+    await refuseRestrictedAction({
+      db: ctx.db,
+      tenantId: tenant.id,
+      messageId: original.message.id,
+      actor: from,
+      action: 'forward',
+      restrictions: branding.policy.restrictions,
+      message: 'This organisation does not allow forwarding this message.',
+    });
   const recipients = parseForwardRecipients(to);
   await consumeRateLimit(ctx.db, { name: 'forwardsPerAddress', key: `${tenant.id}:${from}`, now });
   const parsed = await simpleParser(Buffer.from(original.mime), { skipImageLinks: true, skipTextLinks: true });

@@ -16,6 +16,7 @@ import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
+import { brandingForMessage, stricterRestrictions } from './message-restrictions';
 import { buildRecipientWrapper, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
@@ -123,7 +124,15 @@ export async function prepareMessage({
   }
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
-  const branding = await getBranding(ctx.db, tenant.id, template);
+  const templateBranding = await getBranding(ctx.db, tenant.id, template);
+  // A reply or forward keeps the restrictions of what it answers: it quotes or carries it.
+  const restrictions = parent
+    ? stricterRestrictions(
+        templateBranding.policy.restrictions,
+        (await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: parent })).policy.restrictions,
+      )
+    : templateBranding.policy.restrictions;
+  const branding = { ...templateBranding, policy: { ...templateBranding.policy, restrictions } };
   const expiresAt = branding.policy.expiryDays ? now + branding.policy.expiryDays * 86_400_000 : null;
   const messageId = crypto.randomUUID();
   const contentKey = crypto.randomBytes(32);
@@ -152,6 +161,7 @@ export async function prepareMessage({
         envelope: branding.policy.delivery.link ? envelope : null,
         size_bytes: parsed.mime.length,
         template,
+        restrictions,
         idempotency_key: idempotencyKey ?? null,
         request_hash: requestHash,
         created_at: now,

@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { consumeRateLimit, isRateLimited } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import type { TTenant } from '../tenants/tenants';
+import { restrictReplyRecipients } from './restrict-reply-recipients';
 import { sendMessage } from './send-message';
 import type { TMessageView } from './to-message-view';
 
@@ -27,6 +28,8 @@ export type SendReplyOptions = {
   sendCopy?: boolean;
   body: string;
   attachments: Array<{ filename: string; contentType: string; content: Buffer }>;
+  // Addresses the client asked to add to the reply (refused on a Do Not Forward message).
+  addedRecipients?: string[];
   now?: number;
 };
 
@@ -41,6 +44,7 @@ export async function sendReply({
   sendCopy = false,
   body,
   attachments,
+  addedRecipients = [],
   now = Date.now(),
 }: SendReplyOptions) {
   const text = body.replace(/\r\n?/g, '\n').trim();
@@ -51,13 +55,21 @@ export async function sendReply({
   const { view } = original;
   const sender = view.from[0]?.address;
   if (!sender) throw new AppError('UNPROCESSABLE', 'The original message has no sender to reply to');
+  const others = await restrictReplyRecipients({
+    ctx,
+    tenantId: tenant.id,
+    messageId: original.messageId,
+    from,
+    sender,
+    others: isReplyAll
+      ? [...view.to, ...view.cc]
+          .map((p) => p.address)
+          .filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase())
+      : [],
+    added: addedRecipients,
+  });
   // Counted once the reply is known to be sendable, so a refused empty form costs no turn.
   await consumeRateLimit(ctx.db, { ...replyRateKey(tenant, from), now });
-  const others = isReplyAll
-    ? [...view.to, ...view.cc]
-        .map((p) => p.address)
-        .filter((a) => a && a.toLowerCase() !== from && a.toLowerCase() !== sender.toLowerCase())
-    : [];
   const quoted = (view.text || '')
     .split('\n')
     .map((line) => `> ${line}`)

@@ -436,7 +436,7 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
   // Admins sign in through the tenant's own providers too: a federated sign-in is a recipient's
   // (for a message's link) or an admin's (for the console, with no message), and a provider
   // serves admins only where the tenant says so (a partner's provider could assert any address).
-  '0016_admin_oidc': {
+  '0015_admin_oidc': {
     async up(db: Kysely<any>) {
       await db.schema
         .alterTable('identity_providers')
@@ -482,6 +482,15 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       // The tenant host an admin's sign-in began on (its slug host or custom domain): the hand-off
       // comes back there, where its binding cookie is.
       await db.schema.alterTable('federated_signins').addColumn('return_host', 'text').execute();
+    },
+  },
+  // Usage restrictions recorded per message at send time (lib/messages/message-restrictions.ts).
+  '0016_restrictions': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('messages')
+        .addColumn('restrictions', 'text', (c) => c.notNull().defaultTo('none'))
+        .execute();
     },
   },
 });

@@ -35,6 +35,9 @@ export type TMessageTable = {
   envelope: string | null;
   size_bytes: number;
   template: string;
+  // The template's usage restrictions when the message was sent (or its parent's, for a reply):
+  // a template changed or deleted later can tighten a message, never loosen it.
+  restrictions: 'none' | 'do-not-forward';
   idempotency_key: string | null;
   request_hash: string | null;
   created_at: number;
@@ -179,7 +182,7 @@ export type TIdentityProviderTable = {
   // JSON array of mail domains whose addresses this issuer may assert without email_verified.
   trusted_domains: string;
   created_at: number;
-  // 1: admins of the tenant may sign in to the console with it (0016_admin_oidc).
+  // 1: admins of the tenant may sign in to the console with it (0015_admin_oidc).
   for_admins: Generated<number>;
 };
 

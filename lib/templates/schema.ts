@@ -45,9 +45,17 @@ const LOOK = {
   language: z.enum(LANGUAGES).default('en'),
 };
 
+// Usage restrictions ("IRM"): `none` is Encrypt-Only (the message is encrypted; once open, its
+// reader may do with it what they like); `do-not-forward` also refuses forwarding (whatever
+// allowForward says), keeps replies to the original sender and recipients, watermarks the
+// message with its reader's address and the time, and prints a notice instead of the message.
+export const RESTRICTIONS = ['none', 'do-not-forward'] as const;
+export type TRestrictions = (typeof RESTRICTIONS)[number];
+
 const POLICY = {
   // Recipients may forward the message, encrypted, to addresses of their choosing.
   allowForward: z.boolean().default(false),
+  restrictions: z.enum(RESTRICTIONS).default('none'),
   // How recipients may prove who they are on the sign-in page.
   // Google and Microsoft appear only where the operator registered them; `oidc` names the
   // tenant's own providers (`sealpost idp add`), in the order the page lists them.

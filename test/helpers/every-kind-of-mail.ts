@@ -15,6 +15,7 @@ export const MAIL_KINDS = [
   'wrapper',
   'wrapper-subject-hidden',
   'wrapper-logo',
+  'wrapper-do-not-forward',
   'passcode',
   'reply',
   'forward',
@@ -69,6 +70,7 @@ export async function produceEveryKindOfMail({ ctx, tenant, sink, transport, lan
   await setBranding({ db: ctx.db, tenantId: tenant.id, input: { ...look, allowForward: true } });
   await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'hidden', input: { ...look, hideSubject: true } });
   await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'logo', input: { ...look, logo: 'https://acme.example/logo.png' } });
+  await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'dnf', input: { ...look, restrictions: 'do-not-forward' } });
   const mails = new Map<TMailKind, TReceivedMail>();
   const take = async (kind: TMailKind, work: () => Promise<unknown>, pick: (m: TReceivedMail) => boolean = () => true) => {
     const before = sink.mails.length;
@@ -87,6 +89,9 @@ export async function produceEveryKindOfMail({ ctx, tenant, sink, transport, lan
     sendMessage({ ctx, tenant, raw: one('carol@yahoo.com', 'Loan offer 4471'), template: 'hidden' }),
   );
   await take('wrapper-logo', () => sendMessage({ ctx, tenant, raw: one('dave@example.org', 'Your contract'), template: 'logo' }));
+  await take('wrapper-do-not-forward', () =>
+    sendMessage({ ctx, tenant, raw: one('frank@example.org', 'Your loan agreement'), template: 'dnf' }),
+  );
   await take('passcode', () => requestPasscode({ ctx, tenant, messageId: first, address: 'bob@gmail.com', ip: '192.0.2.10' }));
   let reply = { messageId: '', raw: Buffer.alloc(0) };
   await take('reply', async () => {

@@ -26,6 +26,19 @@ export const POLICY_CHECKBOXES = [
   { name: 'deliveryAttachment', label: 'Deliver as an attachment (message.html)' },
 ] as const;
 
+export const RESTRICTION_CHOICES = [
+  {
+    value: 'none',
+    label: 'Encrypt-Only',
+    help: 'The message is encrypted; once recipients have read it they may print, save, reply to it and (if allowed above) forward it.',
+  },
+  {
+    value: 'do-not-forward',
+    label: 'Do Not Forward',
+    help: 'No forwarding (whatever the box above says); replies go only to the sender and the original recipients; the reader’s address and the time are drawn over the message; printing shows a notice instead. Attachments can still be opened and downloaded. Nothing stops a reader photographing the screen or retyping the text.',
+  },
+] as const;
+
 type TFormLike = { get(name: string): string | null | File | unknown };
 
 const str = (form: TFormLike, name: string) => {
@@ -49,6 +62,8 @@ export function brandingFromForm({ form, logo }: BrandingFromFormOptions) {
   const oidc = (str(form, 'oidc') ?? '').split(/[\s,]+/).filter(Boolean);
   const policy = {
     allowForward: isOn(form, 'allowForward'),
+    // Anything but the two values is refused by the schema, by name.
+    restrictions: str(form, 'restrictions') ?? 'none',
     signInMethods: { passcode: isOn(form, 'passcode'), microsoft: isOn(form, 'microsoft'), google: isOn(form, 'google'), oidc },
     expiryDays: expiry === undefined ? null : /^\d{1,4}$/.test(expiry) ? Number(expiry) : expiry,
     delivery: { link: isOn(form, 'deliveryLink'), attachment: isOn(form, 'deliveryAttachment') },
@@ -67,6 +82,7 @@ export function brandingToForm(branding: TBranding): Record<string, string> {
   if (look.hideSubject) values.hideSubject = 'on';
   if (look.logo?.startsWith('https://')) values.logoUrl = look.logo;
   if (policy.allowForward) values.allowForward = 'on';
+  values.restrictions = policy.restrictions;
   if (policy.signInMethods.passcode) values.passcode = 'on';
   if (policy.signInMethods.microsoft) values.microsoft = 'on';
   if (policy.signInMethods.google) values.google = 'on';

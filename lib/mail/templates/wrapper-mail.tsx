@@ -19,6 +19,7 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
       <div style={{ padding: 24, fontSize: 16, lineHeight: 1.5 }}>
         <p style={{ marginTop: 0 }}>{branding.look.introduction ?? t.introduction(senderLabel)}</p>
         {branding.look.emailText ? <p style={{ whiteSpace: 'pre-line' }}>{branding.look.emailText}</p> : null}
+        {branding.policy.restrictions === 'do-not-forward' ? <p style={{ fontWeight: 600 }}>{t.doNotForward}</p> : null}
         {readUrl ? (
           <p style={{ margin: '28px 0' }}>
             <a
@@ -69,6 +70,7 @@ export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, 
   const t = mailMessages(branding.look.language);
   const lines = [branding.look.displayName ?? tenantName, '', branding.look.introduction ?? t.introduction(senderLabel)];
   if (branding.look.emailText) lines.push('', branding.look.emailText);
+  if (branding.policy.restrictions === 'do-not-forward') lines.push('', t.doNotForward);
   if (readUrl) lines.push('', `${branding.look.buttonText ?? t.readButton}:`, readUrl);
   if (expiresAt) lines.push('', t.expires(formatMailDate(expiresAt, branding.look.language)));
   if (hasAttachment) lines.push('', t.attachmentHint);

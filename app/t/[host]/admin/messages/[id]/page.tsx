@@ -33,6 +33,8 @@ export default async function AdminMessagePage({ params, searchParams }: TProps)
         <dd>{message.views}</dd>
         <dt className="font-medium">Template</dt>
         <dd>{message.template}</dd>
+        <dt className="font-medium">Restrictions when sent</dt>
+        <dd>{message.restrictions === 'do-not-forward' ? 'Do Not Forward' : 'Encrypt-Only'}</dd>
       </dl>
       {revoked === '1' ? (
         <p role="status" className="mt-6 font-semibold">

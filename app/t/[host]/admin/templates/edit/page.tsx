@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { brandingToForm, COLOUR_FIELDS, POLICY_CHECKBOXES, TEXT_FIELDS } from '@/lib/admin/templates/branding-form';
+import { brandingToForm, COLOUR_FIELDS, POLICY_CHECKBOXES, RESTRICTION_CHOICES, TEXT_FIELDS } from '@/lib/admin/templates/branding-form';
 import { isContrastEnough } from '@/lib/admin/templates/contrast';
 import { loadStoredTemplate } from '@/lib/admin/templates/load-stored-template';
 import { previewBranding } from '@/lib/admin/templates/preview-branding';
@@ -134,6 +134,32 @@ export default async function AdminTemplateEditPage({ params, searchParams }: TP
             <legend className="font-medium">Policy</legend>
             {POLICY_CHECKBOXES.map((f) => checkbox(f.name, f.label))}
           </fieldset>
+          <div>
+            <label htmlFor="t-restrictions" className="font-medium">
+              Usage restrictions
+            </label>
+            <select
+              id="t-restrictions"
+              name="restrictions"
+              defaultValue={values.restrictions ?? 'none'}
+              aria-describedby="t-restrictions-help"
+              className={ADMIN_INPUT}
+            >
+              {RESTRICTION_CHOICES.map((r) => (
+                <option key={r.value} value={r.value}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+            <dl id="t-restrictions-help" className="mt-1 grid gap-1 text-sm text-gray-700">
+              {RESTRICTION_CHOICES.map((r) => (
+                <div key={r.value}>
+                  <dt className="inline font-medium">{r.label}: </dt>
+                  <dd className="inline">{r.help}</dd>
+                </div>
+              ))}
+            </dl>
+          </div>
           <div>
             <label htmlFor="t-oidc" className="font-medium">
               The tenant's own identity providers offered (names, comma-separated)

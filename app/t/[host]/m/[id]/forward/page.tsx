@@ -1,4 +1,5 @@
 import { forbidden } from 'next/navigation';
+import { recordAudit } from '@/lib/audit/record-audit';
 import { getPortalText } from '@/lib/i18n/portal-i18n';
 import { FORWARD_MAX_RECIPIENTS } from '@/lib/messages/send-forward';
 import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
@@ -18,8 +19,19 @@ type TProps = { params: Promise<{ host: string; id: string }>; searchParams: Pro
 export default async function ForwardPage({ params, searchParams }: TProps) {
   const { host, id } = await params;
   const { error } = await searchParams;
-  const { tenant, view, branding } = await loadMessagePage({ host, id });
-  if (!branding.policy.allowForward) forbidden();
+  const { ctx, tenant, opened, view, branding } = await loadMessagePage({ host, id });
+  if (!branding.policy.allowForward) {
+    const { restrictions } = branding.policy;
+    const data = { action: 'forward', restrictions };
+    await recordAudit(ctx.db, {
+      tenantId: tenant.id,
+      messageId: id,
+      type: 'restricted_action_refused',
+      actor: opened.session.address,
+      data,
+    });
+    forbidden();
+  }
   const { t, errorText: toErrorText } = await getPortalText();
   return (
     <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>

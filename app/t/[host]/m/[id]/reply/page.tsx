@@ -1,4 +1,5 @@
 import { canReplyNow, REPLY_MAX_ATTACHMENTS, REPLY_MAX_BYTES } from '@/lib/messages/send-reply';
+import { restrictReplyRecipients } from '@/lib/messages/restrict-reply-recipients';
 import { AttachmentsInput } from '@/lib/portal/ui/attachments-input';
 import { ErrorAlert } from '@/lib/portal/ui/error-alert';
 import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
@@ -17,8 +18,17 @@ export default async function ReplyPage({ params, searchParams }: TProps) {
   const isReplyAll = all === '1';
   const sender = view.from[0]?.address ?? '';
   const me = opened.session.address;
+  // Who the reply will go to, as the server will send it (Do Not Forward keeps only real recipients).
   const others = isReplyAll
-    ? [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender)
+    ? await restrictReplyRecipients({
+        ctx,
+        tenantId: tenant.id,
+        messageId: id,
+        from: me,
+        sender,
+        others: [...view.to, ...view.cc].map((p) => p.address).filter((a) => a && a.toLowerCase() !== me && a !== sender),
+        added: [],
+      })
     : [];
   const { t, errorText: toErrorText } = await getPortalText();
   // At the hourly limit the form is not offered: nothing written in it could be sent.

@@ -31,6 +31,14 @@ export const POST = portalForm<{ host: string; id: string }>(
       sendCopy: form.get('copy') === '1',
       body: String(form.get('body') ?? '').slice(0, 100_000),
       attachments,
+      addedRecipients: ['to', 'cc', 'bcc'].flatMap((f) =>
+        form.getAll(f).flatMap((v) =>
+          String(v)
+            .slice(0, 2000)
+            .split(/[,;\s]+/)
+            .filter(Boolean),
+        ),
+      ),
     });
     return seeOther(`/m/${id}?replied=1`);
   },
