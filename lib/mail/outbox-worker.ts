@@ -20,6 +20,7 @@ import { signComposedMail } from '../dkim/sign-composed-mail';
 import { notifySenderOfBounce } from '../messages/notify-sender-of-bounce';
 import { smtpEnvelopeSender } from './system-sender';
 import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, releaseLeases, type TDeliveryFailure } from './outbox';
+import type { TMailSource } from './mail-source';
 import { createMailTransport, type TMailTransport } from './transport';
 
 export type ProcessOutboxOptions = {
@@ -196,7 +197,7 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   if (!tenant) return { permanent: true, reason: 'queued mail of an unknown tenant' };
   // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL.
   const connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
-  let raw: Buffer;
+  let raw: TMailSource;
   // Mail we wrote is DKIM-signed as the tenant; relayed mail and a reader's reply delivered
   // decrypted (their own message, in their own name) go as they are.
   let isComposed = row.kind !== 'passthrough';
@@ -216,7 +217,7 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
     }
     if (built.kind === 'cancelled') return { permanent: true, cancelled: true, reason: built.reason };
     if (built.kind === 'invalid') return { permanent: true, reason: built.reason };
-    raw = built.raw;
+    raw = built.mail;
   } else {
     try {
       raw = openOutboxPayload(row, tenantKey);

@@ -1,5 +1,6 @@
 import { isMessageOpenable } from '../envelope/is-message-openable';
 import type { TTenantKey } from '../envelope/tenant-keys';
+import type { TComposedMail } from '../mail/mail-source';
 import { openWrapperSpec } from '../mail/outbox';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
@@ -7,12 +8,12 @@ import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
-import { buildRecipientWrapper } from './build-recipient-wrapper';
+import { composeRecipientWrapper } from './build-recipient-wrapper';
 
 export type BuildQueuedWrapperOptions = { ctx: TContext; row: TOutboxTable; tenantKey: TTenantKey; now?: number };
 
 export type TQueuedWrapperOutcome =
-  | { kind: 'built'; raw: Buffer }
+  | { kind: 'built'; mail: TComposedMail }
   // Never to be sent: the message was revoked or expired, or the row no longer matches it.
   | { kind: 'cancelled'; reason: string }
   | { kind: 'invalid'; reason: string };
@@ -52,7 +53,7 @@ export async function buildQueuedWrapper({
   } catch {
     return { kind: 'invalid', reason: 'queued wrapper cannot be decrypted' };
   }
-  const wrapper = await buildRecipientWrapper({
+  const wrapper = await composeRecipientWrapper({
     ctx,
     tenant,
     branding: { ...branding, policy: { ...branding.policy, delivery } },
@@ -64,5 +65,5 @@ export async function buildQueuedWrapper({
     now: row.created_at,
     ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
-  return { kind: 'built', raw: wrapper.raw };
+  return { kind: 'built', mail: wrapper.mail };
 }

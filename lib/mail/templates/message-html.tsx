@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { TBranding } from '../../templates/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from './brand-header';
@@ -75,14 +76,32 @@ function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, reci
 }
 
 const ENVELOPE_SLOT = 'SEALPOST-ENVELOPE-SLOT';
+// The envelope goes into the attachment in slices of this many characters (1 MiB of bytes each).
+const SLICE_CHARS = 1 << 20;
 
-// The envelope (up to 33 MB of base64url, which needs no escaping) is spliced into the rendered
-// page as bytes rather than passed through React, which would copy it several times.
-export async function renderMessageHtml({ envelope, ...content }: TMessageHtmlContent): Promise<Buffer> {
+export type TMessageHtml = { before: Buffer; envelope: string; after: Buffer };
+
+// The page is rendered once around a slot; the envelope (up to 33 MB of base64url, which needs
+// no escaping) is put in the slot as bytes rather than passed through React, which would copy
+// it several times.
+export async function renderMessageHtml({ envelope, ...content }: TMessageHtmlContent): Promise<TMessageHtml> {
   const page = await renderStaticHtml(<MessageHtml {...content} envelope={ENVELOPE_SLOT} />);
   const [before, after, ...rest] = page.split(ENVELOPE_SLOT);
   if (before === undefined || after === undefined || rest.length || !/^[A-Za-z0-9_.-]*$/.test(envelope.slice(0, 4096))) {
     throw new Error('message.html could not hold the envelope');
   }
-  return Buffer.concat([Buffer.from(before, 'utf8'), Buffer.from(envelope, 'latin1'), Buffer.from(after, 'utf8')]);
+  return { before: Buffer.from(before, 'utf8'), envelope, after: Buffer.from(after, 'utf8') };
+}
+
+// message.html as a stream, a slice of the envelope at a time: a wrapper never holds a second
+// copy of its envelope (the attachment is read once to DKIM-sign the mail and once to send it).
+export function streamMessageHtml({ before, envelope, after }: TMessageHtml): Readable {
+  return Readable.from(
+    (function* () {
+      yield before;
+      for (let at = 0; at < envelope.length; at += SLICE_CHARS) yield Buffer.from(envelope.slice(at, at + SLICE_CHARS), 'latin1');
+      yield after;
+    })(),
+    { objectMode: false },
+  );
 }
