@@ -16,7 +16,7 @@ export type BuildWrapperMailOptions = {
   origin: string;
   messageId: string;
   smtpMessageId: string;
-  envelope: string;
+  envelope: string | Buffer;
   recipientToken: string;
   expiresAt: number | null;
   date: Date;
@@ -67,7 +67,16 @@ export async function composeWrapperMail(o: BuildWrapperMailOptions): Promise<TC
       new MailComposer({
         ...mail,
         attachments: messageHtml
-          ? [{ filename: 'message.html', contentType: 'text/html; charset=utf-8', content: streamMessageHtml(messageHtml) }]
+          ? [
+              {
+                filename: 'message.html',
+                contentType: 'text/html; charset=utf-8',
+                // As when it was built whole (a stream's content cannot be inspected, and nodemailer
+                // would fall back to quoted-printable).
+                contentTransferEncoding: 'base64' as const,
+                content: streamMessageHtml(messageHtml),
+              },
+            ]
           : [],
       })
         .compile()

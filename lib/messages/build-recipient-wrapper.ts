@@ -63,7 +63,7 @@ export type BuildRecipientWrapperOptions = {
   tenant: TTenant;
   branding: TBranding;
   recipient: TRecipientTable;
-  envelope: string;
+  envelope: string | Buffer;
   sender: { sender: string; senderName: string; subject: string };
   expiresAt: number | null;
   now: number;
