@@ -60,16 +60,19 @@ export async function startSmtpSink(port = 0): Promise<TSmtpSink> {
     port: actualPort,
     url: `smtp://127.0.0.1:${actualPort}`,
     mails,
-    async waitFor(count: number, timeoutMs = 20_000) {
-      const start = Date.now();
-      while (mails.length < count) {
-        if (Date.now() - start > timeoutMs) throw new Error(`expected ${count} mails, got ${mails.length}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return mails;
-    },
+    waitFor: (count: number, timeoutMs = 20_000) => waitForMails(mails, count, timeoutMs),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
+}
+
+// Resolves with the list once it holds `count` mails.
+async function waitForMails<T>(mails: T[], count: number, timeoutMs: number): Promise<T[]> {
+  const start = Date.now();
+  while (mails.length < count) {
+    if (Date.now() - start > timeoutMs) throw new Error(`expected ${count} mails, got ${mails.length}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return mails;
 }
 
 export type TDigestedMail = { rcptTo: string[]; mailFrom: string; bytes: number; sha256: string };
@@ -117,14 +120,7 @@ export async function startDigestSink(): Promise<TDigestSink> {
   server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sink.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  sink.waitFor = async (count, timeoutMs = 60_000) => {
-    const start = Date.now();
-    while (sink.mails.length < count) {
-      if (Date.now() - start > timeoutMs) throw new Error(`expected ${count} mails, got ${sink.mails.length}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return sink.mails;
-  };
+  sink.waitFor = (count, timeoutMs = 60_000) => waitForMails(sink.mails, count, timeoutMs);
   sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return sink;
 }
