@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '@/lib/env';
 import { revokeMessage } from '@/lib/envelope/revoke-message';
-import { claimDueMail, GIVE_UP_AFTER_MS } from '@/lib/mail/outbox';
+import { claimDueMail, enqueueMail, GIVE_UP_AFTER_MS } from '@/lib/mail/outbox';
+import { getTenantKey } from '@/lib/envelope/tenant-keys';
 import { processOutboxBatch } from '@/lib/mail/outbox-worker';
 import { createMailTransport, type TMailTransport } from '@/lib/mail/transport';
 import { sendMessage } from '@/lib/messages/send-message';
@@ -273,6 +274,39 @@ describe('recipient fan-out', () => {
     expect(statuses.every((r) => r.status === 'sent' && r.payload === null)).toBe(true);
     // 500 SMTP sessions, one after another, each ~0.1–0.2 s on loopback.
   }, 600_000);
+
+  it('a wrapper queued whole, as before wrappers were streamed at delivery, still delivers and opens', async () => {
+    const smtp = await sink();
+    const { ctx, tenant, transport } = await setup(smtp.port);
+    // Built whole and stored sealed in its outbox row, the way rows queued by earlier versions are.
+    const sent = await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), deliver: false });
+    const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
+    for await (const w of sent.wrappers) {
+      await enqueueMail(ctx.db, {
+        tenantKey,
+        mail: {
+          id: w.outboxId,
+          tenantId: tenant.id,
+          messageId: sent.messageId,
+          kind: 'wrapper',
+          mailFrom: 'alice@acme.example',
+          rcptTo: w.recipient,
+          smtpMessageId: w.smtpMessageId,
+          raw: w.raw,
+        },
+      });
+    }
+    const row = (await ctx.db.selectFrom('outbox').selectAll().executeTakeFirst())!;
+    expect(row.recipient_id).toBeNull();
+    expect(row.payload!.length).toBeGreaterThan(1024);
+    expect((await drain(ctx, transport)).sent).toBe(1);
+    const [mail] = await smtp.waitFor(1);
+    expect(mail!.rcptTo).toEqual(['bob@gmail.com']);
+    expect(mail!.parsed.messageId).toBe(row.smtp_message_id);
+    const w = readWrapper(mail!);
+    const token = await readRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: w.rt });
+    expect((await acceptPostedEnvelope({ ctx, tenant, envelope: w.envelope, claims: token })).messageId).toBe(sent.messageId);
+  });
 
   it("an attachment-only tenant's envelope is held only until its last wrapper is delivered or bounced", async () => {
     const smtp = await sink();

@@ -16,6 +16,7 @@ import { sendMessage } from '@/lib/messages/send-message';
 import { canReplyNow, sendReply } from '@/lib/messages/send-reply';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { openForReader } from '@/lib/portal/open-for-reader';
+import { collectMail } from '@/lib/mail/mail-source';
 import { listRecipients } from '@/lib/store/messages';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
@@ -228,11 +229,12 @@ describe("the reader's replies", () => {
     expect(Buffer.from(row.payload!).toString('latin1')).not.toContain('Your statement');
     const built = await buildQueuedWrapper({ ctx, row, tenantKey: key });
     if (built.kind !== 'built') throw new Error(`wrapper not built: ${built.reason}`);
-    const mail = await simpleParser(built.raw);
+    const raw = await collectMail(built.mail);
+    const mail = await simpleParser(raw);
     expect(mail.subject).toBe('Re: Your statement');
     expect(mail.messageId).toBe(row.smtp_message_id);
     expect(String(mail.html)).toMatch(/\/r\//);
-    expect(built.raw.toString('latin1')).not.toContain('My reply');
+    expect(raw.toString('latin1')).not.toContain('My reply');
     expect((await listRecipients(ctx.db, replyId)).find((r) => r.address === 'bob@gmail.com')?.kind).toBe('copy');
     // Only of one's own replies: not of the message one received.
     const original = await openForReader({ ctx, tenant, messageId, sessionValue: session });

@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { createDkimKey } from '@/lib/dkim/create-dkim-key';
 import { clearDkimSignerCache, signComposedMail } from '@/lib/dkim/sign-composed-mail';
 import { buildPasscodeMail } from '@/lib/mail/build-passcode-mail';
-import { buildWrapperMail } from '@/lib/mail/build-wrapper-mail';
+import { composeWrapperMail } from '@/lib/mail/build-wrapper-mail';
+import { collectMail } from '@/lib/mail/mail-source';
 import { parseBranding } from '@/lib/templates/schema';
 import { createTestContext, seedTenant } from '../../test/helpers/context';
 
@@ -37,22 +38,24 @@ async function main() {
         const envelope = crypto.randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64url');
         return {
           name: `wrapper, ${bytes >= 1024 * 1024 ? `${bytes / 2 ** 20} MiB` : `${bytes / 1024} KiB`} envelope`,
-          compose: () =>
-            buildWrapperMail({
-              branding: branding.data,
-              tenantName: tenant.name,
-              sender: 'alice@acme.example',
-              senderName: 'Alice Example',
-              recipient: 'bob@gmail.com',
-              subject: 'Your statement',
-              origin: 'https://acme.sealpost.example',
-              messageId: crypto.randomUUID(),
-              smtpMessageId: `<${crypto.randomUUID()}@acme.example>`,
-              envelope,
-              recipientToken: 'x'.repeat(300),
-              expiresAt: null,
-              date: new Date(),
-            }),
+          compose: async () =>
+            collectMail(
+              await composeWrapperMail({
+                branding: branding.data,
+                tenantName: tenant.name,
+                sender: 'alice@acme.example',
+                senderName: 'Alice Example',
+                recipient: 'bob@gmail.com',
+                subject: 'Your statement',
+                origin: 'https://acme.sealpost.example',
+                messageId: crypto.randomUUID(),
+                smtpMessageId: `<${crypto.randomUUID()}@acme.example>`,
+                envelope,
+                recipientToken: 'x'.repeat(300),
+                expiresAt: null,
+                date: new Date(),
+              }),
+            ),
         };
       }),
       {

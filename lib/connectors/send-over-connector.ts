@@ -1,12 +1,14 @@
 import dns from 'node:dns/promises';
 import nodemailer from 'nodemailer';
+import { openMailSource, type TMailSource } from '../mail/mail-source';
 import type { TDeliveryFailure } from '../mail/outbox';
 import type { TSendResult } from '../mail/transport';
 import type { TConnectorTable } from '../store/schema';
 import { buildConnectorTls } from './connector-tls';
 import { formatConnectorHost } from './list-connectors';
 
-export type TConnectorMail = { from: string; to: string; raw: Buffer };
+// A composed mail is opened anew for each hop tried.
+export type TConnectorMail = { from: string; to: string; raw: TMailSource };
 
 export type SendOverConnectorOptions = { connector: TConnectorTable; mail: TConnectorMail; caFile?: string };
 
@@ -42,7 +44,7 @@ export async function sendOverConnector({ connector, mail, caFile }: SendOverCon
       ...tlsOptions,
     });
     try {
-      const info = await transporter.sendMail({ envelope: { from: mail.from, to: [mail.to] }, raw: mail.raw });
+      const info = await transporter.sendMail({ envelope: { from: mail.from, to: [mail.to] }, raw: openMailSource(mail.raw) });
       return {
         kind: 'sent',
         info: {

@@ -10,5 +10,5 @@ declare module 'mailauth/lib/dkim/dkim-signer' {
   }
 }
 declare module 'mailauth/lib/tools' {
-  export function writeToStream(stream: unknown, input: Buffer): Promise<void>;
+  export function writeToStream(stream: unknown, input: Buffer | import('node:stream').Readable): Promise<void>;
 }

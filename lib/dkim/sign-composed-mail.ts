@@ -1,5 +1,6 @@
 import { getTenantKey } from '../envelope/tenant-keys';
 import { logger } from '../logger';
+import { openMailSource, prependToMail, readMailHead, type TMailSource } from '../mail/mail-source';
 import type { TContext } from '../server/context';
 import { openDkimKey } from './dkim-keys';
 
@@ -50,12 +51,8 @@ async function loadSigners(ctx: Pick<TContext, 'db' | 'master'>, tenantId: strin
 }
 
 // The domain of the From field of a mail we composed (MailComposer writes it on one line or folded).
-function fromDomain(raw: Buffer): string | null {
-  const end = raw.indexOf('\r\n\r\n');
-  const head = raw
-    .subarray(0, end < 0 ? Math.min(raw.length, 64 * 1024) : end)
-    .toString('utf8')
-    .replace(/\r\n[ \t]+/g, ' ');
+async function fromDomain(source: TMailSource): Promise<string | null> {
+  const head = (await readMailHead({ source })).toString('utf8').replace(/\r\n[ \t]+/g, ' ');
   const from = /^from:(.*)$/im.exec(head)?.[1];
   const match = from ? /@([A-Za-z0-9.-]+)\s*>?\s*$/.exec(from.trim()) : null;
   return match?.[1]?.toLowerCase() ?? null;
@@ -70,7 +67,7 @@ const OVERSIGNED = new Set(['from', 'subject', 'date']);
 // names From twice in h= while hashing it once — what a verifier computes too, since a name with
 // no field left for it hashes as nothing. (Not hand-written canonicalisation: mailauth still
 // does all of it.) Loaded on the first signature: processes that never sign never load it.
-async function signOversigning(raw: Buffer, options: Record<string, unknown>) {
+async function signOversigning(source: TMailSource, options: Record<string, unknown>) {
   const [{ DkimSigner }, { writeToStream }] = await Promise.all([import('mailauth/lib/dkim/dkim-signer'), import('mailauth/lib/tools')]);
   class OversigningSigner extends DkimSigner {
     getFieldNames(signatureData: unknown): string {
@@ -81,19 +78,21 @@ async function signOversigning(raw: Buffer, options: Record<string, unknown>) {
     }
   }
   const signer = new OversigningSigner(options);
-  await writeToStream(signer, raw);
+  // A composed mail is read through once here, a slice at a time, for its body hash.
+  await writeToStream(signer, openMailSource(source));
   return { signatures: signer.signatureHeaders.length ? `${signer.signatureHeaders.join('\r\n')}\r\n` : '', errors: signer.errors };
 }
 
-export type SignComposedMailOptions = { ctx: Pick<TContext, 'db' | 'master'>; tenantId: string; raw: Buffer; now?: number };
+export type SignComposedMailOptions = { ctx: Pick<TContext, 'db' | 'master'>; tenantId: string; raw: TMailSource; now?: number };
 
 // DKIM-signs a mail Sealpost wrote, with every signing key (RSA and Ed25519 both: dual signing)
 // of the tenant domain that the From address is in; relaxed/relaxed. Mail of a tenant without
-// a key, or from a domain it has none for, goes out as it is.
-export async function signComposedMail({ ctx, tenantId, raw, now = Date.now() }: SignComposedMailOptions): Promise<Buffer> {
+// a key, or from a domain it has none for, goes out as it is. A mail built in memory comes back
+// as one Buffer; a composed one as the same mail composed anew behind its signatures.
+export async function signComposedMail({ ctx, tenantId, raw, now = Date.now() }: SignComposedMailOptions): Promise<TMailSource> {
   const signers = await loadSigners(ctx, tenantId, now);
   if (!signers.length) return raw;
-  const domain = fromDomain(raw);
+  const domain = await fromDomain(raw);
   if (!domain) return raw;
   // The closest domain wins: a key for news.acme.example signs its mail, acme.example's the rest.
   const aligned = signers.filter((s) => domain === s.domain || domain.endsWith(`.${s.domain}`));
@@ -113,5 +112,7 @@ export async function signComposedMail({ ctx, tenantId, raw, now = Date.now() }:
       'DKIM signing failed',
     );
   }
-  return result.signatures ? Buffer.concat([Buffer.from(result.signatures), raw]) : raw;
+  if (!result.signatures) return raw;
+  const signatures = Buffer.from(result.signatures);
+  return Buffer.isBuffer(raw) ? Buffer.concat([signatures, raw]) : prependToMail(raw, signatures);
 }

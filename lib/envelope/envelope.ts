@@ -17,6 +17,10 @@ export const maxEnvelopeChars = (maxMessageBytes: number) => Math.ceil((maxMessa
 // The one error every malformed, forged or unknown envelope gets: no oracle for an attacker.
 export const envelopeInvalid = () => new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
 
+const IV_CHARS = 16; // 12 bytes
+const TAG_CHARS = 22; // 16 bytes
+const SEAL_SLICE_BYTES = 3 * (1 << 14);
+
 export type SealEnvelopeOptions = {
   mime: Uint8Array;
   messageId: string;
@@ -36,9 +40,20 @@ export async function sealEnvelope({ mime, messageId, tenantId, contentKey, expi
   const iv = crypto.randomBytes(12);
   const cipher = crypto.createCipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
   cipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
-  const ciphertext = cipher.update(mime);
+  // The token is written into one buffer, a slice of ciphertext at a time, and made a string once:
+  // sealing a 25 MB message holds the message, that buffer and the string, never the whole
+  // ciphertext nor its base64url text as well (GCM's ciphertext is as long as its plaintext, and
+  // a multiple of 3 bytes encodes without padding, so the slices join into one base64url run).
+  const head = `${protectedSegment}..${iv.toString('base64url')}.`;
+  const token = Buffer.allocUnsafe(head.length + Math.ceil((mime.length * 4) / 3) + 1 + TAG_CHARS);
+  let at = token.write(head, 0, 'latin1');
+  for (let from = 0; from < mime.length; from += SEAL_SLICE_BYTES) {
+    at += token.write(cipher.update(mime.subarray(from, from + SEAL_SLICE_BYTES)).toString('base64url'), at, 'latin1');
+  }
   cipher.final();
-  return `${protectedSegment}..${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`;
+  at += token.write(`.${cipher.getAuthTag().toString('base64url')}`, at, 'latin1');
+  if (at !== token.length) throw new Error('envelope length mismatch');
+  return token.toString('latin1');
 }
 
 export type ReadEnvelopeHeaderOptions = { token: unknown; tenantId: string; maxChars: number };
@@ -79,8 +94,6 @@ function isEnvelopeHeader(h: unknown): h is TEnvelopeHeader {
 
 export type OpenEnvelopeWithKeyOptions = { token: string; header: TEnvelopeHeader; contentKey: Uint8Array };
 
-const IV_CHARS = 16; // 12 bytes
-const TAG_CHARS = 22; // 16 bytes
 // The ciphertext is decoded and decrypted slice by slice through one small reused buffer, so
 // opening holds the token and the plaintext, never a second full-size copy of the ciphertext.
 const SLICE_CHARS = 1 << 20;

@@ -1,5 +1,5 @@
 import { AppError } from '../errors';
-import { getMessage, shredMessage } from '../store/messages';
+import { getMessageHead, shredMessage, type TMessageHead } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
 import { unwrapContentKey } from './content-key';
 import { envelopeInvalid, openEnvelopeWithKey, readEnvelopeHeader } from './envelope';
@@ -14,9 +14,9 @@ export type OpenMessageOptions = TKeyContext & {
   now?: number;
 };
 
-export type TOpenedMessage = { message: TMessageTable; mime: Uint8Array };
+export type TOpenedMessage = { message: TMessageHead; mime: Uint8Array };
 
-export type AssertOpenableOptions = { db: OpenMessageOptions['db']; message: TMessageTable; now?: number };
+export type AssertOpenableOptions = { db: OpenMessageOptions['db']; message: Omit<TMessageTable, 'envelope'>; now?: number };
 
 // A revoked or expired message never opens (an expired one found still keyed is shredded now);
 // one that may gives its wrapped content key.
@@ -42,8 +42,9 @@ export async function openMessage({
   now = Date.now(),
 }: OpenMessageOptions): Promise<TOpenedMessage> {
   const header = readEnvelopeHeader({ token, tenantId, maxChars });
-  // `kid` is a bound parameter in a lookup, never part of a path or a query string.
-  const message = await getMessage(db, header.kid);
+  // `kid` is a bound parameter in a lookup, never part of a path or a query string. Without its
+  // stored envelope: the caller holds the one being opened.
+  const message = await getMessageHead(db, header.kid);
   if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
   const wrapped = await assertOpenable({ db, message, now });
   const tenantKey = await getTenantKey({ db, master, tenantId, version: message.key_version });

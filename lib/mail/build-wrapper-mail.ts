@@ -1,7 +1,9 @@
+import crypto from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { TBranding } from '../templates/schema';
 import { mailMessages } from '../i18n/mail-messages';
-import { renderMessageHtml } from './templates/message-html';
+import type { TComposedMail } from './mail-source';
+import { renderMessageHtml, streamMessageHtml } from './templates/message-html';
 import { renderWrapperHtml, renderWrapperText } from './templates/wrapper-mail';
 
 export type BuildWrapperMailOptions = {
@@ -14,7 +16,7 @@ export type BuildWrapperMailOptions = {
   origin: string;
   messageId: string;
   smtpMessageId: string;
-  envelope: string;
+  envelope: string | Buffer;
   recipientToken: string;
   expiresAt: number | null;
   date: Date;
@@ -26,14 +28,27 @@ export type BuildWrapperMailOptions = {
 export const readUrlFor = (origin: string, recipientToken: string) => `${origin}/r/${recipientToken}`;
 
 // One wrapper per recipient: the branded notice, the "Read the message" link carrying that
-// recipient's token, and message.html holding the envelope.
-export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buffer> {
+// recipient's token, and message.html holding the envelope. Rendered once; composed anew each
+// time it is read, with message.html streamed from the one envelope in memory. The boundary is
+// fixed (Date and Message-ID are given) so each reading is the same bytes, which DKIM needs.
+export async function composeWrapperMail(o: BuildWrapperMailOptions): Promise<TComposedMail> {
   const t = mailMessages(o.branding.look.language);
   const senderLabel = o.senderName ? `${o.senderName} (${o.sender})` : o.sender;
   const readUrl = o.branding.policy.delivery.link ? readUrlFor(o.origin, o.recipientToken) : null;
   const hasAttachment = o.branding.policy.delivery.attachment;
   const content = { branding: o.branding, tenantName: o.tenantName, senderLabel, readUrl, expiresAt: o.expiresAt, hasAttachment };
-  const composer = new MailComposer({
+  const messageHtml = hasAttachment
+    ? await renderMessageHtml({
+        branding: o.branding,
+        tenantName: o.tenantName,
+        senderLabel,
+        origin: o.origin,
+        envelope: o.envelope,
+        recipientToken: o.recipientToken,
+        expiresAt: o.expiresAt,
+      })
+    : null;
+  const mail = {
     from: o.onBehalf
       ? { name: t.via(o.senderName || o.sender, o.onBehalf.tenantLabel), address: o.onBehalf.from }
       : { name: o.senderName, address: o.sender },
@@ -45,25 +60,26 @@ export async function buildWrapperMail(o: BuildWrapperMailOptions): Promise<Buff
     text: renderWrapperText(content),
     html: await renderWrapperHtml(content),
     headers: { 'X-Sealpost-Message-Id': o.messageId },
-    attachments: hasAttachment
-      ? [
-          {
-            filename: 'message.html',
-            contentType: 'text/html; charset=utf-8',
-            content: await renderMessageHtml({
-              branding: o.branding,
-              tenantName: o.tenantName,
-              senderLabel,
-              origin: o.origin,
-              envelope: o.envelope,
-              recipientToken: o.recipientToken,
-              expiresAt: o.expiresAt,
-            }),
-          },
-        ]
-      : [],
-  });
-  return new Promise((resolve, reject) => {
-    composer.compile().build((error, message) => (error ? reject(error) : resolve(message)));
-  });
+    baseBoundary: crypto.randomBytes(8).toString('hex'),
+  };
+  return {
+    open: () =>
+      new MailComposer({
+        ...mail,
+        attachments: messageHtml
+          ? [
+              {
+                filename: 'message.html',
+                contentType: 'text/html; charset=utf-8',
+                // As when it was built whole (a stream's content cannot be inspected, and nodemailer
+                // would fall back to quoted-printable).
+                contentTransferEncoding: 'base64' as const,
+                content: streamMessageHtml(messageHtml),
+              },
+            ]
+          : [],
+      })
+        .compile()
+        .createReadStream(),
+  };
 }

@@ -6,6 +6,7 @@ import { logUnknownError } from '../errors';
 import { logger } from '../logger';
 import { getMetrics } from '../metrics/metrics';
 import { buildQueuedWrapper } from '../messages/build-queued-wrapper';
+import { shareEnvelopes, type TEnvelopeShare } from '../messages/share-envelopes';
 import { findConnector } from '../connectors/find-connector';
 import { openInternalReply } from '../connectors/open-internal-reply';
 import { isTlsError, sendOverConnector } from '../connectors/send-over-connector';
@@ -20,6 +21,7 @@ import { signComposedMail } from '../dkim/sign-composed-mail';
 import { notifySenderOfBounce } from '../messages/notify-sender-of-bounce';
 import { smtpEnvelopeSender } from './system-sender';
 import { claimDueMail, markFailed, markSent, onOutboxQueued, openOutboxPayload, releaseLeases, type TDeliveryFailure } from './outbox';
+import type { TMailSource } from './mail-source';
 import { createMailTransport, type TMailTransport } from './transport';
 
 export type ProcessOutboxOptions = {
@@ -56,14 +58,16 @@ export async function processOutboxBatch({
   if (!rows.length) return result;
   const sizes = await estimateMailSizes({ ctx, rows });
   const budget = createByteBudget({ bytes: DELIVERY_BUDGET_BYTES, slots: ctx.config.SEALPOST_OUTBOX_CONCURRENCY });
+  const envelopes = shareEnvelopes({ db: ctx.db, rows });
   const unstarted: string[] = [];
   await Promise.all(
     rows.map(async (row) => {
       const release = await budget.take(sizes.get(row.id) ?? 0);
       try {
         if (signal?.aborted) unstarted.push(row.id);
-        else await deliverAndRecord({ ctx, transport, row, owner, now, result });
+        else await deliverAndRecord({ ctx, transport, row, owner, now, result, envelopes });
       } finally {
+        if (row.recipient_id && row.message_id) envelopes.release(row.message_id);
         release();
       }
     }),
@@ -79,10 +83,11 @@ type DeliverAndRecordOptions = {
   owner: string;
   now: number;
   result: TBatchResult;
+  envelopes: TEnvelopeShare;
 };
 
-async function deliverAndRecord({ ctx, transport, row, owner, now, result }: DeliverAndRecordOptions): Promise<void> {
-  const failure = await deliver({ ctx, transport, row, now });
+async function deliverAndRecord({ ctx, transport, row, owner, now, result, envelopes }: DeliverAndRecordOptions): Promise<void> {
+  const failure = await deliver({ ctx, transport, row, now, envelopes });
   const at = Date.now() > now ? Date.now() : now;
   // A wrapper's outcome may release its message's pending envelope (the last one out deletes it).
   // Outcomes share commits with each other and with the relay's writes (lib/store/run-transaction.ts).
@@ -181,9 +186,9 @@ function createByteBudget({ bytes, slots }: CreateByteBudgetOptions) {
   };
 }
 
-type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable; now: number };
+type DeliverOptions = { ctx: TContext; transport: TMailTransport; row: TOutboxTable; now: number; envelopes: TEnvelopeShare };
 
-async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TDeliveryFailure | null> {
+async function deliver({ ctx, transport, row, now, envelopes }: DeliverOptions): Promise<TDeliveryFailure | null> {
   // Checked again at the last moment: whatever is in the row, mail goes only to a valid address.
   if (normaliseAddress(row.rcpt_to) !== row.rcpt_to) return { permanent: true, reason: 'invalid recipient address' };
   let tenantKey: TTenantKey;
@@ -196,7 +201,7 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   if (!tenant) return { permanent: true, reason: 'queued mail of an unknown tenant' };
   // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL.
   const connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
-  let raw: Buffer;
+  let raw: TMailSource;
   // Mail we wrote is DKIM-signed as the tenant; relayed mail and a reader's reply delivered
   // decrypted (their own message, in their own name) go as they are.
   let isComposed = row.kind !== 'passthrough';
@@ -209,14 +214,14 @@ async function deliver({ ctx, transport, row, now }: DeliverOptions): Promise<TD
   } else if (row.recipient_id) {
     let built: Awaited<ReturnType<typeof buildQueuedWrapper>>;
     try {
-      built = await buildQueuedWrapper({ ctx, row, tenantKey, now });
+      built = await buildQueuedWrapper({ ctx, row, tenantKey, now, envelopes });
     } catch (error) {
       // The database or the key store failing for a moment: retried like a 4xx.
       return { permanent: false, reason: `queued wrapper not built: ${(error as Error).name}` };
     }
     if (built.kind === 'cancelled') return { permanent: true, cancelled: true, reason: built.reason };
     if (built.kind === 'invalid') return { permanent: true, reason: built.reason };
-    raw = built.raw;
+    raw = built.mail;
   } else {
     try {
       raw = openOutboxPayload(row, tenantKey);

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { SECURE_TLS } from '../connectors/connector-tls';
+import { openMailSource, type TMailSource } from './mail-source';
 
 export type TSendResult = { accepted: string[]; rejected: string[]; envelopeTo: string[]; response: string };
 export type TMailTransport = {
   kind: 'smtp' | 'mailbox';
-  send(mail: { id: string; from: string; to: string; raw: Buffer }): Promise<TSendResult>;
+  send(mail: { id: string; from: string; to: string; raw: TMailSource }): Promise<TSendResult>;
   close(): void;
 };
 
@@ -29,7 +30,7 @@ export function createMailTransport({ smtpUrl, dataDir, maxConnections = 1 }: Cr
     return {
       kind: 'smtp',
       async send({ from, to, raw }) {
-        const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw });
+        const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw: openMailSource(raw) });
         return {
           accepted: (info.accepted ?? []).map(String),
           rejected: (info.rejected ?? []).map(String),
@@ -45,7 +46,7 @@ export function createMailTransport({ smtpUrl, dataDir, maxConnections = 1 }: Cr
   return {
     kind: 'mailbox',
     async send({ id, from, to, raw }) {
-      const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw });
+      const info = await transporter.sendMail({ envelope: { from, to: [to] }, raw: openMailSource(raw) });
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       const base = path.join(dir, `${Date.now()}-${id}`);
       fs.writeFileSync(`${base}.eml`, info.message as Buffer, { mode: 0o600 });

@@ -1,18 +1,26 @@
 import { isMessageOpenable } from '../envelope/is-message-openable';
 import type { TTenantKey } from '../envelope/tenant-keys';
+import type { TComposedMail } from '../mail/mail-source';
 import { openWrapperSpec } from '../mail/outbox';
 import type { TContext } from '../server/context';
-import { getMessage } from '../store/messages';
-import { getPendingEnvelope } from '../store/pending-envelopes';
+import { getMessageHead } from '../store/messages';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
-import { buildRecipientWrapper } from './build-recipient-wrapper';
+import { composeRecipientWrapper } from './build-recipient-wrapper';
 import { brandingForMessage } from './message-restrictions';
+import { shareEnvelopes, type TEnvelopeShare } from './share-envelopes';
 
-export type BuildQueuedWrapperOptions = { ctx: TContext; row: TOutboxTable; tenantKey: TTenantKey; now?: number };
+export type BuildQueuedWrapperOptions = {
+  ctx: TContext;
+  row: TOutboxTable;
+  tenantKey: TTenantKey;
+  now?: number;
+  // The batch's envelopes, read once per message (the worker's); by default this wrapper's own read.
+  envelopes?: TEnvelopeShare;
+};
 
 export type TQueuedWrapperOutcome =
-  | { kind: 'built'; raw: Buffer }
+  | { kind: 'built'; mail: TComposedMail }
   // Never to be sent: the message was revoked or expired, or the row no longer matches it.
   | { kind: 'cancelled'; reason: string }
   | { kind: 'invalid'; reason: string };
@@ -24,14 +32,15 @@ export async function buildQueuedWrapper({
   row,
   tenantKey,
   now = Date.now(),
+  envelopes = shareEnvelopes({ db: ctx.db, rows: [] }),
 }: BuildQueuedWrapperOptions): Promise<TQueuedWrapperOutcome> {
   if (!row.message_id || !row.recipient_id) return { kind: 'invalid', reason: 'queued wrapper names no message or recipient' };
-  const message = await getMessage(ctx.db, row.message_id);
+  const message = await getMessageHead(ctx.db, row.message_id);
   if (!message || message.tenant_id !== row.tenant_id) return { kind: 'invalid', reason: 'queued wrapper of an unknown message' };
   // A revoked or expired message sends nothing more: a mail that could not open would only mislead.
   const state = isMessageOpenable({ message, now });
   if (state !== 'open') return { kind: 'cancelled', reason: `message ${state} before delivery` };
-  const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
+  const envelope = await envelopes.load(message.id);
   if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
   const recipient = await ctx.db
     .selectFrom('recipients')
@@ -45,14 +54,14 @@ export async function buildQueuedWrapper({
   if (!tenant) return { kind: 'invalid', reason: 'queued wrapper of an unknown tenant' };
   const branding = await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message });
   // Sent without a server copy: a template changed since to link delivery must not mail a dead link.
-  const delivery = message.envelope ? branding.policy.delivery : { link: false, attachment: true };
+  const delivery = message.is_kept ? branding.policy.delivery : { link: false, attachment: true };
   let spec: ReturnType<typeof openWrapperSpec>;
   try {
     spec = openWrapperSpec(row, tenantKey);
   } catch {
     return { kind: 'invalid', reason: 'queued wrapper cannot be decrypted' };
   }
-  const wrapper = await buildRecipientWrapper({
+  const wrapper = await composeRecipientWrapper({
     ctx,
     tenant,
     branding: { ...branding, policy: { ...branding.policy, delivery } },
@@ -64,5 +73,5 @@ export async function buildQueuedWrapper({
     now: row.created_at,
     ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
-  return { kind: 'built', raw: wrapper.raw };
+  return { kind: 'built', mail: wrapper.mail };
 }

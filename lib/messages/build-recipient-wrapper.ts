@@ -1,6 +1,7 @@
 import type { TBranding } from '../templates/schema';
 import { createRecipientToken } from '../envelope/recipient-token';
-import { buildWrapperMail } from '../mail/build-wrapper-mail';
+import { composeWrapperMail } from '../mail/build-wrapper-mail';
+import { collectMail, type TComposedMail } from '../mail/mail-source';
 import { enqueueWrapper, newOutboxId, type TOutboxMail } from '../mail/outbox';
 import type { TTenantKey } from '../envelope/tenant-keys';
 import type { Kysely, Transaction } from 'kysely';
@@ -55,21 +56,29 @@ export async function queueRecipientWrapper(
 }
 
 export type TRecipientWrapper = { outboxId: string; recipient: string; smtpMessageId: string; raw: Buffer };
+export type TComposedRecipientWrapper = Omit<TRecipientWrapper, 'raw'> & { mail: TComposedMail };
 
 export type BuildRecipientWrapperOptions = {
   ctx: TContext;
   tenant: TTenant;
   branding: TBranding;
   recipient: TRecipientTable;
-  envelope: string;
+  envelope: string | Buffer;
   sender: { sender: string; senderName: string; subject: string };
   expiresAt: number | null;
   now: number;
   ids?: TWrapperIds;
 };
 
-// One recipient's wrapper mail: their own link token, and the envelope as message.html.
-export async function buildRecipientWrapper({
+// One recipient's wrapper mail, built whole in memory (`sealpost encrypt`, `deliver: false`).
+export async function buildRecipientWrapper(options: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
+  const { mail, ...wrapper } = await composeRecipientWrapper(options);
+  return { ...wrapper, raw: await collectMail(mail) };
+}
+
+// One recipient's wrapper mail: their own link token, and the envelope as message.html (streamed
+// when the mail is read: see composeWrapperMail).
+export async function composeRecipientWrapper({
   ctx,
   tenant,
   branding,
@@ -79,14 +88,14 @@ export async function buildRecipientWrapper({
   expiresAt,
   now,
   ids = newWrapperIds(tenant),
-}: BuildRecipientWrapperOptions): Promise<TRecipientWrapper> {
+}: BuildRecipientWrapperOptions): Promise<TComposedRecipientWrapper> {
   const claims = { messageId: recipient.message_id, recipientId: recipient.id, address: recipient.address };
   const recipientToken = await createRecipientToken({ db: ctx.db, master: ctx.master, tenantId: tenant.id, claims });
   // A reader's reply or forward is written as the tenant, "<Reader> via <Tenant>" from its system
   // address, answers going to the reader: in their own address's name it would fail DMARC at the
   // receiver (their provider's SPF and DKIM do not cover our servers).
   const isOutsideAuthor = !isOnMailDomain(sender.sender, tenant);
-  const raw = await buildWrapperMail({
+  const mail = await composeWrapperMail({
     onBehalf: isOutsideAuthor
       ? {
           from: systemAddress(ctx.config, tenant),
@@ -109,5 +118,5 @@ export async function buildRecipientWrapper({
     expiresAt,
     date: new Date(now),
   });
-  return { outboxId: ids.outboxId, recipient: recipient.address, smtpMessageId: ids.smtpMessageId, raw };
+  return { outboxId: ids.outboxId, recipient: recipient.address, smtpMessageId: ids.smtpMessageId, mail };
 }

@@ -11,6 +11,39 @@ export const getMessage = (db: TDbLike, id: string) => db.selectFrom('messages')
 // admin's federated sign-in.
 export const messageTemplate = async (db: TDbLike, id: string | null) => (id ? (await getMessage(db, id))?.template : undefined);
 
+// A message without its envelope (up to 33 MB of text at the default limit), and whether it
+// keeps one: for the checks that need every other column (opening, the outbox's wrappers, which
+// read the envelope once for all of them: lib/messages/share-envelopes.ts).
+export type TMessageHead = Omit<TMessageTable, 'envelope'> & { is_kept: boolean };
+
+export const getMessageHead = async (db: TDbLike, id: string): Promise<TMessageHead | undefined> => {
+  const row = await db
+    .selectFrom('messages')
+    .select([
+      'id',
+      'tenant_id',
+      'sender',
+      'key_version',
+      'wrapped_cek',
+      'size_bytes',
+      'template',
+      'idempotency_key',
+      'request_hash',
+      'created_at',
+      'expires_at',
+      'revoked_at',
+      'shredded_at',
+      'in_reply_to',
+      'thread_id',
+      'bounce_notified_at',
+      'restrictions',
+    ])
+    .select((eb) => eb('envelope', 'is not', null).as('is_kept'))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? { ...row, is_kept: Boolean(row.is_kept) } : undefined;
+};
+
 export const getMessageByIdempotencyKey = (db: TDbLike, tenantId: string, key: string) =>
   db.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('idempotency_key', '=', key).executeTakeFirst();
 

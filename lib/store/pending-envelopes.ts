@@ -1,10 +1,26 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { TDb } from './db';
 import { runTransaction } from './run-transaction';
 import type { TDatabase } from './schema';
 
 // The envelope of an attachment-only message lives here only while a wrapper of it waits in the
 // outbox: such a tenant keeps no copy on the server once its mail is out.
+
+// The one envelope a message's wrappers carry (kept on the server, or held for its delivery), as
+// latin1 bytes. SQLite hands the TEXT over cast to a BLOB, so no 33 MB string is made on the way.
+export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<Buffer | null> {
+  const column = (table: 'messages' | 'pending_envelopes') =>
+    db.dialectName === 'sqlite'
+      ? sql<Buffer | null>`CAST(${sql.ref(`${table}.envelope`)} AS BLOB)`.as('envelope')
+      : sql<string | null>`${sql.ref(`${table}.envelope`)}`.as('envelope');
+  const kept = await db.selectFrom('messages').select(column('messages')).where('id', '=', messageId).executeTakeFirst();
+  const found =
+    kept?.envelope ??
+    (await db.selectFrom('pending_envelopes').select(column('pending_envelopes')).where('message_id', '=', messageId).executeTakeFirst())
+      ?.envelope ??
+    null;
+  return typeof found === 'string' ? Buffer.from(found, 'latin1') : found;
+}
 
 export const insertPendingEnvelope = (db: Transaction<TDatabase> | TDb, messageId: string, envelope: string) =>
   db.insertInto('pending_envelopes').values({ message_id: messageId, envelope }).execute();

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { TBranding } from '../../templates/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from './brand-header';
@@ -7,14 +8,23 @@ export type TMessageHtmlContent = {
   tenantName: string;
   senderLabel: string;
   origin: string;
-  envelope: string;
+  // The compact token; as latin1 bytes when the caller holds it so (the outbox worker does).
+  envelope: string | Buffer;
   recipientToken: string;
   expiresAt: number | null;
 };
 
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
 // to the tenant's portal with a plain form, so it works with JavaScript off and runs no script.
-function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, recipientToken, expiresAt }: TMessageHtmlContent) {
+function MessageHtml({
+  branding,
+  tenantName,
+  senderLabel,
+  origin,
+  envelope,
+  recipientToken,
+  expiresAt,
+}: Omit<TMessageHtmlContent, 'envelope'> & { envelope: string }) {
   const t = mailMessages(branding.look.language);
   const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; form-action ${origin}; base-uri 'none'`;
   return (
@@ -75,14 +85,40 @@ function MessageHtml({ branding, tenantName, senderLabel, origin, envelope, reci
 }
 
 const ENVELOPE_SLOT = 'SEALPOST-ENVELOPE-SLOT';
+// The envelope goes into the attachment in slices of this many bytes: small enough that what
+// encoding makes of each (base64 text, wrapped lines) stays in V8's young generation.
+const SLICE_BYTES = 3 * (1 << 14);
 
-// The envelope (up to 33 MB of base64url, which needs no escaping) is spliced into the rendered
-// page as bytes rather than passed through React, which would copy it several times.
-export async function renderMessageHtml({ envelope, ...content }: TMessageHtmlContent): Promise<Buffer> {
+export type TMessageHtml = { before: Buffer; envelope: Buffer; after: Buffer };
+
+// The page is rendered once around a slot; the envelope (up to 33 MB of base64url, which needs
+// no escaping) is put in the slot as bytes rather than passed through React, which would copy
+// it several times.
+export async function renderMessageHtml({ envelope: token, ...content }: TMessageHtmlContent): Promise<TMessageHtml> {
+  const envelope = Buffer.isBuffer(token) ? token : Buffer.from(token, 'latin1');
   const page = await renderStaticHtml(<MessageHtml {...content} envelope={ENVELOPE_SLOT} />);
   const [before, after, ...rest] = page.split(ENVELOPE_SLOT);
-  if (before === undefined || after === undefined || rest.length || !/^[A-Za-z0-9_.-]*$/.test(envelope.slice(0, 4096))) {
+  if (
+    before === undefined ||
+    after === undefined ||
+    rest.length ||
+    !/^[A-Za-z0-9_.-]*$/.test(envelope.subarray(0, 4096).toString('latin1'))
+  ) {
     throw new Error('message.html could not hold the envelope');
   }
-  return Buffer.concat([Buffer.from(before, 'utf8'), Buffer.from(envelope, 'latin1'), Buffer.from(after, 'utf8')]);
+  return { before: Buffer.from(before, 'utf8'), envelope, after: Buffer.from(after, 'utf8') };
+}
+
+// message.html as a stream, a view of the envelope's bytes at a time: a wrapper never holds a
+// second copy of its envelope (the attachment is read once to DKIM-sign the mail and once to send it).
+export function streamMessageHtml({ before, envelope, after }: TMessageHtml): Readable {
+  return Readable.from(
+    (function* () {
+      yield before;
+      // A multiple of 3 bytes: the base64 encoder keeps no view of a slice past its own call.
+      for (let at = 0; at < envelope.length; at += SLICE_BYTES) yield envelope.subarray(at, at + SLICE_BYTES);
+      yield after;
+    })(),
+    { objectMode: false },
+  );
 }
