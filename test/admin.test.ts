@@ -281,25 +281,32 @@ describe('the messages page', () => {
         now: base + Math.floor(i / 3) * 24 * 60 * 60_000,
       });
     }
-    const first = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: {} });
+    const first = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: {} });
     expect(first.items).toHaveLength(MESSAGES_PAGE_SIZE);
     expect(first.nextAfter).not.toBeNull();
-    const second = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { after: first.nextAfter! } });
+    const second = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { after: first.nextAfter! } });
     expect(second.items).toHaveLength(7);
     expect(second.nextAfter).toBeNull();
     const ids = [...first.items, ...second.items].map((m) => m.id);
     expect(new Set(ids).size).toBe(total);
     const times = [...first.items, ...second.items].map((m) => m.createdAt);
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    const odd = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
+    const odd = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
     expect(odd.items.length).toBe(Math.floor(total / 2));
     expect(odd.items.every((m) => m.recipients.join() === 'odd@gmail.com')).toBe(true);
-    const day = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { from: secondDay, to: secondDay } });
+    const day = await listAdminMessages({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      search: { from: secondDay, to: secondDay },
+    });
     expect(day.items).toHaveLength(3);
-    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length).toBe(
-      MESSAGES_PAGE_SIZE,
+    expect(
+      (await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length,
+    ).toBe(MESSAGES_PAGE_SIZE);
+    expect((await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual(
+      [],
     );
-    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual([]);
     expect(JSON.stringify(first.items)).not.toMatch(/secret body|Your statement/);
     expect(first.items[0]).toMatchObject({ state: 'active', views: 0, sender: `alice@${tenant.mail_domain}` });
   });
@@ -309,7 +316,9 @@ describe('the messages page', () => {
     const adminId = await addAdmin(beta, `b-${crypto.randomUUID()}@beta.example`, 'owner');
     const state = await readAdminSession({ ctx, tenant: beta, value: (await createAdminSession({ ctx, tenant: beta, adminId })).value });
     if (state.kind !== 'ok') throw new Error('expected a session');
-    await expect(revokeAdminMessage({ db: ctx.db, tenantId: beta.id, messageId, session: state.session })).rejects.toMatchObject({
+    await expect(
+      revokeAdminMessage({ db: ctx.db, master: ctx.master, tenantId: beta.id, messageId, session: state.session }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     const ownId = await addAdmin(acme, `a-${crypto.randomUUID()}@acme.example`, 'admin');
@@ -319,8 +328,8 @@ describe('the messages page', () => {
       value: (await createAdminSession({ ctx, tenant: acme, adminId: ownId })).value,
     });
     if (own.kind !== 'ok') throw new Error('expected a session');
-    await revokeAdminMessage({ db: ctx.db, tenantId: acme.id, messageId, session: own.session });
-    const page = await listAdminMessages({ db: ctx.db, tenantId: acme.id, search: {} });
+    await revokeAdminMessage({ db: ctx.db, master: ctx.master, tenantId: acme.id, messageId, session: own.session });
+    const page = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: acme.id, search: {} });
     expect(page.items.find((m) => m.id === messageId)?.state).toBe('revoked');
     const event = await ctx.db
       .selectFrom('audit_events')

@@ -18,11 +18,18 @@ export async function insertMessage(db: TDbLike, message: TMessageTable, recipie
   if (recipients.length) await db.insertInto('recipients').values(recipients).execute();
 }
 
-// Crypto-shredding: with the wrapped content key gone, no copy of the envelope opens again.
+// Crypto-shredding: with the wrapped content key gone, no copy of the envelope opens again; the
+// sealed subject goes with it (it is content, and the message is no longer readable).
 export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at?: number; now: number }): Promise<boolean> {
   const result = await db
     .updateTable('messages')
-    .set({ wrapped_cek: null, envelope: null, shredded_at: fields.now, ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}) })
+    .set({
+      wrapped_cek: null,
+      envelope: null,
+      subject_sealed: null,
+      shredded_at: fields.now,
+      ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}),
+    })
     .where('id', '=', id)
     .executeTakeFirst();
   await deleteHeldEnvelope(db, id);

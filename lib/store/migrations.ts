@@ -433,6 +433,15 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.createIndex('audit_tenant_actor').on('audit_events').columns(['tenant_id', 'actor', 'id']).execute();
     },
   },
+  // The subject a message was sent with, for the console's messages page: only when its template
+  // shows subjects, sealed under the tenant key of the message's key_version (the subject is
+  // content; a database dump alone must not read it), and shredded with the message's key.
+  '0017_message_subject': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema.alterTable('messages').addColumn('subject_sealed', blob).execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({
