@@ -75,6 +75,8 @@ const BODY_LIMITS = [
   // A branding template with its logo (at most 100 KB; the handler checks the logo itself). The
   // proxy's rewrite comes back through this server as /t/<host>/…: it is admitted on both.
   { path: /^(\/t\/[^/]+)?\/admin\/templates\/save$/, maxBytes: 256 * 1024, isLarge: false },
+  // A message for the console's rule test (at most 4 MB; RULE_TEST_MAX_BYTES), and its envelope.
+  { path: /^(\/t\/[^/]+)?\/admin\/rules\/test$/, maxBytes: 4 * 1024 * 1024 + 64 * 1024, isLarge: false },
 ];
 const MAX_LARGE_BODIES = 4;
 let largeBodies = 0;

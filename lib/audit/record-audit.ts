@@ -36,7 +36,14 @@ export type TAuditType =
   | 'relay_credential_created'
   | 'relay_credential_revoked'
   | 'template_saved'
-  | 'template_deleted';
+  | 'template_deleted'
+  // Mail-flow rules and connectors (the console and the CLI).
+  | 'rule_added'
+  | 'rule_changed'
+  | 'rule_moved'
+  | 'rule_removed'
+  | 'connector_added'
+  | 'connector_removed';
 
 export type RecordAuditOptions = {
   tenantId: string;
