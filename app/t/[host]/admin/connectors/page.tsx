@@ -1,7 +1,8 @@
 import { connectorFormProblem } from '@/lib/admin/connectors/connector-form';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { ADMIN_BUTTON, ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
+import { PostButton } from '@/lib/admin/ui/post-button';
 import { listConnectors } from '@/lib/connectors/list-connectors';
 
 export const dynamic = 'force-dynamic';
@@ -47,12 +48,14 @@ export default async function AdminConnectorsPage({ params, searchParams }: TPro
                 {c.internal ? ' · Carries decrypted replies' : ''}
               </p>
               {canChange ? (
-                <form method="post" action="/admin/connectors/remove" className="mt-2">
-                  <input type="hidden" name="domain" value={c.domain} />
-                  <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Remove the connector for ${c.domain}`}>
-                    Remove
-                  </button>
-                </form>
+                <PostButton
+                  action="/admin/connectors/remove"
+                  fields={{ domain: c.domain }}
+                  text="Remove"
+                  label={`Remove the connector for ${c.domain}`}
+                  isDanger
+                  className="mt-2"
+                />
               ) : null}
             </li>
           ))}

@@ -1,7 +1,8 @@
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
 import { RULE_TEST_MAX_BYTES } from '@/lib/admin/rules/run-rule-test';
-import { ADMIN_BUTTON, ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
+import { PostButton } from '@/lib/admin/ui/post-button';
 import { describeRule } from '@/lib/rules/describe-rule';
 import { loadRuleSet } from '@/lib/rules/rule-set-store';
 
@@ -18,14 +19,8 @@ export default async function AdminRulesPage({ params, searchParams }: TProps) {
   const canChange = session.admin.role !== 'auditor';
   const fallback =
     set.defaultAction.kind === 'encrypt' ? `encrypt with the template “${set.defaultAction.template}”` : 'send without encryption';
-  const moveForm = (name: string, to: number, label: string) => (
-    <form method="post" action="/admin/rules/move">
-      <input type="hidden" name="name" value={name} />
-      <input type="hidden" name="to" value={to} />
-      <button type="submit" className={ADMIN_BUTTON} aria-label={`${label}: ${name}`}>
-        {label}
-      </button>
-    </form>
+  const moveForm = (name: string, to: number, text: string) => (
+    <PostButton action="/admin/rules/move" fields={{ name, to }} text={text} label={`${text}: ${name}`} />
   );
   return (
     <AdminShell tenantName={tenant.name} session={session}>
@@ -57,12 +52,13 @@ export default async function AdminRulesPage({ params, searchParams }: TProps) {
                   >
                     Edit
                   </a>
-                  <form method="post" action="/admin/rules/remove">
-                    <input type="hidden" name="name" value={rule.name} />
-                    <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Remove ${rule.name}`}>
-                      Remove
-                    </button>
-                  </form>
+                  <PostButton
+                    action="/admin/rules/remove"
+                    fields={{ name: rule.name }}
+                    text="Remove"
+                    label={`Remove ${rule.name}`}
+                    isDanger
+                  />
                 </div>
               ) : null}
             </li>
