@@ -704,7 +704,7 @@ describe('mail-flow rules, connectors and subjects', () => {
     await plain.waitForURL(/\/admin\/rules\?done=saved$/);
     expect(await order()).toEqual(['Secure', 'Partners']);
     expect(await plain.locator('li[data-rule="Secure"]').textContent()).toContain(
-      'If the recipient is outside the organisation and the subject contains “secure” or “confidential”: encrypt it with the template “default”.',
+      'If the subject contains “secure” or “confidential” and the recipient is outside the organisation: encrypt it with the template “default”.',
     );
 
     await plain.getByRole('button', { name: 'Move up: Partners' }).click();
@@ -772,7 +772,18 @@ describe('mail-flow rules, connectors and subjects', () => {
         portal.cliEnv,
       ).status,
     ).toBe(0);
-    const keyword = ['--name', 'Keyword', '--priority', '1', '--subject-contains', 'secure', '--action', 'encrypt', '--remove-keyword'];
+    const keyword = [
+      '--name',
+      'Keyword',
+      '--priority',
+      '1',
+      '--subject-contains',
+      'secure',
+      '--recipient-outside',
+      '--action',
+      'encrypt',
+      '--remove-keyword',
+    ];
     expect(runCli(['rules', 'add', '--tenant', 'acme', ...keyword], portal.cliEnv).status).toBe(0);
     await page.goto(`http://${ACME()}/admin/rules`);
     await page.getByLabel(/The message \(\.eml/).setInputFiles({
