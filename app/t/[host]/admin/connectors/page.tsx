@@ -10,9 +10,9 @@ export const dynamic = 'force-dynamic';
 type TProps = { params: Promise<{ host: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 const TLS = {
-  opportunistic: 'Opportunistic: TLS when the server offers it',
-  required: 'Forced: always TLS, the certificate not checked',
-  verify: 'Forced with verification: always TLS, the certificate checked',
+  opportunistic: 'Opportunistic (TLS when offered)',
+  required: 'Forced (certificate not checked)',
+  verify: 'Forced and verified',
 } as const;
 
 // GET /admin/connectors – how mail leaves for each partner domain (host, TLS); add and remove
@@ -42,7 +42,7 @@ export default async function AdminConnectorsPage({ params, searchParams }: TPro
           {connectors.map((c) => (
             <li key={c.domain} className="py-3" data-connector={c.domain}>
               <p className="font-medium break-all">{c.domain === '*' ? '* (every other domain)' : c.domain}</p>
-              <p className="text-sm break-all">
+              <p className="text-sm break-words">
                 Host: {c.host} · TLS: {TLS[c.tls]}
                 {c.tlsName ? ` (name ${c.tlsName})` : ''}
                 {c.internal ? ' · Carries decrypted replies' : ''}
@@ -85,7 +85,11 @@ export default async function AdminConnectorsPage({ params, searchParams }: TPro
             <label htmlFor="c-tls" className="font-medium">
               TLS
             </label>
-            <select id="c-tls" name="tls" defaultValue={typed.tls ?? 'verify'} className={ADMIN_INPUT}>
+            <p id="c-tls-help" className="text-sm">
+              Forced: mail waits rather than go without TLS. Verified: the certificate must chain to a trusted CA and name the host (or the
+              name below).
+            </p>
+            <select id="c-tls" name="tls" aria-describedby="c-tls-help" defaultValue={typed.tls ?? 'verify'} className={ADMIN_INPUT}>
               {Object.entries(TLS).map(([value, label]) => (
                 <option key={value} value={value}>
                   {label}
