@@ -26,6 +26,7 @@ import { moveRule } from '../lib/rules/move-rule';
 import { removeRule } from '../lib/rules/remove-rule';
 import { loadRuleSet } from '../lib/rules/rule-set-store';
 import { setRuleSettings } from '../lib/rules/set-rule-settings';
+import { RULE_FLAG_OPTIONS, ruleInputFromFlags } from '../lib/rules/rule-input-from-flags';
 import { testRules } from '../lib/rules/test-rules';
 import { runHousekeeping } from '../lib/server/housekeeping';
 import { addRelayAllow, listRelayAllow, removeRelayAllow } from '../lib/relay/relay-allow';
@@ -35,7 +36,6 @@ import { serveMetrics } from '../lib/metrics/serve-metrics';
 import { createApiKey } from '../lib/tenants/api-keys';
 import { createTenant, getTenantBySlugOrThrow, listTenants, portalOrigin, tenantHost } from '../lib/tenants/tenants';
 import { setBranding } from '../lib/templates/set-branding';
-import { RULE_FLAG_OPTIONS, ruleInputFromFlags } from './rule-flags';
 
 type TRunOptions = { ctx: TContext; values: Record<string, string | undefined>; positionals: string[] };
 type TCommand = { options?: ParseArgsConfig['options']; keepsRunning?: boolean; run(o: TRunOptions): Promise<unknown> };
@@ -361,7 +361,7 @@ export const COMMANDS: Record<string, TCommand> = {
     async run({ ctx, values }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       need(values.name, '--name');
-      const { input, position } = ruleInputFromFlags(values);
+      const { input, position } = ruleInputFromFlags(values, (message) => new ConfigError(message));
       const added = await addRule({ db: ctx.db, tenantId: tenant.id, input, position });
       return { tenant: tenant.slug, position: added.position, rule: added.rule };
     },

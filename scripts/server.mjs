@@ -74,6 +74,8 @@ const BODY_LIMITS = [
   { path: /^\/open$/, maxBytes: Infinity, isLarge: false },
   // A branding template with its logo (at most 100 KB; the handler checks the logo itself).
   { path: /^\/admin\/templates\/save$/, maxBytes: 256 * 1024, isLarge: false },
+  // A message for the console's rule test (at most 4 MB; RULE_TEST_MAX_BYTES), and its envelope.
+  { path: /^\/admin\/rules\/test$/, maxBytes: 4 * 1024 * 1024 + 64 * 1024, isLarge: false },
 ];
 const MAX_LARGE_BODIES = 4;
 let largeBodies = 0;

@@ -42,6 +42,20 @@ import { previewBranding } from '@/lib/admin/templates/preview-branding';
 import { LOGO_MAX_BYTES, readLogoUpload } from '@/lib/admin/templates/read-logo-upload';
 import { saveTemplate } from '@/lib/admin/templates/save-template';
 import { addRule } from '@/lib/rules/add-rule';
+import { getAdminMessageOrThrow } from '@/lib/admin/get-admin-message';
+import { connectorFormProblem, connectorInputFromForm } from '@/lib/admin/connectors/connector-form';
+import { refusedRuleFormUrl, ruleFormProblems, ruleToForm } from '@/lib/admin/rules/rule-form';
+import { runRuleTest } from '@/lib/admin/rules/run-rule-test';
+import { saveAdminRule } from '@/lib/admin/rules/save-admin-rule';
+import { addConnector } from '@/lib/connectors/add-connector';
+import { listConnectors } from '@/lib/connectors/list-connectors';
+import { removeConnector } from '@/lib/connectors/remove-connector';
+import { revokeMessage } from '@/lib/envelope/revoke-message';
+import { describeRule } from '@/lib/rules/describe-rule';
+import { moveRule } from '@/lib/rules/move-rule';
+import { removeRule } from '@/lib/rules/remove-rule';
+import { loadRuleSet } from '@/lib/rules/rule-set-store';
+import { setBranding } from '@/lib/templates/set-branding';
 import { ZBranding } from '@/lib/templates/schema';
 import type { TAdminRole } from '@/lib/store/schema';
 import type { TTenant } from '@/lib/tenants/tenants';
@@ -304,26 +318,35 @@ describe('the messages page', () => {
         now: base + Math.floor(i / 3) * 24 * 60 * 60_000,
       });
     }
-    const first = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: {} });
+    const first = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: {} });
     expect(first.items).toHaveLength(MESSAGES_PAGE_SIZE);
     expect(first.nextAfter).not.toBeNull();
-    const second = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { after: first.nextAfter! } });
+    const second = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { after: first.nextAfter! } });
     expect(second.items).toHaveLength(7);
     expect(second.nextAfter).toBeNull();
     const ids = [...first.items, ...second.items].map((m) => m.id);
     expect(new Set(ids).size).toBe(total);
     const times = [...first.items, ...second.items].map((m) => m.createdAt);
     expect(times).toEqual([...times].sort((a, b) => b - a));
-    const odd = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
+    const odd = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { recipient: 'odd@gmail.com' } });
     expect(odd.items.length).toBe(Math.floor(total / 2));
     expect(odd.items.every((m) => m.recipients.join() === 'odd@gmail.com')).toBe(true);
-    const day = await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { from: secondDay, to: secondDay } });
+    const day = await listAdminMessages({
+      db: ctx.db,
+      master: ctx.master,
+      tenantId: tenant.id,
+      search: { from: secondDay, to: secondDay },
+    });
     expect(day.items).toHaveLength(3);
-    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length).toBe(
-      MESSAGES_PAGE_SIZE,
+    expect(
+      (await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { sender: 'ALICE@' } })).items.length,
+    ).toBe(MESSAGES_PAGE_SIZE);
+    expect((await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual(
+      [],
     );
-    expect((await listAdminMessages({ db: ctx.db, tenantId: tenant.id, search: { sender: 'mallory' } })).items).toEqual([]);
-    expect(JSON.stringify(first.items)).not.toMatch(/secret body|Your statement/);
+    // Metadata only: the subject (the default template shows it), never the body.
+    expect(JSON.stringify(first.items)).not.toMatch(/secret body|12345678/);
+    expect(first.items[0]!.subject).toBe('Your statement');
     expect(first.items[0]).toMatchObject({ state: 'active', views: 0, sender: `alice@${tenant.mail_domain}` });
   });
 
@@ -332,7 +355,9 @@ describe('the messages page', () => {
     const adminId = await addAdmin(beta, `b-${crypto.randomUUID()}@beta.example`, 'owner');
     const state = await readAdminSession({ ctx, tenant: beta, value: (await createAdminSession({ ctx, tenant: beta, adminId })).value });
     if (state.kind !== 'ok') throw new Error('expected a session');
-    await expect(revokeAdminMessage({ db: ctx.db, tenantId: beta.id, messageId, session: state.session })).rejects.toMatchObject({
+    await expect(
+      revokeAdminMessage({ db: ctx.db, master: ctx.master, tenantId: beta.id, messageId, session: state.session }),
+    ).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
     const ownId = await addAdmin(acme, `a-${crypto.randomUUID()}@acme.example`, 'admin');
@@ -342,8 +367,8 @@ describe('the messages page', () => {
       value: (await createAdminSession({ ctx, tenant: acme, adminId: ownId })).value,
     });
     if (own.kind !== 'ok') throw new Error('expected a session');
-    await revokeAdminMessage({ db: ctx.db, tenantId: acme.id, messageId, session: own.session });
-    const page = await listAdminMessages({ db: ctx.db, tenantId: acme.id, search: {} });
+    await revokeAdminMessage({ db: ctx.db, master: ctx.master, tenantId: acme.id, messageId, session: own.session });
+    const page = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: acme.id, search: {} });
     expect(page.items.find((m) => m.id === messageId)?.state).toBe('revoked');
     const event = await ctx.db
       .selectFrom('audit_events')
@@ -985,5 +1010,274 @@ describe('the custom domain', () => {
       resolveCname: () => Promise.reject(Object.assign(new Error('refused'), { code: 'EREFUSED' })),
     };
     await expect(check(failing)).resolves.toEqual({ state: 'unanswered' });
+  });
+});
+
+describe('mail-flow rules from the console', () => {
+  const form = (values: Record<string, string>) => new URLSearchParams(values);
+  const events = (tenantId: string) =>
+    ctx.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).where('type', 'like', 'rule_%').orderBy('id').execute();
+
+  it('adds, changes, moves and removes through the form, each audited with the rule before and after', async () => {
+    const tenant = await seedTenant(ctx);
+    const actor = 'admin:olivia@acme.example';
+    await saveAdminRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      actor,
+      form: form({
+        name: 'Secure',
+        'subject-contains': 'secure\n[encrypt]',
+        'not-sender': 'hr@acme.example, legal.acme.example',
+        action: 'encrypt',
+        template: 'default',
+        'remove-keyword': 'on',
+        enabled: 'on',
+      }),
+    });
+    await saveAdminRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      actor,
+      form: form({ name: 'Big', 'larger-than': '1000000', action: 'reject', 'reject-text': 'Too big', enabled: 'on', stop: 'on' }),
+    });
+    let set = await loadRuleSet({ db: ctx.db, tenantId: tenant.id });
+    expect(set.rules.map((r) => r.name)).toEqual(['Secure', 'Big']);
+    expect(set.rules[0]).toMatchObject({
+      enabled: true,
+      conditions: [
+        { type: 'subjectContains', words: ['secure', '[encrypt]'], negate: false },
+        { type: 'sender', senders: ['hr@acme.example', 'legal.acme.example'], negate: true },
+      ],
+      action: { kind: 'encrypt', template: 'default', removeKeyword: true },
+    });
+    expect(describeRule(set.rules[0]!)).toBe(
+      'If the subject contains “secure” or “[encrypt]”, except if the sender is “hr@acme.example” or “legal.acme.example”: encrypt it with the template “default”, removing the keyword from the subject.',
+    );
+    expect(describeRule(set.rules[1]!)).toBe(
+      'If the message is larger than 976.6 KB: reject it (“550 5.7.1 Too big”). Then stop: no later rule applies.',
+    );
+
+    // The form shows a stored rule as it was typed, and saving it unchanged changes nothing.
+    const values = ruleToForm(set.rules[0]!)!;
+    expect(values).toMatchObject({
+      original: 'Secure',
+      'subject-contains': 'secure\n[encrypt]',
+      'not-sender': 'hr@acme.example\nlegal.acme.example',
+    });
+    await saveAdminRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      actor,
+      form: form({ ...values, name: 'Secure mail', 'recipient-outside': 'on' }),
+    });
+    await moveRule({ db: ctx.db, tenantId: tenant.id, name: 'Big', to: 1, actor });
+    set = await loadRuleSet({ db: ctx.db, tenantId: tenant.id });
+    expect(set.rules.map((r) => r.name)).toEqual(['Big', 'Secure mail']);
+    expect(set.rules[1]!.conditions.map((c) => c.type)).toEqual(['subjectContains', 'recipientOutside', 'sender']);
+    await removeRule({ db: ctx.db, tenantId: tenant.id, name: 'Big', actor });
+    expect((await loadRuleSet({ db: ctx.db, tenantId: tenant.id })).rules.map((r) => r.name)).toEqual(['Secure mail']);
+
+    const audit = await events(tenant.id);
+    expect(audit.map((e) => [e.type, e.actor])).toEqual([
+      ['rule_added', actor],
+      ['rule_added', actor],
+      ['rule_changed', actor],
+      ['rule_moved', actor],
+      ['rule_removed', actor],
+    ]);
+    const changed = JSON.parse(audit[2]!.data!);
+    expect(changed.rule).toBe('Secure mail');
+    expect(JSON.parse(changed.before)).toMatchObject({ position: 1, name: 'Secure' });
+    expect(JSON.parse(changed.after)).toMatchObject({ position: 1, name: 'Secure mail' });
+    const moved = JSON.parse(audit[3]!.data!);
+    expect([JSON.parse(moved.before).position, JSON.parse(moved.after).position]).toEqual([2, 1]);
+    const removed = JSON.parse(audit[4]!.data!);
+    expect(JSON.parse(removed.before)).toMatchObject({ name: 'Big', action: { kind: 'reject', text: 'Too big' } });
+    expect(removed.after).toBeNull();
+  });
+
+  it.each([
+    [{ name: '', action: 'pass' }, /name: must not be empty/],
+    [{ name: 'x', action: 'reject', 'reject-text': 'no\r\n250 ok' }, /action\.text: must be printable ASCII/],
+    [{ name: 'x', action: 'pass', header: 'no-colon' }, /“A header contains a value \(Name: value, one a line\)” must be Name:value/],
+    [
+      { name: 'x', action: 'pass', 'not-larger-than': '12kb' },
+      /“The message is larger than \(bytes\)” \(except if\) must be a number of bytes/,
+    ],
+    [{ name: 'x', action: 'pass', 'recipient-domain': 'not a domain' }, /recipientDomain\)\.domains\.0/],
+    [{ name: 'x', action: 'explode' }, /“action” must be encrypt, pass or reject/],
+  ])('refuses %j, nothing saved, the form keeps what was typed and says why', async (typed, reason) => {
+    const tenant = await seedTenant(ctx);
+    const values = { enabled: 'on', ...typed } as Record<string, string>;
+    await expect(saveAdminRule({ db: ctx.db, tenantId: tenant.id, actor: 'admin:a@x.example', form: form(values) })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect((await loadRuleSet({ db: ctx.db, tenantId: tenant.id })).rules).toEqual([]);
+    expect(await events(tenant.id)).toEqual([]);
+    const url = new URL(refusedRuleFormUrl(form(values), 'BAD_REQUEST'), 'http://x');
+    expect(url.pathname).toBe('/admin/rules/edit');
+    const carried = Object.fromEntries(url.searchParams);
+    for (const [k, v] of Object.entries(values)) if (v) expect(carried[k]).toBe(v);
+    expect(ruleFormProblems(carried).join('\n')).toMatch(reason);
+  });
+
+  it('a second rule of one name is a conflict; an imported rule the form cannot show is not offered to it', async () => {
+    const tenant = await seedTenant(ctx);
+    const f = form({ name: 'One', action: 'pass', enabled: 'on' });
+    await saveAdminRule({ db: ctx.db, tenantId: tenant.id, actor: 'cli', form: f });
+    await expect(
+      saveAdminRule({ db: ctx.db, tenantId: tenant.id, actor: 'cli', form: form({ name: 'one', action: 'pass' }) }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    const twice = {
+      name: 'Twice',
+      conditions: [
+        { type: 'subjectContains', words: ['a'] },
+        { type: 'subjectContains', words: ['b'] },
+      ],
+      action: { kind: 'pass' },
+    };
+    await addRule({ db: ctx.db, tenantId: tenant.id, input: twice });
+    const stored = (await loadRuleSet({ db: ctx.db, tenantId: tenant.id })).rules[1]!;
+    expect(ruleToForm(stored)).toBeNull();
+  });
+
+  it('tests an uploaded message per recipient with the envelope given, and refuses a hostile one with the reason', async () => {
+    const tenant = await seedTenant(ctx);
+    await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'legal', input: {} });
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: {
+        name: 'Outside',
+        conditions: [{ type: 'recipientOutside' }, { type: 'subjectContains', words: ['statement'] }],
+        action: { kind: 'encrypt', template: 'legal' },
+      },
+    });
+    await addRule({
+      db: ctx.db,
+      tenantId: tenant.id,
+      input: {
+        name: 'No partner',
+        conditions: [{ type: 'recipientDomain', domains: ['partner.example'] }],
+        action: { kind: 'reject', text: 'Not to partners' },
+      },
+    });
+    const raw = sampleEml({ from: `Alice <alice@${tenant.mail_domain}>` });
+    const outcome = await runRuleTest({
+      db: ctx.db,
+      tenantId: tenant.id,
+      raw,
+      sender: `Alice@${tenant.mail_domain}`,
+      recipients: `bob@gmail.com\nsam@partner.example, colleague@${tenant.mail_domain}`,
+      maxRecipients: 50,
+    });
+    expect(outcome).toEqual({
+      kind: 'ok',
+      results: [
+        { recipient: 'bob@gmail.com', rule: 'Outside', action: 'encrypt', template: 'legal' },
+        // Both rules match: a refusal wins over encryption (evaluate-rules.ts).
+        { recipient: 'sam@partner.example', rule: 'No partner', action: 'reject', reply: '550 5.7.1 Not to partners' },
+        { recipient: `colleague@${tenant.mail_domain}`, rule: null, action: 'pass' },
+      ],
+    });
+    // Without an envelope: the message's own To (bob and carol).
+    const fromHeaders = await runRuleTest({ db: ctx.db, tenantId: tenant.id, raw, sender: '', recipients: '', maxRecipients: 50 });
+    expect(fromHeaders.kind === 'ok' && fromHeaders.results.map((r) => r.recipient)).toEqual(['bob@gmail.com', 'carol@yahoo.com']);
+    for (const [hostile, reason] of [
+      [Buffer.from('To: a@b.example\r\nTo: c@d.example\r\nFrom: x@acme.example\r\n\r\nhi'), /appears 2 times/],
+      [Buffer.from(`From: x@acme.example\r\nSubject: ${'x'.repeat(300_000)}\r\n\r\nhi`), /header block is too large/],
+      [Buffer.alloc(0), /empty/],
+    ] as const) {
+      const refused = await runRuleTest({ db: ctx.db, tenantId: tenant.id, raw: hostile, sender: '', recipients: '', maxRecipients: 50 });
+      expect(refused.kind).toBe('refused');
+      expect(refused.kind === 'refused' && refused.reason).toMatch(reason);
+    }
+    const badRecipient = await runRuleTest({
+      db: ctx.db,
+      tenantId: tenant.id,
+      raw,
+      sender: '',
+      recipients: 'bob@gmail.com\r\nRCPT TO:<x>',
+      maxRecipients: 50,
+    });
+    expect(badRecipient).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/is not a mail address/) });
+    expect(
+      await runRuleTest({ db: ctx.db, tenantId: tenant.id, raw, sender: '', recipients: 'a@x.example,b@x.example', maxRecipients: 1 }),
+    ).toMatchObject({
+      kind: 'refused',
+    });
+    // A dry run: nothing stored, nothing audited.
+    expect(await ctx.db.selectFrom('messages').select('id').where('tenant_id', '=', tenant.id).execute()).toEqual([]);
+    expect(
+      await ctx.db.selectFrom('audit_events').select('id').where('tenant_id', '=', tenant.id).where('type', '=', 'rule_matched').execute(),
+    ).toEqual([]);
+  });
+});
+
+describe('connectors from the console', () => {
+  it('adds and removes with before/after in the audit, and a refused form names the field', async () => {
+    const tenant = await seedTenant(ctx);
+    const actor = 'admin:olivia@acme.example';
+    const input = connectorInputFromForm(
+      new URLSearchParams({ domain: 'Partner.Example', host: 'mx.partner.example:2525', tls: 'verify', tlsName: '', internal: '' }),
+    );
+    await addConnector({ db: ctx.db, tenant, input, actor });
+    expect(await listConnectors({ db: ctx.db, tenant })).toEqual([
+      { domain: 'partner.example', host: 'mx.partner.example:2525', tls: 'verify', tlsName: null, internal: false },
+    ]);
+    await expect(addConnector({ db: ctx.db, tenant, input, actor })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await removeConnector({ db: ctx.db, tenant, domain: 'partner.example', actor });
+    expect(await listConnectors({ db: ctx.db, tenant })).toEqual([]);
+    const audit = await ctx.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('type', 'like', 'connector_%')
+      .orderBy('id')
+      .execute();
+    expect(audit.map((e) => [e.type, e.actor])).toEqual([
+      ['connector_added', actor],
+      ['connector_removed', actor],
+    ]);
+    expect(JSON.parse(JSON.parse(audit[0]!.data!).after)).toMatchObject({ domain: 'partner.example', tls: 'verify' });
+    expect(JSON.parse(JSON.parse(audit[1]!.data!).before)).toMatchObject({ host: 'mx.partner.example:2525' });
+    expect(connectorFormProblem({ domain: 'partner.example', tls: 'sometimes' }, tenant)).toMatch(
+      /tls: must be opportunistic, required or verify/,
+    );
+    expect(connectorFormProblem({ domain: 'partner.example', tls: 'required', internal: 'on' }, tenant)).toMatch(/internal/);
+    expect(connectorFormProblem({ domain: 'x', tls: 'verify', host: 'evil.example/path' }, tenant)).toMatch(/domain: .*host: /);
+    expect(connectorFormProblem({ domain: 'partner.example', tls: 'opportunistic' }, tenant)).toBeNull();
+  });
+});
+
+describe('message subjects on the messages page', () => {
+  it('shows the subject of a shown-subject template, none for a hidden-subject one; sealed at rest, shredded by revocation', async () => {
+    const tenant = await seedTenant(ctx);
+    await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'quiet', input: { look: { hideSubject: true } } });
+    const raw = (subject: string) => sampleEml({ from: `Alice <alice@${tenant.mail_domain}>`, subject, attachment: false });
+    const shown = await sendMessage({ ctx, tenant, raw: raw('Quarterly figures Ünïcode'), deliver: false });
+    const hidden = await sendMessage({ ctx, tenant, raw: raw('Merger plans'), template: 'quiet', deliver: false });
+    const page = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: {} });
+    const byId = new Map(page.items.map((m) => [m.id, m]));
+    expect(byId.get(shown.messageId)!.subject).toBe('Quarterly figures Ünïcode');
+    expect(byId.get(hidden.messageId)!.subject).toBeNull();
+    expect(
+      (await getAdminMessageOrThrow({ db: ctx.db, master: ctx.master, tenantId: tenant.id, messageId: shown.messageId })).subject,
+    ).toBe('Quarterly figures Ünïcode');
+    // Stored sealed: neither subject is in the rows; the hidden one is not stored at all.
+    const rows = await ctx.db.selectFrom('messages').select(['id', 'subject_sealed']).where('tenant_id', '=', tenant.id).execute();
+    expect(rows.find((r) => r.id === hidden.messageId)!.subject_sealed).toBeNull();
+    const sealed = Buffer.from(rows.find((r) => r.id === shown.messageId)!.subject_sealed!);
+    expect(sealed.toString('latin1')).not.toContain('Quarterly');
+    // A sealed subject copied onto another message's row does not open there.
+    await ctx.db.updateTable('messages').set({ subject_sealed: sealed }).where('id', '=', hidden.messageId).execute();
+    const copied = await listAdminMessages({ db: ctx.db, master: ctx.master, tenantId: tenant.id, search: {} });
+    expect(copied.items.find((m) => m.id === hidden.messageId)!.subject).toBeNull();
+    await revokeMessage({ db: ctx.db, messageId: shown.messageId });
+    const after = await ctx.db.selectFrom('messages').select('subject_sealed').where('id', '=', shown.messageId).executeTakeFirstOrThrow();
+    expect(after.subject_sealed).toBeNull();
   });
 });

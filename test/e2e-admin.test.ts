@@ -215,6 +215,13 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/identity-providers/remove': { public: false, auditor: 403, none: 401, body: 'name=evil' },
   '/admin/identity-providers/admins': { public: false, auditor: 403, none: 401, body: 'name=evil&forAdmins=1' },
   '/admin/domain/save': { public: false, auditor: 403, none: 401, body: 'domain=evil.example' },
+  '/admin/rules/save': { public: false, auditor: 403, none: 401, body: 'name=evil&action=pass&enabled=on' },
+  '/admin/rules/move': { public: false, auditor: 403, none: 401, body: 'name=evil&to=1' },
+  '/admin/rules/remove': { public: false, auditor: 403, none: 401, body: 'name=evil' },
+  '/admin/connectors/add': { public: false, auditor: 403, none: 401, body: 'domain=evil.example&tls=opportunistic' },
+  '/admin/connectors/remove': { public: false, auditor: 403, none: 401, body: 'domain=evil.example' },
+  // A rule test reads only, so an auditor may run one: this body is no upload, refused as a form.
+  '/admin/rules/test': { public: false, auditor: 303, none: 401, body: 'sender=x' },
   // An admin's own passkeys are their own, whatever their role (an auditor adds a second device
   // too); nothing of the tenant changes. The auditor's answers are those of anyone's.
   '/admin/passkeys/options': { public: false, auditor: 200, none: 401 },
@@ -288,8 +295,12 @@ describe('every admin mutation, asked by the wrong people', () => {
       '/admin/credentials',
       '/admin/identity-providers',
       '/admin/domain',
+      '/admin/rules',
+      '/admin/connectors',
     ])
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.auditor } })).status, p).toBe(200);
+    // The rule form is for those who may save one.
+    expect((await requestAs(port, ACME(), '/admin/rules/edit', { headers: { cookie: sessions.auditor } })).status).toBe(403);
   });
 
   it("another tenant's admin gets 404 on acme's pages; a recipient session never reaches /admin", async () => {
@@ -303,6 +314,9 @@ describe('every admin mutation, asked by the wrong people', () => {
       '/admin/credentials',
       '/admin/identity-providers',
       '/admin/domain',
+      '/admin/rules',
+      '/admin/rules/edit',
+      '/admin/connectors',
     ]) {
       expect((await requestAs(port, ACME(), p, { headers: { cookie: sessions.betaOwner } })).status, p).toBe(404);
       expect((await requestAs(port, BETA(), p, { headers: { cookie: sessions.betaOwner } })).status, p).not.toBe(500);
@@ -481,6 +495,9 @@ describe('every console page', () => {
       '/admin/passkeys',
       '/admin/identity-providers',
       '/admin/domain',
+      '/admin/rules',
+      '/admin/rules/edit',
+      '/admin/connectors',
     ];
     for (const p of pages) {
       await page.goto(`http://${ACME()}${p}`);
@@ -656,6 +673,229 @@ describe('branding templates', () => {
     expect((await post('spare')).headers.location).toBe('/admin/templates?error=CONFLICT');
     expect(runCli(['rules', 'remove', '--tenant', 'acme', '--name', 'spare-rule'], portal.cliEnv).status).toBe(0);
     expect((await post('spare')).headers.location).toBe('/admin/templates?done=deleted');
+    await context.close();
+  });
+});
+
+describe('mail-flow rules, connectors and subjects', () => {
+  const eml = (subject: string, to: string[]) => sampleEml({ to, subject, from: 'Alice Example <alice@acme.example>', attachment: false });
+
+  it('adds, moves, edits and removes rules with JavaScript off; a refused save keeps what was typed; audited', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'admin', 'rita@acme.example'));
+    const plainContext = await portal.browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    await plainContext.addCookies(await context.cookies());
+    const plain = await plainContext.newPage();
+    const order = async () => plain.locator('main li[data-rule]').evaluateAll((els) => els.map((e) => e.getAttribute('data-rule')));
+
+    await plain.goto(`http://${ACME()}/admin/rules`);
+    await plain.getByRole('link', { name: 'Add a rule' }).click();
+    await plain.getByLabel('Name', { exact: true }).fill('Secure');
+    await plain.getByLabel('The subject contains one of these words (one a line)').first().fill('secure\nconfidential');
+    await plain.getByLabel('The recipient is outside the organisation').first().check();
+    await plain.getByRole('button', { name: 'Save rule' }).click();
+    await plain.waitForURL(/\/admin\/rules\?done=saved$/);
+    await plain.getByRole('link', { name: 'Add a rule' }).click();
+    await plain.getByLabel('Name', { exact: true }).fill('Partners');
+    await plain.getByLabel("The recipient's domain is one of (one a line)").first().fill('partner.example');
+    await plain.getByLabel('Action').selectOption('reject');
+    // An SMTP reply is printable ASCII on one line: refused, and the form keeps it all.
+    await plain.getByLabel(/Reply text/).fill('Not to partners — sorry');
+    await plain.getByRole('button', { name: 'Save rule' }).click();
+    await plain.waitForURL(/\/admin\/rules\/edit\?typed=1/);
+    expect(await plain.locator('main [role=alert]').textContent()).toMatch(/action\.text: must be printable ASCII on one line/);
+    expect(await plain.getByLabel('Name', { exact: true }).inputValue()).toBe('Partners');
+    expect(await plain.getByLabel("The recipient's domain is one of (one a line)").first().inputValue()).toBe('partner.example');
+    expect(await plain.getByLabel('Action').inputValue()).toBe('reject');
+    await plain.getByLabel(/Reply text/).fill('Not to partners');
+    await plain.getByRole('button', { name: 'Save rule' }).click();
+    await plain.waitForURL(/\/admin\/rules\?done=saved$/);
+    expect(await order()).toEqual(['Secure', 'Partners']);
+    expect(await plain.locator('li[data-rule="Secure"]').textContent()).toContain(
+      'If the subject contains “secure” or “confidential” and the recipient is outside the organisation: encrypt it with the template “default”.',
+    );
+
+    await plain.getByRole('button', { name: 'Move up: Partners' }).click();
+    await plain.waitForURL(/done=moved$/);
+    expect(await order()).toEqual(['Partners', 'Secure']);
+    await plain.getByRole('link', { name: 'Edit Secure' }).click();
+    expect(await plain.getByLabel('The subject contains one of these words (one a line)').first().inputValue()).toBe(
+      'secure\nconfidential',
+    );
+    await plain.getByLabel('Name', { exact: true }).fill('Secure mail');
+    await plain.getByLabel('Remove the matched subject keyword (when encrypting)').check();
+    await plain.getByRole('button', { name: 'Save rule' }).click();
+    await plain.waitForURL(/done=saved$/);
+    expect(await order()).toEqual(['Partners', 'Secure mail']);
+    expect(await plain.locator('li[data-rule="Secure mail"]').textContent()).toContain('removing the keyword from the subject');
+    await plain.getByRole('button', { name: 'Remove Partners' }).click();
+    await plain.waitForURL(/done=removed$/);
+    expect(await order()).toEqual(['Secure mail']);
+    await plainContext.close();
+
+    // With JavaScript: the pages pass axe and fit 390 px.
+    for (const p of ['/admin/rules', '/admin/rules/edit?rule=Secure%20mail']) {
+      await page.goto(`http://${ACME()}${p}`);
+      await expectAccessible(page);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(390);
+    }
+    await page.goto(`http://${ACME()}/admin/rules`);
+    await shot(page, 'admin-9-rules');
+    await page.goto(`http://${ACME()}/admin/rules/edit?rule=Secure%20mail`);
+    await shot(page, 'admin-10-rule-edit');
+
+    const list = runCli(['rules', 'list', '--tenant', 'acme'], portal.cliEnv);
+    expect((list.json.rules as Array<{ name: string }>).map((r) => r.name)).toEqual(['Secure mail']);
+    await page.goto(`http://${ACME()}/admin/audit?address=${encodeURIComponent('admin:rita@acme.example')}`);
+    const types = await page.locator('main li[data-event]').evaluateAll((els) => els.map((e) => e.getAttribute('data-event')));
+    expect(types.filter((t) => t?.startsWith('rule_')).reverse()).toEqual([
+      'rule_added',
+      'rule_added',
+      'rule_moved',
+      'rule_changed',
+      'rule_removed',
+    ]);
+    await context.close();
+  }, 120_000);
+
+  it('Test a message: an uploaded .eml with an envelope shows the decision per recipient', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'auditor', 'tina@acme.example'));
+    expect(
+      runCli(
+        [
+          'rules',
+          'add',
+          '--tenant',
+          'acme',
+          '--name',
+          'No gmail',
+          '--recipient-domain',
+          'gmail.com',
+          '--action',
+          'reject',
+          '--reject-text',
+          'Use the portal',
+        ],
+        portal.cliEnv,
+      ).status,
+    ).toBe(0);
+    const keyword = [
+      '--name',
+      'Keyword',
+      '--priority',
+      '1',
+      '--subject-contains',
+      'secure',
+      '--recipient-outside',
+      '--action',
+      'encrypt',
+      '--remove-keyword',
+    ];
+    expect(runCli(['rules', 'add', '--tenant', 'acme', ...keyword], portal.cliEnv).status).toBe(0);
+    await page.goto(`http://${ACME()}/admin/rules`);
+    await page.getByLabel(/The message \(\.eml/).setInputFiles({
+      name: 'quarterly.eml',
+      mimeType: 'message/rfc822',
+      buffer: eml('Secure: quarterly figures', ['bob@gmail.com']),
+    });
+    await page.getByLabel(/Envelope recipients/).fill('bob@gmail.com\ncolleague@acme.example\nnew@example.org');
+    await page.getByRole('button', { name: 'Test the message' }).click();
+    await page.getByRole('heading', { name: 'Rule test' }).waitFor();
+    const decision = (r: string) => page.locator(`li[data-recipient="${r}"]`);
+    expect(await decision('bob@gmail.com').getAttribute('data-action')).toBe('reject');
+    expect(await decision('bob@gmail.com').textContent()).toContain('550 5.7.1 Use the portal');
+    expect(await decision('new@example.org').getAttribute('data-action')).toBe('encrypt');
+    // 'Keyword' removes its keyword from the subject.
+    expect(await decision('new@example.org').textContent()).toMatch(/Subject the recipient sees\W*quarterly figures$/);
+    expect(await decision('colleague@acme.example').getAttribute('data-action')).toBe('pass');
+    await expectAccessible(page);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'admin-11-rule-test');
+    // A hostile message (two To: fields) is refused with the reason; nothing was sent.
+    await page.goto(`http://${ACME()}/admin/rules`);
+    await page.getByLabel(/The message \(\.eml/).setInputFiles({
+      name: 'two-to.eml',
+      mimeType: 'message/rfc822',
+      buffer: Buffer.from('From: alice@acme.example\r\nTo: a@x.example\r\nTo: b@y.example\r\nSubject: x\r\n\r\nhi\r\n'),
+    });
+    await page.getByRole('button', { name: 'Test the message' }).click();
+    expect(await page.getByRole('alert').textContent()).toMatch(/The To header appears 2 times/);
+    for (const name of ['No gmail', 'Keyword'])
+      expect(runCli(['rules', 'remove', '--tenant', 'acme', '--name', name], portal.cliEnv).status).toBe(0);
+    await context.close();
+  });
+
+  it('adds and removes a connector; a refused one keeps what was typed', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'admin', 'cora@acme.example'));
+    await page.goto(`http://${ACME()}/admin/connectors`);
+    await page.getByLabel(/Partner domain/).fill('partner.example');
+    await page.getByLabel(/^Host/).fill('mx.partner.example:2525');
+    await page.getByLabel('TLS', { exact: true }).selectOption('required');
+    await page.getByLabel(/carries decrypted replies/).check();
+    await page.getByRole('button', { name: 'Add connector' }).click();
+    await page.waitForURL(/typed=1/);
+    expect(await page.locator('main [role=alert]').textContent()).toMatch(
+      /internal: only a connector with --tls verify may carry decrypted replies/,
+    );
+    expect(await page.getByLabel(/Partner domain/).inputValue()).toBe('partner.example');
+    expect(await page.getByLabel(/^Host/).inputValue()).toBe('mx.partner.example:2525');
+    await page.getByLabel(/carries decrypted replies/).uncheck();
+    await page.getByLabel('TLS', { exact: true }).selectOption('verify');
+    await page.getByRole('button', { name: 'Add connector' }).click();
+    await page.waitForURL(/done=added$/);
+    expect(await page.locator('li[data-connector="partner.example"]').textContent()).toContain('Host: mx.partner.example:2525');
+    await expectAccessible(page);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'admin-12-connectors');
+    const cli = runCli(['connector', 'list', '--tenant', 'acme'], portal.cliEnv);
+    expect(cli.json).toEqual([expect.objectContaining({ domain: 'partner.example', tls: 'verify' })]);
+    await page.getByRole('button', { name: 'Remove the connector for partner.example' }).click();
+    await page.waitForURL(/done=removed$/);
+    expect(await page.locator('li[data-connector]').count()).toBe(0);
+    await page.goto(`http://${ACME()}/admin/audit?address=${encodeURIComponent('admin:cora@acme.example')}`);
+    expect(await page.locator('li[data-event="connector_added"]').count()).toBe(1);
+    expect(await page.locator('li[data-event="connector_removed"]').count()).toBe(1);
+    await context.close();
+  });
+
+  it('the messages page shows the subject of a shown-subject template and not of a hidden-subject one', async () => {
+    const quiet = path.join(portal.dataDir, 'quiet.json');
+    fs.writeFileSync(quiet, JSON.stringify({ look: { hideSubject: true } }));
+    expect(runCli(['branding', 'set', '--tenant', 'acme', '--template', 'quiet', quiet], portal.cliEnv).status).toBe(0);
+    const send = (subject: string, to: string, template: string) => {
+      const file = path.join(portal.dataDir, `${to}.eml`);
+      fs.writeFileSync(file, eml(subject, [to]));
+      const sent = runCli(['send', '--tenant', 'acme', '--template', template, file], portal.cliEnv);
+      expect(sent.status, sent.stderr).toBe(0);
+      return sent.json.messageId as string;
+    };
+    const shownId = send('Board minutes March', 'shown@example.org', 'default');
+    const hiddenId = send('Layoffs list', 'hidden@example.org', 'quiet');
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'auditor', 'sid@acme.example'));
+    await page.goto(`http://${ACME()}/admin/messages`);
+    const row = (id: string) => page.locator('main li', { has: page.locator(`a[href="/admin/messages/${id}"]`) });
+    expect(await row(shownId).locator('[data-subject]').textContent()).toBe('Subject: Board minutes March');
+    expect(await row(hiddenId).locator('[data-subject]').getAttribute('data-subject')).toBe('none');
+    expect(await page.locator('main').textContent()).not.toContain('Layoffs list');
+    await expectAccessible(page);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'admin-13-messages-subjects');
+    await page.goto(`http://${ACME()}/admin/messages/${hiddenId}`);
+    expect(await page.locator('main').textContent()).not.toContain('Layoffs list');
+    await page.goto(`http://${ACME()}/admin/messages/${shownId}`);
+    expect(await page.locator('dd[data-subject]').textContent()).toBe('Board minutes March');
+    // At rest neither subject is in the server's database in the clear.
+    const db = openInstallationDatabase(portal.cliEnv);
+    // Bytes as text, so a subject stored in the clear in a blob column would be found too.
+    const dump = JSON.stringify(await db.selectFrom('messages').selectAll().execute(), (_, v) =>
+      v?.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v,
+    );
+    await db.destroy();
+    expect(dump).not.toContain('Board minutes');
+    expect(dump).not.toContain('Layoffs');
     await context.close();
   });
 });

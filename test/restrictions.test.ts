@@ -115,7 +115,9 @@ describe('a message keeps the restrictions it was sent under', () => {
     const { messageId } = await send('later');
     const message = (await getMessage(ctx.db, messageId))!;
     expect(message.restrictions).toBe('do-not-forward');
-    expect(await getAdminMessageOrThrow({ db: ctx.db, tenantId: tenant.id, messageId })).toMatchObject({ restrictions: 'do-not-forward' });
+    expect(await getAdminMessageOrThrow({ db: ctx.db, master: ctx.master, tenantId: tenant.id, messageId })).toMatchObject({
+      restrictions: 'do-not-forward',
+    });
     await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'later', input: { restrictions: 'none', allowForward: true } });
     expect((await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message })).policy).toMatchObject({
       restrictions: 'do-not-forward',

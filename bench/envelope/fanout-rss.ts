@@ -95,6 +95,7 @@ async function sendAllInMemory(ctx: TContext, tenant: TTenant, raw: Buffer) {
         in_reply_to: null,
         thread_id: null,
         bounce_notified_at: null,
+        subject_sealed: null,
       },
       recipients,
     );

@@ -1,13 +1,16 @@
 import { AppError } from '../errors';
+import type { TMasterKeyProvider } from '../envelope/master-key';
 import type { TDb } from '../store/db';
 import type { TMessageTable } from '../store/schema';
 import { messageState, type TAdminMessageRow } from './list-admin-messages';
+import { readMessageSubjects } from './read-message-subjects';
 
-export type GetAdminMessageOptions = { db: TDb; tenantId: string; messageId: string; now?: number };
+export type GetAdminMessageOptions = { db: TDb; master: TMasterKeyProvider; tenantId: string; messageId: string; now?: number };
 
 // One message's metadata, if it is this tenant's; otherwise NOT_FOUND (as for an unknown id).
 export async function getAdminMessageOrThrow({
   db,
+  master,
   tenantId,
   messageId,
   now = Date.now(),
@@ -15,7 +18,18 @@ export async function getAdminMessageOrThrow({
   const row = /^[0-9a-f-]{36}$/.test(messageId)
     ? await db
         .selectFrom('messages')
-        .select(['id', 'created_at', 'sender', 'template', 'restrictions', 'revoked_at', 'expires_at', 'shredded_at'])
+        .select([
+          'id',
+          'created_at',
+          'sender',
+          'template',
+          'restrictions',
+          'revoked_at',
+          'expires_at',
+          'shredded_at',
+          'key_version',
+          'subject_sealed',
+        ])
         .where('tenant_id', '=', tenantId)
         .where('id', '=', messageId)
         .executeTakeFirst()
@@ -35,10 +49,12 @@ export async function getAdminMessageOrThrow({
     .where('message_id', '=', row.id)
     .where('type', '=', 'viewed')
     .executeTakeFirstOrThrow();
+  const subjects = await readMessageSubjects({ db, master, tenantId, rows: [row] });
   return {
     id: row.id,
     createdAt: Number(row.created_at),
     sender: row.sender,
+    subject: subjects.get(row.id) ?? null,
     template: row.template,
     // As recorded when it was sent (its template may read otherwise now; it can only tighten it).
     restrictions: row.restrictions,

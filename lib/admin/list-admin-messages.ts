@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { TMasterKeyProvider } from '../envelope/master-key';
 import type { TDb } from '../store/db';
+import { readMessageSubjects } from './read-message-subjects';
 
 export const MESSAGES_PAGE_SIZE = 50;
 
@@ -24,6 +26,8 @@ export type TAdminMessageRow = {
   id: string;
   createdAt: number;
   sender: string;
+  // null: the template hides subjects, or the message was revoked or expired (shredded with it).
+  subject: string | null;
   recipients: string[];
   template: string;
   state: TMessageState;
@@ -42,14 +46,14 @@ export const messageState = (
 
 const DAY_MS = 24 * 60 * 60_000;
 
-export type ListAdminMessagesOptions = { db: TDb; tenantId: string; search: TMessageSearch; now?: number };
+export type ListAdminMessagesOptions = { db: TDb; master: TMasterKeyProvider; tenantId: string; search: TMessageSearch; now?: number };
 
 // Metadata only — never the envelope, a key or anything of the message's content. Newest first,
 // by keyset (created_at, id): page N costs what page 1 costs, however deep.
-export async function listAdminMessages({ db, tenantId, search, now = Date.now() }: ListAdminMessagesOptions) {
+export async function listAdminMessages({ db, master, tenantId, search, now = Date.now() }: ListAdminMessagesOptions) {
   let query = db
     .selectFrom('messages')
-    .select(['id', 'created_at', 'sender', 'template', 'revoked_at', 'expires_at', 'shredded_at'])
+    .select(['id', 'created_at', 'sender', 'template', 'revoked_at', 'expires_at', 'shredded_at', 'key_version', 'subject_sealed'])
     .where('tenant_id', '=', tenantId);
   if (search.sender) {
     const pattern = `%${escapeLike(search.sender.toLowerCase())}%`;
@@ -97,10 +101,12 @@ export async function listAdminMessages({ db, tenantId, search, now = Date.now()
         .groupBy('message_id')
         .execute()
     : [];
+  const subjects = await readMessageSubjects({ db, master, tenantId, rows: page });
   const items: TAdminMessageRow[] = page.map((r) => ({
     id: r.id,
     createdAt: Number(r.created_at),
     sender: r.sender,
+    subject: subjects.get(r.id) ?? null,
     template: r.template,
     recipients: recipients.filter((x) => x.message_id === r.id).map((x) => x.address),
     state: messageState(r, now),

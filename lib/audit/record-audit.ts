@@ -42,7 +42,14 @@ export type TAuditType =
   | 'identity_provider_added'
   | 'identity_provider_removed'
   | 'identity_provider_changed'
-  | 'custom_domain_changed';
+  | 'custom_domain_changed'
+  // Mail-flow rules and connectors (the console and the CLI).
+  | 'rule_added'
+  | 'rule_changed'
+  | 'rule_moved'
+  | 'rule_removed'
+  | 'connector_added'
+  | 'connector_removed';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -17,6 +17,7 @@ import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
 import { brandingForMessage, stricterRestrictions } from './message-restrictions';
+import { sealSubject } from './message-subject';
 import { buildRecipientWrapper, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
@@ -171,6 +172,10 @@ export async function prepareMessage({
         in_reply_to: parent?.id ?? null,
         thread_id: parent ? (parent.thread_id ?? parent.id) : null,
         bounce_notified_at: null,
+        // For the console's messages page, unless the template hides the subject.
+        subject_sealed: branding.look.hideSubject
+          ? null
+          : sealSubject({ tenantKey, tenantId: tenant.id, messageId, subject: parsed.subject }),
       },
       recipients,
     );

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
+import { recordRuleChange } from './record-rule-change';
 import { toInvalidRules, updateRuleSet } from './rule-set-store';
 import { ZRule, type TRule } from './schema';
 
@@ -9,9 +10,19 @@ export type AddRuleOptions = {
   input: unknown;
   // 1-based place in the priority order; the end when absent.
   position?: number;
+  // Who added it, for the audit event.
+  actor?: string;
+  now?: number;
 };
 
-export async function addRule({ db, tenantId, input, position }: AddRuleOptions): Promise<{ rule: TRule; position: number }> {
+export async function addRule({
+  db,
+  tenantId,
+  input,
+  position,
+  actor = 'cli',
+  now = Date.now(),
+}: AddRuleOptions): Promise<{ rule: TRule; position: number }> {
   const parsed = ZRule.safeParse(input);
   if (!parsed.success) throw toInvalidRules(parsed.error, input, 'Invalid rule');
   const rule = parsed.data;
@@ -19,6 +30,7 @@ export async function addRule({ db, tenantId, input, position }: AddRuleOptions)
   await updateRuleSet({
     db,
     tenantId,
+    now,
     change: (current) => {
       if (current.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase()))
         throw new AppError('CONFLICT', `Invalid rule: name: a rule named "${rule.name}" already exists`);
@@ -30,6 +42,8 @@ export async function addRule({ db, tenantId, input, position }: AddRuleOptions)
       rules.splice(placed - 1, 0, rule);
       return { ...current, rules };
     },
+    onChanged: (trx, { after }) =>
+      recordRuleChange(trx, { tenantId, type: 'rule_added', actor, before: null, after: { name: rule.name, set: after }, at: now }),
   });
   return { rule, position: placed };
 }

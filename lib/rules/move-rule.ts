@@ -1,14 +1,16 @@
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
+import { recordRuleChange } from './record-rule-change';
 import { updateRuleSet } from './rule-set-store';
 
-export type MoveRuleOptions = { db: TDb; tenantId: string; name: string; to: number };
+export type MoveRuleOptions = { db: TDb; tenantId: string; name: string; to: number; actor?: string; now?: number };
 
 // Moves a rule to a 1-based place in the priority order; the others keep their relative order.
-export async function moveRule({ db, tenantId, name, to }: MoveRuleOptions): Promise<{ order: string[] }> {
+export async function moveRule({ db, tenantId, name, to, actor = 'cli', now = Date.now() }: MoveRuleOptions): Promise<{ order: string[] }> {
   const set = await updateRuleSet({
     db,
     tenantId,
+    now,
     change: (current) => {
       const from = current.rules.findIndex((r) => r.name.toLowerCase() === name.trim().toLowerCase());
       if (from < 0) throw new AppError('NOT_FOUND', `No rule named "${name}"`);
@@ -19,6 +21,15 @@ export async function moveRule({ db, tenantId, name, to }: MoveRuleOptions): Pro
       rules.splice(to - 1, 0, rule!);
       return { ...current, rules };
     },
+    onChanged: (trx, { before, after }) =>
+      recordRuleChange(trx, {
+        tenantId,
+        type: 'rule_moved',
+        actor,
+        before: { name: name.trim(), set: before },
+        after: { name: name.trim(), set: after },
+        at: now,
+      }),
   });
   return { order: set.rules.map((r) => r.name) };
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { z } from 'zod';
 import { AppError } from '../errors';
 import type { TDb } from '../store/db';
@@ -38,13 +38,15 @@ export type UpdateRuleSetOptions = {
   tenantId: string;
   // Given the current set, returns the next one (unvalidated input); may throw an AppError.
   change: (current: TRuleSet) => unknown;
+  // Called in the same transaction once the next set is written (the audit event of the change).
+  onChanged?: (trx: Transaction<TDatabase>, sets: { before: TRuleSet; after: TRuleSet }) => Promise<void>;
   now?: number;
 };
 
 // Every change to a tenant's rules goes through here: the next set is validated as one (names
 // unique, templates existing) and replaces the current one in one transaction, so a failed
 // import or a concurrent change never leaves half a set.
-export async function updateRuleSet({ db, tenantId, change, now = Date.now() }: UpdateRuleSetOptions): Promise<TRuleSet> {
+export async function updateRuleSet({ db, tenantId, change, onChanged, now = Date.now() }: UpdateRuleSetOptions): Promise<TRuleSet> {
   return db.transaction().execute(async (trx) => {
     await trx
       .insertInto('mail_rule_settings')
@@ -78,6 +80,7 @@ export async function updateRuleSet({ db, tenantId, change, now = Date.now() }: 
       .set({ default_action: JSON.stringify(next.defaultAction), internal_domains: JSON.stringify(next.internalDomains), updated_at: now })
       .where('tenant_id', '=', tenantId)
       .execute();
+    await onChanged?.(trx, { before: current, after: next });
     return next;
   });
 }

@@ -3,7 +3,15 @@ import { parseOutgoingMessage } from '../mail/parse-message';
 import { decideRecipients } from './decide-recipients';
 import { stripSubjectKeyword } from './match-word';
 
-export type TestRulesOptions = { db: TDb; tenantId: string; raw: Buffer; maxBytes: number };
+export type TestRulesOptions = {
+  db: TDb;
+  tenantId: string;
+  raw: Buffer;
+  maxBytes: number;
+  // The SMTP envelope, as the relay would have it: MAIL FROM and RCPT TO, each already normalised
+  // (see readTestEnvelope). Without them, the From address and every To/Cc/Bcc address.
+  envelope?: { sender?: string; recipients?: string[] };
+};
 
 export type TRuleTestResult = {
   recipient: string;
@@ -19,13 +27,13 @@ export type TRuleTestResult = {
 
 // A dry run: what the rules decide for each recipient of a message. Reads the rules and nothing
 // else; sends, stores and audits nothing.
-export async function testRules({ db, tenantId, raw, maxBytes }: TestRulesOptions): Promise<TRuleTestResult[]> {
+export async function testRules({ db, tenantId, raw, maxBytes, envelope }: TestRulesOptions): Promise<TRuleTestResult[]> {
   const parsed = await parseOutgoingMessage({ raw, maxBytes });
   const decisions = await decideRecipients({
     db,
     tenantId,
-    message: { raw, sender: parsed.sender, subject: parsed.subject },
-    recipients: parsed.recipients.map((r) => r.address),
+    message: { raw, sender: envelope?.sender ?? parsed.sender, subject: parsed.subject },
+    recipients: envelope?.recipients?.length ? envelope.recipients : parsed.recipients.map((r) => r.address),
   });
   return decisions.map(({ recipient, rule, action }) => {
     if (action.kind === 'pass') return { recipient, rule, action: 'pass' };

@@ -37,6 +37,7 @@ export const getMessageHead = async (db: TDbLike, id: string): Promise<TMessageH
       'thread_id',
       'bounce_notified_at',
       'restrictions',
+      'subject_sealed',
     ])
     .select((eb) => eb('envelope', 'is not', null).as('is_kept'))
     .where('id', '=', id)
@@ -55,11 +56,18 @@ export async function insertMessage(db: TDbLike, message: TMessageTable, recipie
   if (recipients.length) await db.insertInto('recipients').values(recipients).execute();
 }
 
-// Crypto-shredding: with the wrapped content key gone, no copy of the envelope opens again.
+// Crypto-shredding: with the wrapped content key gone, no copy of the envelope opens again; the
+// sealed subject goes with it (it is content, and the message is no longer readable).
 export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at?: number; now: number }): Promise<boolean> {
   const result = await db
     .updateTable('messages')
-    .set({ wrapped_cek: null, envelope: null, shredded_at: fields.now, ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}) })
+    .set({
+      wrapped_cek: null,
+      envelope: null,
+      subject_sealed: null,
+      shredded_at: fields.now,
+      ...(fields.revoked_at ? { revoked_at: fields.revoked_at } : {}),
+    })
     .where('id', '=', id)
     .executeTakeFirst();
   await deleteHeldEnvelope(db, id);

@@ -49,6 +49,9 @@ export type TMessageTable = {
   thread_id: string | null;
   // When the sender was told that a recipient could not be reached (one notice per message).
   bounce_notified_at: number | null;
+  // The subject sealed under the tenant key (lib/messages/message-subject.ts); null when the
+  // template hides subjects, and once the message is revoked or expired.
+  subject_sealed: Buffer | null;
 };
 
 export type TRecipientTable = {

@@ -6,6 +6,8 @@ const PAGES = [
   ['/admin/messages', 'Messages'],
   ['/admin/audit', 'Audit log'],
   ['/admin/templates', 'Templates'],
+  ['/admin/rules', 'Rules'],
+  ['/admin/connectors', 'Connectors'],
   ['/admin/admins', 'Admins'],
   ['/admin/identity-providers', 'Identity providers'],
   ['/admin/domain', 'Custom domain'],

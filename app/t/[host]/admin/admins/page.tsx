@@ -1,7 +1,8 @@
 import { listAdmins } from '@/lib/admin/list-admins';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { ADMIN_BUTTON, ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
+import { PostButton } from '@/lib/admin/ui/post-button';
 
 export const dynamic = 'force-dynamic';
 
@@ -47,12 +48,7 @@ export default async function AdminAdminsPage({ params, searchParams }: TProps) 
                     Change role
                   </button>
                 </form>
-                <form method="post" action="/admin/admins/remove">
-                  <input type="hidden" name="email" value={a.email} />
-                  <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Remove ${a.email}`}>
-                    Remove
-                  </button>
-                </form>
+                <PostButton action="/admin/admins/remove" fields={{ email: a.email }} text="Remove" label={`Remove ${a.email}`} isDanger />
               </div>
             ) : null}
           </li>

@@ -1,6 +1,7 @@
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { ADMIN_BUTTON, ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
+import { PostButton } from '@/lib/admin/ui/post-button';
 import { listRelayCredentials } from '@/lib/relay/relay-credentials';
 import { listApiKeys } from '@/lib/tenants/list-api-keys';
 
@@ -32,12 +33,14 @@ export default async function AdminCredentialsPage({ params, searchParams }: TPr
               Created {when(k.createdAt)} · Last used {when(k.lastUsedAt)}
             </p>
             {canChange && !k.isRevoked ? (
-              <form method="post" action="/admin/credentials/api-keys/revoke" className="mt-2">
-                <input type="hidden" name="id" value={k.id} />
-                <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Revoke API key ${k.name} (${k.prefix})`}>
-                  Revoke
-                </button>
-              </form>
+              <PostButton
+                action="/admin/credentials/api-keys/revoke"
+                fields={{ id: k.id }}
+                text="Revoke"
+                label={`Revoke API key ${k.name} (${k.prefix})`}
+                isDanger
+                className="mt-2"
+              />
             ) : null}
           </li>
         ))}
@@ -67,12 +70,14 @@ export default async function AdminCredentialsPage({ params, searchParams }: TPr
               Created {when(c.createdAt)} · Last used {when(c.lastUsedAt)}
             </p>
             {canChange && !c.revoked ? (
-              <form method="post" action="/admin/credentials/relay/revoke" className="mt-2">
-                <input type="hidden" name="username" value={c.username} />
-                <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Revoke relay credential ${c.username}`}>
-                  Revoke
-                </button>
-              </form>
+              <PostButton
+                action="/admin/credentials/relay/revoke"
+                fields={{ username: c.username }}
+                text="Revoke"
+                label={`Revoke relay credential ${c.username}`}
+                isDanger
+                className="mt-2"
+              />
             ) : null}
           </li>
         ))}

@@ -1,7 +1,8 @@
 import { listPasskeys } from '@/lib/admin/list-passkeys';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { ADMIN_DANGER_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
+import { PostButton } from '@/lib/admin/ui/post-button';
 import { PasskeyButton } from '@/lib/admin/ui/passkey-button';
 
 export const dynamic = 'force-dynamic';
@@ -27,12 +28,14 @@ export default async function AdminPasskeysPage({ params, searchParams }: TProps
               Added {when(p.createdAt)} · Last used {when(p.lastUsedAt)}
             </p>
             {passkeys.length > 1 ? (
-              <form method="post" action="/admin/passkeys/remove" className="mt-2">
-                <input type="hidden" name="id" value={p.id} />
-                <button type="submit" className={ADMIN_DANGER_BUTTON} aria-label={`Remove passkey ${p.label}`}>
-                  Remove
-                </button>
-              </form>
+              <PostButton
+                action="/admin/passkeys/remove"
+                fields={{ id: p.id }}
+                text="Remove"
+                label={`Remove passkey ${p.label}`}
+                isDanger
+                className="mt-2"
+              />
             ) : null}
           </li>
         ))}

@@ -2,6 +2,7 @@ import { notFound } from 'next/navigation';
 import { getAdminMessageOrThrow } from '@/lib/admin/get-admin-message';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
 import { ADMIN_DANGER_BUTTON, AdminShell } from '@/lib/admin/ui/admin-shell';
+import { SubjectNotShown } from '@/lib/admin/ui/subject-not-shown';
 import { isAppError } from '@/lib/errors';
 
 export const dynamic = 'force-dynamic';
@@ -13,16 +14,22 @@ export default async function AdminMessagePage({ params, searchParams }: TProps)
   const { host, id } = await params;
   const { error, revoked } = await searchParams;
   const { ctx, tenant, session } = await loadAdminPage({ host, path: `/admin/messages/${id}` });
-  const message = await getAdminMessageOrThrow({ db: ctx.db, tenantId: tenant.id, messageId: id }).catch((e: unknown) => {
-    if (isAppError(e) && e.code === 'NOT_FOUND') notFound();
-    throw e;
-  });
+  const message = await getAdminMessageOrThrow({ db: ctx.db, master: ctx.master, tenantId: tenant.id, messageId: id }).catch(
+    (e: unknown) => {
+      if (isAppError(e) && e.code === 'NOT_FOUND') notFound();
+      throw e;
+    },
+  );
   return (
     <AdminShell tenantName={tenant.name} session={session}>
       <h1 className="text-2xl font-semibold">Message</h1>
       <dl className="mt-4 grid gap-x-4 gap-y-2 sm:grid-cols-[max-content_1fr]">
         <dt className="font-medium">Sent</dt>
         <dd>{new Date(message.createdAt).toISOString().replace('T', ' ').slice(0, 19)} UTC</dd>
+        <dt className="font-medium">Subject</dt>
+        <dd className="break-all" data-subject={message.subject === null ? 'none' : 'shown'}>
+          {message.subject ?? <SubjectNotShown />}
+        </dd>
         <dt className="font-medium">Sender</dt>
         <dd className="break-all">{message.sender}</dd>
         <dt className="font-medium">Recipients</dt>

@@ -14,7 +14,7 @@ export const POST = adminRoute<TParams, { role: 'admin'; isSensitive: true }>(
   async ({ request, params, ctx, tenant, session }) => {
     const form = await readSmallForm({ request });
     if (form.get('confirm') !== 'yes') throw new AppError('BAD_REQUEST', 'Confirm the revocation.');
-    await revokeAdminMessage({ db: ctx.db, tenantId: tenant.id, messageId: params.id, session });
+    await revokeAdminMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, messageId: params.id, session });
     return seeOther(`/admin/messages/${params.id}?revoked=1`);
   },
   { access: { role: 'admin', isSensitive: true }, backTo: (p) => `/admin/messages/${p.id}`, what: 'admin revoke' },
