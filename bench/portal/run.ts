@@ -116,7 +116,8 @@ function printLoad(label: string, s: TLoadSummary) {
   );
 }
 
-const withoutRounds = ({ roundsReqPerSec: _r, ...rest }: TLoadSummary) => rest;
+// A summary for the JSON line: its rounds under a shorter name.
+const forJson = ({ roundsReqPerSec, ...rest }: TLoadSummary) => ({ ...rest, rounds: roundsReqPerSec });
 
 function printWeights(weights: TPageWeight[]) {
   console.log('\nFirst-load JavaScript of the recipient pages (gzip at zlib default, as served; each chunk once per page)');
@@ -322,9 +323,6 @@ async function main() {
     }
 
     // One machine-readable line, last, for CI or comparisons between runs.
-    const { roundsReqPerSec: _p, ...portalOut } = portal;
-    const { roundsReqPerSec: _b, ...bareOut } = baseline;
-    const { roundsReqPerSec: _c, ...cachedOut } = cached;
     console.log(
       JSON.stringify({
         node: process.version,
@@ -333,9 +331,9 @@ async function main() {
         readers: READERS,
         htmlBytes,
         targets: { ratio: TARGET_RATIO, p99OverP50: TARGET_P99_OVER_P50, clusterRatio: TARGET_CLUSTER_RATIO },
-        portal: { ...portalOut, rounds: portal.roundsReqPerSec },
-        bare: { ...bareOut, rounds: baseline.roundsReqPerSec },
-        cached: { ...cachedOut, rounds: cached.roundsReqPerSec },
+        portal: forJson(portal),
+        bare: forJson(baseline),
+        cached: forJson(cached),
         ratio,
         singleConnection: {
           portal: { p50Ms: single.portal.p50Ms, p99Ms: single.portal.p99Ms, reqPerSec: single.portal.reqPerSec },
@@ -353,8 +351,8 @@ async function main() {
           typeof cluster === 'string'
             ? cluster
             : {
-                two: { ...withoutRounds(cluster.two), rounds: cluster.two.roundsReqPerSec },
-                one: { ...withoutRounds(cluster.one), rounds: cluster.one.roundsReqPerSec },
+                two: forJson(cluster.two),
+                one: forJson(cluster.one),
                 ratio: cluster.ratio,
                 servedThroughNginx: cluster.servedThroughNginx,
               },
