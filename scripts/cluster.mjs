@@ -119,7 +119,14 @@ export async function startCluster({ instances = 2, env, port, log }) {
   for (let i = 0; i < instances; i += 1) {
     nodes.push(startInstance({ env: common, port: await freePort(), metricsPort: await freePort(), log }));
   }
-  for (const node of nodes) await waitUntil(`instance on ${node.port}`, () => isReady(node.port), 60_000, node.output);
+  // An instance or nginx that does not come up: stop what did, so the caller's process can exit.
+  const stopNodes = () => Promise.all(nodes.map((n) => stopChild(n.child)));
+  try {
+    for (const node of nodes) await waitUntil(`instance on ${node.port}`, () => isReady(node.port), 60_000, node.output);
+  } catch (error) {
+    await stopNodes();
+    throw error;
+  }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-nginx-'));
   // nginx's workers run as an unprivileged user when started as root: they need the prefix.
@@ -135,23 +142,29 @@ export async function startCluster({ instances = 2, env, port, log }) {
   nginx.stderr.on('data', (d) => (nginxOutput += d));
   const errorLog = () =>
     `${nginxOutput}${fs.existsSync(path.join(dir, 'error.log')) ? fs.readFileSync(path.join(dir, 'error.log'), 'utf8') : ''}`;
-  await waitUntil(
-    'nginx',
-    async () => nginx.exitCode === null && (await fetch(`http://127.0.0.1:${nginxPort}/api/health`)).ok,
-    20_000,
-    errorLog,
-  );
+  const stop = async () => {
+    await stopChild(nginx);
+    await stopNodes();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil(
+      'nginx',
+      async () => nginx.exitCode === null && (await fetch(`http://127.0.0.1:${nginxPort}/api/health`)).ok,
+      20_000,
+      errorLog,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 
   return {
     port: nginxPort,
     origin: `http://127.0.0.1:${nginxPort}`,
     nodes,
     nginxLog: errorLog,
-    async stop() {
-      await stopChild(nginx);
-      await Promise.all(nodes.map((n) => stopChild(n.child)));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

@@ -6,7 +6,8 @@ import type { TSmtpSink } from '../../test/helpers/smtp-sink';
 
 export type TReader = { address: string; landingPath: string; verifyPath: string; cookie: string };
 
-export type TJourneyTarget = { port: number; host: string; sink: TSmtpSink };
+// localAddress: the reader's own loopback address (through nginx, the one its X-Forwarded-For names).
+export type TJourneyTarget = { port: number; host: string; sink: TSmtpSink; localAddress?: string };
 
 // Sends `eml` through the real `sealpost send`, as an operator would, and waits for one wrapper
 // mail per recipient.
@@ -68,10 +69,11 @@ function expectStatus(res: THttpResponse, status: number, what: string) {
 // What a browser does with JavaScript off: GET the landing page, post its form, GET the passcode
 // page, post the code from the mail's subject, follow to the message. Form posts carry the fetch
 // metadata a browser adds (the portal's CSRF check reads Sec-Fetch-Site).
-export async function signIn({ port, host, sink }: TJourneyTarget, address: string, messageId: string): Promise<TReader> {
-  const get = (p: string, cookie?: string) => requestAs(port, host, p, { headers: cookie ? { cookie } : {} });
+export async function signIn({ port, host, sink, localAddress }: TJourneyTarget, address: string, messageId: string): Promise<TReader> {
+  const get = (p: string, cookie?: string) => requestAs(port, host, p, { localAddress, headers: cookie ? { cookie } : {} });
   const post = (p: string, body: string, cookie?: string) =>
     requestAs(port, host, p, {
+      localAddress,
       method: 'POST',
       body,
       headers: {
