@@ -18,14 +18,16 @@ export type TPageWeight = {
 // Gzip at zlib's default level: what `next start` serves to a browser that accepts gzip.
 const gzipBytes = (b: Buffer | string) => zlib.gzipSync(b).length;
 
-const STATIC_SCRIPT = /<script\b[^>]*\bsrc="(\/_next\/static\/[^"]+\.js[^"]*)"/g;
+// A `noModule` script (Next's legacy polyfills) is fetched only by browsers without ES modules:
+// none the portal supports loads it, so it is not counted.
+const STATIC_SCRIPT = /<script\b(?![^>]*\bnoModule\b)[^>]*\bsrc="(\/_next\/static\/[^"]+\.js[^"]*)"/gi;
 const PRELOADED_SCRIPT = /<link\b[^>]*\brel="(?:modulepreload|preload)"[^>]*\bhref="(\/_next\/static\/[^"]+\.js[^"]*)"/g;
 const INLINE_SCRIPT = /<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g;
 
 export type MeasurePageOptions = { port: number; host: string; page: string; path: string; cookie?: string; cache: Map<string, Buffer> };
 
-// Every script the page makes the browser fetch before it is interactive: <script src> and
-// (module)preloaded chunks under /_next/static/, each counted once.
+// Every script the page makes a current browser fetch before it is interactive: <script src> (not
+// noModule) and (module)preloaded chunks under /_next/static/, each counted once.
 export async function measurePage({ port, host, page, path, cookie, cache }: MeasurePageOptions): Promise<TPageWeight> {
   const res = await requestAs(port, host, path, { headers: cookie ? { cookie } : {} });
   const html = res.body;
