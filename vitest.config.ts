@@ -31,6 +31,7 @@ const STORE_SUITES = [
   'test/reader-view.test.ts',
   'test/dkim.test.ts',
   'test/admin.test.ts',
+  'test/smime.test.ts',
 ];
 
 export default defineConfig({

@@ -6,6 +6,10 @@ import { checkDkimRecords } from '../lib/dkim/check-dkim-records';
 import { createDkimKey } from '../lib/dkim/create-dkim-key';
 import { rotateDkimKeys } from '../lib/dkim/rotate-dkim-keys';
 import { listDkimKeys } from '../lib/dkim/list-dkim-keys';
+import { addSmimeCertificate } from '../lib/smime/add-smime-certificate';
+import { importSigningCertificate } from '../lib/smime/import-signing-certificate';
+import { listSmimeCertificates } from '../lib/smime/list-smime-certificates';
+import { removeSmimeCertificate } from '../lib/smime/remove-smime-certificate';
 import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
 import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
 import { inviteAdmin } from '../lib/admin/invite-admin';
@@ -70,6 +74,12 @@ export const USAGE = `Usage: sealpost <command>
   dkim list --tenant <slug>
   dkim rotate --tenant <slug> [--domain <d>] [--selector <s>]   new keys; the old ones sign no more and go after a week
   dkim check --tenant <slug>         looks each selector up in DNS and says whether it matches the key
+  smime import --tenant <slug> [--password-file <file, or - for standard input>] <file.p12>
+          the tenant's signing certificate; its private key is sealed under the tenant key
+  smime cert add --tenant <slug> [--address <a>] <cert.pem>   a recipient's certificate (checked)
+  smime cert list|remove --tenant <slug> [<address or fingerprint>]
+  smime ca add|list|remove --tenant <slug> [<ca.pem> | <fingerprint>]   CAs trusted beside the system bundle
+  smime signing list|remove --tenant <slug> [<address or fingerprint>]
   connector add --tenant <slug> --domain <recipient domain, or '*' for the default>
           --tls opportunistic|required|verify [--host <host[:port]>] [--tls-name <certificate name>]
           [--internal]                deliver portal replies to the tenant's own users decrypted (verify only)
@@ -309,6 +319,20 @@ export const COMMANDS: Record<string, TCommand> = {
       return { tenant: tenant.slug, isOk: checks.length > 0 && checks.every((c) => c.result === 'ok'), checks };
     },
   },
+  'smime import': {
+    options: { tenant: { type: 'string' }, 'password-file': { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      // The password never goes on a command line (shell history, the process list).
+      const file = values['password-file'] ?? '-';
+      const password = (file === '-' ? fs.readFileSync(0) : readFile(file, 'password')).toString('utf8').replace(/\r?\n$/, '');
+      const p12 = readFile(positionals[0], '.p12');
+      return { tenant: tenant.slug, ...(await importSigningCertificate({ ctx, tenant, p12, password, actor: 'cli' })) };
+    },
+  },
+  'smime cert': smimeCertificateCommand('recipient'),
+  'smime ca': smimeCertificateCommand('ca'),
+  'smime signing': smimeCertificateCommand('signing'),
   'connector add': {
     options: {
       tenant: { type: 'string' },
@@ -552,3 +576,37 @@ export const COMMANDS: Record<string, TCommand> = {
     },
   },
 };
+
+// `smime cert|ca|signing add|list|remove`: the action is the first positional.
+function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand {
+  return {
+    options: { tenant: { type: 'string' }, address: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const [action, arg] = positionals;
+      if (action === 'list')
+        return { tenant: tenant.slug, certificates: await listSmimeCertificates({ db: ctx.db, tenantId: tenant.id, kind }) };
+      if (action === 'remove')
+        return {
+          tenant: tenant.slug,
+          ...(await removeSmimeCertificate({
+            db: ctx.db,
+            tenantId: tenant.id,
+            kind,
+            which: need(arg, 'address or fingerprint'),
+            actor: 'cli',
+          })),
+        };
+      if (action === 'add' && kind !== 'signing') {
+        const file = readFile(arg, 'certificate');
+        return {
+          tenant: tenant.slug,
+          ...(await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind, file, address: values.address, actor: 'cli' })),
+        };
+      }
+      throw new ConfigError(
+        `unknown action "${action ?? ''}": use ${kind === 'signing' ? 'list or remove (and `smime import` to add)' : 'add, list or remove'}`,
+      );
+    },
+  };
+}

@@ -2,7 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addSmimeCertificate } from '../lib/smime/add-smime-certificate';
+import { clearSmimeSignerCache, loadTenantSigner } from '../lib/smime/load-tenant-signer';
+import { runCli } from './helpers/cli';
+import { createTestContext, seedTenant } from './helpers/context';
 import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
 import { joinMessage, splitMessage } from '../lib/smime/mime-entity';
@@ -129,5 +135,107 @@ describe('malformed CMS is refused with a clear error, quickly', () => {
   });
   it('an object larger than the limit', async () => {
     await refusedQuickly(verifyCms({ signature: Buffer.alloc(MAX_CMS_BYTES + 1, 0x30), content }), /more than/, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('S/MIME certificates', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    clearSmimeSignerCache();
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  async function setup() {
+    const ctx = await createTestContext();
+    cleanups.push(() => ctx.close());
+    const tenant = await seedTenant(ctx);
+    return { ctx, tenant };
+  }
+
+  it('`smime ca add`, `smime import` (the key sealed) and `smime cert add|list|remove` from the command line', async () => {
+    const { ctx, tenant } = await setup();
+    const signing = ca.issue({ name: 'tenant-signing', email: 'alice@acme.example' });
+    const p12 = signing.p12('correct horse');
+    fs.writeFileSync(path.join(dir, 'p12.pass'), 'correct horse\n');
+    const untrusted = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'p12.pass'), p12], ctx.cliEnv);
+    expect(untrusted.status).toBe(1);
+    expect(untrusted.stderr).toMatch(/untrusted: it does not chain to the system CA bundle or a CA the tenant added/);
+    const caAdded = runCli(['smime', 'ca', 'add', '--tenant', tenant.slug, ca.caFile], ctx.cliEnv);
+    expect(caAdded.status, caAdded.stderr).toBe(0);
+    fs.writeFileSync(path.join(dir, 'wrong.pass'), 'wrong\n');
+    const wrong = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'wrong.pass'), p12], ctx.cliEnv);
+    expect(wrong.stderr).toMatch(/wrong password/);
+    const imported = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'p12.pass'), p12], ctx.cliEnv);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.json).toMatchObject({ kind: 'signing', address: 'alice@acme.example', hasPrivateKey: true });
+    const row = await ctx.db.selectFrom('smime_certificates').selectAll().where('kind', '=', 'signing').executeTakeFirstOrThrow();
+    const keyBody = signing.keyPem.split('\n')[1]!;
+    expect(Buffer.from(row.private_key!).includes(Buffer.from(keyBody))).toBe(false);
+    expect(Buffer.from(row.private_key!).includes(Buffer.from('PRIVATE KEY'))).toBe(false);
+    // The sealed key opens and signs what openssl verifies.
+    const signer = await loadTenantSigner({ ctx, tenantId: tenant.id, from: 'alice@acme.example' });
+    const m = splitMessage({ raw: message('signed by the tenant\r\n') });
+    fs.writeFileSync(
+      path.join(dir, 'tenant-signed.eml'),
+      joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer: signer! }) }),
+    );
+    expect(openssl(['cms', '-verify', '-in', 'tenant-signed.eml', '-CAfile', ca.caFile], dir)).toEqual(m.entity);
+
+    const added = runCli(['smime', 'cert', 'add', '--tenant', tenant.slug, rsa.cert], ctx.cliEnv);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.json).toMatchObject({ kind: 'recipient', address: 'bob@partner.example', source: 'admin' });
+    const listed = runCli(['smime', 'cert', 'list', '--tenant', tenant.slug], ctx.cliEnv);
+    expect(listed.json.certificates.map((c: { address: string }) => c.address)).toEqual(['bob@partner.example']);
+    const removed = runCli(['smime', 'cert', 'remove', '--tenant', tenant.slug, 'bob@partner.example'], ctx.cliEnv);
+    expect(removed.status, removed.stderr).toBe(0);
+    const audit = await ctx.db.selectFrom('audit_events').select('type').where('type', 'like', 'smime_%').execute();
+    expect(audit.map((a) => a.type).sort()).toEqual([
+      'smime_certificate_added',
+      'smime_certificate_added',
+      'smime_certificate_added',
+      'smime_certificate_removed',
+    ]);
+  });
+
+  it('refuses expired, wrong-usage, wrong-address and untrusted certificates, each with its reason', async () => {
+    const { ctx, tenant } = await setup();
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+    const add = (leaf: TSmimeLeaf, address?: string) =>
+      addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(leaf.certPem), address, actor: 'test' });
+    const expired = ca.issue({ name: 'expired', email: 'old@partner.example', startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    await expect(add(expired)).rejects.toThrow(/expired on 2021-01-01/);
+    const serverAuth = ca.issue({ name: 'server-auth', email: 'web@partner.example', extendedKeyUsage: 'serverAuth' });
+    await expect(add(serverAuth)).rejects.toThrow(/wrong extended key usage: it does not allow emailProtection/);
+    const signOnly = ca.issue({ name: 'sign-only', email: 'sign@partner.example', keyUsage: 'critical,digitalSignature' });
+    await expect(add(signOnly)).rejects.toThrow(/wrong key usage: keyEncipherment is needed to encrypt/);
+    await expect(add(rsa, 'mallory@partner.example')).rejects.toThrow(
+      /is for bob@partner.example, not mallory@partner.example: wrong address/,
+    );
+    const otherCa = createSmimeCa(path.join(dir, 'other-ca'), 'Other CA');
+    const stranger = otherCa.issue({ name: 'stranger', email: 'x@partner.example' });
+    await expect(add(stranger)).rejects.toThrow(/untrusted/);
+    expect(await ctx.db.selectFrom('smime_certificates').select('id').where('kind', '=', 'recipient').execute()).toEqual([]);
+    await expect(add(rsa)).resolves.toMatchObject({ address: 'bob@partner.example', notes: [] });
+  });
+
+  it('checks revocation against a reachable CRL, and says so when none answers', async () => {
+    const { ctx, tenant } = await setup();
+    const crlCa = createSmimeCa(path.join(dir, 'crl-ca'), 'CRL CA');
+    let crl: Buffer = Buffer.alloc(0);
+    const server = http.createServer((_req, res) => res.end(crl));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
+    const revoked = crlCa.issue({ name: 'revoked', email: 'gone@partner.example', crlUrl: url });
+    const good = crlCa.issue({ name: 'good', email: 'fine@partner.example', crlUrl: url });
+    const offline = crlCa.issue({ name: 'offline', email: 'far@partner.example', crlUrl: 'http://127.0.0.1:9/ca.crl' });
+    crl = fs.readFileSync(crlCa.crl(['revoked']));
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(crlCa.caPem), actor: 'test' });
+    const add = (leaf: TSmimeLeaf) =>
+      addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(leaf.certPem), actor: 'test' });
+    await expect(add(revoked)).rejects.toThrow(/has been revoked \(CRL at http:\/\/127\.0\.0\.1/);
+    await expect(add(good)).resolves.toMatchObject({ notes: [] });
+    await expect(add(offline)).resolves.toMatchObject({
+      notes: [expect.stringMatching(/revocation not checked: no CRL distribution point answered/)],
+    });
   });
 });

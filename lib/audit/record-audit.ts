@@ -36,7 +36,11 @@ export type TAuditType =
   | 'relay_credential_created'
   | 'relay_credential_revoked'
   | 'template_saved'
-  | 'template_deleted';
+  | 'template_deleted'
+  // S/MIME certificates (lib/smime): a signing certificate imported, a recipient's or a CA added or
+  // removed by an admin, a correspondent's taken from a verified signature.
+  | 'smime_certificate_added'
+  | 'smime_certificate_removed';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -287,6 +287,24 @@ export type TDkimKeyTable = {
   retired_at: number | null;
 };
 
+// S/MIME certificates (lib/smime): certificate and chain are DER (the chain as concatenated DER
+// certificates); private_key is sealed under the tenant key, on `signing` rows only.
+export type TSmimeCertificateKind = 'signing' | 'recipient' | 'ca';
+export type TSmimeCertificateTable = {
+  id: string;
+  tenant_id: string;
+  kind: TSmimeCertificateKind;
+  address: string | null;
+  fingerprint: string;
+  certificate: Buffer;
+  chain: Buffer | null;
+  private_key: Buffer | null;
+  key_version: number | null;
+  source: 'admin' | 'inbound';
+  not_after: number;
+  created_at: number;
+};
+
 // The tenant admin console (lib/admin).
 export type TAdminRole = 'owner' | 'admin' | 'auditor';
 
@@ -359,6 +377,7 @@ export type TAdminSessionTable = {
 
 export type TDatabase = {
   dkim_keys: TDkimKeyTable;
+  smime_certificates: TSmimeCertificateTable;
   admins: TAdminTable;
   admin_passkeys: TAdminPasskeyTable;
   admin_invitations: TAdminInvitationTable;
