@@ -6,8 +6,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addSmimeCertificate } from '../lib/smime/add-smime-certificate';
+import { importSigningCertificate } from '../lib/smime/import-signing-certificate';
 import { clearSmimeSignerCache, loadTenantSigner } from '../lib/smime/load-tenant-signer';
+import nodemailer from 'nodemailer';
+import { startOutboxWorker } from '../lib/mail/outbox-worker';
+import { createRelayCredential } from '../lib/relay/relay-credentials';
+import { startRelay } from '../lib/relay/start-relay';
+import { addRule } from '../lib/rules/add-rule';
+import { setBranding } from '../lib/templates/set-branding';
 import { runCli } from './helpers/cli';
+import { startSmtpSink } from './helpers/smtp-sink';
 import { createTestContext, seedTenant } from './helpers/context';
 import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
@@ -237,5 +245,86 @@ describe('S/MIME certificates', () => {
     await expect(add(offline)).resolves.toMatchObject({
       notes: [expect.stringMatching(/revocation not checked: no CRL distribution point answered/)],
     });
+  });
+});
+
+describe('S/MIME through the relay', () => {
+  it('a rule with encrypt-when-possible sends S/MIME to a recipient with a known certificate and a signed wrapper to one without; a signed mail teaches its certificate', async () => {
+    const sink = await startSmtpSink();
+    const ctx = await createTestContext({ SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '50' });
+    const tenant = await seedTenant(ctx);
+    const relay = await startRelay({ ctx, port: 0, host: '127.0.0.1' });
+    const worker = startOutboxWorker({ ctx });
+    try {
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+      const signing = ca.issue({ name: 'relay-signing', email: 'alice@acme.example' });
+      const p12 = fs.readFileSync(signing.p12('pw'));
+      await importSigningCertificate({ ctx, tenant, p12, password: 'pw', actor: 'test' });
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(rsa.certPem), actor: 'test' });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'smime', input: { smime: 'encrypt-when-possible' } });
+      await addRule({
+        db: ctx.db,
+        tenantId: tenant.id,
+        input: { name: 'smime outside', conditions: [{ type: 'recipientOutside' }], action: { kind: 'encrypt', template: 'smime' } },
+      });
+      const credential = await createRelayCredential({ db: ctx.db, tenant });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: relay.port,
+        secure: false,
+        ignoreTLS: true,
+        auth: { user: credential.username, pass: credential.password },
+      });
+      const original = Buffer.from(
+        'From: Alice <alice@acme.example>\r\nTo: bob@partner.example, dave@partner.example\r\nSubject: Figures\r\n' +
+          'Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <e2e@acme.example>\r\nMIME-Version: 1.0\r\n' +
+          'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nThe figures, for your eyes only.\r\n',
+      );
+      await transport.sendMail({
+        envelope: { from: 'alice@acme.example', to: ['bob@partner.example', 'dave@partner.example'] },
+        raw: original,
+      });
+      const mails = await sink.waitFor(2, 20_000);
+      const toBob = mails.find((m) => m.rcptTo.includes('bob@partner.example'))!;
+      const toDave = mails.find((m) => m.rcptTo.includes('dave@partner.example'))!;
+      expect(toBob.parsed.headers.get('content-type')).toMatchObject({ value: 'application/pkcs7-mime' });
+      expect(toBob.raw.includes(Buffer.from('for your eyes only'))).toBe(false);
+      expect(toBob.raw.toString()).toMatch(/^DKIM-Signature:|Subject: Figures/m);
+      fs.writeFileSync(path.join(dir, 'e2e-bob.eml'), toBob.raw);
+      const inner = openssl(['cms', '-decrypt', '-in', 'e2e-bob.eml', '-recip', rsa.cert, '-inkey', rsa.key, '-binary'], dir);
+      expect(inner.toString()).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"; micalg=sha-256/);
+      fs.writeFileSync(path.join(dir, 'e2e-bob-inner.eml'), inner);
+      const signedContent = openssl(['cms', '-verify', '-in', 'e2e-bob-inner.eml', '-CAfile', ca.caFile], dir);
+      expect(signedContent).toEqual(splitMessage({ raw: original }).entity);
+      // Dave has no certificate: the portal wrapper, S/MIME-signed by the tenant.
+      expect(toDave.raw.includes(Buffer.from('for your eyes only'))).toBe(false);
+      expect(toDave.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      fs.writeFileSync(path.join(dir, 'e2e-dave.eml'), toDave.raw);
+      const wrapper = openssl(['cms', '-verify', '-in', 'e2e-dave.eml', '-CAfile', ca.caFile], dir);
+      expect(wrapper.toString()).toMatch(/Content-Type: multipart\/mixed/);
+
+      // A tenant user's own S/MIME-signed mail passes through: its certificate is remembered.
+      const erin = ca.issue({ name: 'erin', email: 'erin@acme.example' });
+      fs.writeFileSync(path.join(dir, 'erin.txt'), 'Content-Type: text/plain\r\n\r\nSigned by Erin\r\n');
+      const signed = openssl(
+        ['cms', '-sign', '-in', 'erin.txt', '-signer', erin.cert, '-inkey', erin.key, '-md', 'sha256', '-binary', '-crlfeol'],
+        dir,
+      );
+      const erinMail = Buffer.concat([
+        Buffer.from(
+          'From: erin@acme.example\r\nTo: bob@partner.example\r\nSubject: Signed\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <erin@acme.example>\r\n',
+        ),
+        signed,
+      ]);
+      await transport.sendMail({ envelope: { from: 'erin@acme.example', to: ['bob@partner.example'] }, raw: erinMail });
+      const learned = await ctx.db.selectFrom('smime_certificates').selectAll().where('address', '=', 'erin@acme.example').execute();
+      expect(learned).toMatchObject([{ kind: 'recipient', source: 'inbound' }]);
+      transport.close();
+    } finally {
+      await worker.stop();
+      await relay.stop();
+      await sink.close();
+      await ctx.close();
+    }
   });
 });

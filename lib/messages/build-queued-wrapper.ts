@@ -6,6 +6,7 @@ import { getMessage } from '../store/messages';
 import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
+import { signMail } from '../smime/sign-mail';
 import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper } from './build-recipient-wrapper';
 
@@ -64,5 +65,8 @@ export async function buildQueuedWrapper({
     now: row.created_at,
     ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
+  // S/MIME-signed when the template asks (DKIM signs the result as it leaves).
+  if (branding.policy.smime !== 'off')
+    return { kind: 'built', raw: await signMail({ ctx, tenantId: tenant.id, raw: wrapper.raw, from: row.mail_from, now }) };
   return { kind: 'built', raw: wrapper.raw };
 }

@@ -13,9 +13,18 @@ export type TSplitMessage = {
 
 export type SplitMessageOptions = { raw: Buffer };
 
-// A message as its outer fields and its MIME entity. MIME-Version goes (the joined message
-// writes its own); a message without Content-Type is text/plain (RFC 2045 §5.2).
-export function splitMessage({ raw }: SplitMessageOptions): TSplitMessage {
+// Lines end in CRLF (RFC 8551 §3.1.1, canonical form). nodemailer's MailComposer keeps a text
+// part's bare LFs and leaves them to the SMTP transport, which would change the bytes after they
+// were signed.
+export function toCanonicalLines(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  return /(?<!\r)\n/.test(text) ? Buffer.from(text.replace(/(?<!\r)\n/g, '\r\n'), 'latin1') : raw;
+}
+
+// A message as its outer fields and its MIME entity, in canonical form. MIME-Version goes (the
+// joined message writes its own); a message without Content-Type is text/plain (RFC 2045 §5.2).
+export function splitMessage({ raw: input }: SplitMessageOptions): TSplitMessage {
+  const raw = toCanonicalLines(input);
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) throw new AppError('BAD_REQUEST', 'The message has no header/body separator (an empty line with CRLF)');
   const headerBlock = raw.subarray(0, end + 2);

@@ -79,7 +79,8 @@ export type TOutboxTable = {
   tenant_id: string;
   message_id: string | null;
   // 'passthrough': a relayed message sent on unchanged (its payload is the original bytes).
-  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough';
+  // 'smime': a message S/MIME-encrypted to one recipient's certificate (lib/smime), sent instead of a wrapper.
+  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough' | 'smime';
   priority: number;
   status: TOutboxStatus;
   mail_from: string;
