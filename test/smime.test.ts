@@ -47,21 +47,27 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('S/MIME signing and encryption against OpenSSL', () => {
-  for (const which of ['rsa', 'ec'] as const) {
+  for (const which of ['rsa', 'rsa-pss', 'ec'] as const) {
     it(`openssl cms -verify accepts what Sealpost signs (${which})`, async () => {
-      const leaf = which === 'rsa' ? rsa : ec;
+      const leaf = which === 'ec' ? ec : rsa;
       const signer = {
         certificates: [pemToDer(leaf.certPem), pemToDer(ca.caPem)],
-        privateKey: await importSigningKey({ pkcs8Pem: leaf.keyPem }),
+        privateKey: await importSigningKey({ pkcs8Pem: leaf.keyPem, scheme: which === 'rsa-pss' ? 'pss' : 'pkcs1' }),
       };
       const m = splitMessage({ raw: message('Hello\r\nWorld\r\n') });
       const raw = joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer }) });
       fs.writeFileSync(path.join(dir, `signed-${which}.eml`), raw);
       const out = openssl(['cms', '-verify', '-in', `signed-${which}.eml`, '-CAfile', ca.caFile, '-purpose', 'smimesign'], dir);
       expect(out).toEqual(m.entity);
+      const printed = openssl(['cms', '-cmsout', '-print', '-in', `signed-${which}.eml`], dir).toString();
+      expect(printed).toMatch(
+        which === 'rsa-pss' ? /rsassaPss/ : which === 'ec' ? /ecdsa-with-SHA256/ : /sha256WithRSAEncryption|rsaEncryption/,
+      );
       const verified = await verifySignedMail({ raw });
       expect(Buffer.from(verified!.signer)).toEqual(Buffer.from(pemToDer(leaf.certPem)));
     });
+  }
+  for (const which of ['rsa', 'ec'] as const) {
     it(`openssl cms -decrypt opens what Sealpost encrypts (${which}), byte for byte`, async () => {
       const leaf = which === 'rsa' ? rsa : ec;
       const m = splitMessage({ raw: message('Secret\r\n') });

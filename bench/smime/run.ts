@@ -5,7 +5,6 @@
 // pkijs with Node's WebCrypto) and by Debian's openssl on the same machine, in one run,
 // alternating. openssl's figure includes starting the process (about what one CLI call costs);
 // its input and output go through files in a temporary directory. Each figure is the median.
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { encryptEntity } from '@/lib/smime/encrypt-entity';
 import { signEntity } from '@/lib/smime/sign-entity';
 import { importSigningKey } from '@/lib/smime/signer-key';
+import { createSmimeCa, openssl } from '../../test/helpers/smime-ca';
 
 const SIZES = [
   { name: '50 KB', bytes: 50 * 1024, rounds: 15 },
@@ -21,8 +21,6 @@ const SIZES = [
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const openssl = (args: string[], cwd: string) =>
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
 
 async function time(work: () => unknown): Promise<number> {
   const start = performance.now();
@@ -45,28 +43,9 @@ function entityOf(bytes: number): Buffer {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-bench-smime-'));
   try {
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=bench',
-        '-addext',
-        'subjectAltName=email:bench@acme.example',
-      ],
-      dir,
-    );
-    const keyPem = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
-    const certDer = new Uint8Array(new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'cert.pem'))).raw);
+    const leaf = createSmimeCa(dir, 'Bench CA').issue({ name: 'bench', email: 'bench@acme.example' });
+    const keyPem = leaf.keyPem;
+    const certDer = new Uint8Array(new crypto.X509Certificate(leaf.certPem).raw);
     const signer = { certificates: [certDer], privateKey: await importSigningKey({ pkcs8Pem: keyPem }) };
     const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
     console.log(`S/MIME throughput, Sealpost (pkijs + WebCrypto) vs openssl ${openssl(['version'], dir).toString().trim()}`);
@@ -81,21 +60,7 @@ async function main() {
         results.sign.theirs.push(
           await time(() =>
             openssl(
-              [
-                'cms',
-                '-sign',
-                '-binary',
-                '-md',
-                'sha256',
-                '-signer',
-                'cert.pem',
-                '-inkey',
-                'key.pem',
-                '-in',
-                'in.eml',
-                '-out',
-                'signed.eml',
-              ],
+              ['cms', '-sign', '-binary', '-md', 'sha256', '-signer', leaf.cert, '-inkey', leaf.key, '-in', 'in.eml', '-out', 'signed.eml'],
               dir,
             ),
           ),
@@ -103,7 +68,7 @@ async function main() {
         results.encrypt.ours.push(await time(() => encryptEntity({ content: entity, recipients: [certDer] })));
         results.encrypt.theirs.push(
           await time(() =>
-            openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', 'in.eml', '-out', 'enc.eml', '-recip', 'cert.pem', ...oaep], dir),
+            openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', 'in.eml', '-out', 'enc.eml', '-recip', leaf.cert, ...oaep], dir),
           ),
         );
       }

@@ -32,13 +32,11 @@ export function splitMessage({ raw: input }: SplitMessageOptions): TSplitMessage
   const isContent = (f: THeaderField) => f.key.startsWith('content-');
   const content = fields.filter(isContent).map((f) => headerBlock.subarray(f.start, f.end));
   const outer = fields.filter((f) => !isContent(f) && f.key !== 'mime-version').map((f) => headerBlock.subarray(f.start, f.end));
-  const typeField = fields.find((f) => f.key === 'content-type');
-  const parsed = libmime.parseHeaderValue(typeField ? typeField.value.toString('latin1').replace(/\r\n[ \t]/g, ' ') : 'text/plain');
   const entityHead = content.length ? Buffer.concat(content) : Buffer.from('Content-Type: text/plain; charset=us-ascii\r\n');
   return {
     outer,
     entity: Buffer.concat([entityHead, Buffer.from('\r\n'), raw.subarray(end + 4)]),
-    contentType: { value: parsed.value.toLowerCase().trim(), params: parsed.params as Record<string, string> },
+    contentType: readContentType(fields),
   };
 }
 
