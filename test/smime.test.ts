@@ -16,7 +16,11 @@ import { addRule } from '../lib/rules/add-rule';
 import { setBranding } from '../lib/templates/set-branding';
 import { runCli } from './helpers/cli';
 import { startSmtpSink } from './helpers/smtp-sink';
-import { createTestContext, seedTenant } from './helpers/context';
+import { drainOutbox } from './helpers/every-kind-of-mail';
+import { createMailTransport } from '../lib/mail/transport';
+import { sendMessage } from '../lib/messages/send-message';
+import { removeSmimeCertificate } from '../lib/smime/remove-smime-certificate';
+import { createTestContext, sampleEml, seedTenant } from './helpers/context';
 import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
 import { joinMessage, splitMessage } from '../lib/smime/mime-entity';
@@ -329,6 +333,54 @@ describe('S/MIME through the relay', () => {
     } finally {
       await worker.stop();
       await relay.stop();
+      await sink.close();
+      await ctx.close();
+    }
+  });
+});
+
+describe('the template decides', () => {
+  it('off (the default) leaves wrappers unsigned, sign signs them, and a certificate that stopped chaining gets the wrapper', async () => {
+    const sink = await startSmtpSink();
+    const ctx = await createTestContext({ SMTP_URL: sink.url });
+    const transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.dataDir });
+    try {
+      const tenant = await seedTenant(ctx);
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+      const signing = ca.issue({ name: 'template-signing', email: 'alice@acme.example' });
+      await importSigningCertificate({ ctx, tenant, p12: fs.readFileSync(signing.p12('pw')), password: 'pw', actor: 'test' });
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(rsa.certPem), actor: 'test' });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'signed', input: { smime: 'sign' } });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'smime', input: { smime: 'encrypt-when-possible' } });
+      const send = async (template?: string) => {
+        const before = sink.mails.length;
+        await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@partner.example'] }), template });
+        await drainOutbox(ctx, transport);
+        return sink.mails.slice(before);
+      };
+      const [plain] = await send();
+      expect(plain!.parsed.headers.get('content-type')).toMatchObject({ value: 'multipart/mixed' });
+      expect(plain!.raw.includes(Buffer.from('application/pkcs7-signature'))).toBe(false);
+      const [signed] = await send('signed');
+      // `sign` signs the wrapper even for a recipient with a certificate: it does not encrypt.
+      expect(signed!.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      fs.writeFileSync(path.join(dir, 'template-signed.eml'), signed!.raw);
+      expect(openssl(['cms', '-verify', '-in', 'template-signed.eml', '-CAfile', ca.caFile], dir).toString()).toMatch(/multipart\/mixed/);
+      const [encrypted] = await send('smime');
+      expect(encrypted!.parsed.headers.get('content-type')).toMatchObject({ value: 'application/pkcs7-mime' });
+      // The tenant no longer trusts the CA: Bob's stored certificate does not chain, he gets the wrapper.
+      await removeSmimeCertificate({
+        db: ctx.db,
+        tenantId: tenant.id,
+        kind: 'ca',
+        which: new crypto.X509Certificate(ca.caPem).fingerprint256,
+        actor: 'test',
+      });
+      const [fallback] = await send('smime');
+      expect(fallback!.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      expect(fallback!.raw.includes(Buffer.from('application/pkcs7-mime'))).toBe(false);
+    } finally {
+      transport.close();
       await sink.close();
       await ctx.close();
     }
