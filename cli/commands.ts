@@ -6,10 +6,6 @@ import { checkDkimRecords } from '../lib/dkim/check-dkim-records';
 import { createDkimKey } from '../lib/dkim/create-dkim-key';
 import { rotateDkimKeys } from '../lib/dkim/rotate-dkim-keys';
 import { listDkimKeys } from '../lib/dkim/list-dkim-keys';
-import { addSmimeCertificate } from '../lib/smime/add-smime-certificate';
-import { importSigningCertificate } from '../lib/smime/import-signing-certificate';
-import { listSmimeCertificates } from '../lib/smime/list-smime-certificates';
-import { removeSmimeCertificate } from '../lib/smime/remove-smime-certificate';
 import { addTenantKeyVersion } from '../lib/envelope/tenant-keys';
 import { rotateMasterKey } from '../lib/envelope/rotate-master-key';
 import { inviteAdmin } from '../lib/admin/invite-admin';
@@ -327,6 +323,8 @@ export const COMMANDS: Record<string, TCommand> = {
       const file = values['password-file'] ?? '-';
       const password = (file === '-' ? fs.readFileSync(0) : readFile(file, 'password')).toString('utf8').replace(/\r?\n$/, '');
       const p12 = readFile(positionals[0], '.p12');
+      // lib/smime (pkijs) is loaded by its own commands only: every other command starts faster.
+      const { importSigningCertificate } = await import('../lib/smime/import-signing-certificate');
       return { tenant: tenant.slug, ...(await importSigningCertificate({ ctx, tenant, p12, password, actor: 'cli' })) };
     },
   },
@@ -584,6 +582,11 @@ function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand
     async run({ ctx, values, positionals }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const [action, arg] = positionals;
+      const [{ addSmimeCertificate }, { listSmimeCertificates }, { removeSmimeCertificate }] = await Promise.all([
+        import('../lib/smime/add-smime-certificate'),
+        import('../lib/smime/list-smime-certificates'),
+        import('../lib/smime/remove-smime-certificate'),
+      ]);
       if (action === 'list')
         return { tenant: tenant.slug, certificates: await listSmimeCertificates({ db: ctx.db, tenantId: tenant.id, kind }) };
       if (action === 'remove')

@@ -6,7 +6,6 @@ import { getMessage } from '../store/messages';
 import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
-import { signMail } from '../smime/sign-mail';
 import { getBranding } from '../templates/get-branding';
 import { buildRecipientWrapper } from './build-recipient-wrapper';
 
@@ -65,8 +64,11 @@ export async function buildQueuedWrapper({
     now: row.created_at,
     ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
-  // S/MIME-signed when the template asks (DKIM signs the result as it leaves).
-  if (branding.policy.smime !== 'off')
+  // S/MIME-signed when the template asks (DKIM signs the result as it leaves). pkijs is loaded
+  // then: a process that never signs never loads it (over a second of start-up).
+  if (branding.policy.smime !== 'off') {
+    const { signMail } = await import('../smime/sign-mail');
     return { kind: 'built', raw: await signMail({ ctx, tenantId: tenant.id, raw: wrapper.raw, from: row.mail_from, now }) };
+  }
   return { kind: 'built', raw: wrapper.raw };
 }

@@ -11,7 +11,6 @@ import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { enqueueMail, notifyOutbox } from '../mail/outbox';
-import { planSmimeDelivery } from '../smime/plan-smime-delivery';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
@@ -141,9 +140,17 @@ export async function prepareMessage({
   }));
   // S/MIME where possible: the message itself, encrypted to each recipient whose certificate is
   // known and trusted; the others get the wrapper, from the same message.
+  // (lib/smime is loaded only for such a template.)
   const smime =
     deliver && !replyTo && branding.policy.smime === 'encrypt-when-possible'
-      ? await planSmimeDelivery({ ctx, tenantId: tenant.id, mime: parsed.mime, from: parsed.sender, recipients, now })
+      ? await (await import('../smime/plan-smime-delivery')).planSmimeDelivery({
+          ctx,
+          tenantId: tenant.id,
+          mime: parsed.mime,
+          from: parsed.sender,
+          recipients,
+          now,
+        })
       : new Map<string, Buffer>();
   const wrapped = recipients.filter((r) => !smime.has(r.id));
 

@@ -2,9 +2,7 @@ import crypto from 'node:crypto';
 import { isAppError } from '../errors';
 import { logger } from '../logger';
 import type { TDb } from '../store/db';
-import { addSmimeCertificate } from './add-smime-certificate';
 import { splitMessage } from './mime-entity';
-import { verifySignedEntity } from './verify-signed-mail';
 
 export type RememberSignerCertificateOptions = { db: TDb; tenantId: string; raw: Buffer; sender: string; now?: number };
 
@@ -24,6 +22,11 @@ export async function rememberSignerCertificate({
   try {
     const { contentType, entity } = splitMessage({ raw });
     if (contentType.value !== 'multipart/signed') return 'not-signed';
+    // pkijs and the certificate checks are loaded for signed mail only (over a second of start-up).
+    const [{ verifySignedEntity }, { addSmimeCertificate }] = await Promise.all([
+      import('./verify-signed-mail'),
+      import('./add-smime-certificate'),
+    ]);
     const verified = await verifySignedEntity({ entity });
     if (!verified) return 'not-signed';
     const known = await db
