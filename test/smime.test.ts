@@ -139,10 +139,10 @@ describe('malformed CMS is refused with a clear error, quickly', () => {
   it('10 MB of garbage', async () => {
     const garbage = crypto.randomBytes(10 * 1024 * 1024);
     garbage[0] = 0x30;
-    await refusedQuickly(verifyCms({ signature: garbage, content }), /not valid DER\/BER/, 'BAD_REQUEST');
+    await refusedQuickly(verifyCms({ signature: garbage, content }), /not valid DER\/BER|bytes after its end/, 'BAD_REQUEST');
     await refusedQuickly(
       decryptCms({ der: garbage, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem }),
-      /not valid DER\/BER/,
+      /not valid DER\/BER|bytes after its end/,
       'BAD_REQUEST',
     );
   });

@@ -1,12 +1,16 @@
 import crypto from 'node:crypto';
-// @peculiar/x509 resolves its ASN.1 serialisers through tsyringe, which needs the Reflect metadata API.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { AppError } from '../errors';
-import { toArrayBuffer } from './cms';
+import { asn1js, parseCertificate, pkijs, toArrayBuffer } from './cms';
 import { fetchCrl } from './fetch-crl';
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
+const KEY_USAGE = '2.5.29.15';
+const EXT_KEY_USAGE = '2.5.29.37';
+const SUBJECT_ALT_NAME = '2.5.29.17';
+const CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+const EMAIL_ADDRESS = '1.2.840.113549.1.9.1';
+// KeyUsage bits (RFC 5280 §4.2.1.3), numbered from the first bit of the BIT STRING.
+const KU = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, keyAgreement: 4 } as const;
 const ANY_EKU = '2.5.29.37.0';
 const MAX_CHAIN = 6;
 
@@ -49,12 +53,12 @@ export const parseX509 = (der: Uint8Array, what = 'The certificate') => {
 export async function checkCertificate(o: CheckCertificateOptions): Promise<TCheckedCertificate> {
   const now = o.now ?? Date.now();
   const leaf = parseX509(o.der);
-  const peculiar = new x509.X509Certificate(toArrayBuffer(o.der));
+  const parsed = parseCertificate(o.der);
   const subject = leaf.subject.replace(/\n/g, ', ');
   const label = `The certificate for ${subject}`;
   checkDates(leaf, label, now);
-  checkUsage(peculiar, leaf, label, o.purpose);
-  const addresses = certificateAddresses(peculiar);
+  checkUsage(parsed, leaf, label, o.purpose);
+  const addresses = certificateAddresses(parsed);
   if (o.address && !addresses.includes(o.address.toLowerCase()))
     throw new AppError(
       'UNPROCESSABLE',
@@ -70,7 +74,7 @@ export async function checkCertificate(o: CheckCertificateOptions): Promise<TChe
   const notes: string[] = [];
   if (o.checkCrl !== false) {
     const issuer = path[1] ?? leaf;
-    notes.push(...(await checkRevocation({ peculiar, issuer, label, now, timeoutMs: o.crlTimeoutMs ?? 5_000 })));
+    notes.push(...(await checkRevocation({ parsed, issuer, label, now, timeoutMs: o.crlTimeoutMs ?? 5_000 })));
   }
   return {
     fingerprint: leaf.fingerprint256.replace(/:/g, '').toLowerCase(),
@@ -87,31 +91,38 @@ function checkDates(cert: crypto.X509Certificate, label: string, now: number) {
     throw new AppError('UNPROCESSABLE', `${label} is not valid before ${new Date(cert.validFrom).toISOString()}`);
 }
 
+const extension = (cert: pkijs.Certificate, id: string) => cert.extensions?.find((e) => e.extnID === id)?.parsedValue;
+
+// Whether a KeyUsage BIT STRING has bit n set (bit 0 is the high bit of the first byte).
+const hasBit = (bits: asn1js.BitString, n: number) => {
+  const bytes = bits.valueBlock.valueHexView;
+  return ((bytes[n >> 3] ?? 0) & (0x80 >> (n & 7))) !== 0;
+};
+
 // RFC 8550 §4.4: signing needs digitalSignature or nonRepudiation; encryption keyEncipherment
 // (RSA) or keyAgreement (EC). An extended key usage, where present, must allow emailProtection.
-function checkUsage(cert: x509.X509Certificate, node: crypto.X509Certificate, label: string, purpose: TCertificatePurpose) {
-  const ku = cert.getExtension(x509.KeyUsagesExtension);
-  if (ku) {
-    const F = x509.KeyUsageFlags;
+function checkUsage(cert: pkijs.Certificate, node: crypto.X509Certificate, label: string, purpose: TCertificatePurpose) {
+  const ku = extension(cert, KEY_USAGE);
+  if (ku instanceof asn1js.BitString) {
     const isEc = node.publicKey.asymmetricKeyType === 'ec';
-    const needed = purpose === 'sign' ? F.digitalSignature | F.nonRepudiation : isEc ? F.keyAgreement : F.keyEncipherment;
-    if ((ku.usages & needed) === 0)
+    const needed = purpose === 'sign' ? [KU.digitalSignature, KU.nonRepudiation] : [isEc ? KU.keyAgreement : KU.keyEncipherment];
+    if (!needed.some((bit) => hasBit(ku, bit)))
       throw new AppError(
         'UNPROCESSABLE',
         `${label} has the wrong key usage: ${purpose === 'sign' ? 'digitalSignature' : isEc ? 'keyAgreement' : 'keyEncipherment'} is needed to ${purpose}`,
       );
   }
-  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  if (eku && !eku.usages.some((u) => u === EMAIL_PROTECTION || u === ANY_EKU))
+  const eku = extension(cert, EXT_KEY_USAGE);
+  if (eku instanceof pkijs.ExtKeyUsage && !eku.keyPurposes.some((u) => u === EMAIL_PROTECTION || u === ANY_EKU))
     throw new AppError('UNPROCESSABLE', `${label} has the wrong extended key usage: it does not allow emailProtection (S/MIME)`);
 }
 
 // The addresses a certificate names: its SAN rfc822Names, else its subject's emailAddress.
-export function certificateAddresses(cert: x509.X509Certificate): string[] {
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  const fromSan = san?.names.items.filter((n) => n.type === 'email').map((n) => n.value.toLowerCase()) ?? [];
+export function certificateAddresses(cert: pkijs.Certificate): string[] {
+  const san = extension(cert, SUBJECT_ALT_NAME);
+  const fromSan = san instanceof pkijs.AltName ? san.altNames.filter((n) => n.type === 1).map((n) => String(n.value).toLowerCase()) : [];
   if (fromSan.length) return fromSan;
-  return cert.subjectName.getField('E').map((e) => e.toLowerCase());
+  return cert.subject.typesAndValues.filter((tv) => tv.type === EMAIL_ADDRESS).map((tv) => String(tv.value.valueBlock.value).toLowerCase());
 }
 
 type BuildChainOptions = {
@@ -143,34 +154,37 @@ function buildChain({ leaf, offered, anchors, now, label }: BuildChainOptions): 
   throw new AppError('UNPROCESSABLE', `${label} is untrusted: it does not chain to the system CA bundle or a CA the tenant added`);
 }
 
-type CheckRevocationOptions = {
-  peculiar: x509.X509Certificate;
-  issuer: crypto.X509Certificate;
-  label: string;
-  now: number;
-  timeoutMs: number;
-};
+type CheckRevocationOptions = { parsed: pkijs.Certificate; issuer: crypto.X509Certificate; label: string; now: number; timeoutMs: number };
 
-async function checkRevocation({ peculiar, issuer, label, now, timeoutMs }: CheckRevocationOptions): Promise<string[]> {
-  const points = peculiar.getExtension(x509.CRLDistributionPointsExtension)?.distributionPoints ?? [];
-  const urls = points
-    .flatMap((p) => p.distributionPoint?.fullName ?? [])
-    .map((n) => n.uniformResourceIdentifier)
-    .filter((u): u is string => !!u && /^https?:\/\//i.test(u));
+// The URIs of the certificate's CRL distribution points (http and https only).
+function crlUrls(cert: pkijs.Certificate): string[] {
+  const points = extension(cert, CRL_DISTRIBUTION_POINTS);
+  if (!(points instanceof pkijs.CRLDistributionPoints)) return [];
+  return points.distributionPoints
+    .flatMap((p) => (Array.isArray(p.distributionPoint) ? p.distributionPoint : []))
+    .filter((n) => n.type === 6)
+    .map((n) => String(n.value))
+    .filter((u) => /^https?:\/\//i.test(u));
+}
+
+async function checkRevocation({ parsed, issuer, label, now, timeoutMs }: CheckRevocationOptions): Promise<string[]> {
+  const urls = crlUrls(parsed);
   if (!urls.length) return [];
+  const issuerCertificate = parseCertificate(new Uint8Array(issuer.raw));
   for (const url of urls.slice(0, 3)) {
     const der = await fetchCrl({ url, timeoutMs });
     if (!der) continue;
-    let crl: x509.X509Crl;
+    let crl: pkijs.CertificateRevocationList;
     try {
-      crl = new x509.X509Crl(toArrayBuffer(der));
+      const asn = asn1js.fromBER(toArrayBuffer(der), { maxDepth: 32, maxNodes: 2_000_000, maxContentLength: der.length });
+      if (asn.offset === -1) continue;
+      crl = new pkijs.CertificateRevocationList({ schema: asn.result });
+      if (!(await crl.verify({ issuerCertificate }))) continue;
     } catch {
       continue;
     }
-    const issuerKey = await new x509.X509Certificate(issuer.raw).publicKey.export();
-    if (!(await crl.verify({ publicKey: issuerKey }))) continue;
-    if (crl.nextUpdate && crl.nextUpdate.getTime() < now - 7 * 86400_000) continue;
-    if (crl.findRevoked(peculiar)) throw new AppError('UNPROCESSABLE', `${label} has been revoked (CRL at ${url})`);
+    if (crl.nextUpdate && crl.nextUpdate.value.getTime() < now - 7 * 86400_000) continue;
+    if (crl.isCertificateRevoked(parsed)) throw new AppError('UNPROCESSABLE', `${label} has been revoked (CRL at ${url})`);
     return [];
   }
   return [`revocation not checked: no CRL distribution point answered (${urls.join(', ')})`];
