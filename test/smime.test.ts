@@ -92,6 +92,29 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     });
   }
 
+  it('a 25 MB message: openssl verifies the signature and decrypts the envelope byte for byte', async () => {
+    const attachment = crypto
+      .randomBytes(19 * 1024 * 1024)
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const m = splitMessage({ raw: message(`${attachment}\r\n`) });
+    expect(m.entity.length).toBeGreaterThan(25 * 1024 * 1024);
+    const signer = { certificates: [pemToDer(rsa.certPem)], privateKey: await importSigningKey({ pkcs8Pem: rsa.keyPem }) };
+    fs.writeFileSync(
+      path.join(dir, 'big-signed.eml'),
+      joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer }) }),
+    );
+    expect(openssl(['cms', '-verify', '-in', 'big-signed.eml', '-CAfile', ca.caFile], dir).equals(m.entity)).toBe(true);
+    const encrypted = joinMessage({
+      outer: m.outer,
+      entity: await encryptEntity({ content: m.entity, recipients: [pemToDer(ec.certPem)] }),
+    });
+    fs.writeFileSync(path.join(dir, 'big-enc.eml'), encrypted);
+    expect(openssl(['cms', '-decrypt', '-in', 'big-enc.eml', '-recip', ec.cert, '-inkey', ec.key, '-binary'], dir).equals(m.entity)).toBe(
+      true,
+    );
+  });
+
   it('Sealpost decrypts openssl cms -encrypt with RSA-OAEP, and refuses PKCS#1 v1.5 key transport by name', async () => {
     fs.writeFileSync(path.join(dir, 'plain.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
     const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
