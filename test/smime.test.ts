@@ -115,6 +115,15 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     );
   });
 
+  it('Sealpost decrypts openssl cms -encrypt to an EC certificate (ECDH, no ukm)', async () => {
+    fs.writeFileSync(path.join(dir, 'plain-ec.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl to EC\r\n');
+    for (const kdf of [[], ['-keyopt', 'ecdh_kdf_md:sha256']]) {
+      const enc = openssl(['cms', '-encrypt', '-in', 'plain-ec.txt', '-aes256', '-binary', '-crlfeol', '-recip', ec.cert, ...kdf], dir);
+      const opened = await decryptMail({ raw: enc, certificate: pemToDer(ec.certPem), pkcs8Pem: ec.keyPem });
+      expect(opened.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl to EC\r\n');
+    }
+  });
+
   it('Sealpost decrypts openssl cms -encrypt with RSA-OAEP, and refuses PKCS#1 v1.5 key transport by name', async () => {
     fs.writeFileSync(path.join(dir, 'plain.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
     const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];

@@ -7,6 +7,14 @@ import { AppError } from '../errors';
 // cryptography. Set once per process.
 pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: crypto.webcrypto as unknown as Crypto }));
 
+// pkijs 4.0.0 derives an ECDH key-encryption key with an empty entityUInfo where the sender sent
+// no ukm (OpenSSL never sends one); RFC 5753 §7.2 leaves entityUInfo out then, so an envelope
+// OpenSSL made for an EC certificate would not open. Without a default the field is left out.
+// (pkijs always writes a ukm itself, so what Sealpost encrypts is unchanged.)
+const sharedInfoDefaults = pkijs.ECCCMSSharedInfo.defaultValues.bind(pkijs.ECCCMSSharedInfo) as (name: string) => unknown;
+(pkijs.ECCCMSSharedInfo as unknown as { defaultValues(name: string): unknown }).defaultValues = (name: string) =>
+  name === 'entityUInfo' ? undefined : sharedInfoDefaults(name);
+
 export { asn1js, pkijs };
 
 export const OID = {
