@@ -20,6 +20,7 @@ import { drainOutbox } from './helpers/every-kind-of-mail';
 import { createMailTransport } from '../lib/mail/transport';
 import { sendMessage } from '../lib/messages/send-message';
 import { removeSmimeCertificate } from '../lib/smime/remove-smime-certificate';
+import { rememberSignerCertificate } from '../lib/smime/remember-signer-certificate';
 import { createTestContext, sampleEml, seedTenant } from './helpers/context';
 import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
@@ -267,6 +268,30 @@ describe('S/MIME certificates', () => {
     await expect(add(rsa)).resolves.toMatchObject({ address: 'bob@partner.example', notes: [] });
   });
 
+  it('remembers a signer only when the signature verifies and the certificate passes for the sender', async () => {
+    const { ctx, tenant } = await setup();
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+    fs.writeFileSync(path.join(dir, 'learn.txt'), 'Content-Type: text/plain\r\n\r\nlearn me\r\n');
+    const signedBy = (leaf: TSmimeLeaf) =>
+      Buffer.concat([
+        Buffer.from('From: someone@partner.example\r\nSubject: s\r\n'),
+        openssl(
+          ['cms', '-sign', '-in', 'learn.txt', '-signer', leaf.cert, '-inkey', leaf.key, '-md', 'sha256', '-binary', '-crlfeol'],
+          dir,
+        ),
+      ]);
+    const remember = (raw: Buffer, sender: string) => rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender });
+    expect(await remember(message('not signed\r\n'), 'alice@acme.example')).toBe('not-signed');
+    const tampered = Buffer.from(signedBy(rsa).toString('latin1').replace('learn me', 'learn ME'), 'latin1');
+    expect(await remember(tampered, 'bob@partner.example')).toEqual({ refused: expect.stringMatching(/does not verify/) });
+    expect(await remember(signedBy(rsa), 'mallory@partner.example')).toEqual({ refused: expect.stringMatching(/wrong address/) });
+    const stranger = createSmimeCa(path.join(dir, 'stranger-ca'), 'Stranger CA').issue({ name: 'stranger2', email: 'eve@partner.example' });
+    expect(await remember(signedBy(stranger), 'eve@partner.example')).toEqual({ refused: expect.stringMatching(/untrusted/) });
+    expect(await ctx.db.selectFrom('smime_certificates').select('id').where('kind', '=', 'recipient').execute()).toEqual([]);
+    expect(await remember(signedBy(rsa), 'bob@partner.example')).toBe('remembered');
+    expect(await remember(signedBy(rsa), 'bob@partner.example')).toBe('known');
+  });
+
   it('checks revocation against a reachable CRL, and says so when none answers', async () => {
     const { ctx, tenant } = await setup();
     const crlCa = createSmimeCa(path.join(dir, 'crl-ca'), 'CRL CA');
@@ -359,8 +384,9 @@ describe('S/MIME through the relay', () => {
         signed,
       ]);
       await transport.sendMail({ envelope: { from: 'erin@acme.example', to: ['bob@partner.example'] }, raw: erinMail });
-      const learned = await ctx.db.selectFrom('smime_certificates').selectAll().where('address', '=', 'erin@acme.example').execute();
-      expect(learned).toMatchObject([{ kind: 'recipient', source: 'inbound' }]);
+      // Remembered after the SMTP answer: waited for here.
+      const learnt = () => ctx.db.selectFrom('smime_certificates').selectAll().where('address', '=', 'erin@acme.example').execute();
+      await expect.poll(learnt, { timeout: 15_000, interval: 100 }).toMatchObject([{ kind: 'recipient', source: 'inbound' }]);
       transport.close();
     } finally {
       await worker.stop();

@@ -135,8 +135,8 @@ export async function relayMessage({
     throw error;
   }
   notifyOutbox();
-  // An S/MIME-signed message teaches Sealpost its signer's certificate (once it is stored: the
-  // mail never waits on this, and nothing here can refuse it).
-  await rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender, now });
+  // An S/MIME-signed message teaches Sealpost its signer's certificate, once the message is
+  // stored and without holding the SMTP answer (a CRL may take seconds); it never throws.
+  void rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender, now });
   return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
 }

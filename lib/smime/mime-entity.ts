@@ -40,6 +40,14 @@ export function splitMessage({ raw: input }: SplitMessageOptions): TSplitMessage
   };
 }
 
+export type ReadMessageContentTypeOptions = { raw: Buffer };
+
+// The top-level Content-Type of a message, from its header alone (the body is not touched).
+export function readMessageContentType({ raw }: ReadMessageContentTypeOptions) {
+  const end = raw.indexOf('\r\n\r\n');
+  return readContentType(splitHeaderFields({ headerBlock: raw.subarray(0, end < 0 ? Math.min(raw.length, 64 * 1024) : end + 2) }));
+}
+
 export type JoinMessageOptions = { outer: Buffer[]; entity: Buffer };
 
 export const joinMessage = ({ outer, entity }: JoinMessageOptions): Buffer =>

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { isAppError } from '../errors';
 import { logger } from '../logger';
 import type { TDb } from '../store/db';
-import { splitMessage } from './mime-entity';
+import { readMessageContentType, splitMessage } from './mime-entity';
 
 export type RememberSignerCertificateOptions = { db: TDb; tenantId: string; raw: Buffer; sender: string; now?: number };
 
@@ -20,8 +20,8 @@ export async function rememberSignerCertificate({
   now = Date.now(),
 }: RememberSignerCertificateOptions): Promise<TRememberOutcome> {
   try {
-    const { contentType, entity } = splitMessage({ raw });
-    if (contentType.value !== 'multipart/signed') return 'not-signed';
+    if (readMessageContentType({ raw }).value !== 'multipart/signed') return 'not-signed';
+    const { entity } = splitMessage({ raw });
     // pkijs and the certificate checks are loaded for signed mail only (over a second of start-up).
     const [{ verifySignedEntity }, { addSmimeCertificate }] = await Promise.all([
       import('./verify-signed-mail'),
