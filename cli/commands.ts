@@ -70,6 +70,12 @@ export const USAGE = `Usage: sealpost <command>
   dkim list --tenant <slug>
   dkim rotate --tenant <slug> [--domain <d>] [--selector <s>]   new keys; the old ones sign no more and go after a week
   dkim check --tenant <slug>         looks each selector up in DNS and says whether it matches the key
+  smime import --tenant <slug> [--password-file <file, or - for standard input>] <file.p12>
+          the tenant's signing certificate; its private key is sealed under the tenant key
+  smime cert add --tenant <slug> [--address <a>] <cert.pem>   a recipient's certificate (checked)
+  smime cert list|remove --tenant <slug> [<address or fingerprint>]
+  smime ca add|list|remove --tenant <slug> [<ca.pem> | <fingerprint>]   CAs trusted beside the system bundle
+  smime signing list|remove --tenant <slug> [<address or fingerprint>]
   connector add --tenant <slug> --domain <recipient domain, or '*' for the default>
           --tls opportunistic|required|verify [--host <host[:port]>] [--tls-name <certificate name>]
           [--internal]                deliver portal replies to the tenant's own users decrypted (verify only)
@@ -311,6 +317,22 @@ export const COMMANDS: Record<string, TCommand> = {
       return { tenant: tenant.slug, isOk: checks.length > 0 && checks.every((c) => c.result === 'ok'), checks };
     },
   },
+  'smime import': {
+    options: { tenant: { type: 'string' }, 'password-file': { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      // The password never goes on a command line (shell history, the process list).
+      const file = values['password-file'] ?? '-';
+      const password = (file === '-' ? fs.readFileSync(0) : readFile(file, 'password')).toString('utf8').replace(/\r?\n$/, '');
+      const p12 = readFile(positionals[0], '.p12');
+      // lib/smime (pkijs) is loaded by its own commands only: every other command starts faster.
+      const { importSigningCertificate } = await import('../lib/smime/import-signing-certificate');
+      return { tenant: tenant.slug, ...(await importSigningCertificate({ ctx, tenant, p12, password, actor: 'cli' })) };
+    },
+  },
+  'smime cert': smimeCertificateCommand('recipient'),
+  'smime ca': smimeCertificateCommand('ca'),
+  'smime signing': smimeCertificateCommand('signing'),
   'connector add': {
     options: {
       tenant: { type: 'string' },
@@ -554,3 +576,42 @@ export const COMMANDS: Record<string, TCommand> = {
     },
   },
 };
+
+// `smime cert|ca|signing add|list|remove`: the action is the first positional.
+function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand {
+  return {
+    options: { tenant: { type: 'string' }, address: { type: 'string' } },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const [action, arg] = positionals;
+      const [{ addSmimeCertificate }, { listSmimeCertificates }, { removeSmimeCertificate }] = await Promise.all([
+        import('../lib/smime/add-smime-certificate'),
+        import('../lib/smime/list-smime-certificates'),
+        import('../lib/smime/remove-smime-certificate'),
+      ]);
+      if (action === 'list')
+        return { tenant: tenant.slug, certificates: await listSmimeCertificates({ db: ctx.db, tenantId: tenant.id, kind }) };
+      if (action === 'remove')
+        return {
+          tenant: tenant.slug,
+          ...(await removeSmimeCertificate({
+            db: ctx.db,
+            tenantId: tenant.id,
+            kind,
+            which: need(arg, 'address or fingerprint'),
+            actor: 'cli',
+          })),
+        };
+      if (action === 'add' && kind !== 'signing') {
+        const file = readFile(arg, 'certificate');
+        return {
+          tenant: tenant.slug,
+          ...(await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind, file, address: values.address, actor: 'cli' })),
+        };
+      }
+      throw new ConfigError(
+        `unknown action "${action ?? ''}": use ${kind === 'signing' ? 'list or remove (and `smime import` to add)' : 'add, list or remove'}`,
+      );
+    },
+  };
+}

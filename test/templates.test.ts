@@ -57,6 +57,8 @@ describe('a template is its look and its policy', () => {
       expiryDays: 7,
       delivery: { link: false, attachment: true },
       signInMethods: { passcode: true, microsoft: true, google: false, oidc: [] },
+      // A template that does not name it keeps S/MIME off.
+      smime: 'off',
     });
     expect(parseBranding({})).toEqual({ success: true, data: ZBranding.parse({}) });
   });

@@ -49,7 +49,11 @@ export type TAuditType =
   | 'rule_moved'
   | 'rule_removed'
   | 'connector_added'
-  | 'connector_removed';
+  | 'connector_removed'
+  // S/MIME certificates (lib/smime): a signing certificate imported, a recipient's or a CA added or
+  // removed by an admin, a correspondent's taken from a verified signature.
+  | 'smime_certificate_added'
+  | 'smime_certificate_removed';
 
 export type RecordAuditOptions = {
   tenantId: string;

@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { isMessageOpenable } from '../envelope/is-message-openable';
 import type { TTenantKey } from '../envelope/tenant-keys';
-import type { TComposedMail } from '../mail/mail-source';
+import { collectMail, type TComposedMail } from '../mail/mail-source';
 import { openWrapperSpec } from '../mail/outbox';
 import type { TContext } from '../server/context';
 import { getMessageHead } from '../store/messages';
@@ -73,5 +74,13 @@ export async function buildQueuedWrapper({
     now: row.created_at,
     ids: { outboxId: row.id, smtpMessageId: row.smtp_message_id },
   });
+  // S/MIME-signed when the template asks (DKIM signs the result as it leaves): the signature covers
+  // the whole wrapper, so a signed one is built in memory rather than streamed. pkijs is loaded
+  // then: a process that never signs never loads it (over a second of start-up).
+  if (branding.policy.smime !== 'off') {
+    const { signMail } = await import('../smime/sign-mail');
+    const signed = await signMail({ ctx, tenantId: tenant.id, raw: await collectMail(wrapper.mail), from: row.mail_from, now });
+    return { kind: 'built', mail: { open: () => Readable.from([signed]) } };
+  }
   return { kind: 'built', mail: wrapper.mail };
 }

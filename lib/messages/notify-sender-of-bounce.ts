@@ -11,9 +11,10 @@ import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
 
-// Only a message's own mail tells its sender: never a passcode (the reader asked for it, the
-// sender did not send it), a notice (no notice about a notice) or relayed mail.
-const NOTIFYING_KINDS: ReadonlySet<TOutboxTable['kind']> = new Set(['wrapper', 'reply']);
+// Only a message's own mail (a wrapper, a reply, an S/MIME delivery) tells its sender: never a
+// passcode (the reader asked for it, the sender did not send it), a notice (no notice about a
+// notice) or relayed mail.
+const NOTIFYING_KINDS: ReadonlySet<TOutboxTable['kind']> = new Set(['wrapper', 'reply', 'smime']);
 
 export type NotifySenderOfBounceOptions = { ctx: TContext; row: TOutboxTable; reason: string; now?: number };
 

@@ -10,7 +10,7 @@ import { addressDomain } from '../mail/address';
 import { parseOutgoingMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
-import { notifyOutbox } from '../mail/outbox';
+import { enqueueMail, notifyOutbox } from '../mail/outbox';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
@@ -18,7 +18,7 @@ import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
 import { brandingForMessage, stricterRestrictions } from './message-restrictions';
 import { sealSubject } from './message-subject';
-import { buildRecipientWrapper, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
+import { buildRecipientWrapper, newWrapperIds, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
 export type SendMessageOptions = {
   ctx: TContext;
@@ -148,6 +148,21 @@ export async function prepareMessage({
     address: r.address,
     kind: r.kind,
   }));
+  // S/MIME where possible: the message itself, encrypted to each recipient whose certificate is
+  // known and trusted; the others get the wrapper, from the same message.
+  // (lib/smime is loaded only for such a template.)
+  const smime =
+    deliver && !replyTo && branding.policy.smime === 'encrypt-when-possible'
+      ? await (await import('../smime/plan-smime-delivery')).planSmimeDelivery({
+          ctx,
+          tenantId: tenant.id,
+          mime: parsed.mime,
+          from: parsed.sender,
+          recipients,
+          now,
+        })
+      : new Map<string, Buffer>();
+  const wrapped = recipients.filter((r) => !smime.has(r.id));
 
   const commit = async (trx: Transaction<TDatabase>) => {
     await insertMessage(
@@ -181,8 +196,27 @@ export async function prepareMessage({
     );
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
-      if (!branding.policy.delivery.link) await insertPendingEnvelope(trx, messageId, envelope);
+      if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, envelope);
       for (const recipient of recipients) {
+        const encrypted = smime.get(recipient.id);
+        if (!encrypted) continue;
+        const { outboxId, smtpMessageId } = newWrapperIds(tenant);
+        await enqueueMail(trx, {
+          tenantKey,
+          now,
+          mail: {
+            id: outboxId,
+            tenantId: tenant.id,
+            messageId,
+            kind: 'smime',
+            mailFrom: parsed.sender,
+            rcptTo: recipient.address,
+            smtpMessageId,
+            raw: encrypted,
+          },
+        });
+      }
+      for (const recipient of wrapped) {
         await queueRecipientWrapper(trx, {
           tenant,
           tenantKey,
@@ -194,7 +228,14 @@ export async function prepareMessage({
         });
       }
     }
-    await recordAudit(trx, { tenantId: tenant.id, messageId, type: 'sent', actor, data: { recipients: recipients.length }, at: now });
+    await recordAudit(trx, {
+      tenantId: tenant.id,
+      messageId,
+      type: 'sent',
+      actor,
+      data: { recipients: recipients.length, ...(smime.size ? { smime: smime.size } : {}) },
+      at: now,
+    });
     if (replyTo)
       await recordAudit(trx, {
         tenantId: tenant.id,

@@ -9,6 +9,7 @@ import { decideRecipients } from '../rules/decide-recipients';
 import { recordRuleDecisions } from '../rules/record-rule-decisions';
 import { removeSubjectKeyword } from '../rules/remove-subject-keyword';
 import type { TContext } from '../server/context';
+import { rememberSignerCertificate } from '../smime/remember-signer-certificate';
 import type { TTenant } from '../tenants/tenants';
 
 export type TRelayOutcome =
@@ -47,9 +48,10 @@ export async function relayMessage({
   now = Date.now(),
 }: RelayMessageOptions): Promise<TRelayOutcome> {
   let subject: string;
+  let sender: string;
   try {
     // The strict reading every sealed message gets: a header it refuses is refused here too.
-    ({ subject } = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
+    ({ subject, sender } = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
   } catch (error) {
     if (!isAppError(error)) throw error;
     return {
@@ -133,5 +135,8 @@ export async function relayMessage({
     throw error;
   }
   notifyOutbox();
+  // An S/MIME-signed message teaches Sealpost its signer's certificate, once the message is
+  // stored and without holding the SMTP answer (a CRL may take seconds); it never throws.
+  void rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender, now });
   return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
 }

@@ -511,6 +511,36 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       }
     },
   },
+  // S/MIME (lib/smime): certificates per tenant. `signing` rows hold the tenant's signing
+  // certificate with its private key sealed under the tenant key (like a DKIM key); `recipient`
+  // rows a correspondent's certificate (added by an admin or taken from a verified signature);
+  // `ca` rows the CAs the tenant trusts beside the system bundle.
+  '0018_smime': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('smime_certificates')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('address', 'text')
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('certificate', blob, (c) => c.notNull())
+        .addColumn('chain', blob)
+        .addColumn('private_key', blob)
+        .addColumn('key_version', 'integer')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('not_after', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('smime_certificates_fingerprint', ['tenant_id', 'kind', 'fingerprint'])
+        .execute();
+      await db.schema
+        .createIndex('smime_certificates_address')
+        .on('smime_certificates')
+        .columns(['tenant_id', 'kind', 'address'])
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

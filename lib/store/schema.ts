@@ -85,7 +85,8 @@ export type TOutboxTable = {
   tenant_id: string;
   message_id: string | null;
   // 'passthrough': a relayed message sent on unchanged (its payload is the original bytes).
-  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough';
+  // 'smime': a message S/MIME-encrypted to one recipient's certificate (lib/smime), sent instead of a wrapper.
+  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough' | 'smime';
   priority: number;
   status: TOutboxStatus;
   mail_from: string;
@@ -302,6 +303,24 @@ export type TDkimKeyTable = {
   retired_at: number | null;
 };
 
+// S/MIME certificates (lib/smime): certificate and chain are DER (the chain as concatenated DER
+// certificates); private_key is sealed under the tenant key, on `signing` rows only.
+export type TSmimeCertificateKind = 'signing' | 'recipient' | 'ca';
+export type TSmimeCertificateTable = {
+  id: string;
+  tenant_id: string;
+  kind: TSmimeCertificateKind;
+  address: string | null;
+  fingerprint: string;
+  certificate: Buffer;
+  chain: Buffer | null;
+  private_key: Buffer | null;
+  key_version: number | null;
+  source: 'admin' | 'inbound';
+  not_after: number;
+  created_at: number;
+};
+
 // The tenant admin console (lib/admin).
 export type TAdminRole = 'owner' | 'admin' | 'auditor';
 
@@ -374,6 +393,7 @@ export type TAdminSessionTable = {
 
 export type TDatabase = {
   dkim_keys: TDkimKeyTable;
+  smime_certificates: TSmimeCertificateTable;
   admins: TAdminTable;
   admin_passkeys: TAdminPasskeyTable;
   admin_invitations: TAdminInvitationTable;

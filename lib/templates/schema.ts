@@ -76,6 +76,10 @@ const POLICY = {
     .object({ link: z.boolean().default(true), attachment: z.boolean().default(true) })
     .default({ link: true, attachment: true })
     .refine((d) => d.link || d.attachment, 'at least one of link and attachment must be on'),
+  // S/MIME (lib/smime): `sign` signs each wrapper mail with the tenant's signing certificate;
+  // `encrypt-when-possible` also sends the message itself, S/MIME-encrypted, to each recipient
+  // whose certificate Sealpost knows and trusts (no portal), and the wrapper to the others.
+  smime: z.enum(['off', 'sign', 'encrypt-when-possible']).default('off'),
 };
 
 export const ZLook = z.object(LOOK).strict();

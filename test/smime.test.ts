@@ -1,0 +1,446 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addSmimeCertificate } from '../lib/smime/add-smime-certificate';
+import { importSigningCertificate } from '../lib/smime/import-signing-certificate';
+import { clearSmimeSignerCache, loadTenantSigner } from '../lib/smime/load-tenant-signer';
+import nodemailer from 'nodemailer';
+import { startOutboxWorker } from '../lib/mail/outbox-worker';
+import { createRelayCredential } from '../lib/relay/relay-credentials';
+import { startRelay } from '../lib/relay/start-relay';
+import { addRule } from '../lib/rules/add-rule';
+import { setBranding } from '../lib/templates/set-branding';
+import { runCli } from './helpers/cli';
+import { startSmtpSink } from './helpers/smtp-sink';
+import { drainOutbox } from './helpers/every-kind-of-mail';
+import { createMailTransport } from '../lib/mail/transport';
+import { sendMessage } from '../lib/messages/send-message';
+import { removeSmimeCertificate } from '../lib/smime/remove-smime-certificate';
+import { rememberSignerCertificate } from '../lib/smime/remember-signer-certificate';
+import { createTestContext, sampleEml, seedTenant } from './helpers/context';
+import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
+import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
+import { joinMessage, splitMessage } from '../lib/smime/mime-entity';
+import { importSigningKey } from '../lib/smime/signer-key';
+import { MAX_CMS_BYTES } from '../lib/smime/cms';
+import { signCms, signEntity } from '../lib/smime/sign-entity';
+import { verifyCms, verifySignedMail } from '../lib/smime/verify-signed-mail';
+import { createSmimeCa, openssl, type TSmimeCa, type TSmimeLeaf } from './helpers/smime-ca';
+
+const pemToDer = (pem: string) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+
+let dir: string;
+let ca: TSmimeCa;
+let rsa: TSmimeLeaf;
+let ec: TSmimeLeaf;
+
+const message = (body: string) =>
+  Buffer.from(
+    `From: Alice <alice@acme.example>\r\nTo: bob@partner.example\r\nSubject: Quarterly figures\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <m1@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n${body}`,
+  );
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-smime-'));
+  ca = createSmimeCa(dir);
+  rsa = ca.issue({ name: 'rsa', email: 'bob@partner.example' });
+  ec = ca.issue({ name: 'ec', email: 'carol@partner.example', key: 'ec' });
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('S/MIME signing and encryption against OpenSSL', () => {
+  for (const which of ['rsa', 'rsa-pss', 'ec'] as const) {
+    it(`openssl cms -verify accepts what Sealpost signs (${which})`, async () => {
+      const leaf = which === 'ec' ? ec : rsa;
+      const signer = {
+        certificates: [pemToDer(leaf.certPem), pemToDer(ca.caPem)],
+        privateKey: await importSigningKey({ pkcs8Pem: leaf.keyPem, scheme: which === 'rsa-pss' ? 'pss' : 'pkcs1' }),
+      };
+      const m = splitMessage({ raw: message('Hello\r\nWorld\r\n') });
+      const raw = joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer }) });
+      fs.writeFileSync(path.join(dir, `signed-${which}.eml`), raw);
+      const out = openssl(['cms', '-verify', '-in', `signed-${which}.eml`, '-CAfile', ca.caFile, '-purpose', 'smimesign'], dir);
+      expect(out).toEqual(m.entity);
+      const printed = openssl(['cms', '-cmsout', '-print', '-in', `signed-${which}.eml`], dir).toString();
+      expect(printed).toMatch(
+        which === 'rsa-pss' ? /rsassaPss/ : which === 'ec' ? /ecdsa-with-SHA256/ : /sha256WithRSAEncryption|rsaEncryption/,
+      );
+      const verified = await verifySignedMail({ raw });
+      expect(Buffer.from(verified!.signer)).toEqual(Buffer.from(pemToDer(leaf.certPem)));
+    });
+  }
+  for (const which of ['rsa', 'ec'] as const) {
+    it(`openssl cms -decrypt opens what Sealpost encrypts (${which}), byte for byte`, async () => {
+      const leaf = which === 'rsa' ? rsa : ec;
+      const m = splitMessage({ raw: message('Secret\r\n') });
+      const raw = joinMessage({ outer: m.outer, entity: await encryptEntity({ content: m.entity, recipients: [pemToDer(leaf.certPem)] }) });
+      fs.writeFileSync(path.join(dir, `enc-${which}.eml`), raw);
+      const out = openssl(['cms', '-decrypt', '-in', `enc-${which}.eml`, '-recip', leaf.cert, '-inkey', leaf.key, '-binary'], dir);
+      expect(out).toEqual(m.entity);
+    });
+    it(`Sealpost verifies what openssl cms -sign signs (${which})`, async () => {
+      const leaf = which === 'rsa' ? rsa : ec;
+      fs.writeFileSync(path.join(dir, 'plain.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
+      const signed = openssl(
+        ['cms', '-sign', '-in', 'plain.txt', '-signer', leaf.cert, '-inkey', leaf.key, '-md', 'sha256', '-binary', '-crlfeol'],
+        dir,
+      );
+      const v = await verifySignedMail({ raw: Buffer.concat([Buffer.from('From: x@y.example\r\n'), signed]) });
+      expect(v?.entity.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
+    });
+  }
+
+  it('a 25 MB message: openssl verifies the signature and decrypts the envelope byte for byte', async () => {
+    const attachment = crypto
+      .randomBytes(19 * 1024 * 1024)
+      .toString('base64')
+      .replace(/.{76}/g, '$&\r\n');
+    const m = splitMessage({ raw: message(`${attachment}\r\n`) });
+    expect(m.entity.length).toBeGreaterThan(25 * 1024 * 1024);
+    const signer = { certificates: [pemToDer(rsa.certPem)], privateKey: await importSigningKey({ pkcs8Pem: rsa.keyPem }) };
+    fs.writeFileSync(
+      path.join(dir, 'big-signed.eml'),
+      joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer }) }),
+    );
+    expect(openssl(['cms', '-verify', '-in', 'big-signed.eml', '-CAfile', ca.caFile], dir).equals(m.entity)).toBe(true);
+    const encrypted = joinMessage({
+      outer: m.outer,
+      entity: await encryptEntity({ content: m.entity, recipients: [pemToDer(ec.certPem)] }),
+    });
+    fs.writeFileSync(path.join(dir, 'big-enc.eml'), encrypted);
+    expect(openssl(['cms', '-decrypt', '-in', 'big-enc.eml', '-recip', ec.cert, '-inkey', ec.key, '-binary'], dir).equals(m.entity)).toBe(
+      true,
+    );
+  });
+
+  it('Sealpost decrypts openssl cms -encrypt to an EC certificate (ECDH, no ukm)', async () => {
+    fs.writeFileSync(path.join(dir, 'plain-ec.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl to EC\r\n');
+    for (const kdf of [[], ['-keyopt', 'ecdh_kdf_md:sha256']]) {
+      const enc = openssl(['cms', '-encrypt', '-in', 'plain-ec.txt', '-aes256', '-binary', '-crlfeol', '-recip', ec.cert, ...kdf], dir);
+      const opened = await decryptMail({ raw: enc, certificate: pemToDer(ec.certPem), pkcs8Pem: ec.keyPem });
+      expect(opened.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl to EC\r\n');
+    }
+  });
+
+  it('Sealpost decrypts openssl cms -encrypt with RSA-OAEP, and refuses PKCS#1 v1.5 key transport by name', async () => {
+    fs.writeFileSync(path.join(dir, 'plain.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
+    const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
+    const enc = openssl(['cms', '-encrypt', '-in', 'plain.txt', '-aes256', '-binary', '-crlfeol', '-recip', rsa.cert, ...oaep], dir);
+    const opened = await decryptMail({ raw: enc, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem });
+    expect(opened.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
+    const pkcs1 = openssl(['cms', '-encrypt', '-in', 'plain.txt', '-aes256', '-binary', '-crlfeol', rsa.cert], dir);
+    await expect(decryptMail({ raw: pkcs1, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem })).rejects.toThrow(
+      /PKCS#1 v1.5 key transport/,
+    );
+  });
+});
+
+describe('malformed CMS is refused with a clear error, quickly', () => {
+  const content = Buffer.from('Content-Type: text/plain\r\n\r\nhello\r\n');
+  const refusedQuickly = async (work: Promise<unknown>, pattern: RegExp, code: string) => {
+    const started = Date.now();
+    await expect(work).rejects.toMatchObject({ code, message: expect.stringMatching(pattern) });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  };
+  const signature = async () =>
+    signCms({ content, signer: { certificates: [pemToDer(rsa.certPem)], privateKey: await importSigningKey({ pkcs8Pem: rsa.keyPem }) } });
+
+  it('a truncated signature', async () => {
+    const der = await signature();
+    await refusedQuickly(
+      verifyCms({ signature: der.subarray(0, der.length - 40), content }),
+      /not valid DER\/BER|truncated/,
+      'BAD_REQUEST',
+    );
+  });
+  it('a signature with a changed content type OID, and an envelope where a signature belongs', async () => {
+    const der = Buffer.from(await signature());
+    // ContentInfo's OID 1.2.840.113549.1.7.2 (signedData) turned into …7.6 (encryptedData).
+    const oid = Buffer.from('06092a864886f70d010702', 'hex');
+    const at = der.indexOf(oid);
+    der[at + oid.length - 1] = 0x06;
+    await refusedQuickly(verifyCms({ signature: der, content }), /content type 1\.2\.840\.113549\.1\.7\.6, not signedData/, 'BAD_REQUEST');
+    const envelope = await encryptCms({ content, recipients: [pemToDer(rsa.certPem)] });
+    await refusedQuickly(verifyCms({ signature: envelope, content }), /not signedData/, 'BAD_REQUEST');
+  });
+  it('a signature over other content does not verify', async () => {
+    await refusedQuickly(verifyCms({ signature: await signature(), content: Buffer.from('other') }), /does not verify/, 'UNPROCESSABLE');
+  });
+  it('10 MB of garbage', async () => {
+    const garbage = crypto.randomBytes(10 * 1024 * 1024);
+    garbage[0] = 0x30;
+    await refusedQuickly(verifyCms({ signature: garbage, content }), /not valid DER\/BER|bytes after its end/, 'BAD_REQUEST');
+    await refusedQuickly(
+      decryptCms({ der: garbage, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem }),
+      /not valid DER\/BER|bytes after its end/,
+      'BAD_REQUEST',
+    );
+  });
+  it('deeply nested structures (a million indefinite-length SEQUENCEs)', async () => {
+    const nested = Buffer.alloc(2_000_000);
+    for (let i = 0; i < nested.length; i += 2) nested.set([0x30, 0x80], i);
+    await refusedQuickly(verifyCms({ signature: nested, content }), /not valid DER\/BER.*depth|depth/i, 'BAD_REQUEST');
+  });
+  it('an object larger than the limit', async () => {
+    await refusedQuickly(verifyCms({ signature: Buffer.alloc(MAX_CMS_BYTES + 1, 0x30), content }), /more than/, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('S/MIME certificates', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    clearSmimeSignerCache();
+    while (cleanups.length) await cleanups.pop()!();
+  });
+  async function setup() {
+    const ctx = await createTestContext();
+    cleanups.push(() => ctx.close());
+    const tenant = await seedTenant(ctx);
+    return { ctx, tenant };
+  }
+
+  it('`smime ca add`, `smime import` (the key sealed) and `smime cert add|list|remove` from the command line', async () => {
+    const { ctx, tenant } = await setup();
+    const signing = ca.issue({ name: 'tenant-signing', email: 'alice@acme.example' });
+    const p12 = signing.p12('correct horse');
+    fs.writeFileSync(path.join(dir, 'p12.pass'), 'correct horse\n');
+    const untrusted = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'p12.pass'), p12], ctx.cliEnv);
+    expect(untrusted.status).toBe(1);
+    expect(untrusted.stderr).toMatch(/untrusted: it does not chain to the system CA bundle or a CA the tenant added/);
+    const caAdded = runCli(['smime', 'ca', 'add', '--tenant', tenant.slug, ca.caFile], ctx.cliEnv);
+    expect(caAdded.status, caAdded.stderr).toBe(0);
+    fs.writeFileSync(path.join(dir, 'wrong.pass'), 'wrong\n');
+    const wrong = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'wrong.pass'), p12], ctx.cliEnv);
+    expect(wrong.stderr).toMatch(/wrong password/);
+    const imported = runCli(['smime', 'import', '--tenant', tenant.slug, '--password-file', path.join(dir, 'p12.pass'), p12], ctx.cliEnv);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.json).toMatchObject({ kind: 'signing', address: 'alice@acme.example', hasPrivateKey: true });
+    const row = await ctx.db.selectFrom('smime_certificates').selectAll().where('kind', '=', 'signing').executeTakeFirstOrThrow();
+    const keyBody = signing.keyPem.split('\n')[1]!;
+    expect(Buffer.from(row.private_key!).includes(Buffer.from(keyBody))).toBe(false);
+    expect(Buffer.from(row.private_key!).includes(Buffer.from('PRIVATE KEY'))).toBe(false);
+    // The sealed key opens and signs what openssl verifies.
+    const signer = await loadTenantSigner({ ctx, tenantId: tenant.id, from: 'alice@acme.example' });
+    const m = splitMessage({ raw: message('signed by the tenant\r\n') });
+    fs.writeFileSync(
+      path.join(dir, 'tenant-signed.eml'),
+      joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer: signer! }) }),
+    );
+    expect(openssl(['cms', '-verify', '-in', 'tenant-signed.eml', '-CAfile', ca.caFile], dir)).toEqual(m.entity);
+
+    const added = runCli(['smime', 'cert', 'add', '--tenant', tenant.slug, rsa.cert], ctx.cliEnv);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.json).toMatchObject({ kind: 'recipient', address: 'bob@partner.example', source: 'admin' });
+    const listed = runCli(['smime', 'cert', 'list', '--tenant', tenant.slug], ctx.cliEnv);
+    expect(listed.json.certificates.map((c: { address: string }) => c.address)).toEqual(['bob@partner.example']);
+    const removed = runCli(['smime', 'cert', 'remove', '--tenant', tenant.slug, 'bob@partner.example'], ctx.cliEnv);
+    expect(removed.status, removed.stderr).toBe(0);
+    const audit = await ctx.db.selectFrom('audit_events').select('type').where('type', 'like', 'smime_%').execute();
+    expect(audit.map((a) => a.type).sort()).toEqual([
+      'smime_certificate_added',
+      'smime_certificate_added',
+      'smime_certificate_added',
+      'smime_certificate_removed',
+    ]);
+  });
+
+  it('refuses expired, wrong-usage, wrong-address and untrusted certificates, each with its reason', async () => {
+    const { ctx, tenant } = await setup();
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+    const add = (leaf: TSmimeLeaf, address?: string) =>
+      addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(leaf.certPem), address, actor: 'test' });
+    const expired = ca.issue({ name: 'expired', email: 'old@partner.example', startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    await expect(add(expired)).rejects.toThrow(/expired on 2021-01-01/);
+    const serverAuth = ca.issue({ name: 'server-auth', email: 'web@partner.example', extendedKeyUsage: 'serverAuth' });
+    await expect(add(serverAuth)).rejects.toThrow(/wrong extended key usage: it does not allow emailProtection/);
+    const signOnly = ca.issue({ name: 'sign-only', email: 'sign@partner.example', keyUsage: 'critical,digitalSignature' });
+    await expect(add(signOnly)).rejects.toThrow(/wrong key usage: keyEncipherment is needed to encrypt/);
+    await expect(add(rsa, 'mallory@partner.example')).rejects.toThrow(
+      /is for bob@partner.example, not mallory@partner.example: wrong address/,
+    );
+    const otherCa = createSmimeCa(path.join(dir, 'other-ca'), 'Other CA');
+    const stranger = otherCa.issue({ name: 'stranger', email: 'x@partner.example' });
+    await expect(add(stranger)).rejects.toThrow(/untrusted/);
+    expect(await ctx.db.selectFrom('smime_certificates').select('id').where('kind', '=', 'recipient').execute()).toEqual([]);
+    await expect(add(rsa)).resolves.toMatchObject({ address: 'bob@partner.example', notes: [] });
+  });
+
+  it('remembers a signer only when the signature verifies and the certificate passes for the sender', async () => {
+    const { ctx, tenant } = await setup();
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+    fs.writeFileSync(path.join(dir, 'learn.txt'), 'Content-Type: text/plain\r\n\r\nlearn me\r\n');
+    const signedBy = (leaf: TSmimeLeaf) =>
+      Buffer.concat([
+        Buffer.from('From: someone@partner.example\r\nSubject: s\r\n'),
+        openssl(
+          ['cms', '-sign', '-in', 'learn.txt', '-signer', leaf.cert, '-inkey', leaf.key, '-md', 'sha256', '-binary', '-crlfeol'],
+          dir,
+        ),
+      ]);
+    const remember = (raw: Buffer, sender: string) => rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender });
+    expect(await remember(message('not signed\r\n'), 'alice@acme.example')).toBe('not-signed');
+    const tampered = Buffer.from(signedBy(rsa).toString('latin1').replace('learn me', 'learn ME'), 'latin1');
+    expect(await remember(tampered, 'bob@partner.example')).toEqual({ refused: expect.stringMatching(/does not verify/) });
+    expect(await remember(signedBy(rsa), 'mallory@partner.example')).toEqual({ refused: expect.stringMatching(/wrong address/) });
+    const stranger = createSmimeCa(path.join(dir, 'stranger-ca'), 'Stranger CA').issue({ name: 'stranger2', email: 'eve@partner.example' });
+    expect(await remember(signedBy(stranger), 'eve@partner.example')).toEqual({ refused: expect.stringMatching(/untrusted/) });
+    expect(await ctx.db.selectFrom('smime_certificates').select('id').where('kind', '=', 'recipient').execute()).toEqual([]);
+    expect(await remember(signedBy(rsa), 'bob@partner.example')).toBe('remembered');
+    expect(await remember(signedBy(rsa), 'bob@partner.example')).toBe('known');
+  });
+
+  it('checks revocation against a reachable CRL, and says so when none answers', async () => {
+    const { ctx, tenant } = await setup();
+    const crlCa = createSmimeCa(path.join(dir, 'crl-ca'), 'CRL CA');
+    let crl: Buffer = Buffer.alloc(0);
+    const server = http.createServer((_req, res) => res.end(crl));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ca.crl`;
+    const revoked = crlCa.issue({ name: 'revoked', email: 'gone@partner.example', crlUrl: url });
+    const good = crlCa.issue({ name: 'good', email: 'fine@partner.example', crlUrl: url });
+    const offline = crlCa.issue({ name: 'offline', email: 'far@partner.example', crlUrl: 'http://127.0.0.1:9/ca.crl' });
+    crl = fs.readFileSync(crlCa.crl(['revoked']));
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(crlCa.caPem), actor: 'test' });
+    const add = (leaf: TSmimeLeaf) =>
+      addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(leaf.certPem), actor: 'test' });
+    await expect(add(revoked)).rejects.toThrow(/has been revoked \(CRL at http:\/\/127\.0\.0\.1/);
+    await expect(add(good)).resolves.toMatchObject({ notes: [] });
+    await expect(add(offline)).resolves.toMatchObject({
+      notes: [expect.stringMatching(/revocation not checked: no CRL distribution point answered/)],
+    });
+  });
+});
+
+describe('S/MIME through the relay', () => {
+  it('a rule with encrypt-when-possible sends S/MIME to a recipient with a known certificate and a signed wrapper to one without; a signed mail teaches its certificate', async () => {
+    const sink = await startSmtpSink();
+    const ctx = await createTestContext({ SMTP_URL: sink.url, SEALPOST_OUTBOX_POLL_MS: '50' });
+    const tenant = await seedTenant(ctx);
+    const relay = await startRelay({ ctx, port: 0, host: '127.0.0.1' });
+    const worker = startOutboxWorker({ ctx });
+    try {
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+      const signing = ca.issue({ name: 'relay-signing', email: 'alice@acme.example' });
+      const p12 = fs.readFileSync(signing.p12('pw'));
+      await importSigningCertificate({ ctx, tenant, p12, password: 'pw', actor: 'test' });
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(rsa.certPem), actor: 'test' });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'smime', input: { smime: 'encrypt-when-possible' } });
+      await addRule({
+        db: ctx.db,
+        tenantId: tenant.id,
+        input: { name: 'smime outside', conditions: [{ type: 'recipientOutside' }], action: { kind: 'encrypt', template: 'smime' } },
+      });
+      const credential = await createRelayCredential({ db: ctx.db, tenant });
+      const transport = nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: relay.port,
+        secure: false,
+        ignoreTLS: true,
+        auth: { user: credential.username, pass: credential.password },
+      });
+      const original = Buffer.from(
+        'From: Alice <alice@acme.example>\r\nTo: bob@partner.example, dave@partner.example\r\nSubject: Figures\r\n' +
+          'Date: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <e2e@acme.example>\r\nMIME-Version: 1.0\r\n' +
+          'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nThe figures, for your eyes only.\r\n',
+      );
+      await transport.sendMail({
+        envelope: { from: 'alice@acme.example', to: ['bob@partner.example', 'dave@partner.example'] },
+        raw: original,
+      });
+      const mails = await sink.waitFor(2, 20_000);
+      const toBob = mails.find((m) => m.rcptTo.includes('bob@partner.example'))!;
+      const toDave = mails.find((m) => m.rcptTo.includes('dave@partner.example'))!;
+      expect(toBob.parsed.headers.get('content-type')).toMatchObject({ value: 'application/pkcs7-mime' });
+      expect(toBob.raw.includes(Buffer.from('for your eyes only'))).toBe(false);
+      expect(toBob.raw.toString()).toMatch(/^DKIM-Signature:|Subject: Figures/m);
+      fs.writeFileSync(path.join(dir, 'e2e-bob.eml'), toBob.raw);
+      const inner = openssl(['cms', '-decrypt', '-in', 'e2e-bob.eml', '-recip', rsa.cert, '-inkey', rsa.key, '-binary'], dir);
+      expect(inner.toString()).toMatch(/^Content-Type: multipart\/signed; protocol="application\/pkcs7-signature"; micalg=sha-256/);
+      fs.writeFileSync(path.join(dir, 'e2e-bob-inner.eml'), inner);
+      const signedContent = openssl(['cms', '-verify', '-in', 'e2e-bob-inner.eml', '-CAfile', ca.caFile], dir);
+      expect(signedContent).toEqual(splitMessage({ raw: original }).entity);
+      // Dave has no certificate: the portal wrapper, S/MIME-signed by the tenant.
+      expect(toDave.raw.includes(Buffer.from('for your eyes only'))).toBe(false);
+      expect(toDave.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      fs.writeFileSync(path.join(dir, 'e2e-dave.eml'), toDave.raw);
+      const wrapper = openssl(['cms', '-verify', '-in', 'e2e-dave.eml', '-CAfile', ca.caFile], dir);
+      expect(wrapper.toString()).toMatch(/Content-Type: multipart\/mixed/);
+
+      // A tenant user's own S/MIME-signed mail passes through: its certificate is remembered.
+      const erin = ca.issue({ name: 'erin', email: 'erin@acme.example' });
+      fs.writeFileSync(path.join(dir, 'erin.txt'), 'Content-Type: text/plain\r\n\r\nSigned by Erin\r\n');
+      const signed = openssl(
+        ['cms', '-sign', '-in', 'erin.txt', '-signer', erin.cert, '-inkey', erin.key, '-md', 'sha256', '-binary', '-crlfeol'],
+        dir,
+      );
+      const erinMail = Buffer.concat([
+        Buffer.from(
+          'From: erin@acme.example\r\nTo: bob@partner.example\r\nSubject: Signed\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <erin@acme.example>\r\n',
+        ),
+        signed,
+      ]);
+      await transport.sendMail({ envelope: { from: 'erin@acme.example', to: ['bob@partner.example'] }, raw: erinMail });
+      // Remembered after the SMTP answer: waited for here.
+      const learnt = () => ctx.db.selectFrom('smime_certificates').selectAll().where('address', '=', 'erin@acme.example').execute();
+      await expect.poll(learnt, { timeout: 15_000, interval: 100 }).toMatchObject([{ kind: 'recipient', source: 'inbound' }]);
+      transport.close();
+    } finally {
+      await worker.stop();
+      await relay.stop();
+      await sink.close();
+      await ctx.close();
+    }
+  });
+});
+
+describe('the template decides', () => {
+  it('off (the default) leaves wrappers unsigned, sign signs them, and a certificate that stopped chaining gets the wrapper', async () => {
+    const sink = await startSmtpSink();
+    const ctx = await createTestContext({ SMTP_URL: sink.url });
+    const transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.dataDir });
+    try {
+      const tenant = await seedTenant(ctx);
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+      const signing = ca.issue({ name: 'template-signing', email: 'alice@acme.example' });
+      await importSigningCertificate({ ctx, tenant, p12: fs.readFileSync(signing.p12('pw')), password: 'pw', actor: 'test' });
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'recipient', file: Buffer.from(rsa.certPem), actor: 'test' });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'signed', input: { smime: 'sign' } });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'smime', input: { smime: 'encrypt-when-possible' } });
+      const send = async (template?: string) => {
+        const before = sink.mails.length;
+        await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@partner.example'] }), template });
+        await drainOutbox(ctx, transport);
+        return sink.mails.slice(before);
+      };
+      const [plain] = await send();
+      expect(plain!.parsed.headers.get('content-type')).toMatchObject({ value: 'multipart/mixed' });
+      expect(plain!.raw.includes(Buffer.from('application/pkcs7-signature'))).toBe(false);
+      const [signed] = await send('signed');
+      // `sign` signs the wrapper even for a recipient with a certificate: it does not encrypt.
+      expect(signed!.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      fs.writeFileSync(path.join(dir, 'template-signed.eml'), signed!.raw);
+      expect(openssl(['cms', '-verify', '-in', 'template-signed.eml', '-CAfile', ca.caFile], dir).toString()).toMatch(/multipart\/mixed/);
+      const [encrypted] = await send('smime');
+      expect(encrypted!.parsed.headers.get('content-type')).toMatchObject({ value: 'application/pkcs7-mime' });
+      // The tenant no longer trusts the CA: Bob's stored certificate does not chain, he gets the wrapper.
+      await removeSmimeCertificate({
+        db: ctx.db,
+        tenantId: tenant.id,
+        kind: 'ca',
+        which: new crypto.X509Certificate(ca.caPem).fingerprint256,
+        actor: 'test',
+      });
+      const [fallback] = await send('smime');
+      expect(fallback!.parsed.headers.get('x-sealpost-message-id')).toBeTruthy();
+      expect(fallback!.raw.includes(Buffer.from('application/pkcs7-mime'))).toBe(false);
+    } finally {
+      transport.close();
+      await sink.close();
+      await ctx.close();
+    }
+  });
+});
