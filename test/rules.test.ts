@@ -224,6 +224,12 @@ describe('actions, priority, stop and the default action', () => {
     expect(d!.action).toEqual({ kind: 'encrypt', template: 'default', removeKeyword: '[secure]' });
     expect(stripSubjectKeyword({ subject: 'Re: [SECURE] Your statement', keyword: '[secure]' })).toBe('Re: Your statement');
     expect(stripSubjectKeyword({ subject: '[secure] statement [Secure]', keyword: '[secure]' })).toBe('statement');
+    // A separator written with the keyword goes with it; one that belongs to the rest stays.
+    expect(stripSubjectKeyword({ subject: 'Secure: quarterly figures', keyword: 'secure' })).toBe('quarterly figures');
+    expect(stripSubjectKeyword({ subject: 'Re: secure - quarterly figures', keyword: 'secure' })).toBe('Re: quarterly figures');
+    expect(stripSubjectKeyword({ subject: 'Quarterly figures | SECURE', keyword: 'secure' })).toBe('Quarterly figures');
+    expect(stripSubjectKeyword({ subject: 'secure-mail: figures', keyword: 'secure' })).toBe('-mail: figures');
+    expect(stripSubjectKeyword({ subject: 'Figures: Q3 [secure]', keyword: '[secure]' })).toBe('Figures: Q3');
     // Without the option, or when the word was only in the body, there is nothing to remove.
     expect(
       decide(

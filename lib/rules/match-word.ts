@@ -31,11 +31,22 @@ export function findWord({ text, words }: FindWordOptions): string | null {
 
 export type StripSubjectKeywordOptions = { subject: string; keyword: string };
 
+// A separator written after the keyword ("Secure: …", "secure - …") or, at the end, before it
+// ("… | secure"): it goes with the keyword, or the recipient would see ": Statement".
+const CUT = '\u0000';
+const SEPARATOR_AFTER = new RegExp(`${CUT}[ \\t]*[:|\u2013\u2014-](?=[ \\t]|$)`, 'g');
+const SEPARATOR_BEFORE_END = new RegExp(`(?<=^|[ \\t])[:|\u2013\u2014-][ \\t]*${CUT}[ \\t]*$`);
+
 // The subject without the keyword that triggered encryption (every whole-word occurrence, any
-// case), spaces around it collapsed: "Re: [secure] Statement" → "Re: Statement".
+// case), with a separator that went with it, spaces around it collapsed: "Re: [secure] Statement"
+// → "Re: Statement", "Secure: Statement" → "Statement".
 export function stripSubjectKeyword({ subject, keyword }: StripSubjectKeywordOptions): string {
   return subject
-    .replace(wordPattern(keyword, 'giu'), ' ')
+    .replaceAll(CUT, '')
+    .replace(wordPattern(keyword, 'giu'), CUT)
+    .replace(SEPARATOR_AFTER, CUT)
+    .replace(SEPARATOR_BEFORE_END, CUT)
+    .replaceAll(CUT, ' ')
     .replace(/[ \t]{2,}/g, ' ')
     .trim();
 }
