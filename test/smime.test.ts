@@ -93,6 +93,53 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     });
   }
 
+  for (const which of ['rsa', 'ec'] as const) {
+    it(`openssl cms -decrypt opens what Sealpost encrypts with AES-256-GCM (AuthEnvelopedData, ${which}), byte for byte`, async () => {
+      const leaf = which === 'rsa' ? rsa : ec;
+      const m = splitMessage({ raw: message('Secret, authenticated\r\n') });
+      const entity = await encryptEntity({ content: m.entity, recipients: [pemToDer(leaf.certPem)], cipher: 'aes256-gcm' });
+      expect(entity.toString()).toMatch(/^Content-Type: application\/pkcs7-mime; smime-type=authEnveloped-data;/);
+      fs.writeFileSync(path.join(dir, `gcm-${which}.eml`), joinMessage({ outer: m.outer, entity }));
+      const printed = openssl(['cms', '-cmsout', '-print', '-in', `gcm-${which}.eml`], dir).toString();
+      expect(printed).toMatch(/contentType: id-smime-ct-authEnvelopedData/);
+      expect(printed).toMatch(/algorithm: aes-256-gcm/);
+      expect(printed).toMatch(which === 'rsa' ? /rsaesOaep/ : /dhSinglePass-stdDH-sha256kdf-scheme/);
+      const out = openssl(['cms', '-decrypt', '-in', `gcm-${which}.eml`, '-recip', leaf.cert, '-inkey', leaf.key, '-binary'], dir);
+      expect(out).toEqual(m.entity);
+      // And Sealpost opens its own.
+      const opened = await decryptMail({
+        raw: joinMessage({ outer: m.outer, entity }),
+        certificate: pemToDer(leaf.certPem),
+        pkcs8Pem: leaf.keyPem,
+      });
+      expect(opened).toEqual(m.entity);
+    });
+    it(`Sealpost decrypts openssl cms -encrypt -aes-256-gcm (${which}), and refuses a tampered ciphertext or tag`, async () => {
+      const leaf = which === 'rsa' ? rsa : ec;
+      const text = `Content-Type: text/plain\r\n\r\nfrom openssl, GCM to ${which}\r\n`;
+      fs.writeFileSync(path.join(dir, 'plain-gcm.txt'), text);
+      const keyopt = which === 'rsa' ? ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'] : [];
+      const args = ['cms', '-encrypt', '-in', 'plain-gcm.txt', '-aes-256-gcm', '-binary', '-recip', leaf.cert, ...keyopt];
+      const enc = openssl([...args, '-crlfeol'], dir);
+      expect(enc.toString()).toMatch(/smime-type=authEnveloped-data/);
+      const opened = await decryptMail({ raw: enc, certificate: pemToDer(leaf.certPem), pkcs8Pem: leaf.keyPem });
+      expect(opened.toString()).toBe(text);
+      const der = new Uint8Array(openssl([...args, '-outform', 'DER'], dir));
+      const key = { certificate: pemToDer(leaf.certPem), pkcs8Pem: leaf.keyPem };
+      await expect(decryptCms({ der, ...key })).resolves.toEqual(Buffer.from(text));
+      // The tag is the last 16 bytes of the DER (the mac OCTET STRING ends the structure);
+      // the encrypted content is the 'from openssl…' bytes just before it.
+      for (const at of [der.length - 1, der.length - 16 - 20]) {
+        const tampered = Uint8Array.from(der);
+        tampered[at]! ^= 0x01;
+        await expect(decryptCms({ der: tampered, ...key })).rejects.toMatchObject({
+          code: 'UNPROCESSABLE',
+          message: expect.stringMatching(/fails its authentication \(AES-GCM tag\)/),
+        });
+      }
+    });
+  }
+
   it('a 25 MB message: openssl verifies the signature and decrypts the envelope byte for byte', async () => {
     const attachment = crypto
       .randomBytes(19 * 1024 * 1024)

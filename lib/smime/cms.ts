@@ -21,6 +21,7 @@ export const OID = {
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
   envelopedData: '1.2.840.113549.1.7.3',
+  authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',
   signingTime: '1.2.840.113549.1.9.5',
@@ -28,6 +29,7 @@ export const OID = {
   aes256Cbc: '2.16.840.1.101.3.4.1.42',
   aes128Cbc: '2.16.840.1.101.3.4.1.2',
   aes256Gcm: '2.16.840.1.101.3.4.1.46',
+  aes128Gcm: '2.16.840.1.101.3.4.1.6',
   sha256: '2.16.840.1.101.3.4.2.1',
 } as const;
 
@@ -41,7 +43,8 @@ export const MAX_CMS_DEPTH = 64;
 // An envelope streamed by OpenSSL splits its content into 1 KB pieces: 25 MB is about 25,000 nodes.
 export const MAX_CMS_NODES = 200_000;
 
-export type ParseCmsOptions = { der: Uint8Array; expect: 'signedData' | 'envelopedData' };
+type TCmsKind = 'signedData' | 'envelopedData' | 'authEnvelopedData';
+export type ParseCmsOptions = { der: Uint8Array; expect: TCmsKind | TCmsKind[] };
 
 // A ContentInfo of the expected type, or a clear refusal: oversized, deeper than any real CMS,
 // truncated or with trailing bytes, or of another content type.
@@ -64,9 +67,12 @@ export function parseCms({ der, expect }: ParseCmsOptions): pkijs.ContentInfo {
   } catch {
     throw new AppError('BAD_REQUEST', 'The S/MIME object is not a CMS ContentInfo');
   }
-  const want = OID[expect];
-  if (info.contentType !== want)
-    throw new AppError('BAD_REQUEST', `The S/MIME object is of content type ${info.contentType}, not ${expect} (${want})`);
+  const wanted = [expect].flat();
+  if (!wanted.some((kind) => OID[kind] === info.contentType))
+    throw new AppError(
+      'BAD_REQUEST',
+      `The S/MIME object is of content type ${info.contentType}, not ${wanted.map((kind) => `${kind} (${OID[kind]})`).join(' or ')}`,
+    );
   return info;
 }
 
