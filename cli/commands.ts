@@ -72,7 +72,8 @@ export const USAGE = `Usage: sealpost <command>
   dkim check --tenant <slug>         looks each selector up in DNS and says whether it matches the key
   smime import --tenant <slug> [--password-file <file, or - for standard input>] <file.p12>
           the tenant's signing certificate; its private key is sealed under the tenant key
-  smime cert add --tenant <slug> [--address <a>] <cert.pem>   a recipient's certificate (checked)
+  smime cert add --tenant <slug> [--address <a>] [--capabilities aes256-gcm,aes256-cbc] <cert.pem>
+          a recipient's certificate (checked); with aes256-gcm among the ciphers their client reads, mail to them is AES-256-GCM
   smime cert list|remove --tenant <slug> [<address or fingerprint>]
   smime ca add|list|remove --tenant <slug> [<ca.pem> | <fingerprint>]   CAs trusted beside the system bundle
   smime signing list|remove --tenant <slug> [<address or fingerprint>]
@@ -580,7 +581,7 @@ export const COMMANDS: Record<string, TCommand> = {
 // `smime cert|ca|signing add|list|remove`: the action is the first positional.
 function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand {
   return {
-    options: { tenant: { type: 'string' }, address: { type: 'string' } },
+    options: { tenant: { type: 'string' }, address: { type: 'string' }, capabilities: { type: 'string' } },
     async run({ ctx, values, positionals }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       const [action, arg] = positionals;
@@ -604,9 +605,19 @@ function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand
         };
       if (action === 'add' && kind !== 'signing') {
         const file = readFile(arg, 'certificate');
+        const { parseCapabilityNames } = await import('../lib/smime/smime-capabilities');
+        const capabilities = values.capabilities === undefined ? null : parseCapabilityNames({ text: values.capabilities });
         return {
           tenant: tenant.slug,
-          ...(await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind, file, address: values.address, actor: 'cli' })),
+          ...(await addSmimeCertificate({
+            db: ctx.db,
+            tenantId: tenant.id,
+            kind,
+            file,
+            address: values.address,
+            capabilities,
+            actor: 'cli',
+          })),
         };
       }
       throw new ConfigError(

@@ -26,7 +26,7 @@ import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
 import { joinMessage, splitMessage } from '../lib/smime/mime-entity';
 import { importSigningKey } from '../lib/smime/signer-key';
-import { MAX_CMS_BYTES } from '../lib/smime/cms';
+import { MAX_CMS_BYTES, OID } from '../lib/smime/cms';
 import { signCms, signEntity } from '../lib/smime/sign-entity';
 import { verifyCms, verifySignedMail } from '../lib/smime/verify-signed-mail';
 import { createSmimeCa, openssl, type TSmimeCa, type TSmimeLeaf } from './helpers/smime-ca';
@@ -70,6 +70,9 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
       );
       const verified = await verifySignedMail({ raw });
       expect(Buffer.from(verified!.signer)).toEqual(Buffer.from(pemToDer(leaf.certPem)));
+      // Its SMIMECapabilities announce AES-256-GCM, then AES-256-CBC (RFC 8551 §2.5.2).
+      expect(printed).toMatch(/S\/MIME Capabilities[\s\S]*?aes-256-gcm[\s\S]*?aes-256-cbc/);
+      expect(verified!.capabilities!.slice(0, 2)).toEqual([OID.aes256Gcm, OID.aes256Cbc]);
     });
   }
   for (const which of ['rsa', 'ec'] as const) {
@@ -283,6 +286,17 @@ describe('S/MIME certificates', () => {
     expect(added.json).toMatchObject({ kind: 'recipient', address: 'bob@partner.example', source: 'admin' });
     const listed = runCli(['smime', 'cert', 'list', '--tenant', tenant.slug], ctx.cliEnv);
     expect(listed.json.certificates.map((c: { address: string }) => c.address)).toEqual(['bob@partner.example']);
+    expect(added.json.capabilities).toBeNull();
+    const unknownCipher = runCli(['smime', 'cert', 'add', '--tenant', tenant.slug, '--capabilities', 'des3', ec.cert], ctx.cliEnv);
+    expect(unknownCipher.status).toBe(1);
+    expect(unknownCipher.stderr).toMatch(/Unknown S\/MIME capability "des3": use aes256-gcm/);
+    const withGcm = runCli(
+      ['smime', 'cert', 'add', '--tenant', tenant.slug, '--capabilities', 'aes256-gcm,aes256-cbc', ec.cert],
+      ctx.cliEnv,
+    );
+    expect(withGcm.status, withGcm.stderr).toBe(0);
+    expect(withGcm.json).toMatchObject({ address: 'carol@partner.example', capabilities: [OID.aes256Gcm, OID.aes256Cbc] });
+    expect(runCli(['smime', 'cert', 'remove', '--tenant', tenant.slug, 'carol@partner.example'], ctx.cliEnv).status).toBe(0);
     const removed = runCli(['smime', 'cert', 'remove', '--tenant', tenant.slug, 'bob@partner.example'], ctx.cliEnv);
     expect(removed.status, removed.stderr).toBe(0);
     const audit = await ctx.db.selectFrom('audit_events').select('type').where('type', 'like', 'smime_%').execute();
@@ -290,6 +304,8 @@ describe('S/MIME certificates', () => {
       'smime_certificate_added',
       'smime_certificate_added',
       'smime_certificate_added',
+      'smime_certificate_added',
+      'smime_certificate_removed',
       'smime_certificate_removed',
     ]);
   });
@@ -434,6 +450,10 @@ describe('S/MIME through the relay', () => {
       // Remembered after the SMTP answer: waited for here.
       const learnt = () => ctx.db.selectFrom('smime_certificates').selectAll().where('address', '=', 'erin@acme.example').execute();
       await expect.poll(learnt, { timeout: 15_000, interval: 100 }).toMatchObject([{ kind: 'recipient', source: 'inbound' }]);
+      // OpenSSL's signature announced its ciphers: AES-CBC, no AES-GCM.
+      const erinCapabilities = (await learnt())[0]!.capabilities!.split(' ');
+      expect(erinCapabilities).toContain(OID.aes256Cbc);
+      expect(erinCapabilities).not.toContain(OID.aes256Gcm);
       transport.close();
     } finally {
       await worker.stop();
@@ -445,6 +465,71 @@ describe('S/MIME through the relay', () => {
 });
 
 describe('the template decides', () => {
+  it('the cipher follows what the recipient announced: AES-256-GCM for one whose signed mail listed it, AES-256-CBC for one whose did not', async () => {
+    const sink = await startSmtpSink();
+    const ctx = await createTestContext({ SMTP_URL: sink.url });
+    const transport = createMailTransport({ smtpUrl: ctx.config.SMTP_URL, dataDir: ctx.dataDir });
+    try {
+      const tenant = await seedTenant(ctx);
+      await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+      await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'smime', input: { smime: 'encrypt-when-possible' } });
+      // Carol's client (an EC certificate) announces AES-256-GCM: a signature made as Sealpost makes its own.
+      const carolSigner = { certificates: [pemToDer(ec.certPem)], privateKey: await importSigningKey({ pkcs8Pem: ec.keyPem }) };
+      const carolMail = splitMessage({ raw: Buffer.from('From: carol@partner.example\r\nSubject: hi\r\n\r\nfrom Carol\r\n') });
+      const carolSigned = joinMessage({
+        outer: carolMail.outer,
+        entity: await signEntity({ entity: carolMail.entity, signer: carolSigner }),
+      });
+      // Bob's (RSA) is OpenSSL's, whose standard capabilities list AES-CBC only.
+      fs.writeFileSync(path.join(dir, 'bob-caps.txt'), 'Content-Type: text/plain\r\n\r\nfrom Bob\r\n');
+      const bobSigned = Buffer.concat([
+        Buffer.from('From: bob@partner.example\r\nSubject: hi\r\n'),
+        openssl(
+          ['cms', '-sign', '-in', 'bob-caps.txt', '-signer', rsa.cert, '-inkey', rsa.key, '-md', 'sha256', '-binary', '-crlfeol'],
+          dir,
+        ),
+      ]);
+      const remember = (raw: Buffer, sender: string) => rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender });
+      expect(await remember(carolSigned, 'carol@partner.example')).toBe('remembered');
+      expect(await remember(bobSigned, 'bob@partner.example')).toBe('remembered');
+      const before = sink.mails.length;
+      const raw = sampleEml({ to: ['carol@partner.example', 'bob@partner.example'] });
+      await sendMessage({ ctx, tenant, raw, template: 'smime' });
+      await drainOutbox(ctx, transport);
+      const mails = sink.mails.slice(before);
+      const toCarol = mails.find((m) => m.rcptTo.includes('carol@partner.example'))!;
+      const toBob = mails.find((m) => m.rcptTo.includes('bob@partner.example'))!;
+      expect(toCarol.parsed.headers.get('content-type')).toMatchObject({
+        value: 'application/pkcs7-mime',
+        params: { 'smime-type': 'authEnveloped-data' },
+      });
+      expect(toBob.parsed.headers.get('content-type')).toMatchObject({
+        value: 'application/pkcs7-mime',
+        params: { 'smime-type': 'enveloped-data' },
+      });
+      fs.writeFileSync(path.join(dir, 'caps-carol.eml'), toCarol.raw);
+      fs.writeFileSync(path.join(dir, 'caps-bob.eml'), toBob.raw);
+      expect(openssl(['cms', '-cmsout', '-print', '-in', 'caps-carol.eml'], dir).toString()).toMatch(/algorithm: aes-256-gcm/);
+      expect(openssl(['cms', '-cmsout', '-print', '-in', 'caps-bob.eml'], dir).toString()).toMatch(/algorithm: aes-256-cbc/);
+      const entity = splitMessage({ raw }).entity;
+      expect(openssl(['cms', '-decrypt', '-in', 'caps-carol.eml', '-recip', ec.cert, '-inkey', ec.key, '-binary'], dir)).toEqual(entity);
+      expect(openssl(['cms', '-decrypt', '-in', 'caps-bob.eml', '-recip', rsa.cert, '-inkey', rsa.key, '-binary'], dir)).toEqual(entity);
+      // Bob's next signed mail announces AES-256-GCM (his new client): his mail is AES-256-GCM from then on.
+      const bobMail = splitMessage({ raw: Buffer.from('From: bob@partner.example\r\nSubject: hi\r\n\r\nnew client\r\n') });
+      const bobSigner = { certificates: [pemToDer(rsa.certPem)], privateKey: await importSigningKey({ pkcs8Pem: rsa.keyPem }) };
+      const bobNew = joinMessage({ outer: bobMail.outer, entity: await signEntity({ entity: bobMail.entity, signer: bobSigner }) });
+      expect(await remember(bobNew, 'bob@partner.example')).toBe('known');
+      const again = sink.mails.length;
+      await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@partner.example'] }), template: 'smime' });
+      await drainOutbox(ctx, transport);
+      expect(sink.mails[again]!.parsed.headers.get('content-type')).toMatchObject({ params: { 'smime-type': 'authEnveloped-data' } });
+    } finally {
+      transport.close();
+      await sink.close();
+      await ctx.close();
+    }
+  });
+
   it('off (the default) leaves wrappers unsigned, sign signs them, and a certificate that stopped chaining gets the wrapper', async () => {
     const sink = await startSmtpSink();
     const ctx = await createTestContext({ SMTP_URL: sink.url });

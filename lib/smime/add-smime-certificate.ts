@@ -6,6 +6,7 @@ import { runTransaction } from '../store/run-transaction';
 import type { TDb } from '../store/db';
 import type { TSmimeCertificateTable } from '../store/schema';
 import { checkCertificate, parseX509 } from './check-certificate';
+import { packCapabilities } from './smime-capabilities';
 import { loadTrustAnchors, packChain, readCertificates, toSmimeCertificateView } from './smime-store';
 
 export type AddSmimeCertificateOptions = {
@@ -17,6 +18,8 @@ export type AddSmimeCertificateOptions = {
   address?: string;
   actor: string;
   source?: 'admin' | 'inbound';
+  // The content-cipher OIDs the correspondent reads (SMIMECapabilities), when known.
+  capabilities?: string[] | null;
   checkCrl?: boolean;
   now?: number;
 };
@@ -32,6 +35,7 @@ export async function addSmimeCertificate({
   address,
   actor,
   source = 'admin',
+  capabilities = null,
   checkCrl,
   now = Date.now(),
 }: AddSmimeCertificateOptions) {
@@ -73,6 +77,7 @@ export async function addSmimeCertificate({
       fingerprint: checked.fingerprint,
       notAfter: checked.notAfter,
       source,
+      capabilities,
       now,
     });
   }
@@ -90,7 +95,7 @@ export async function addSmimeCertificate({
         tenantId,
         type: 'smime_certificate_added',
         actor,
-        data: { kind, address: row.address, fingerprint: row.fingerprint },
+        data: { kind, address: row.address, fingerprint: row.fingerprint, capabilities: row.capabilities },
         at: now,
       });
     },
@@ -107,6 +112,7 @@ type NewRowOptions = {
   fingerprint: string;
   notAfter: number;
   source: 'admin' | 'inbound';
+  capabilities?: string[] | null;
   now: number;
 };
 
@@ -123,4 +129,5 @@ const newRow = (o: NewRowOptions): TSmimeCertificateTable => ({
   source: o.source,
   not_after: o.notAfter,
   created_at: o.now,
+  capabilities: packCapabilities(o.capabilities),
 });

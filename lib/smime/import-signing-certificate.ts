@@ -65,6 +65,7 @@ export async function importSigningCertificate({
     source: 'admin',
     not_after: checked.notAfter,
     created_at: now,
+    capabilities: null,
   };
   await runTransaction({
     db: ctx.db,

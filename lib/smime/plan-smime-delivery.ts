@@ -3,6 +3,7 @@ import type { TContext } from '../server/context';
 import type { TRecipientTable } from '../store/schema';
 import { buildSmimeMail } from './build-smime-mail';
 import { findRecipientCertificate } from './find-recipient-certificate';
+import { chooseCipher } from './smime-capabilities';
 
 export type PlanSmimeDeliveryOptions = {
   ctx: Pick<TContext, 'db' | 'master'>;
@@ -19,10 +20,11 @@ export type PlanSmimeDeliveryOptions = {
 export async function planSmimeDelivery({ ctx, tenantId, mime, from, recipients, now = Date.now() }: PlanSmimeDeliveryOptions) {
   const planned = new Map<string, Buffer>();
   for (const recipient of recipients) {
-    const certificate = await findRecipientCertificate({ db: ctx.db, tenantId, address: recipient.address, now });
-    if (!certificate) continue;
+    const found = await findRecipientCertificate({ db: ctx.db, tenantId, address: recipient.address, now });
+    if (!found) continue;
     try {
-      planned.set(recipient.id, await buildSmimeMail({ ctx, tenantId, mime, from, certificate, now }));
+      const cipher = chooseCipher({ capabilities: found.capabilities });
+      planned.set(recipient.id, await buildSmimeMail({ ctx, tenantId, mime, from, certificate: found.der, cipher, now }));
     } catch (error) {
       logger.warn(
         { tenantId, code: (error as { code?: string }).code ?? (error as Error).name },

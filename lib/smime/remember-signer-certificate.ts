@@ -3,6 +3,7 @@ import { isAppError } from '../errors';
 import { logger } from '../logger';
 import type { TDb } from '../store/db';
 import { readMessageContentType, splitMessage } from './mime-entity';
+import { packCapabilities } from './smime-capabilities';
 
 export type RememberSignerCertificateOptions = { db: TDb; tenantId: string; raw: Buffer; sender: string; now?: number };
 
@@ -31,13 +32,19 @@ export async function rememberSignerCertificate({
     if (!verified) return 'not-signed';
     const known = await db
       .selectFrom('smime_certificates')
-      .select('id')
+      .select(['id', 'capabilities'])
       .where('tenant_id', '=', tenantId)
       .where('kind', '=', 'recipient')
       .where('address', '=', sender)
       .where('fingerprint', '=', fingerprintOf(verified.signer))
       .executeTakeFirst();
-    if (known) return 'known';
+    const capabilities = packCapabilities(verified.capabilities);
+    if (known) {
+      // The latest announcement counts (RFC 8551 §2.7.1); a mail that announces nothing changes nothing.
+      if (capabilities !== null && capabilities !== known.capabilities)
+        await db.updateTable('smime_certificates').set({ capabilities }).where('id', '=', known.id).execute();
+      return 'known';
+    }
     const pem = [verified.signer, ...verified.certificates.filter((c) => !Buffer.from(c).equals(Buffer.from(verified.signer)))]
       .map(toPem)
       .join('');
@@ -49,6 +56,7 @@ export async function rememberSignerCertificate({
       address: sender,
       actor: 'relay',
       source: 'inbound',
+      capabilities: verified.capabilities,
       now,
     });
     return 'remembered';

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { asn1js, OID, parseCertificate, pkijs, toArrayBuffer } from './cms';
 import { base64Lines, newBoundary } from './mime-entity';
+import { capabilitiesAttributeValue, SEALPOST_CAPABILITIES } from './smime-capabilities';
 import type { TSmimeSigner } from './signer-key';
 
 export type SignCmsOptions = { content: Buffer; signer: TSmimeSigner; now?: Date };
@@ -12,9 +13,6 @@ export async function signCms({ content, signer, now = new Date() }: SignCmsOpti
   const [leaf, ...chain] = signer.certificates.map(parseCertificate);
   if (!leaf) throw new Error('signCms needs the signer certificate');
   const digest = crypto.createHash('sha256').update(content).digest();
-  const capabilities = [OID.aes256Cbc, OID.aes128Cbc].map(
-    (oid) => new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid })] }),
-  );
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
     sid: new pkijs.IssuerAndSerialNumber({ issuer: leaf.issuer, serialNumber: leaf.serialNumber }),
@@ -24,7 +22,7 @@ export async function signCms({ content, signer, now = new Date() }: SignCmsOpti
         new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
         new pkijs.Attribute({ type: OID.signingTime, values: [new asn1js.UTCTime({ valueDate: now })] }),
         new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(digest) })] }),
-        new pkijs.Attribute({ type: OID.smimeCapabilities, values: [new asn1js.Sequence({ value: capabilities })] }),
+        new pkijs.Attribute({ type: OID.smimeCapabilities, values: [capabilitiesAttributeValue(SEALPOST_CAPABILITIES)] }),
       ],
     }),
   });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { deriveKey, openBytes, sealBytes } from '../envelope/aead';
 import type { TDb } from '../store/db';
 import type { TSmimeCertificateTable } from '../store/schema';
+import { unpackCapabilities } from './smime-capabilities';
 
 // The system's CA bundle (Debian's ca-certificates), read once per process.
 export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -87,6 +88,8 @@ export const toSmimeCertificateView = (row: TSmimeCertificateTable) => {
     fingerprint: row.fingerprint,
     notAfter: new Date(Number(row.not_after)).toISOString(),
     source: row.source,
+    // The content ciphers the correspondent reads, as OIDs; null when unknown.
+    capabilities: unpackCapabilities(row.capabilities),
     hasPrivateKey: row.private_key !== null,
     createdAt: new Date(Number(row.created_at)).toISOString(),
   };

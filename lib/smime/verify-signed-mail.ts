@@ -1,11 +1,14 @@
 import { AppError } from '../errors';
 import { OID, parseCms, pkijs, toArrayBuffer } from './cms';
+import { readSmimeCapabilities } from './smime-capabilities';
 import { readContentType, splitEntity, splitMessage, splitMultipart } from './mime-entity';
 
 export type TVerifiedSignature = {
   // The signer's certificate (DER) and the other certificates the signature carried.
   signer: Uint8Array;
   certificates: Uint8Array[];
+  // The content ciphers the signer announced (SMIMECapabilities OIDs), null when none.
+  capabilities: string[] | null;
   // The signed entity, exactly as signed.
   entity: Buffer;
 };
@@ -40,7 +43,11 @@ export async function verifyCms({ signature, content }: VerifyCmsOptions): Promi
   if (!result.signatureVerified || !result.signerCertificate)
     throw new AppError('UNPROCESSABLE', `The S/MIME signature does not verify: ${result.message}`);
   const signer = new Uint8Array(result.signerCertificate.toSchema().toBER(false));
-  return { signer, certificates: certificates.map((c) => new Uint8Array(c.toSchema().toBER(false))) };
+  return {
+    signer,
+    certificates: certificates.map((c) => new Uint8Array(c.toSchema().toBER(false))),
+    capabilities: readSmimeCapabilities(signed.signerInfos[0]!),
+  };
 }
 
 export type VerifySignedMailOptions = { raw: Buffer };

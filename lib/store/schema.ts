@@ -319,6 +319,9 @@ export type TSmimeCertificateTable = {
   source: 'admin' | 'inbound';
   not_after: number;
   created_at: number;
+  // On `recipient` rows: the content-cipher OIDs the correspondent announced (SMIMECapabilities in
+  // their signed mail, or named by an admin), space-separated; null when unknown.
+  capabilities: string | null;
 };
 
 // The tenant admin console (lib/admin).
