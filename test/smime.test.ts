@@ -26,7 +26,7 @@ import { decryptCms, decryptMail } from '../lib/smime/decrypt-mail';
 import { encryptCms, encryptEntity } from '../lib/smime/encrypt-entity';
 import { joinMessage, splitMessage } from '../lib/smime/mime-entity';
 import { importSigningKey } from '../lib/smime/signer-key';
-import { MAX_CMS_BYTES, OID } from '../lib/smime/cms';
+import { MAX_CMS_BYTES, OID, pkijs, toArrayBuffer } from '../lib/smime/cms';
 import { signCms, signEntity } from '../lib/smime/sign-entity';
 import { verifyCms, verifySignedMail } from '../lib/smime/verify-signed-mail';
 import { createSmimeCa, openssl, type TSmimeCa, type TSmimeLeaf } from './helpers/smime-ca';
@@ -226,6 +226,32 @@ describe('malformed CMS is refused with a clear error, quickly', () => {
     await refusedQuickly(
       decryptCms({ der: garbage, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem }),
       /not valid DER\/BER|bytes after its end/,
+      'BAD_REQUEST',
+    );
+  });
+  it('AuthEnvelopedData: truncated, a CBC cipher inside, an EnvelopedData under its OID, and a signature where an envelope belongs', async () => {
+    const key = { certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem };
+    const gcm = Buffer.from(await encryptCms({ content, recipients: [pemToDer(rsa.certPem)], cipher: 'aes256-gcm' }));
+    await refusedQuickly(decryptCms({ der: gcm.subarray(0, gcm.length - 30), ...key }), /not valid DER\/BER|truncated/, 'BAD_REQUEST');
+    // id-aes256-GCM (2.16.840.1.101.3.4.1.46) turned into id-aes256-CBC (…1.42).
+    const cbcInside = Buffer.from(gcm);
+    const oid = Buffer.from('060960864801650304012e', 'hex');
+    cbcInside[cbcInside.indexOf(oid) + oid.length - 1] = 0x2a;
+    await refusedQuickly(
+      decryptCms({ der: cbcInside, ...key }),
+      /content cipher 2\.16\.840\.1\.101\.3\.4\.1\.42: only AES-GCM is accepted here/,
+      'BAD_REQUEST',
+    );
+    const info = pkijs.ContentInfo.fromBER(toArrayBuffer(await encryptCms({ content, recipients: [pemToDer(rsa.certPem)] })));
+    info.contentType = OID.authEnvelopedData;
+    await refusedQuickly(
+      decryptCms({ der: new Uint8Array(info.toSchema().toBER(false)), ...key }),
+      /not a valid CMS AuthEnvelopedData/,
+      'BAD_REQUEST',
+    );
+    await refusedQuickly(
+      decryptCms({ der: await signature(), ...key }),
+      /content type 1\.2\.840\.113549\.1\.7\.2, not envelopedData .* or authEnvelopedData/,
       'BAD_REQUEST',
     );
   });
