@@ -143,7 +143,7 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     });
   }
 
-  it('a 25 MB message: openssl verifies the signature and decrypts the envelope byte for byte', async () => {
+  it('a 25 MB message: openssl verifies the signature and decrypts the CBC and GCM envelopes byte for byte', async () => {
     const attachment = crypto
       .randomBytes(19 * 1024 * 1024)
       .toString('base64')
@@ -164,6 +164,15 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     expect(openssl(['cms', '-decrypt', '-in', 'big-enc.eml', '-recip', ec.cert, '-inkey', ec.key, '-binary'], dir).equals(m.entity)).toBe(
       true,
     );
+    const gcm = joinMessage({
+      outer: m.outer,
+      entity: await encryptEntity({ content: m.entity, recipients: [pemToDer(rsa.certPem)], cipher: 'aes256-gcm' }),
+    });
+    fs.writeFileSync(path.join(dir, 'big-gcm.eml'), gcm);
+    expect(openssl(['cms', '-decrypt', '-in', 'big-gcm.eml', '-recip', rsa.cert, '-inkey', rsa.key, '-binary'], dir).equals(m.entity)).toBe(
+      true,
+    );
+    expect((await decryptMail({ raw: gcm, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem })).equals(m.entity)).toBe(true);
   });
 
   it('Sealpost decrypts openssl cms -encrypt to an EC certificate (ECDH, no ukm)', async () => {

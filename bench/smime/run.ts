@@ -1,7 +1,8 @@
 // S/MIME sign and encrypt throughput against `openssl cms`: `npm run bench:smime`.
 //
 // The same MIME entity (a 50 KB and a 25 MB message), signed (detached, SHA-256, RSA-2048) and
-// encrypted (AES-256-CBC, RSA-OAEP to one recipient) by Sealpost (signEntity / encryptEntity:
+// encrypted (AES-256-CBC EnvelopedData and AES-256-GCM AuthEnvelopedData, RSA-OAEP to one
+// recipient) by Sealpost (signEntity / encryptEntity:
 // pkijs with Node's WebCrypto) and by Debian's openssl on the same machine, in one run,
 // alternating. openssl's figure includes starting the process (about what one CLI call costs);
 // its input and output go through files in a temporary directory. Each figure is the median.
@@ -49,12 +50,16 @@ async function main() {
     const signer = { certificates: [certDer], privateKey: await importSigningKey({ pkcs8Pem: keyPem }) };
     const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
     console.log(`S/MIME throughput, Sealpost (pkijs + WebCrypto) vs openssl ${openssl(['version'], dir).toString().trim()}`);
-    console.log('size    operation  sealpost ms   MB/s   openssl ms   MB/s   sealpost/openssl time');
+    console.log('size    operation   sealpost ms   MB/s   openssl ms   MB/s   sealpost/openssl time');
     for (const size of SIZES) {
       const entity = entityOf(size.bytes);
       fs.writeFileSync(path.join(dir, 'in.eml'), entity);
       const mb = entity.length / 2 ** 20;
-      const results = { sign: { ours: [] as number[], theirs: [] as number[] }, encrypt: { ours: [] as number[], theirs: [] as number[] } };
+      const results = {
+        sign: { ours: [] as number[], theirs: [] as number[] },
+        encrypt: { ours: [] as number[], theirs: [] as number[] },
+        'encrypt-gcm': { ours: [] as number[], theirs: [] as number[] },
+      };
       for (let round = 0; round < size.rounds; round += 1) {
         results.sign.ours.push(await time(() => signEntity({ entity, signer })));
         results.sign.theirs.push(
@@ -71,12 +76,18 @@ async function main() {
             openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', 'in.eml', '-out', 'enc.eml', '-recip', leaf.cert, ...oaep], dir),
           ),
         );
+        results['encrypt-gcm'].ours.push(await time(() => encryptEntity({ content: entity, recipients: [certDer], cipher: 'aes256-gcm' })));
+        results['encrypt-gcm'].theirs.push(
+          await time(() =>
+            openssl(['cms', '-encrypt', '-binary', '-aes-256-gcm', '-in', 'in.eml', '-out', 'enc.eml', '-recip', leaf.cert, ...oaep], dir),
+          ),
+        );
       }
-      for (const op of ['sign', 'encrypt'] as const) {
+      for (const op of ['sign', 'encrypt', 'encrypt-gcm'] as const) {
         const ours = median(results[op].ours);
         const theirs = median(results[op].theirs);
         console.log(
-          `${size.name.padEnd(7)} ${op.padEnd(10)} ${ours.toFixed(1).padStart(11)} ${(mb / (ours / 1000)).toFixed(1).padStart(6)} ${theirs.toFixed(1).padStart(12)} ${(mb / (theirs / 1000)).toFixed(1).padStart(6)}   ${(ours / theirs).toFixed(2)}×`,
+          `${size.name.padEnd(7)} ${op.padEnd(11)} ${ours.toFixed(1).padStart(11)} ${(mb / (ours / 1000)).toFixed(1).padStart(6)} ${theirs.toFixed(1).padStart(12)} ${(mb / (theirs / 1000)).toFixed(1).padStart(6)}   ${(ours / theirs).toFixed(2)}×`,
         );
       }
     }
