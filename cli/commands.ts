@@ -606,6 +606,8 @@ function smimeCertificateCommand(kind: 'recipient' | 'ca' | 'signing'): TCommand
       if (action === 'add' && kind !== 'signing') {
         const file = readFile(arg, 'certificate');
         const { parseCapabilityNames } = await import('../lib/smime/smime-capabilities');
+        if (values.capabilities !== undefined && kind !== 'recipient')
+          throw new ConfigError("--capabilities is for a correspondent's certificate (smime cert add)");
         const capabilities = values.capabilities === undefined ? null : parseCapabilityNames({ text: values.capabilities });
         return {
           tenant: tenant.slug,

@@ -130,6 +130,9 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
       const der = new Uint8Array(openssl([...args, '-outform', 'DER'], dir));
       const key = { certificate: pemToDer(leaf.certPem), pkcs8Pem: leaf.keyPem };
       await expect(decryptCms({ der, ...key })).resolves.toEqual(Buffer.from(text));
+      const aes128 = args.map((arg) => (arg === '-aes-256-gcm' ? '-aes-128-gcm' : arg));
+      const der128 = new Uint8Array(openssl([...aes128, '-outform', 'DER'], dir));
+      await expect(decryptCms({ der: der128, ...key })).resolves.toEqual(Buffer.from(text));
       // The tag is the last 16 bytes of the DER (the mac OCTET STRING ends the structure);
       // the encrypted content is the 'from openssl…' bytes just before it.
       for (const at of [der.length - 1, der.length - 16 - 20]) {
