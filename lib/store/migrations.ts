@@ -543,7 +543,7 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
   },
   // What a correspondent's S/MIME client reads (RFC 8551 §2.5.2), so that encryption picks
   // AES-256-GCM for those who announced it and AES-256-CBC for the rest.
-  '0020_smime_capabilities': {
+  '0019_smime_capabilities': {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('smime_certificates').addColumn('capabilities', 'text').execute();
     },
