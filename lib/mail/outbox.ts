@@ -43,7 +43,8 @@ export type TOutboxMail = {
   mailFrom: string;
   rcptTo: string;
   smtpMessageId: string;
-  raw: Buffer;
+  // The mail, or its parts in order (a relayed mail: the Received field and the bytes as received).
+  raw: Buffer | readonly Buffer[];
 };
 
 export type EnqueueMailOptions = { tenantKey: TTenantKey; mail: TOutboxMail; now?: number };

@@ -61,6 +61,7 @@ export async function relayMessage({
   const decisions = await decideRecipients({
     db: ctx.db,
     tenantId: tenant.id,
+    mailDomain: tenant.mail_domain,
     message: { raw, sender: mailFrom, subject },
     recipients: rcptTo,
   });
@@ -103,7 +104,7 @@ export async function relayMessage({
   }
   const tenantKey = passed.length ? await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id }) : null;
   // Pass-through keeps the bytes (DKIM signatures stay valid); only the Received field is added.
-  const passRaw = passed.length ? Buffer.concat([Buffer.from(received), raw]) : null;
+  const passRaw = [Buffer.from(received), raw];
   const messageOf = new Map<string, string>();
   for (const p of prepared) for (const r of p.recipients) messageOf.set(r, p.prepared.messageId);
 
@@ -122,7 +123,7 @@ export async function relayMessage({
             mailFrom,
             rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
             smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`,
-            raw: passRaw!,
+            raw: passRaw,
           },
         });
       }
