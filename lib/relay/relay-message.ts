@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { isAppError } from '../errors';
 import { enqueueMail, newOutboxId, notifyOutbox } from '../mail/outbox';
-import { parseOutgoingMessage } from '../mail/parse-message';
+import { parseOutgoingMessage, rereadEditedSubject, type TParsedMessage } from '../mail/parse-message';
 import { prepareMessage, type TPreparedMessage } from '../messages/send-message';
 import { withRateLimits } from '../rate-limit/rate-limits';
 import { decideRecipients } from '../rules/decide-recipients';
@@ -46,10 +46,10 @@ export async function relayMessage({
   received,
   now = Date.now(),
 }: RelayMessageOptions): Promise<TRelayOutcome> {
-  let subject: string;
+  let parsed: TParsedMessage;
   try {
     // The strict reading every sealed message gets: a header it refuses is refused here too.
-    ({ subject } = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
+    parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   } catch (error) {
     if (!isAppError(error)) throw error;
     return {
@@ -62,7 +62,7 @@ export async function relayMessage({
     db: ctx.db,
     tenantId: tenant.id,
     mailDomain: tenant.mail_domain,
-    message: { raw, sender: mailFrom, subject },
+    message: { raw, sender: mailFrom, subject: parsed.subject },
     recipients: rcptTo,
   });
   const rejected = decisions.find((d) => d.action.kind === 'reject');
@@ -91,6 +91,7 @@ export async function relayMessage({
           ctx,
           tenant,
           raw: sealedRaw,
+          parsed: sealedRaw === raw ? parsed : rereadEditedSubject({ parsed, raw: sealedRaw }),
           template: group.template,
           actor: 'relay',
           envelopeRecipients: group.recipients,
