@@ -1,7 +1,11 @@
+import path from 'node:path';
+import { Migrator } from 'kysely/migration';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '@/lib/errors';
 import { clearRateEvents, consumeRateLimit, eventKey, isRateLimited, purgeRateEvents, RATE_LIMITS } from '@/lib/rate-limit/rate-limits';
-import { createTestContext, type TTestContext } from './helpers/context';
+import { migrateToLatest, openDatabase } from '@/lib/store/db';
+import { createMigrationProvider } from '@/lib/store/migrations';
+import { createPgDatabase, createTestContext, makeTempDir, TEST_DIALECT, type TTestContext } from './helpers/context';
 
 // A bucketed limit (relayMessagesPerTenant: 50,000 an hour, per minute bucket) counts one row per
 // key and minute instead of one per event, and still never lets more than max into an hour.
@@ -86,5 +90,38 @@ describe('bucketed rate counters', () => {
     ]);
     await purgeRateEvents(ctx.db, HOUR_START + 5_000);
     expect((await counters('tenant-d')).map((r) => Number(r.bucket))).toEqual([HOUR_START]);
+  });
+});
+
+describe('0019_relay_counters', () => {
+  it("turns the relay's events into per-minute counters at the upgrade and leaves other limits' events", async () => {
+    const pgDatabase = TEST_DIALECT === 'postgres' ? await createPgDatabase() : null;
+    const db = openDatabase({ databaseUrl: pgDatabase?.url ?? path.join(makeTempDir(), 'upgrade.db') });
+    try {
+      const migrator = new Migrator({ db, provider: createMigrationProvider(db.dialectName) });
+      const before = await migrator.migrateTo('0017_message_subject');
+      expect(before.error).toBeUndefined();
+      const relayKey = eventKey({ name: NAME, key: 'tenant-u' });
+      const otherKey = eventKey({ name: 'passcodeRequestPerIp', key: '203.0.113.9' });
+      await db
+        .insertInto('rate_events')
+        .values([
+          { key: relayKey, at: HOUR_START + 1_000 },
+          { key: relayKey, at: HOUR_START + 59_999 },
+          { key: relayKey, at: HOUR_START + 60_000 },
+          { key: otherKey, at: HOUR_START + 1_000 },
+        ])
+        .execute();
+      await migrateToLatest(db);
+      const rows = await db.selectFrom('rate_counters').select(['key', 'bucket', 'count']).orderBy('bucket').execute();
+      expect(rows.map((r) => ({ key: r.key, bucket: Number(r.bucket), count: Number(r.count) }))).toEqual([
+        { key: relayKey, bucket: HOUR_START, count: 2 },
+        { key: relayKey, bucket: HOUR_START + bucketMs, count: 1 },
+      ]);
+      expect(await db.selectFrom('rate_events').select('key').execute()).toEqual([{ key: otherKey }]);
+    } finally {
+      await db.destroy();
+      await pgDatabase?.drop();
+    }
   });
 });
