@@ -6,7 +6,8 @@ import { compactDecrypt } from 'jose';
 import { ENVELOPE_TYP, maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader, sealEnvelope } from '@/lib/envelope/envelope';
 import { openMessage } from '@/lib/envelope/open-message';
 import { purgeExpired, revokeMessage } from '@/lib/envelope/revoke-message';
-import { addTenantKeyVersion } from '@/lib/envelope/tenant-keys';
+import { deriveKey, openBytes, sealBytes } from '@/lib/envelope/aead';
+import { addTenantKeyVersion, deriveTenantSubkey, getTenantKey } from '@/lib/envelope/tenant-keys';
 import { isAppError } from '@/lib/errors';
 import { sendMessage } from '@/lib/messages/send-message';
 import { checkpointAfterShred, getMessage } from '@/lib/store/messages';
@@ -192,6 +193,27 @@ describe('envelope', () => {
     const token = await sealEnvelope({ mime: Buffer.from('x'), messageId: crypto.randomUUID(), tenantId: tenant.id, contentKey: key });
     // Sealed with a key the server does not hold: the message id is unknown, so it is refused.
     await expectRefused(open(token));
+  });
+});
+
+describe('tenant subkeys and sealing in parts', () => {
+  it('derives each subkey once per tenant key version, equal to deriveKey, distinct per purpose and per key', async () => {
+    const current = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
+    const outbox = deriveTenantSubkey(current, 'outbox');
+    expect(outbox.equals(deriveKey(current.key, 'outbox'))).toBe(true);
+    expect(deriveTenantSubkey({ ...current }, 'outbox')).toBe(outbox);
+    expect(deriveTenantSubkey(current, 'subject').equals(outbox)).toBe(false);
+    const othersKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: other.id });
+    expect(deriveTenantSubkey(othersKey, 'outbox').equals(outbox)).toBe(false);
+  });
+
+  it('seals parts as their concatenation', () => {
+    const key = crypto.randomBytes(32);
+    const parts = [Buffer.from('Received: from a\r\n'), crypto.randomBytes(50 * 1024), Buffer.alloc(0)];
+    const sealed = sealBytes({ key, plaintext: parts, aad: 'test' });
+    expect(openBytes({ key, sealed, aad: 'test' }).equals(Buffer.concat(parts))).toBe(true);
+    expect(sealed.length).toBe(1 + 12 + Buffer.concat(parts).length + 16);
+    expect(() => openBytes({ key, sealed, aad: 'other' })).toThrow();
   });
 });
 

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '@/lib/errors';
-import { findHeaderEnd, parseOutgoingMessage } from '@/lib/mail/parse-message';
+import { findHeaderEnd, parseOutgoingMessage, rereadEditedSubject } from '@/lib/mail/parse-message';
+import { removeSubjectKeyword } from '@/lib/rules/remove-subject-keyword';
 
 // parseOutgoingMessage reads Subject and Message-ID itself instead of running mailparser over the
 // header block. What the two readings give must be the same, on real mail and on hostile headers.
@@ -102,5 +103,26 @@ describe('Subject and Message-ID read as mailparser reads them', () => {
       const raw = headerOf(['From: alice@acme.example', 'To: bob@partner.example', `Subject: ${subject}`]);
       expect(await ourReading(raw), JSON.stringify(subject)).toEqual(await mailparserReading(raw));
     }
+  });
+});
+
+// The relay seals a copy with the encrypt keyword taken out of its Subject and reads only that
+// copy's subject and Bcc-stripped bytes again: the result must be the strict parser's own reading.
+describe('rereadEditedSubject', () => {
+  it.each([
+    ['plain', 'Subject: [secure] Loan decision\r\n'],
+    ['encoded words', 'Subject: =?UTF-8?Q?[secure]_K=C3=A4se?= und Brot\r\n'],
+    ['folded, Subject last', 'Reply-To: desk@acme.example,\r\n team@acme.example\r\nSubject: Loan\r\n [secure] decision\r\n'],
+  ])('reads a copy with its keyword removed as parseOutgoingMessage does (%s)', async (_name, fields) => {
+    const raw = Buffer.from(
+      `From: Alice <alice@acme.example>\r\nTo: Bob <bob@partner.example>, carol@partner.example\r\nBcc: dave@partner.example\r\n${fields}\r\nBody [secure]\r\n`,
+    );
+    const parsed = await parseOutgoingMessage({ raw, maxBytes: 1_000_000 });
+    const edited = removeSubjectKeyword({ raw, keyword: '[secure]' });
+    expect(edited.equals(raw)).toBe(false);
+    const reread = rereadEditedSubject({ parsed, raw: edited });
+    expect(reread).toEqual(await parseOutgoingMessage({ raw: edited, maxBytes: 1_000_000 }));
+    expect(reread.subject).not.toContain('[secure]');
+    expect(reread.mime.toString()).not.toContain('Bcc');
   });
 });

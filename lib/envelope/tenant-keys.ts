@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { TDatabase, TTenantKeyTable } from '../store/schema';
+import { deriveKey } from './aead';
 import type { TMasterKeyProvider } from './master-key';
 
 export type TKeyContext = { db: Kysely<TDatabase>; master: TMasterKeyProvider };
@@ -11,6 +12,25 @@ const tenantKeyAad = (tenantId: string, version: number) => `sealpost:tenant-key
 // Unwrapped tenant keys are cached for the life of the process; rotation adds versions, it never
 // changes one, so an entry can only go stale by master rotation (which re-wraps the same key).
 const cache = new Map<string, Buffer>();
+
+// A tenant key's subkeys by purpose (deriveKey's HKDF), derived once per key: a version's key never
+// changes, and the relay derived the same outbox, content-key and subject keys for every message.
+// Held as long as the unwrapped key itself is (the cache above), not longer.
+const subkeys = new WeakMap<Uint8Array, Map<string, Buffer>>();
+
+export function deriveTenantSubkey(tenantKey: TTenantKey, purpose: string): Buffer {
+  let byPurpose = subkeys.get(tenantKey.key);
+  if (!byPurpose) {
+    byPurpose = new Map();
+    subkeys.set(tenantKey.key, byPurpose);
+  }
+  let subkey = byPurpose.get(purpose);
+  if (!subkey) {
+    subkey = deriveKey(tenantKey.key, purpose);
+    byPurpose.set(purpose, subkey);
+  }
+  return subkey;
+}
 
 export type AddTenantKeyVersionOptions = TKeyContext & { tenantId: string; now?: number };
 

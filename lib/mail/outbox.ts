@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
-import { deriveKey, openBytes, sealBytes } from '../envelope/aead';
-import type { TTenantKey } from '../envelope/tenant-keys';
+import { openBytes, sealBytes } from '../envelope/aead';
+import { deriveTenantSubkey, type TTenantKey } from '../envelope/tenant-keys';
 import type { TDatabase, TOutboxTable } from '../store/schema';
 
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
@@ -43,7 +43,8 @@ export type TOutboxMail = {
   mailFrom: string;
   rcptTo: string;
   smtpMessageId: string;
-  raw: Buffer;
+  // The mail, or its parts in order (a relayed mail: the Received field and the bytes as received).
+  raw: Buffer | readonly Buffer[];
 };
 
 export type EnqueueMailOptions = { tenantKey: TTenantKey; mail: TOutboxMail; now?: number };
@@ -51,7 +52,7 @@ export type EnqueueMailOptions = { tenantKey: TTenantKey; mail: TOutboxMail; now
 // The built mail is stored sealed under the tenant key (it may show a subject or a passcode),
 // so the database holds no readable mail even while it waits.
 export async function enqueueMail(db: TDbLike, { tenantKey, mail, now = Date.now() }: EnqueueMailOptions): Promise<void> {
-  const payload = sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext: mail.raw, aad: payloadAad(mail.id) });
+  const payload = sealBytes({ key: deriveTenantSubkey(tenantKey, 'outbox'), plaintext: mail.raw, aad: payloadAad(mail.id) });
   await insertOutboxRow(db, { mail, tenantKey, payload, recipientId: null, now });
 }
 
@@ -65,14 +66,14 @@ export type EnqueueWrapperOptions = { tenantKey: TTenantKey; wrapper: TQueuedWra
 // otherwise hold 500 copies of the envelope, in memory and in the outbox).
 export async function enqueueWrapper(db: TDbLike, { tenantKey, wrapper, now = Date.now() }: EnqueueWrapperOptions): Promise<void> {
   const plaintext = Buffer.from(JSON.stringify({ senderName: wrapper.spec.senderName, subject: wrapper.spec.subject }));
-  const payload = sealBytes({ key: deriveKey(tenantKey.key, 'outbox'), plaintext, aad: wrapperAad(wrapper.id) });
+  const payload = sealBytes({ key: deriveTenantSubkey(tenantKey, 'outbox'), plaintext, aad: wrapperAad(wrapper.id) });
   await insertOutboxRow(db, { mail: wrapper, tenantKey, payload, recipientId: wrapper.recipientId, now });
 }
 
 export const openWrapperSpec = (row: Pick<TOutboxTable, 'id' | 'payload'>, tenantKey: TTenantKey): TWrapperSpec => {
   if (!row.payload) throw new Error('outbox row has no payload');
   const json = JSON.parse(
-    openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: wrapperAad(row.id) }).toString('utf8'),
+    openBytes({ key: deriveTenantSubkey(tenantKey, 'outbox'), sealed: row.payload, aad: wrapperAad(row.id) }).toString('utf8'),
   ) as Record<string, unknown>;
   if (typeof json.senderName !== 'string' || typeof json.subject !== 'string') throw new Error('outbox wrapper payload is malformed');
   return { senderName: json.senderName, subject: json.subject };
@@ -115,7 +116,7 @@ async function insertOutboxRow(db: TDbLike, { mail, tenantKey, payload, recipien
 
 export const openOutboxPayload = (row: Pick<TOutboxTable, 'id' | 'payload'>, tenantKey: TTenantKey): Buffer => {
   if (!row.payload) throw new Error('outbox row has no payload');
-  return openBytes({ key: deriveKey(tenantKey.key, 'outbox'), sealed: row.payload, aad: payloadAad(row.id) });
+  return openBytes({ key: deriveTenantSubkey(tenantKey, 'outbox'), sealed: row.payload, aad: payloadAad(row.id) });
 };
 
 export type ClaimDueMailOptions = { owner: string; now: number; leaseMs: number; limit: number };

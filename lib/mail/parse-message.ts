@@ -75,6 +75,21 @@ export async function parseOutgoingMessage({ raw, maxBytes }: ParseOutgoingMessa
   };
 }
 
+export type RereadEditedSubjectOptions = { parsed: TParsedMessage; raw: Buffer };
+
+// The strict reading of a copy of a parsed message whose Subject alone was edited (the relay takes
+// the keyword that asked for encryption out of it): the address fields read from the original
+// stand, only the subject and the Bcc-stripped bytes are read again. Parsing the copy whole read
+// every address list a second time for each sealed relay message.
+export function rereadEditedSubject({ parsed, raw }: RereadEditedSubjectOptions): TParsedMessage {
+  const fields = splitHeaderFields({ headerBlock: raw.subarray(0, findHeaderEnd(raw)) });
+  return {
+    ...parsed,
+    subject: (readFirstHeader({ fields, key: 'subject' }) ?? '').slice(0, 998),
+    mime: stripHeaderFields({ raw, fields, key: 'bcc' }),
+  };
+}
+
 const ADDRESS_FIELDS: TAddressField[] = ['From', 'To', 'Cc', 'Bcc', 'Reply-To'];
 
 export type ReadFirstHeaderOptions = { fields: THeaderField[]; key: string };

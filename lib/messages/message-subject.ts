@@ -1,5 +1,5 @@
-import { deriveKey, openBytes, sealBytes } from '../envelope/aead';
-import type { TTenantKey } from '../envelope/tenant-keys';
+import { openBytes, sealBytes } from '../envelope/aead';
+import { deriveTenantSubkey, type TTenantKey } from '../envelope/tenant-keys';
 
 // The subject the console's messages page shows is message content, so it is stored like the
 // content key: sealed under a subkey of the tenant key of the message's version, the AAD binding
@@ -13,7 +13,7 @@ export type SealSubjectOptions = { tenantKey: TTenantKey; tenantId: string; mess
 
 export const sealSubject = ({ tenantKey, tenantId, messageId, subject }: SealSubjectOptions): Buffer =>
   sealBytes({
-    key: deriveKey(tenantKey.key, 'subject'),
+    key: deriveTenantSubkey(tenantKey, 'subject'),
     plaintext: Buffer.from([...subject].slice(0, SUBJECT_MAX_CHARS).join(''), 'utf8'),
     aad: subjectAad(tenantId, messageId),
   });
@@ -21,4 +21,4 @@ export const sealSubject = ({ tenantKey, tenantId, messageId, subject }: SealSub
 export type OpenSubjectOptions = { tenantKey: TTenantKey; tenantId: string; messageId: string; sealed: Uint8Array };
 
 export const openSubject = ({ tenantKey, tenantId, messageId, sealed }: OpenSubjectOptions): string =>
-  openBytes({ key: deriveKey(tenantKey.key, 'subject'), sealed, aad: subjectAad(tenantId, messageId) }).toString('utf8');
+  openBytes({ key: deriveTenantSubkey(tenantKey, 'subject'), sealed, aad: subjectAad(tenantId, messageId) }).toString('utf8');

@@ -7,7 +7,7 @@ import { sealEnvelope } from '../envelope/envelope';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import { addressDomain } from '../mail/address';
-import { parseOutgoingMessage } from '../mail/parse-message';
+import { parseOutgoingMessage, type TParsedMessage } from '../mail/parse-message';
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { enqueueMail, notifyOutbox } from '../mail/outbox';
@@ -37,6 +37,9 @@ export type SendMessageOptions = {
   // The SMTP relay: wrappers go to exactly these (the transaction's RCPT TO), not to every address
   // the headers name; a Bcc recipient exists only here. Each must already be normalised.
   envelopeRecipients?: string[];
+  // The relay: `raw` as the strict parser already read it (parseOutgoingMessage, or
+  // rereadEditedSubject for a copy with its keyword removed), so it is not parsed twice.
+  parsed?: TParsedMessage;
 };
 
 export type TSentMessage = {
@@ -96,9 +99,10 @@ export async function prepareMessage({
   replyTo,
   now = Date.now(),
   envelopeRecipients,
+  parsed: parsedBefore,
 }: SendMessageOptions): Promise<TPreparedMessage> {
   const requestHash = crypto.createHash('sha256').update(raw).digest('hex');
-  const parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
+  const parsed = parsedBefore ?? (await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
   const senderDomain = addressDomain(parsed.sender);
   const parent = replyTo ? await getMessage(ctx.db, replyTo.messageId) : undefined;
   if (replyTo) {

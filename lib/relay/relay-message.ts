@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { isAppError } from '../errors';
 import { enqueueMail, newOutboxId, notifyOutbox } from '../mail/outbox';
-import { parseOutgoingMessage } from '../mail/parse-message';
+import { parseOutgoingMessage, rereadEditedSubject, type TParsedMessage } from '../mail/parse-message';
 import { prepareMessage, type TPreparedMessage } from '../messages/send-message';
 import { withRateLimits } from '../rate-limit/rate-limits';
 import { decideRecipients } from '../rules/decide-recipients';
@@ -47,11 +47,10 @@ export async function relayMessage({
   received,
   now = Date.now(),
 }: RelayMessageOptions): Promise<TRelayOutcome> {
-  let subject: string;
-  let sender: string;
+  let parsed: TParsedMessage;
   try {
     // The strict reading every sealed message gets: a header it refuses is refused here too.
-    ({ subject, sender } = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES }));
+    parsed = await parseOutgoingMessage({ raw, maxBytes: ctx.config.SEALPOST_MAX_MESSAGE_BYTES });
   } catch (error) {
     if (!isAppError(error)) throw error;
     return {
@@ -63,7 +62,8 @@ export async function relayMessage({
   const decisions = await decideRecipients({
     db: ctx.db,
     tenantId: tenant.id,
-    message: { raw, sender: mailFrom, subject },
+    mailDomain: tenant.mail_domain,
+    message: { raw, sender: mailFrom, subject: parsed.subject },
     recipients: rcptTo,
   });
   const rejected = decisions.find((d) => d.action.kind === 'reject');
@@ -92,6 +92,7 @@ export async function relayMessage({
           ctx,
           tenant,
           raw: sealedRaw,
+          parsed: sealedRaw === raw ? parsed : rereadEditedSubject({ parsed, raw: sealedRaw }),
           template: group.template,
           actor: 'relay',
           envelopeRecipients: group.recipients,
@@ -105,7 +106,7 @@ export async function relayMessage({
   }
   const tenantKey = passed.length ? await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id }) : null;
   // Pass-through keeps the bytes (DKIM signatures stay valid); only the Received field is added.
-  const passRaw = passed.length ? Buffer.concat([Buffer.from(received), raw]) : null;
+  const passRaw = [Buffer.from(received), raw];
   const messageOf = new Map<string, string>();
   for (const p of prepared) for (const r of p.recipients) messageOf.set(r, p.prepared.messageId);
 
@@ -124,7 +125,7 @@ export async function relayMessage({
             mailFrom,
             rcptTo, // Our own tracking id (unique per row): a sending server's retry carries the same Message-ID.
             smtpMessageId: `<${crypto.randomUUID()}@relay.sealpost>`,
-            raw: passRaw!,
+            raw: passRaw,
           },
         });
       }
@@ -137,6 +138,6 @@ export async function relayMessage({
   notifyOutbox();
   // An S/MIME-signed message teaches Sealpost its signer's certificate, once the message is
   // stored and without holding the SMTP answer (a CRL may take seconds); it never throws.
-  void rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender, now });
+  void rememberSignerCertificate({ db: ctx.db, tenantId: tenant.id, raw, sender: parsed.sender, now });
   return { kind: 'accepted', encrypted: [...messageOf.keys()], passed, messageIds: prepared.map((p) => p.prepared.messageId) };
 }

@@ -28,6 +28,8 @@ export type TRecipientDecision = { recipient: string; action: TRuleAction; rule:
 export type DecideRecipientsOptions = {
   db: TDb;
   tenantId: string;
+  // The tenant's mail domain where the caller has the tenant already (the relay): one query fewer.
+  mailDomain?: string;
   // The raw message, its sender (MAIL FROM, or From) and its decoded subject.
   message: { raw: Buffer; sender: string; subject: string };
   recipients: string[];
@@ -37,9 +39,17 @@ export type DecideRecipientsOptions = {
 // evaluate-rules.ts for how matching rules combine), or its default action when none matches.
 // The relay calls this and nothing else; it applies `removeKeyword` with stripSubjectKeyword.
 // The body is parsed only when a rule of the set looks at it (its words or its attachments).
-export async function decideRecipients({ db, tenantId, message, recipients }: DecideRecipientsOptions): Promise<TRecipientDecision[]> {
+export async function decideRecipients({
+  db,
+  tenantId,
+  mailDomain,
+  message,
+  recipients,
+}: DecideRecipientsOptions): Promise<TRecipientDecision[]> {
   const [tenant, set] = await Promise.all([
-    db.selectFrom('tenants').select('mail_domain').where('id', '=', tenantId).executeTakeFirst(),
+    mailDomain === undefined
+      ? db.selectFrom('tenants').select('mail_domain').where('id', '=', tenantId).executeTakeFirst()
+      : { mail_domain: mailDomain },
     loadRuleSet({ db, tenantId }),
   ]);
   if (!tenant) throw new AppError('NOT_FOUND', 'No such tenant');

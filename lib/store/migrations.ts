@@ -548,6 +548,25 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.alterTable('smime_certificates').addColumn('capabilities', 'text').execute();
     },
   },
+  // Limits with a large max (a tenant's 50,000 relayed messages an hour) counted per time bucket
+  // rather than one row per event: the relay checked its limit by walking up to 50,000 index
+  // entries for every message. The relay's events so far become counters, so the hour in
+  // progress still counts at the upgrade (lib/rate-limit/rate-limits.ts).
+  '0020_relay_counters': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('rate_counters')
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('bucket', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_counters_pk', ['key', 'bucket'])
+        .execute();
+      await sql`insert into rate_counters (key, bucket, count)
+        select key, (at / 60000) * 60000, count(*) from rate_events where key like 'relayMessagesPerTenant:%'
+        group by key, (at / 60000) * 60000`.execute(db);
+      await sql`delete from rate_events where key like 'relayMessagesPerTenant:%'`.execute(db);
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -153,6 +153,13 @@ export type TRateEventTable = {
   at: number;
 };
 
+// Events of one limit key counted per time bucket (the bucket's start, ms): limits with a large max.
+export type TRateCounterTable = {
+  key: string;
+  bucket: number;
+  count: number;
+};
+
 // An envelope posted from message.html for a message the server keeps no copy of: held only
 // while the recipient signs in and reads, then deleted.
 export type TReaderViewTable = {
@@ -414,6 +421,7 @@ export type TDatabase = {
   reader_views: TReaderViewTable;
   passcode_challenges: TPasscodeChallengeTable;
   rate_events: TRateEventTable;
+  rate_counters: TRateCounterTable;
   recipient_sessions: TRecipientSessionTable;
   tenants: TTenantTable;
   branding: TBrandingTable;
