@@ -11,7 +11,7 @@ import { contextWithPasskeys, registerPasskey } from './helpers/passkeys';
 import { expectAccessible } from './helpers/portal';
 import { shot } from './helpers/screenshots';
 import { freePort, requestAs, SETUP_TIMEOUT_MS, startServer, type TServer } from './helpers/server';
-import { openInstallationDatabase } from './helpers/installation';
+import { openInstallationDatabase, setAdminVerifiedAt } from './helpers/installation';
 
 // The admin console and the tenant's own identity provider, in Debian's Chromium against a real
 // oidc-provider on loopback: an owner opens the provider to admins (Identity providers page), an
@@ -215,13 +215,7 @@ describe('admin sign-in through the provider', () => {
     await page.waitForURL(`http://${ACME()}/admin/keys`);
     const before = (await adminCookies(context))[0]!.value;
     const versions = await page.locator('[data-key-version]').count();
-    const db = openInstallationDatabase(cliEnv);
-    await db
-      .updateTable('admin_sessions')
-      .set({ verified_at: Date.now() - 6 * 60_000 })
-      .where('ended_at', 'is', null)
-      .execute();
-    await db.destroy();
+    await setAdminVerifiedAt(cliEnv, Date.now() - 6 * 60_000);
     await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     await expectAccessible(page);

@@ -9,7 +9,7 @@ import { cookieHeader, expectAccessible, SETUP_TIMEOUT_MS, startPortal, type TPo
 import { contextWithPasskeys as contextWithPasskeysIn, registerPasskey } from './helpers/passkeys';
 import { shot } from './helpers/screenshots';
 import { requestAs } from './helpers/server';
-import { openInstallationDatabase } from './helpers/installation';
+import { openInstallationDatabase, setAdminVerifiedAt } from './helpers/installation';
 
 // The admin console end to end, in Debian's Chromium with a virtual authenticator over CDP (a
 // platform passkey with user verification): invite → register → sign out → sign in → messages →
@@ -334,22 +334,16 @@ describe('every admin mutation, asked by the wrong people', () => {
 
   it('a sensitive action more than 5 minutes after the last passkey check goes to re-verification first', async () => {
     // The server's own database: the admin's passkey check moved 6 minutes into the past.
-    const db = openInstallationDatabase(portal.cliEnv);
-    const setVerifiedAt = (at: number) => db.updateTable('admin_sessions').set({ verified_at: at }).where('ended_at', 'is', null).execute();
-    try {
-      await setVerifiedAt(Date.now() - 6 * 60_000);
-      const stale = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
-      expect(stale.status).toBe(303);
-      expect(stale.headers.location).toBe(`/admin?reverify=1&next=${encodeURIComponent(`/admin/messages/${messageId}`)}`);
-      const still = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.acmeAdmin } });
-      expect(still.body).toContain('data-state="active"');
-      await setVerifiedAt(Date.now());
-      const fresh = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
-      expect(fresh.status).toBe(303);
-      expect(fresh.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
-    } finally {
-      await db.destroy();
-    }
+    await setAdminVerifiedAt(portal.cliEnv, Date.now() - 6 * 60_000);
+    const stale = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
+    expect(stale.status).toBe(303);
+    expect(stale.headers.location).toBe(`/admin?reverify=1&next=${encodeURIComponent(`/admin/messages/${messageId}`)}`);
+    const still = await requestAs(port, ACME(), `/admin/messages/${messageId}`, { headers: { cookie: sessions.acmeAdmin } });
+    expect(still.body).toContain('data-state="active"');
+    await setAdminVerifiedAt(portal.cliEnv, Date.now());
+    const fresh = await post(ACME(), '/admin/messages/[id]/revoke', { cookie: sessions.acmeAdmin });
+    expect(fresh.status).toBe(303);
+    expect(fresh.headers.location).toBe(`/admin/messages/${messageId}?revoked=1`);
   });
 });
 
@@ -386,13 +380,7 @@ describe('an owner runs the tenant: admins, keys, credentials', () => {
     await expectAccessible(page);
     const versions = await page.locator('[data-key-version]').count();
     // The passkey check is 6 minutes old: rotating asks for the passkey again, then comes back.
-    const db = openInstallationDatabase(portal.cliEnv);
-    await db
-      .updateTable('admin_sessions')
-      .set({ verified_at: Date.now() - 6 * 60_000 })
-      .where('ended_at', 'is', null)
-      .execute();
-    await db.destroy();
+    await setAdminVerifiedAt(portal.cliEnv, Date.now() - 6 * 60_000);
     await page.getByRole('button', { name: 'Rotate the tenant key' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     expect(await page.locator('[data-key-version]').count()).toBe(0);

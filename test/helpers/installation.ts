@@ -50,3 +50,14 @@ export function openInstallationDatabase(env: Record<string, string>): TDb {
 }
 
 export const isPostgresRun = IS_PG;
+
+// Every open admin session's last passkey or provider check moved to `at` (a test's clock for
+// the 5-minute re-verification rule), in the installation's own database.
+export async function setAdminVerifiedAt(env: Record<string, string>, at: number): Promise<void> {
+  const db = openInstallationDatabase(env);
+  try {
+    await db.updateTable('admin_sessions').set({ verified_at: at }).where('ended_at', 'is', null).execute();
+  } finally {
+    await db.destroy();
+  }
+}
