@@ -641,6 +641,30 @@ describe('branding templates', () => {
     expect(brandingFromForm({ form: new URLSearchParams('expiryDays=abc'), logo: undefined }).policy.expiryDays).toBe('abc');
   });
 
+  it.each([
+    [
+      'every policy field away from its default',
+      {
+        allowForward: true,
+        restrictions: 'do-not-forward',
+        signInMethods: { passcode: false, microsoft: true, google: false, oidc: ['corp'] },
+        expiryDays: 14,
+        delivery: { link: true, attachment: false },
+        smime: 'encrypt-when-possible',
+        replyToReader: false,
+      },
+    ],
+    ['the defaults', {}],
+    ['S/MIME signing only', { smime: 'sign' }],
+  ])('the form keeps %s: saving a template in the console changes no policy it does not show', (_, policy) => {
+    // A field the form leaves out would be reset to its default by every save (S/MIME was).
+    const stored = ZBranding.parse({ look: {}, policy });
+    const form = new URLSearchParams(brandingToForm(stored));
+    const draft = previewBranding({ query: form, stored: null });
+    if (draft.kind !== 'ok') throw new Error(draft.problems.join());
+    expect(draft.branding.policy).toEqual(stored.policy);
+  });
+
   it('saves with before/after in the audit (a logo only as "(set)"); deletes only what no rule names', async () => {
     const tenant = await seedTenant(ctx);
     const logo = readLogoUpload({ bytes: PNG });

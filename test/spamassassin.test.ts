@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDkimKey } from '@/lib/dkim/create-dkim-key';
 import { clearDkimSignerCache } from '@/lib/dkim/sign-composed-mail';
+import { mailMessages } from '@/lib/i18n/mail-messages';
 import { createMailTransport } from '@/lib/mail/transport';
 import type { TLanguage } from '@/lib/templates/schema';
 import { createTestContext, makeTempDir, seedTenant } from './helpers/context';
@@ -19,8 +20,11 @@ import { startSmtpSink, type TReceivedMail } from './helpers/smtp-sink';
 // - with its DNS pointed at a server on loopback that serves the tenant's DKIM, SPF and DMARC
 //   records (and NXDOMAIN for everything else; Razor, Pyzor, DCC and blocklists off: nothing
 //   leaves the machine): DKIM_VALID, DKIM_VALID_AU and SPF_PASS on each, and no rule that adds
-//   points except DKIM_SIGNED (offset by DKIM_VALID) and FREEMAIL_FORGED_REPLYTO on a reader's reply or forward (the Reply-To to the
-//   reader's free-mail address, which the design asks for).
+//   points except DKIM_SIGNED (offset by DKIM_VALID), so a total <= 0; except that a reply or forward
+//   by a reader at a free-mail provider, written as the tenant with Reply-To the reader (the
+//   template's default, `replyToReader`), gets FREEMAIL_FORGED_REPLYTO and nothing else: From on
+//   the tenant's domain with Reply-To at gmail.com is that rule's very pattern, whoever sends it.
+//   With `replyToReader` off, or a reader on a company's domain, it scores <= 0 like the rest.
 // Not skipped when SpamAssassin is missing: a missing filter must fail loudly.
 const SPAMASSASSIN = '/usr/bin/spamassassin';
 const LOCAL_MAX_SCORE = 2.0;
@@ -158,7 +162,19 @@ describe('SpamAssassin', () => {
             ([rule, pts]) => pts > 0 && rule !== 'DKIM_SIGNED' && !(REPLY_TO_READER.has(kind) && rule === 'FREEMAIL_FORGED_REPLYTO'),
           );
           expect(adding, `${language} ${kind} (with DNS): ${describeRules(n)}`).toEqual([]);
-          if (!REPLY_TO_READER.has(kind)) expect(n.score, `${language} ${kind} (with DNS)`).toBeLessThanOrEqual(0);
+          if (REPLY_TO_READER.has(kind)) {
+            expect(mails.get(kind)!.parsed.replyTo?.value[0]?.address).toBe('bob@gmail.com');
+            expect(n.points.has('FREEMAIL_FORGED_REPLYTO'), `${language} ${kind}: ${describeRules(n)}`).toBe(true);
+            expect(n.score).toBeLessThanOrEqual(n.points.get('FREEMAIL_FORGED_REPLYTO')!);
+          } else expect(n.score, `${language} ${kind} (with DNS)`).toBeLessThanOrEqual(0);
+          // Without Reply-To, the wrapper says where to answer, in both parts.
+          const { answerInPortal } = mailMessages(language);
+          if (kind === 'reply-no-reply-to') {
+            expect(mails.get(kind)!.parsed.replyTo).toBeUndefined();
+            expect(mails.get(kind)!.parsed.text).toContain(answerInPortal);
+            expect(String(mails.get(kind)!.parsed.html)).toContain(answerInPortal);
+          } else expect(mails.get(kind)!.parsed.text ?? '').not.toContain(answerInPortal);
+          if (kind === 'reply-company-reader') expect(mails.get(kind)!.parsed.replyTo?.value[0]?.address).toBe('dave@example.org');
         }
       } finally {
         clearDkimSignerCache();

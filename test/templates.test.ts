@@ -59,6 +59,7 @@ describe('a template is its look and its policy', () => {
       signInMethods: { passcode: true, microsoft: true, google: false, oidc: [] },
       // A template that does not name it keeps S/MIME off.
       smime: 'off',
+      replyToReader: true,
     });
     expect(parseBranding({})).toEqual({ success: true, data: ZBranding.parse({}) });
   });

@@ -23,6 +23,8 @@ export type TMailCatalogue = {
   passcodeIgnore: string;
   // A reader's reply or forward, written as the tenant: the From display name.
   via: (author: string, tenant: string) => string;
+  // Such a wrapper without Reply-To the reader (the template's replyToReader off).
+  answerInPortal: string;
   bounceSubject: (address: string) => string;
   bounceIntro: (address: string, date: string) => string;
   bounceReason: string;
@@ -48,6 +50,7 @@ const en: TMailCatalogue = {
   passcodeValidity: 'The passcode works once, in the browser where you asked for it, for 10 minutes.',
   passcodeIgnore: 'If you did not ask for a passcode, you can ignore this email.',
   via: (author, tenant) => `${author} via ${tenant}`,
+  answerInPortal: 'To answer, open the message and choose Reply: your answer stays encrypted.',
   bounceSubject: (address) => `Your encrypted message to ${address} could not be delivered`,
   bounceIntro: (address, date) => `Your encrypted message to ${address}, sent on ${date}, could not be delivered.`,
   bounceReason: 'The receiving mail server answered:',
@@ -75,6 +78,7 @@ const zhHant: TMailCatalogue = {
   passcodeValidity: '此密碼僅能在您提出要求的瀏覽器中使用一次，有效時間為 10 分鐘。',
   passcodeIgnore: '如果您沒有要求密碼，請忽略此郵件。',
   via: (author, tenant) => `${author} 經由 ${tenant}`,
+  answerInPortal: '如需回覆，請開啟郵件並選擇「回覆」，您的回覆會保持加密。',
   bounceSubject: (address) => `您寄給 ${address} 的加密郵件無法送達`,
   bounceIntro: (address, date) => `您於 ${date} 寄給 ${address} 的加密郵件無法送達。`,
   bounceReason: '收件郵件伺服器的回覆：',
@@ -100,6 +104,7 @@ const zhHans: TMailCatalogue = {
   passcodeValidity: '此密码只能在您提出请求的浏览器中使用一次，有效期为 10 分钟。',
   passcodeIgnore: '如果您没有请求密码，请忽略此邮件。',
   via: (author, tenant) => `${author} 通过 ${tenant}`,
+  answerInPortal: '如需回复，请打开邮件并选择“回复”，您的回复会保持加密。',
   bounceSubject: (address) => `您发送给 ${address} 的加密邮件无法送达`,
   bounceIntro: (address, date) => `您于 ${date} 发送给 ${address} 的加密邮件无法送达。`,
   bounceReason: '收件邮件服务器的回复：',

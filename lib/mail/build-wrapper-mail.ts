@@ -21,8 +21,8 @@ export type BuildWrapperMailOptions = {
   expiresAt: number | null;
   date: Date;
   // An outside author (a reader's reply or forward): From the tenant's system address, named
-  // "<author> via <tenant>", Reply-To the author.
-  onBehalf?: { from: string; tenantLabel: string; replyTo?: string };
+  // "<author> via <tenant>", Reply-To the author (or, without, a line saying to answer in the portal).
+  onBehalf?: { from: string; tenantLabel: string; replyTo?: string; isAnswerInPortal?: boolean };
 };
 
 export const readUrlFor = (origin: string, recipientToken: string) => `${origin}/r/${recipientToken}`;
@@ -36,7 +36,15 @@ export async function composeWrapperMail(o: BuildWrapperMailOptions): Promise<TC
   const senderLabel = o.senderName ? `${o.senderName} (${o.sender})` : o.sender;
   const readUrl = o.branding.policy.delivery.link ? readUrlFor(o.origin, o.recipientToken) : null;
   const hasAttachment = o.branding.policy.delivery.attachment;
-  const content = { branding: o.branding, tenantName: o.tenantName, senderLabel, readUrl, expiresAt: o.expiresAt, hasAttachment };
+  const content = {
+    branding: o.branding,
+    tenantName: o.tenantName,
+    senderLabel,
+    readUrl,
+    expiresAt: o.expiresAt,
+    hasAttachment,
+    isAnswerInPortal: Boolean(o.onBehalf?.isAnswerInPortal && readUrl),
+  };
   const messageHtml = hasAttachment
     ? await renderMessageHtml({
         branding: o.branding,

@@ -101,7 +101,8 @@ export async function composeRecipientWrapper({
           from: systemAddress(ctx.config, tenant),
           tenantLabel: branding.look.displayName ?? tenant.name,
           // A reader's copy of their own reply needs no Reply-To: it would name themselves.
-          replyTo: recipient.address === sender.sender ? undefined : sender.sender,
+          replyTo: recipient.address === sender.sender || !branding.policy.replyToReader ? undefined : sender.sender,
+          isAnswerInPortal: recipient.address !== sender.sender && !branding.policy.replyToReader,
         }
       : undefined,
     branding,

@@ -11,7 +11,7 @@ export const stricterRestrictions = (a: TRestrictions, b: TRestrictions): TRestr
 export type BrandingForMessageOptions = {
   db: TDb;
   tenantId: string;
-  message: Pick<TMessageTable, 'template' | 'restrictions'>;
+  message: Pick<TMessageTable, 'template' | 'restrictions'> & Partial<Pick<TMessageTable, 'in_reply_to'>>;
 };
 
 // The branding a message is read, answered and delivered under: its template's as it is now, with
@@ -22,5 +22,28 @@ export async function brandingForMessage({ db, tenantId, message }: BrandingForM
   const branding = await getBranding(db, tenantId, message.template);
   const restrictions = stricterRestrictions(branding.policy.restrictions, message.restrictions);
   const allowForward = branding.policy.allowForward && restrictions === 'none';
-  return { ...branding, policy: { ...branding.policy, restrictions, allowForward } };
+  const replyToReader = branding.policy.replyToReader && (await parentAllowsReplyToReader({ db, tenantId, parentId: message.in_reply_to }));
+  return { ...branding, policy: { ...branding.policy, restrictions, allowForward, replyToReader } };
+}
+
+// A reader's reply or forward is written with the tenant's default template; whether it names the
+// reader in Reply-To is also the choice of the template the message it answers was sent with (off
+// wins), so "answers through the portal only" can be set where the conversation starts.
+export async function parentAllowsReplyToReader({
+  db,
+  tenantId,
+  parentId,
+}: {
+  db: TDb;
+  tenantId: string;
+  parentId: string | null | undefined;
+}): Promise<boolean> {
+  if (!parentId) return true;
+  const parent = await db
+    .selectFrom('messages')
+    .select('template')
+    .where('id', '=', parentId)
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  return parent ? (await getBranding(db, tenantId, parent.template)).policy.replyToReader : true;
 }

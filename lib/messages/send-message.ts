@@ -16,7 +16,7 @@ import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
-import { brandingForMessage, stricterRestrictions } from './message-restrictions';
+import { brandingForMessage, parentAllowsReplyToReader, stricterRestrictions } from './message-restrictions';
 import { sealSubject } from './message-subject';
 import { buildRecipientWrapper, newWrapperIds, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
@@ -137,7 +137,9 @@ export async function prepareMessage({
         (await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: parent })).policy.restrictions,
       )
     : templateBranding.policy.restrictions;
-  const branding = { ...templateBranding, policy: { ...templateBranding.policy, restrictions } };
+  const replyToReader =
+    templateBranding.policy.replyToReader && (await parentAllowsReplyToReader({ db: ctx.db, tenantId: tenant.id, parentId: parent?.id }));
+  const branding = { ...templateBranding, policy: { ...templateBranding.policy, restrictions, replyToReader } };
   const expiresAt = branding.policy.expiryDays ? now + branding.policy.expiryDays * 86_400_000 : null;
   const messageId = crypto.randomUUID();
   const contentKey = crypto.randomBytes(32);

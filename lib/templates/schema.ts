@@ -52,6 +52,8 @@ const LOOK = {
 export const RESTRICTIONS = ['none', 'do-not-forward'] as const;
 export type TRestrictions = (typeof RESTRICTIONS)[number];
 
+export const SMIME_MODES = ['off', 'sign', 'encrypt-when-possible'] as const;
+
 const POLICY = {
   // Recipients may forward the message, encrypted, to addresses of their choosing.
   allowForward: z.boolean().default(false),
@@ -79,7 +81,13 @@ const POLICY = {
   // S/MIME (lib/smime): `sign` signs each wrapper mail with the tenant's signing certificate;
   // `encrypt-when-possible` also sends the message itself, S/MIME-encrypted, to each recipient
   // whose certificate Sealpost knows and trusts (no portal), and the wrapper to the others.
-  smime: z.enum(['off', 'sign', 'encrypt-when-possible']).default('off'),
+  smime: z.enum(SMIME_MODES).default('off'),
+  // A reader's reply or forward goes out as the tenant ("<Reader> via <Tenant>", for DMARC); with
+  // this on it carries Reply-To the reader, so a mail client's Reply reaches them (in clear, unless
+  // the tenant's own rules encrypt it). Off, answers go through the portal only. Spam filters add
+  // FREEMAIL_FORGED_REPLYTO (SpamAssassin: 1.2 to 2.5 points) when that address is at a free-mail
+  // provider: a tenant whose readers mostly are may prefer it off.
+  replyToReader: z.boolean().default(true),
 };
 
 export const ZLook = z.object(LOOK).strict();

@@ -19,6 +19,8 @@ export const MAIL_KINDS = [
   'passcode',
   'reply',
   'forward',
+  'reply-no-reply-to',
+  'reply-company-reader',
   'copy',
   'bounce-notice',
 ] as const;
@@ -39,10 +41,20 @@ export async function deliverRefused(ctx: TTestContext, transport: TMailTranspor
   }
 }
 
-const replyEml = ({ to, subject, text }: { to: string; subject: string; text: string }) =>
+const replyEml = ({
+  to,
+  subject,
+  text,
+  from = 'Bob Reader <bob@gmail.com>',
+}: {
+  to: string;
+  subject: string;
+  text: string;
+  from?: string;
+}) =>
   Buffer.from(
     [
-      'From: Bob Reader <bob@gmail.com>',
+      `From: ${from}`,
       `To: ${to}`,
       `Subject: ${subject}`,
       'Date: Tue, 24 Nov 2026 09:00:00 +0000',
@@ -64,13 +76,16 @@ export type ProduceEveryKindOptions = {
 
 // One of every kind of mail Sealpost writes, sent through the real outbox worker to the sink,
 // each made the way the product makes it (sendMessage, requestPasscode, a reader's reply and
-// forward, "send me a copy", a 550 answered to a wrapper).
+// forward, "send me a copy", a 550 answered to a wrapper). A reply or forward by a reader at a
+// free-mail provider carries Reply-To them (`reply`, `forward`), unless the template turns that off
+// (`reply-no-reply-to`); `reply-company-reader` is a reader on a company's own domain.
 export async function produceEveryKindOfMail({ ctx, tenant, sink, transport, language }: ProduceEveryKindOptions) {
   const look = { displayName: 'Acme Bank', language, disclaimer: 'Acme Bank, 1 Harbour Road.', privacyUrl: 'https://acme.example/privacy' };
   await setBranding({ db: ctx.db, tenantId: tenant.id, input: { ...look, allowForward: true } });
   await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'hidden', input: { ...look, hideSubject: true } });
   await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'logo', input: { ...look, logo: 'https://acme.example/logo.png' } });
   await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'dnf', input: { ...look, restrictions: 'do-not-forward' } });
+  await setBranding({ db: ctx.db, tenantId: tenant.id, template: 'portal-replies', input: { ...look, replyToReader: false } });
   const mails = new Map<TMailKind, TReceivedMail>();
   const take = async (kind: TMailKind, work: () => Promise<unknown>, pick: (m: TReceivedMail) => boolean = () => true) => {
     const before = sink.mails.length;
@@ -88,7 +103,10 @@ export async function produceEveryKindOfMail({ ctx, tenant, sink, transport, lan
   await take('wrapper-subject-hidden', () =>
     sendMessage({ ctx, tenant, raw: one('carol@yahoo.com', 'Loan offer 4471'), template: 'hidden' }),
   );
-  await take('wrapper-logo', () => sendMessage({ ctx, tenant, raw: one('dave@example.org', 'Your contract'), template: 'logo' }));
+  let contract = '';
+  await take('wrapper-logo', async () => {
+    contract = (await sendMessage({ ctx, tenant, raw: one('dave@example.org', 'Your contract'), template: 'logo' })).messageId;
+  });
   await take('wrapper-do-not-forward', () =>
     sendMessage({ ctx, tenant, raw: one('frank@example.org', 'Your loan agreement'), template: 'dnf' }),
   );
@@ -113,6 +131,32 @@ export async function produceEveryKindOfMail({ ctx, tenant, sink, transport, lan
       raw: replyEml({ to: 'erin@example.net', subject: 'Fwd: Your statement for November', text: 'For your records.' }),
       actor: 'bob@gmail.com',
       replyTo: { messageId: first, from: 'bob@gmail.com', isForward: true },
+    }),
+  );
+  const portalOnly = (await sendMessage({ ctx, tenant, raw: one('bob@gmail.com', 'Your mortgage offer'), template: 'portal-replies' }))
+    .messageId;
+  await drainOutbox(ctx, transport);
+  await take('reply-no-reply-to', () =>
+    sendMessage({
+      ctx,
+      tenant,
+      raw: replyEml({ to: 'alice@acme.example', subject: 'Re: Your mortgage offer', text: 'I accept the offer.' }),
+      actor: 'bob@gmail.com',
+      replyTo: { messageId: portalOnly, from: 'bob@gmail.com' },
+    }),
+  );
+  await take('reply-company-reader', () =>
+    sendMessage({
+      ctx,
+      tenant,
+      raw: replyEml({
+        from: 'Dave Client <dave@example.org>',
+        to: 'alice@acme.example',
+        subject: 'Re: Your contract',
+        text: 'Signed and attached.',
+      }),
+      actor: 'dave@example.org',
+      replyTo: { messageId: contract, from: 'dave@example.org' },
     }),
   );
   await take('copy', async () => {

@@ -24,6 +24,17 @@ export const POLICY_CHECKBOXES = [
   { name: 'google', label: 'Sign-in with Google' },
   { name: 'deliveryLink', label: 'Deliver as a link' },
   { name: 'deliveryAttachment', label: 'Deliver as an attachment (message.html)' },
+  {
+    name: 'replyToReader',
+    label:
+      'A reader’s reply or forward carries their address as Reply-To (off: answers go through the portal only; on, spam filters add a little when that address is at a free-mail provider)',
+  },
+] as const;
+
+export const SMIME_CHOICES = [
+  { value: 'off', label: 'Off' },
+  { value: 'sign', label: 'Sign wrapper mails with the tenant’s certificate' },
+  { value: 'encrypt-when-possible', label: 'S/MIME to recipients with a known certificate, the portal otherwise' },
 ] as const;
 
 export const RESTRICTION_CHOICES = [
@@ -67,6 +78,9 @@ export function brandingFromForm({ form, logo }: BrandingFromFormOptions) {
     signInMethods: { passcode: isOn(form, 'passcode'), microsoft: isOn(form, 'microsoft'), google: isOn(form, 'google'), oidc },
     expiryDays: expiry === undefined ? null : /^\d{1,4}$/.test(expiry) ? Number(expiry) : expiry,
     delivery: { link: isOn(form, 'deliveryLink'), attachment: isOn(form, 'deliveryAttachment') },
+    // Anything but the three values is refused by the schema, by name.
+    smime: str(form, 'smime') ?? 'off',
+    replyToReader: isOn(form, 'replyToReader'),
   };
   return { look, policy };
 }
@@ -90,5 +104,7 @@ export function brandingToForm(branding: TBranding): Record<string, string> {
   if (policy.expiryDays !== null) values.expiryDays = String(policy.expiryDays);
   if (policy.delivery.link) values.deliveryLink = 'on';
   if (policy.delivery.attachment) values.deliveryAttachment = 'on';
+  values.smime = policy.smime;
+  if (policy.replyToReader) values.replyToReader = 'on';
   return values;
 }

@@ -9,10 +9,12 @@ export type TWrapperContent = {
   readUrl: string | null;
   expiresAt: number | null;
   hasAttachment: boolean;
+  // A reader's answer written as the tenant without Reply-To them: say where to answer.
+  isAnswerInPortal?: boolean;
 };
 
 // The wrapper's HTML part: a single-column layout that mail clients and phones render alike.
-function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent) {
+function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment, isAnswerInPortal }: TWrapperContent) {
   const t = mailMessages(branding.look.language);
   return (
     <MailDocument branding={branding} tenantName={tenantName}>
@@ -39,6 +41,7 @@ function WrapperMail({ branding, tenantName, senderLabel, readUrl, expiresAt, ha
             </a>
           </p>
         ) : null}
+        {isAnswerInPortal ? <p>{t.answerInPortal}</p> : null}
         {expiresAt ? <p>{t.expires(formatMailDate(expiresAt, branding.look.language))}</p> : null}
         {hasAttachment ? <p style={{ color: '#4b5563', fontSize: 14 }}>{t.attachmentHint}</p> : null}
         {readUrl ? (
@@ -66,12 +69,21 @@ export async function renderWrapperHtml(content: TWrapperContent): Promise<strin
   return renderStaticHtml(<WrapperMail {...content} />);
 }
 
-export function renderWrapperText({ branding, tenantName, senderLabel, readUrl, expiresAt, hasAttachment }: TWrapperContent): string {
+export function renderWrapperText({
+  branding,
+  tenantName,
+  senderLabel,
+  readUrl,
+  expiresAt,
+  hasAttachment,
+  isAnswerInPortal,
+}: TWrapperContent): string {
   const t = mailMessages(branding.look.language);
   const lines = [branding.look.displayName ?? tenantName, '', branding.look.introduction ?? t.introduction(senderLabel)];
   if (branding.look.emailText) lines.push('', branding.look.emailText);
   if (branding.policy.restrictions === 'do-not-forward') lines.push('', t.doNotForward);
   if (readUrl) lines.push('', `${branding.look.buttonText ?? t.readButton}:`, readUrl);
+  if (isAnswerInPortal) lines.push('', t.answerInPortal);
   if (expiresAt) lines.push('', t.expires(formatMailDate(expiresAt, branding.look.language)));
   if (hasAttachment) lines.push('', t.attachmentHint);
   if (branding.look.disclaimer) lines.push('', '--', branding.look.disclaimer);

@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { brandingToForm, COLOUR_FIELDS, POLICY_CHECKBOXES, RESTRICTION_CHOICES, TEXT_FIELDS } from '@/lib/admin/templates/branding-form';
+import { brandingToForm, COLOUR_FIELDS, POLICY_CHECKBOXES, RESTRICTION_CHOICES, SMIME_CHOICES, TEXT_FIELDS } from '@/lib/admin/templates/branding-form';
 import { isContrastEnough } from '@/lib/admin/templates/contrast';
 import { loadStoredTemplate } from '@/lib/admin/templates/load-stored-template';
 import { previewBranding } from '@/lib/admin/templates/preview-branding';
@@ -159,6 +159,18 @@ export default async function AdminTemplateEditPage({ params, searchParams }: TP
                 </div>
               ))}
             </dl>
+          </div>
+          <div>
+            <label htmlFor="t-smime" className="font-medium">
+              S/MIME
+            </label>
+            <select id="t-smime" name="smime" defaultValue={values.smime ?? 'off'} className={ADMIN_INPUT}>
+              {SMIME_CHOICES.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
           </div>
           <div>
             <label htmlFor="t-oidc" className="font-medium">
