@@ -1,6 +1,13 @@
 import { notFound } from 'next/navigation';
 import { loadAdminPage } from '@/lib/admin/load-admin-page';
-import { brandingToForm, COLOUR_FIELDS, POLICY_CHECKBOXES, RESTRICTION_CHOICES, SMIME_CHOICES, TEXT_FIELDS } from '@/lib/admin/templates/branding-form';
+import {
+  brandingToForm,
+  COLOUR_FIELDS,
+  POLICY_CHECKBOXES,
+  RESTRICTION_CHOICES,
+  SMIME_CHOICES,
+  TEXT_FIELDS,
+} from '@/lib/admin/templates/branding-form';
 import { isContrastEnough } from '@/lib/admin/templates/contrast';
 import { loadStoredTemplate } from '@/lib/admin/templates/load-stored-template';
 import { previewBranding } from '@/lib/admin/templates/preview-branding';
