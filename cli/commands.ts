@@ -70,7 +70,7 @@ export const USAGE = `Usage: sealpost <command>
   dkim list --tenant <slug>
   dkim rotate --tenant <slug> [--domain <d>] [--selector <s>]   new keys; the old ones sign no more and go after a week
   dkim check --tenant <slug>         looks each selector up in DNS and says whether it matches the key
-  smime import --tenant <slug> [--password-file <file, or - for standard input>] <file.p12>
+  smime import --tenant <slug> [--password-file <file, or - for standard input>] [--signature rsa-pkcs1|rsa-pss] <file.p12>
           the tenant's signing certificate; its private key is sealed under the tenant key
   smime cert add --tenant <slug> [--address <a>] [--capabilities aes256-gcm,aes256-cbc] <cert.pem>
           a recipient's certificate (checked); with aes256-gcm among the ciphers their client reads, mail to them is AES-256-GCM
@@ -319,7 +319,7 @@ export const COMMANDS: Record<string, TCommand> = {
     },
   },
   'smime import': {
-    options: { tenant: { type: 'string' }, 'password-file': { type: 'string' } },
+    options: { tenant: { type: 'string' }, 'password-file': { type: 'string' }, signature: { type: 'string' } },
     async run({ ctx, values, positionals }) {
       const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
       // The password never goes on a command line (shell history, the process list).
@@ -327,8 +327,12 @@ export const COMMANDS: Record<string, TCommand> = {
       const password = (file === '-' ? fs.readFileSync(0) : readFile(file, 'password')).toString('utf8').replace(/\r?\n$/, '');
       const p12 = readFile(positionals[0], '.p12');
       // lib/smime (pkijs) is loaded by its own commands only: every other command starts faster.
+      const signature = values.signature ?? 'rsa-pkcs1';
+      if (signature !== 'rsa-pkcs1' && signature !== 'rsa-pss')
+        throw new ConfigError(`--signature must be rsa-pkcs1 or rsa-pss (RSA keys; an EC key signs with ECDSA), not "${signature}"`);
       const { importSigningCertificate } = await import('../lib/smime/import-signing-certificate');
-      return { tenant: tenant.slug, ...(await importSigningCertificate({ ctx, tenant, p12, password, actor: 'cli' })) };
+      const signatureScheme = signature === 'rsa-pss' ? 'pss' : 'pkcs1';
+      return { tenant: tenant.slug, ...(await importSigningCertificate({ ctx, tenant, p12, password, actor: 'cli', signatureScheme })) };
     },
   },
   'smime cert': smimeCertificateCommand('recipient'),

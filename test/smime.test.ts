@@ -290,6 +290,66 @@ describe('S/MIME certificates', () => {
     return { ctx, tenant };
   }
 
+  it('`smime import --signature rsa-pss` signs with RSASSA-PSS, an RSA-PSS key always does, and openssl verifies both; PSS with an EC key is refused', async () => {
+    const { ctx, tenant } = await setup();
+    await addSmimeCertificate({ db: ctx.db, tenantId: tenant.id, kind: 'ca', file: Buffer.from(ca.caPem), actor: 'test' });
+    fs.writeFileSync(path.join(dir, 'pss.pass'), 'pw\n');
+    const importAs = (leaf: TSmimeLeaf, signature?: string) =>
+      runCli(
+        [
+          'smime',
+          'import',
+          '--tenant',
+          tenant.slug,
+          '--password-file',
+          path.join(dir, 'pss.pass'),
+          ...(signature ? ['--signature', signature] : []),
+          leaf.p12('pw'),
+        ],
+        ctx.cliEnv,
+      );
+    const signedBy = async (from: string, name: string) => {
+      clearSmimeSignerCache();
+      const signer = await loadTenantSigner({ ctx, tenantId: tenant.id, from });
+      const m = splitMessage({ raw: message(`signed as ${from}\r\n`) });
+      fs.writeFileSync(
+        path.join(dir, name),
+        joinMessage({ outer: m.outer, entity: await signEntity({ entity: m.entity, signer: signer! }) }),
+      );
+      expect(openssl(['cms', '-verify', '-in', name, '-CAfile', ca.caFile, '-purpose', 'smimesign'], dir)).toEqual(m.entity);
+      return openssl(['cms', '-cmsout', '-print', '-in', name], dir).toString();
+    };
+
+    const rsaKey = ca.issue({ name: 'pss-option', email: 'alice@acme.example' });
+    const asPss = importAs(rsaKey, 'rsa-pss');
+    expect(asPss.status, asPss.stderr).toBe(0);
+    expect(asPss.json).toMatchObject({ address: 'alice@acme.example', signature: 'rsa-pss' });
+    expect(await signedBy('alice@acme.example', 'pss-option.eml')).toMatch(/signatureAlgorithm:\s*algorithm: rsassaPss/);
+    // Imported again without the option: PKCS#1 v1.5, what every client verifies.
+    expect(importAs(rsaKey).json).toMatchObject({ signature: 'rsa-pkcs1' });
+    expect(await signedBy('alice@acme.example', 'pkcs1-again.eml')).toMatch(
+      /signatureAlgorithm:\s*algorithm: (sha256WithRSAEncryption|rsaEncryption)/,
+    );
+
+    const pssKey = ca.issue({ name: 'pss-key', email: 'billing@acme.example', key: 'rsa-pss' });
+    const pssImported = importAs(pssKey);
+    expect(pssImported.status, pssImported.stderr).toBe(0);
+    expect(pssImported.json).toMatchObject({ address: 'billing@acme.example', signature: 'rsa-pss' });
+    expect(await signedBy('billing@acme.example', 'pss-key.eml')).toMatch(/signatureAlgorithm:\s*algorithm: rsassaPss/);
+
+    const sha1Mgf = importAs(ca.issue({ name: 'pss-sha1', email: 'legacy@acme.example', key: 'rsa-pss', pssMgf1: 'sha1' }));
+    expect(sha1Mgf.status).toBe(1);
+    expect(sha1Mgf.stderr).toMatch(/restricted to sha1 as its MGF1 digest; Sealpost signs with SHA-256 throughout/);
+
+    const ecKey = ca.issue({ name: 'pss-ec', email: 'ops@acme.example', key: 'ec' });
+    const refused = importAs(ecKey, 'rsa-pss');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/RSASSA-PSS signs with an RSA key; this one is ec/);
+    expect(importAs(rsaKey, 'pss').stderr).toMatch(/--signature must be rsa-pkcs1 or rsa-pss/);
+    const audit = await ctx.db.selectFrom('audit_events').select('data').where('type', '=', 'smime_certificate_added').execute();
+    expect(audit.map((a) => JSON.parse(String(a.data)).signature)).toEqual(expect.arrayContaining(['rsa-pss', 'rsa-pkcs1']));
+  });
+
   it('`smime ca add`, `smime import` (the key sealed) and `smime cert add|list|remove` from the command line', async () => {
     const { ctx, tenant } = await setup();
     const signing = ca.issue({ name: 'tenant-signing', email: 'alice@acme.example' });

@@ -130,4 +130,5 @@ const newRow = (o: NewRowOptions): TSmimeCertificateTable => ({
   not_after: o.notAfter,
   created_at: o.now,
   capabilities: packCapabilities(o.capabilities),
+  signature_scheme: null,
 });

@@ -9,6 +9,7 @@ import type { TTenant } from '../tenants/tenants';
 import { checkCertificate } from './check-certificate';
 import { clearSmimeSignerCache } from './load-tenant-signer';
 import { readPkcs12 } from './read-pkcs12';
+import { checkPssRestrictions, importSigningKey, type TSignatureScheme } from './signer-key';
 import { loadTrustAnchors, packChain, sealSmimeKey, toSmimeCertificateView } from './smime-store';
 
 export type ImportSigningCertificateOptions = {
@@ -18,6 +19,9 @@ export type ImportSigningCertificateOptions = {
   password: string;
   actor: string;
   checkCrl?: boolean;
+  // RSA keys only: PKCS#1 v1.5 by default (every S/MIME client verifies it), or RSASSA-PSS. An
+  // RSA-PSS key (id-RSASSA-PSS) always signs with PSS.
+  signatureScheme?: TSignatureScheme;
   now?: number;
 };
 
@@ -31,15 +35,23 @@ export async function importSigningCertificate({
   password,
   actor,
   checkCrl,
+  signatureScheme = 'pkcs1',
   now = Date.now(),
 }: ImportSigningCertificateOptions) {
   const contents = await readPkcs12({ p12, password });
+  const keyType = crypto.createPrivateKey(contents.pkcs8Pem).asymmetricKeyType;
+  if (signatureScheme === 'pss' && keyType !== 'rsa' && keyType !== 'rsa-pss')
+    throw new AppError('BAD_REQUEST', `RSASSA-PSS signs with an RSA key; this one is ${keyType}: leave --signature out`);
+  const isPss = signatureScheme === 'pss' || keyType === 'rsa-pss';
+  // The key must sign as it will at delivery: a key WebCrypto refuses is refused here, by name.
+  await importSigningKey({ pkcs8Pem: contents.pkcs8Pem, scheme: isPss ? 'pss' : 'pkcs1' });
   const publicKey = crypto.createPublicKey(contents.pkcs8Pem).export({ type: 'spki', format: 'der' });
   const leafIndex = contents.certificates.findIndex((der) =>
     new crypto.X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' }).equals(publicKey),
   );
   if (leafIndex < 0) throw new AppError('UNPROCESSABLE', 'The PKCS#12 file holds no certificate for its private key');
   const leaf = contents.certificates[leafIndex]!;
+  if (isPss) checkPssRestrictions(leaf);
   const chain = contents.certificates.filter((_, i) => i !== leafIndex);
   const trustAnchors = await loadTrustAnchors({ db: ctx.db, tenantId: tenant.id });
   const checked = await checkCertificate({ der: leaf, chain, purpose: 'sign', trustAnchors, now, checkCrl });
@@ -66,6 +78,7 @@ export async function importSigningCertificate({
     not_after: checked.notAfter,
     created_at: now,
     capabilities: null,
+    signature_scheme: isPss ? 'pss' : null,
   };
   await runTransaction({
     db: ctx.db,
@@ -81,7 +94,12 @@ export async function importSigningCertificate({
         tenantId: tenant.id,
         type: 'smime_certificate_added',
         actor,
-        data: { kind: 'signing', address, fingerprint: row.fingerprint },
+        data: {
+          kind: 'signing',
+          address,
+          fingerprint: row.fingerprint,
+          signature: isPss ? 'rsa-pss' : keyType === 'ec' ? 'ecdsa' : 'rsa-pkcs1',
+        },
         at: now,
       });
     },

@@ -32,7 +32,10 @@ export async function loadTenantSigner({ ctx, tenantId, from, now = Date.now() }
     const signers: TCached['signers'] = [];
     for (const row of rows) {
       const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId, version: row.key_version ?? undefined });
-      const privateKey = await importSigningKey({ pkcs8Pem: openSmimeKey({ tenantKey: tenantKey.key, row }) });
+      const privateKey = await importSigningKey({
+        pkcs8Pem: openSmimeKey({ tenantKey: tenantKey.key, row }),
+        scheme: row.signature_scheme === 'pss' ? 'pss' : 'pkcs1',
+      });
       signers.push({
         address: row.address ?? '',
         signer: { certificates: [new Uint8Array(row.certificate), ...unpackChain(row.chain)], privateKey },

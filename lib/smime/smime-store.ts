@@ -77,6 +77,13 @@ export async function loadTrustAnchors({ db, tenantId }: LoadTrustAnchorsOptions
   return [...readSystemAnchors(), ...rows.map((r) => new crypto.X509Certificate(r.certificate))];
 }
 
+const signatureOf = (row: TSmimeCertificateTable) =>
+  new crypto.X509Certificate(row.certificate).publicKey.asymmetricKeyType === 'ec'
+    ? 'ecdsa'
+    : row.signature_scheme === 'pss'
+      ? 'rsa-pss'
+      : 'rsa-pkcs1';
+
 export const toSmimeCertificateView = (row: TSmimeCertificateTable) => {
   const cert = new crypto.X509Certificate(row.certificate);
   return {
@@ -91,6 +98,8 @@ export const toSmimeCertificateView = (row: TSmimeCertificateTable) => {
     // The content ciphers the correspondent reads, as OIDs; null when unknown.
     capabilities: unpackCapabilities(row.capabilities),
     hasPrivateKey: row.private_key !== null,
+    // How a signing key signs: 'rsa-pss', 'rsa-pkcs1' or 'ecdsa'; null on other rows.
+    signature: row.kind === 'signing' ? signatureOf(row) : null,
     createdAt: new Date(Number(row.created_at)).toISOString(),
   };
 };

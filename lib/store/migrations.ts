@@ -567,6 +567,13 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await sql`delete from rate_events where key like 'relayMessagesPerTenant:%'`.execute(db);
     },
   },
+  // The signature scheme of a tenant's RSA signing key: 'pss' (RSASSA-PSS) or null (PKCS#1 v1.5,
+  // what every S/MIME client verifies). An RSA-PSS key (id-RSASSA-PSS) always signs with PSS.
+  '0023_smime_signature': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('smime_certificates').addColumn('signature_scheme', 'text').execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -329,6 +329,8 @@ export type TSmimeCertificateTable = {
   // On `recipient` rows: the content-cipher OIDs the correspondent announced (SMIMECapabilities in
   // their signed mail, or named by an admin), space-separated; null when unknown.
   capabilities: string | null;
+  // On `signing` rows with an RSA key: 'pss' to sign with RSASSA-PSS; null for PKCS#1 v1.5.
+  signature_scheme: 'pss' | null;
 };
 
 // The tenant admin console (lib/admin).

@@ -5,7 +5,9 @@ import path from 'node:path';
 export type TSmimeLeafOptions = {
   name: string;
   email: string;
-  key?: 'rsa' | 'ec';
+  key?: 'rsa' | 'ec' | 'rsa-pss';
+  // An RSA-PSS key's MGF1 digest restriction (sha256 unless given).
+  pssMgf1?: string;
   startDate?: string;
   endDate?: string;
   // Overrides for the extensions (OpenSSL x509v3 config syntax).
@@ -84,6 +86,23 @@ export function createSmimeCa(dir: string, name = 'Sealpost SMIME Test CA'): TSm
     issue(o) {
       const base = o.name;
       if (o.key === 'ec') openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${base}.key`], dir);
+      else if (o.key === 'rsa-pss')
+        openssl(
+          [
+            'genpkey',
+            '-algorithm',
+            'RSA-PSS',
+            '-pkeyopt',
+            'rsa_keygen_bits:2048',
+            '-pkeyopt',
+            'rsa_pss_keygen_md:sha256',
+            '-pkeyopt',
+            `rsa_pss_keygen_mgf1_md:${o.pssMgf1 ?? 'sha256'}`,
+            '-out',
+            `${base}.key`,
+          ],
+          dir,
+        );
       else openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${base}.key`], dir);
       openssl(['req', '-new', '-key', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${o.name}`], dir);
       const ext = [
