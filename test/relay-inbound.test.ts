@@ -118,7 +118,13 @@ describe('inbound mail from outside, for a tenant with an inbound route', () => 
     expect(results).toContain(foreign.trimEnd());
     // Unchanged otherwise: the signature still verifies with OpenSSL, over the same bytes.
     // (What nodemailer sent: OpenSSL's bare LFs in the signature part as CRLF.)
-    const expected = Buffer.from(raw.toString('latin1').replace(forged, '').replace(/(?<!\r)\n/g, '\r\n'), 'latin1');
+    const expected = Buffer.from(
+      raw
+        .toString('latin1')
+        .replace(forged, '')
+        .replace(/(?<!\r)\n/g, '\r\n'),
+      'latin1',
+    );
     expect(mail!.raw.subarray(mail!.raw.length - expected.length).equals(expected)).toBe(true);
     fs.writeFileSync(path.join(dir, 'inbound-zoe.eml'), mail!.raw);
     expect(openssl(['cms', '-verify', '-in', 'inbound-zoe.eml', '-CAfile', smimeCa.caFile], dir).toString()).toMatch(/Our offer, signed\./);
