@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOutboxWorker } from '@/lib/mail/outbox-worker';
+import { processOutboxBatch, startOutboxWorker } from '@/lib/mail/outbox-worker';
+import { createMailTransport } from '@/lib/mail/transport';
 import { eventKey } from '@/lib/rate-limit/rate-limits';
 import { setInboundRoute } from '@/lib/relay/inbound-route';
 import { createRelayCredential } from '@/lib/relay/relay-credentials';
@@ -417,6 +418,50 @@ describe('a tenant without an inbound route', () => {
       await again.client.command('QUIT').catch(() => undefined);
     } finally {
       await otherRelay.stop();
+      await other.close();
+    }
+  });
+});
+
+describe('delivery to the tenant host', () => {
+  it('goes through the outbox: a 4xx is retried and then delivered, a 5xx bounces (audited, no notice back to the outside sender)', async () => {
+    const other = await createTestContext();
+    const host = await startSmtpSink();
+    const own = await seedTenant(other, { mailDomain: 'delta.example' });
+    await setInboundRoute({ db: other.db, tenant: own, input: { deliverTo: `127.0.0.1:${host.port}`, tls: 'opportunistic' } });
+    const otherRelay = await startRelay({ ctx: other, port: 0, host: '127.0.0.1' });
+    const transport = createMailTransport({ smtpUrl: other.config.SMTP_URL, dataDir: other.dataDir });
+    const send = (subject: string) =>
+      nodemailer.createTransport({ host: '127.0.0.1', port: otherRelay.port, secure: false, ignoreTLS: true }).sendMail({
+        envelope: { from: 'zoe@partner.example', to: ['dan@delta.example'] },
+        raw: Buffer.from(`${header('zoe@partner.example', 'dan@delta.example', subject)}\r\nHello.\r\n`),
+      });
+    const row = () =>
+      other.db.selectFrom('outbox').selectAll().where('kind', '=', 'inbound').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    try {
+      // Committed before the 250: the row is there whatever happens to the process next.
+      await send('Retried');
+      expect(await row()).toMatchObject({ status: 'queued', rcpt_to: 'dan@delta.example', mail_from: 'zoe@partner.example' });
+      host.failWith = 451;
+      expect(await processOutboxBatch({ ctx: other, transport })).toMatchObject({ claimed: 1, retried: 1 });
+      expect(host.mails).toHaveLength(0);
+      host.failWith = null;
+      expect(await processOutboxBatch({ ctx: other, transport, now: Date.now() + 2 * 60_000 })).toMatchObject({ claimed: 1, sent: 1 });
+      expect(host.mails.map((m) => [m.parsed.subject, m.rcptTo, m.mailFrom])).toEqual([
+        ['Retried', ['dan@delta.example'], 'zoe@partner.example'],
+      ]);
+
+      await send('Refused');
+      host.failWith = 550;
+      expect(await processOutboxBatch({ ctx: other, transport })).toMatchObject({ claimed: 1, bounced: 1 });
+      expect(await row()).toMatchObject({ status: 'bounced', last_error: expect.stringMatching(/^550/) });
+      const bounced = await other.db.selectFrom('audit_events').selectAll().where('type', '=', 'bounced').execute();
+      expect(bounced.map((b) => JSON.parse(b.data!))).toEqual([{ status: 'bounced', kind: 'inbound' }]);
+      expect(await other.db.selectFrom('outbox').select('id').where('kind', '=', 'notification').execute()).toEqual([]);
+    } finally {
+      transport.close();
+      await otherRelay.stop();
+      await host.close();
       await other.close();
     }
   });
