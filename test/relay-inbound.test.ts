@@ -465,4 +465,40 @@ describe('delivery to the tenant host', () => {
       await other.close();
     }
   });
+
+  it('mail decrypted here waits, rather than cross a hop whose certificate is not checked, when the route was changed from verify after it was queued', async () => {
+    const other = await createTestContext({ SEALPOST_CONNECTOR_CA_FILE: tlsCa.caFile });
+    const own = await seedTenant(other, { mailDomain: 'echo.example' });
+    await addSmimeCertificate({ db: other.db, tenantId: own.id, kind: 'ca', file: Buffer.from(smimeCa.caPem), actor: 'test' });
+    const signing = smimeCa.issue({ name: 'echo-signing', email: 'eve@echo.example' });
+    await importSigningCertificate({ ctx: other, tenant: own, p12: fs.readFileSync(signing.p12('pw')), password: 'pw', actor: 'test' });
+    const verify = { deliverTo: `127.0.0.1:${mailHost.port}`, tls: 'verify', tlsName: 'mail.acme.example' } as const;
+    await setInboundRoute({ db: other.db, tenant: own, input: verify });
+    const otherRelay = await startRelay({ ctx: other, port: 0, host: '127.0.0.1' });
+    const transport = createMailTransport({ smtpUrl: other.config.SMTP_URL, dataDir: other.dataDir });
+    try {
+      fs.writeFileSync(path.join(dir, 'echo.txt'), 'Content-Type: text/plain\r\n\r\nFor Eve only.\r\n');
+      const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
+      const enc = openssl(['cms', '-encrypt', '-in', 'echo.txt', '-aes256', '-binary', '-crlfeol', '-recip', signing.cert, ...oaep], dir);
+      await nodemailer.createTransport({ host: '127.0.0.1', port: otherRelay.port, secure: false, ignoreTLS: true }).sendMail({
+        envelope: { from: 'zoe@partner.example', to: ['eve@echo.example'] },
+        raw: Buffer.concat([Buffer.from(header('zoe@partner.example', 'eve@echo.example', 'Sealed for Eve')), enc]),
+      });
+      await setInboundRoute({ db: other.db, tenant: own, input: { ...verify, tls: 'required', tlsName: undefined, decrypt: false } });
+      const before = mailHost.mails.length;
+      expect(await processOutboxBatch({ ctx: other, transport })).toMatchObject({ claimed: 1, retried: 1 });
+      const row = await other.db.selectFrom('outbox').selectAll().where('kind', '=', 'inbound').executeTakeFirstOrThrow();
+      expect(row.last_error).toBe('decrypted inbound mail waits for an inbound route with --tls verify');
+      await setInboundRoute({ db: other.db, tenant: own, input: verify });
+      expect(await processOutboxBatch({ ctx: other, transport, now: Date.now() + 2 * 60_000 })).toMatchObject({ claimed: 1, sent: 1 });
+      const [mail] = (await mailHost.waitFor(before + 1)).slice(before);
+      expect(mail).toMatchObject({ rcptTo: ['eve@echo.example'], secure: true });
+      expect(mail!.parsed.text).toMatch(/For Eve only\./);
+      expect(authResults(mail!.raw).join('\n')).toMatch(/smime=none \(decrypted; not signed\)/);
+    } finally {
+      transport.close();
+      await otherRelay.stop();
+      await other.close();
+    }
+  });
 });

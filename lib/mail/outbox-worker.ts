@@ -16,6 +16,7 @@ import { runHousekeeping } from '../server/housekeeping';
 import { settleWrapper } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TConnectorTable, TDatabase, TOutboxTable } from '../store/schema';
+import { isDecryptedInbound } from '../relay/inbound-message';
 import { getInboundRoute, inboundRouteConnector } from '../relay/inbound-route';
 import { addressDomain, normaliseAddress } from './address';
 import { signComposedMail } from '../dkim/sign-composed-mail';
@@ -207,6 +208,10 @@ async function deliver({ ctx, transport, row, now, envelopes }: DeliverOptions):
     const route = await getInboundRoute({ db: ctx.db, tenantId: row.tenant_id });
     // Removed since: the mail waits (and is retried, as for a host that is down) for a route again.
     if (!route) return { permanent: false, reason: 'the tenant has no inbound route' };
+    // Mail decrypted here crosses the last hop only to a checked certificate, even if the route
+    // was changed since: it waits (and the reason says why) for a route with --tls verify again.
+    if (isDecryptedInbound(row.smtp_message_id) && route.tls !== 'verify')
+      return { permanent: false, reason: 'decrypted inbound mail waits for an inbound route with --tls verify' };
     connector = inboundRouteConnector(route, tenant);
   } else connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
   let raw: TMailSource;

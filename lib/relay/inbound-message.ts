@@ -16,6 +16,10 @@ import { smtpText } from './relay-message';
 // mail goes on with smime=temperror: the sending server waits for our answer meanwhile.
 export const INBOUND_SMIME_TIMEOUT_MS = 30_000;
 
+const INBOUND_ID_DOMAIN = 'inbound.sealpost';
+const DECRYPTED_ID_DOMAIN = 'inbound-decrypted.sealpost';
+export const isDecryptedInbound = (smtpMessageId: string) => smtpMessageId.endsWith(`@${DECRYPTED_ID_DOMAIN}>`);
+
 export type TInboundOutcome = { kind: 'accepted'; smime: TInboundSmime } | { kind: 'refused'; code: number; text: string };
 
 export type AcceptInboundMessageOptions = {
@@ -100,7 +104,8 @@ export async function acceptInboundMessage({
             kind: 'inbound',
             mailFrom,
             rcptTo: rcpt,
-            smtpMessageId: `<${crypto.randomUUID()}@inbound.sealpost>`,
+            // Our tracking id; it also tells the worker that this mail was decrypted here.
+            smtpMessageId: `<${crypto.randomUUID()}@${body === cleaned ? INBOUND_ID_DOMAIN : DECRYPTED_ID_DOMAIN}>`,
             raw: parts,
           },
         });
