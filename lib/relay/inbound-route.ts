@@ -30,6 +30,17 @@ export const ZInboundRouteInput = z
   });
 export type TInboundRouteInput = z.input<typeof ZInboundRouteInput>;
 
+// Hostile input is refused where it enters, the field named (the console's form shows the same reason).
+export function parseInboundRouteInput(input: unknown) {
+  const parsed = ZInboundRouteInput.safeParse(input);
+  if (!parsed.success)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Invalid inbound route: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}
+
 export type TInboundRouteView = {
   tenant: string;
   mailDomain: string;
@@ -59,13 +70,7 @@ export async function setInboundRoute({
   actor = 'cli',
   now = Date.now(),
 }: SetInboundRouteOptions): Promise<TInboundRouteView> {
-  const parsed = ZInboundRouteInput.safeParse(input);
-  if (!parsed.success)
-    throw new AppError(
-      'BAD_REQUEST',
-      `Invalid inbound route: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
-    );
-  const r = parsed.data;
+  const r = parseInboundRouteInput(input);
   return runTransaction({
     db,
     work: async (trx) => {
