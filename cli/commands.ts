@@ -29,6 +29,7 @@ import { setRuleSettings } from '../lib/rules/set-rule-settings';
 import { RULE_FLAG_OPTIONS, ruleInputFromFlags } from '../lib/rules/rule-input-from-flags';
 import { testRules } from '../lib/rules/test-rules';
 import { runHousekeeping } from '../lib/server/housekeeping';
+import { removeInboundRoute, setInboundRoute, showInboundRoute } from '../lib/relay/inbound-route';
 import { addRelayAllow, listRelayAllow, removeRelayAllow } from '../lib/relay/relay-allow';
 import { createRelayCredential, listRelayCredentials, revokeRelayCredential } from '../lib/relay/relay-credentials';
 import { runRelay } from '../lib/relay/run-relay';
@@ -107,6 +108,12 @@ export const USAGE = `Usage: sealpost <command>
   relay-credential revoke --tenant <slug> <username>
   relay-allow add|remove --tenant <slug> <address or CIDR>
   relay-allow list --tenant <slug>
+  relay inbound set --tenant <slug> --deliver-to <host[:port]> --tls opportunistic|required|verify
+          [--tls-name <certificate name>] [--decrypt on|off]
+          mail from outside for the tenant's mail domain (its MX or gateway points at the relay) goes on
+          to this host; S/MIME signatures are verified and their certificates learned; mail encrypted to
+          the tenant's own certificate is delivered decrypted (on by default with --tls verify, which it requires)
+  relay inbound show|remove --tenant <slug>
   admin invite --tenant <slug> --role owner|admin|auditor <email>   prints a single-use link, valid 24 hours
   admin list --tenant <slug>
   admin remove --tenant <slug> <email>      (not the last owner)
@@ -522,6 +529,31 @@ export const COMMANDS: Record<string, TCommand> = {
       await metrics?.close();
       await ctx.db.destroy();
       return undefined;
+    },
+  },
+  'relay inbound': {
+    options: {
+      tenant: { type: 'string' },
+      'deliver-to': { type: 'string' },
+      tls: { type: 'string' },
+      'tls-name': { type: 'string' },
+      decrypt: { type: 'string' },
+    },
+    async run({ ctx, values, positionals }) {
+      const tenant = await getTenantBySlugOrThrow(ctx.db, need(values.tenant, '--tenant'));
+      const action = positionals[0];
+      if (action === 'show') return showInboundRoute({ db: ctx.db, tenant });
+      if (action === 'remove') return removeInboundRoute({ db: ctx.db, tenant });
+      if (action !== 'set') throw new ConfigError('relay inbound: say set, show or remove');
+      const decrypt = values.decrypt;
+      if (decrypt !== undefined && decrypt !== 'on' && decrypt !== 'off') throw new ConfigError('--decrypt: must be on or off');
+      const input = {
+        deliverTo: need(values['deliver-to'], '--deliver-to'),
+        tls: need(values.tls, '--tls'),
+        tlsName: values['tls-name'],
+        decrypt: decrypt === undefined ? undefined : decrypt === 'on',
+      };
+      return setInboundRoute({ db: ctx.db, tenant, input });
     },
   },
   'relay-credential create': {

@@ -220,6 +220,8 @@ const MUTATIONS: Record<string, TRow> = {
   '/admin/rules/remove': { public: false, auditor: 403, none: 401, body: 'name=evil' },
   '/admin/connectors/add': { public: false, auditor: 403, none: 401, body: 'domain=evil.example&tls=opportunistic' },
   '/admin/connectors/remove': { public: false, auditor: 403, none: 401, body: 'domain=evil.example' },
+  '/admin/connectors/inbound': { public: false, auditor: 403, none: 401, body: 'deliverTo=evil.example&inboundTls=opportunistic' },
+  '/admin/connectors/inbound/remove': { public: false, auditor: 403, none: 401 },
   // A rule test reads only, so an auditor may run one: this body is no upload, refused as a form.
   '/admin/rules/test': { public: false, auditor: 303, none: 401, body: 'sender=x' },
   // An admin's own passkeys are their own, whatever their role (an auditor adds a second device
@@ -845,6 +847,38 @@ describe('mail-flow rules, connectors and subjects', () => {
     await page.goto(`http://${ACME()}/admin/audit?address=${encodeURIComponent('admin:cora@acme.example')}`);
     expect(await page.locator('li[data-event="connector_added"]').count()).toBe(1);
     expect(await page.locator('li[data-event="connector_removed"]').count()).toBe(1);
+    await context.close();
+  });
+
+  it('sets and removes the inbound route; decrypted delivery without verification is refused with what was typed kept', async () => {
+    const { context, page } = await contextWithPasskeys();
+    await register(page, invite('acme', 'admin', 'ines@acme.example'));
+    await page.goto(`http://${ACME()}/admin/connectors`);
+    expect(await page.getByText('No inbound route').count()).toBe(1);
+    await page.getByLabel(/organisation's mail host/).fill('mail.acme.example:2525');
+    await page.getByLabel('TLS to the mail host').selectOption('required');
+    await page.getByRole('button', { name: 'Save inbound route' }).click();
+    await page.waitForURL(/inboundTyped=1/);
+    expect(await page.locator('main [role=alert]').textContent()).toMatch(
+      /decrypt: S\/MIME mail is delivered decrypted only with --tls verify/,
+    );
+    expect(await page.getByLabel(/organisation's mail host/).inputValue()).toBe('mail.acme.example:2525');
+    await page.getByLabel(/Deliver S\/MIME mail encrypted/).uncheck();
+    await page.getByRole('button', { name: 'Save inbound route' }).click();
+    await page.waitForURL(/done=inbound-set$/);
+    expect(await page.locator('[data-inbound-route]').textContent()).toContain('Delivered to: mail.acme.example:2525');
+    await expectAccessible(page);
+    expect(runCli(['relay', 'inbound', 'show', '--tenant', 'acme'], portal.cliEnv).json).toMatchObject({
+      deliverTo: 'mail.acme.example:2525',
+      tls: 'required',
+      decrypt: false,
+    });
+    await page.getByRole('button', { name: 'Remove the inbound route' }).click();
+    await page.waitForURL(/done=inbound-removed$/);
+    expect(await page.locator('[data-inbound-route]').count()).toBe(0);
+    await page.goto(`http://${ACME()}/admin/audit?address=${encodeURIComponent('admin:ines@acme.example')}`);
+    expect(await page.locator('li[data-event="inbound_route_set"]').count()).toBe(1);
+    expect(await page.locator('li[data-event="inbound_route_removed"]').count()).toBe(1);
     await context.close();
   });
 

@@ -149,6 +149,8 @@ const TABLE: Record<string, TEntry> = {
   'GET /t/[host]/admin/connectors': entry('tenant', { noSession: 307, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/connectors/add': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'POST /t/[host]/admin/connectors/remove': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/connectors/inbound': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
+  'POST /t/[host]/admin/connectors/inbound/remove': entry('tenant', { noSession: 401, unknownTenantHost: 404, authHost: 404 }),
   'GET /t/[host]/m/[id]': entry('message', {
     noSession: 401,
     otherMessageSession: 403,

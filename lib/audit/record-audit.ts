@@ -50,6 +50,9 @@ export type TAuditType =
   | 'rule_removed'
   | 'connector_added'
   | 'connector_removed'
+  // The relay's inbound route (lib/relay/inbound-route.ts).
+  | 'inbound_route_set'
+  | 'inbound_route_removed'
   // S/MIME certificates (lib/smime): a signing certificate imported, a recipient's or a CA added or
   // removed by an admin, a correspondent's taken from a verified signature.
   | 'smime_certificate_added'

@@ -15,7 +15,9 @@ import type { TContext } from '../server/context';
 import { runHousekeeping } from '../server/housekeeping';
 import { settleWrapper } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
-import type { TDatabase, TOutboxTable } from '../store/schema';
+import type { TConnectorTable, TDatabase, TOutboxTable } from '../store/schema';
+import { isDecryptedInbound } from '../relay/inbound-message';
+import { getInboundRoute, inboundRouteConnector } from '../relay/inbound-route';
 import { addressDomain, normaliseAddress } from './address';
 import { signComposedMail } from '../dkim/sign-composed-mail';
 import { notifySenderOfBounce } from '../messages/notify-sender-of-bounce';
@@ -199,12 +201,23 @@ async function deliver({ ctx, transport, row, now, envelopes }: DeliverOptions):
   }
   const tenant = await getTenantById(ctx.db, row.tenant_id);
   if (!tenant) return { permanent: true, reason: 'queued mail of an unknown tenant' };
-  // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL.
-  const connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
+  // Each recipient's domain goes to its tenant's connector when it has one, else to SMTP_URL; mail
+  // from outside goes to the tenant's own mail host, over its inbound route.
+  let connector: TConnectorTable | null;
+  if (row.kind === 'inbound') {
+    const route = await getInboundRoute({ db: ctx.db, tenantId: row.tenant_id });
+    // Removed since: the mail waits (and is retried, as for a host that is down) for a route again.
+    if (!route) return { permanent: false, reason: 'the tenant has no inbound route' };
+    // Mail decrypted here crosses the last hop only to a checked certificate, even if the route
+    // was changed since: it waits (and the reason says why) for a route with --tls verify again.
+    if (isDecryptedInbound(row.smtp_message_id) && route.tls !== 'verify')
+      return { permanent: false, reason: 'decrypted inbound mail waits for an inbound route with --tls verify' };
+    connector = inboundRouteConnector(route, tenant);
+  } else connector = await findConnector({ db: ctx.db, tenantId: row.tenant_id, domain: addressDomain(row.rcpt_to) });
   let raw: TMailSource;
-  // Mail we wrote is DKIM-signed as the tenant; relayed mail and a reader's reply delivered
-  // decrypted (their own message, in their own name) go as they are.
-  let isComposed = row.kind !== 'passthrough';
+  // Mail we wrote is DKIM-signed as the tenant; relayed mail, mail from outside and a reader's
+  // reply delivered decrypted (their own message, in their own name) go as they are.
+  let isComposed = row.kind !== 'passthrough' && row.kind !== 'inbound';
   if (connector && row.kind === 'reply' && row.recipient_id && (await isInternalRecipient({ ctx, connector, row }))) {
     const opened = await openInternalReply({ ctx, row, now });
     if (opened.kind === 'cancelled') return { permanent: true, cancelled: true, reason: opened.reason };

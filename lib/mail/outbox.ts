@@ -8,7 +8,7 @@ import type { TDatabase, TOutboxTable } from '../store/schema';
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
 
 // Passcode mail goes first: a recipient is waiting at the screen for it.
-export const OUTBOX_PRIORITY = { passcode: 0, reply: 5, wrapper: 10, passthrough: 10, smime: 10, notification: 20 } as const;
+export const OUTBOX_PRIORITY = { passcode: 0, reply: 5, wrapper: 10, passthrough: 10, smime: 10, inbound: 10, notification: 20 } as const;
 // Retry like an MTA: minutes apart at first, then every four hours, for five days.
 export const RETRY_DELAYS_MINUTES = [1, 2, 5, 10, 20, 30, 60, 120, 240];
 export const GIVE_UP_AFTER_MS = 5 * 24 * 60 * 60 * 1000;

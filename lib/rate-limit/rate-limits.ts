@@ -65,6 +65,15 @@ export const RATE_LIMITS = {
     code: 'RATE_LIMITED',
     message: 'Too many failed authentications. Try again later.',
   },
+  // Mail from outside accepted for a tenant's inbound route, per source address (not per tenant: one
+  // sender's flood is the installation's problem, and must not use up a tenant's outbound limit).
+  relayInboundPerIp: {
+    windowMs: 60 * 60_000,
+    max: 3_000,
+    bucketMs: 60_000,
+    code: 'RATE_LIMITED',
+    message: 'Too much mail from your address this hour. Try again later.',
+  },
   // Messages a tenant relays: one stolen credential must not become a spam cannon in its name.
   // Per minute bucket: checking it reads at most 61 rows, where events meant up to 50,000.
   relayMessagesPerTenant: {

@@ -7,6 +7,8 @@ import { getMetrics } from '../metrics/metrics';
 import { consumeRateLimit, isRateLimited } from '../rate-limit/rate-limits';
 import type { TContext } from '../server/context';
 import { getTenantById, type TTenant } from '../tenants/tenants';
+import { acceptInboundMessage } from './inbound-message';
+import { findInboundTarget, hasAnyInboundRoute, type TInboundTarget } from './inbound-route';
 import { readDataStream } from './read-data-stream';
 import { findAllowedTenantIds } from './relay-allow';
 import { authenticateRelayCredential } from './relay-credentials';
@@ -30,6 +32,10 @@ export type StartRelayOptions = {
 export type TRelay = { port: number; stop(): Promise<void> };
 
 type TSessionUser = { tenantId: string; credentialId: string };
+
+// One transaction from outside for a tenant's inbound route: the tenant is fixed by the first
+// recipient accepted (null until then).
+type TInboundTransaction = { target: TInboundTarget | null };
 
 // smtp-server's documented per-connection command list (its README: "decide per connection").
 const withCommands = (session: SMTPServerSession) => session as SMTPServerSession & { disabledCommands?: string[] };
@@ -56,6 +62,7 @@ export async function startRelay({
   const tls = loadRelayTls(config);
   const perIp = new Map<string, number>();
   const tenants = new Map<string, TTenant>();
+  const inbound = new Map<string, TInboundTransaction>();
   const inFlight = new Set<Promise<void>>();
 
   const server: SMTPServer = new SMTPServer({
@@ -97,6 +104,7 @@ export async function startRelay({
         else perIp.set(session.remoteAddress, n);
       }
       tenants.delete(session.id);
+      inbound.delete(session.id);
     },
     onAuth(auth: SMTPServerAuthentication, session, callback) {
       // Credentials never cross a network in clear text.
@@ -124,10 +132,13 @@ export async function startRelay({
       });
     },
     onMailFrom(address, session, callback) {
+      tenants.delete(session.id);
+      inbound.delete(session.id);
       void (async () => {
-        const sender = normaliseAddress(address.address);
-        if (!sender) return callback(smtpError(553, '5.1.7 The sender address is not valid'));
         const user = session.user as TSessionUser | undefined;
+        // The null reverse-path (a bounce, RFC 5321 §4.5.5) comes only from outside.
+        const sender = address.address === '' && !user ? '' : normaliseAddress(address.address);
+        if (sender === null) return callback(smtpError(553, '5.1.7 The sender address is not valid'));
         let tenant: TTenant | undefined;
         if (user) {
           tenant = await getTenantById(ctx.db, user.tenantId);
@@ -135,13 +146,24 @@ export async function startRelay({
           if (!isInDomain(sender, tenant.mail_domain))
             return callback(smtpError(553, `5.7.1 The sender ${sender} is not in ${tenant.mail_domain}`));
         } else {
-          const ids = await findAllowedTenantIds({ db: ctx.db, ip: session.remoteAddress });
-          if (!ids.length) return callback(smtpError(530, '5.7.0 Authentication required'));
+          const ids = sender ? await findAllowedTenantIds({ db: ctx.db, ip: session.remoteAddress }) : [];
           for (const id of ids) {
             const t = await getTenantById(ctx.db, id);
             if (t && isInDomain(sender, t.mail_domain)) tenant = t;
           }
-          if (!tenant) return callback(smtpError(553, `5.7.1 The sender ${sender} is not in a mail domain this address may relay for`));
+          if (!tenant) {
+            // Not a tenant's own mail: from outside, taken only for a tenant with an inbound route
+            // (its recipients decide which, at RCPT TO). Without any route, refused as always.
+            if (!(await hasAnyInboundRoute(ctx.db))) {
+              if (!sender) return callback(smtpError(553, '5.1.7 The sender address is not valid'));
+              if (!ids.length) return callback(smtpError(530, '5.7.0 Authentication required'));
+              return callback(smtpError(553, `5.7.1 The sender ${sender} is not in a mail domain this address may relay for`));
+            }
+            if (await isRateLimited(ctx.db, { name: 'relayInboundPerIp', key: session.remoteAddress, now: Date.now() }))
+              return callback(smtpError(450, '4.7.1 Too much mail from your address this hour, try again later'));
+            inbound.set(session.id, { target: null });
+            return callback();
+          }
         }
         tenants.set(session.id, tenant);
         callback();
@@ -154,7 +176,26 @@ export async function startRelay({
       const rcpt = normaliseAddress(address.address);
       if (!rcpt) return callback(smtpError(553, '5.1.3 The recipient address is not valid'));
       if (session.envelope.rcptTo.length >= config.SEALPOST_MAX_RECIPIENTS) return callback(smtpError(452, '4.5.3 Too many recipients'));
-      callback();
+      const transaction = inbound.get(session.id);
+      if (!transaction) return callback();
+      void (async () => {
+        const target = await findInboundTarget({ db: ctx.db, recipient: rcpt });
+        // Never an open relay: from outside, only to a domain Sealpost receives for.
+        if (!target) return callback(smtpError(550, `5.7.1 Relaying denied: ${rcpt} is not in a mail domain this relay receives for`));
+        if (transaction.target && transaction.target.tenant.id !== target.tenant.id)
+          return callback(
+            smtpError(452, `4.5.3 ${rcpt} belongs to another organisation than the earlier recipients: send it in a separate transaction`),
+          );
+        const sender = session.envelope.mailFrom ? normaliseAddress(session.envelope.mailFrom.address) : null;
+        // The tenant's own senders come authenticated or from their allowed addresses, not from outside.
+        if (sender && isInDomain(sender, target.tenant.mail_domain))
+          return callback(smtpError(550, `5.7.1 Mail from ${target.tenant.mail_domain} must be sent through the relay's authentication`));
+        transaction.target = target;
+        callback();
+      })().catch((error) => {
+        logUnknownError(error, { route: 'relay rcpt to' });
+        callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
+      });
     },
     onData(stream, session, callback) {
       // A client that trickles its DATA to hold a connection open is cut off.
@@ -179,6 +220,8 @@ export async function startRelay({
     if (!data) return [421, '4.4.2 The connection closed before the end of the data'];
     if (data.kind === 'too-large') return [552, `5.3.4 The message is larger than the limit of ${config.SEALPOST_MAX_MESSAGE_BYTES} bytes`];
     if (data.kind === 'smuggling') return [550, '5.6.0 Bare CR or LF around a dot: refused (SMTP smuggling)'];
+    const transaction = inbound.get(session.id);
+    if (transaction) return handleInbound(session, transaction, data.raw);
     const tenant = tenants.get(session.id);
     if (!tenant) return [503, '5.5.1 MAIL FROM first'];
     const mailFrom = normaliseAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined)!;
@@ -194,6 +237,40 @@ export async function startRelay({
     } catch (error) {
       // The database failed: nothing was committed, so the sending server keeps it and retries.
       if (!isAppError(error)) logUnknownError(error, { route: 'relay data' });
+      return [451, '4.3.0 Temporary failure, try again later'];
+    }
+  }
+
+  async function handleInbound(session: SMTPServerSession, transaction: TInboundTransaction, raw: Buffer): Promise<[number, string]> {
+    const target = transaction.target;
+    if (!target) return [503, '5.5.1 RCPT TO first'];
+    const mailFrom = session.envelope.mailFrom ? (normaliseAddress(session.envelope.mailFrom.address) ?? '') : '';
+    const rcptTo = [...new Set(session.envelope.rcptTo.map((r) => normaliseAddress(r.address)!))];
+    try {
+      const outcome = await acceptInboundMessage({
+        ctx,
+        tenant: target.tenant,
+        route: target.route,
+        mailFrom,
+        rcptTo,
+        raw,
+        received: receivedField(session),
+        ip: session.remoteAddress,
+      });
+      if (outcome.kind === 'refused') return [outcome.code, outcome.text];
+      logger.info(
+        {
+          tenant: target.tenant.slug,
+          session: session.id,
+          recipients: rcptTo.length,
+          smime: outcome.smime.result,
+          learned: outcome.smime.learned,
+        },
+        'relay: inbound message accepted',
+      );
+      return [250, `2.0.0 Ok: queued as ${session.id}`];
+    } catch (error) {
+      if (!isAppError(error)) logUnknownError(error, { route: 'relay inbound data' });
       return [451, '4.3.0 Temporary failure, try again later'];
     }
   }

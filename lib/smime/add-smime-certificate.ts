@@ -95,7 +95,7 @@ export async function addSmimeCertificate({
         tenantId,
         type: 'smime_certificate_added',
         actor,
-        data: { kind, address: row.address, fingerprint: row.fingerprint, capabilities: row.capabilities },
+        data: { kind, address: row.address, fingerprint: row.fingerprint, capabilities: row.capabilities, source: row.source },
         at: now,
       });
     },

@@ -13,11 +13,15 @@ export type TVerifiedSignature = {
   entity: Buffer;
 };
 
-export type VerifyCmsOptions = { signature: Uint8Array; content: Buffer };
+// content: the detached content; left out, the content the SignedData carries (opaque signed-data).
+export type VerifyCmsOptions = { signature: Uint8Array; content?: Buffer };
 
 // A detached SignedData over the content: one signer, SHA-256 or stronger, its signature and its
 // message digest checked. Whether the signer is trusted is the certificate checks' question.
-export async function verifyCms({ signature, content }: VerifyCmsOptions): Promise<Omit<TVerifiedSignature, 'entity'>> {
+export async function verifyCms({
+  signature,
+  content: detached,
+}: VerifyCmsOptions): Promise<Omit<TVerifiedSignature, 'entity'> & { content: Buffer }> {
   const info = parseCms({ der: signature, expect: 'signedData' });
   let signed: pkijs.SignedData;
   try {
@@ -33,6 +37,9 @@ export async function verifyCms({ signature, content }: VerifyCmsOptions): Promi
   if (signed.encapContentInfo.eContentType !== OID.data)
     throw new AppError('BAD_REQUEST', `The S/MIME signature covers content of type ${signed.encapContentInfo.eContentType}, not data`);
   const certificates = (signed.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  const eContent = signed.encapContentInfo.eContent;
+  const content = detached ?? (eContent ? Buffer.from(eContent.getValue()) : null);
+  if (!content) throw new AppError('BAD_REQUEST', 'The S/MIME signature carries no content and none was given beside it');
   let result: pkijs.SignedDataVerifyResult;
   try {
     result = await signed.verify({ signer: 0, data: toArrayBuffer(content), checkChain: false, extendedMode: true });
@@ -47,6 +54,7 @@ export async function verifyCms({ signature, content }: VerifyCmsOptions): Promi
     signer,
     certificates: certificates.map((c) => new Uint8Array(c.toSchema().toBER(false))),
     capabilities: readSmimeCapabilities(signed.signerInfos[0]!),
+    content,
   };
 }
 
@@ -75,6 +83,19 @@ export async function verifySignedEntity({ entity }: VerifySignedEntityOptions):
   if (sigType !== 'application/pkcs7-signature' && sigType !== 'application/x-pkcs7-signature')
     throw new AppError('BAD_REQUEST', `The signature part is ${sigType}, not application/pkcs7-signature`);
   const der = Buffer.from(sig.body.toString('latin1').replace(/[\r\n\t ]/g, ''), 'base64');
-  const verified = await verifyCms({ signature: der, content: signedPart });
+  const { content: _, ...verified } = await verifyCms({ signature: der, content: signedPart });
   return { ...verified, entity: signedPart };
+}
+
+const SIGNED_TYPES = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
+
+// An application/pkcs7-mime; smime-type=signed-data entity (RFC 8551 §3.5.2, "opaque" signing):
+// the signed entity is inside the SignedData. Null for an entity that is not one.
+export async function verifyOpaqueSignedEntity({ entity }: VerifySignedEntityOptions): Promise<TVerifiedSignature | null> {
+  const { fields, body } = splitEntity({ entity });
+  const type = readContentType(fields);
+  if (!SIGNED_TYPES.has(type.value) || (type.params['smime-type'] ?? '').toLowerCase() !== 'signed-data') return null;
+  const der = Buffer.from(body.toString('latin1').replace(/[\r\n\t ]/g, ''), 'base64');
+  const { content, ...verified } = await verifyCms({ signature: der });
+  return { ...verified, entity: content };
 }

@@ -567,6 +567,23 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await sql`delete from rate_events where key like 'relayMessagesPerTenant:%'`.execute(db);
     },
   },
+  // Inbound mail: one route per tenant, from the relay to the tenant's own mail host (outbox kind
+  // 'inbound' needs no change: kind is plain text).
+  '0021_inbound_route': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('inbound_routes')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('tls', 'text', (c) => c.notNull())
+        .addColumn('tls_name', 'text')
+        .addColumn('decrypt', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
   // The signature scheme of a tenant's RSA signing key: 'pss' (RSASSA-PSS) or null (PKCS#1 v1.5,
   // what every S/MIME client verifies). An RSA-PSS key (id-RSASSA-PSS) always signs with PSS.
   '0023_smime_signature': {

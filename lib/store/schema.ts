@@ -86,7 +86,8 @@ export type TOutboxTable = {
   message_id: string | null;
   // 'passthrough': a relayed message sent on unchanged (its payload is the original bytes).
   // 'smime': a message S/MIME-encrypted to one recipient's certificate (lib/smime), sent instead of a wrapper.
-  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough' | 'smime';
+  // 'inbound': mail from outside for the tenant's own domain, sent on to its inbound route's host.
+  kind: 'wrapper' | 'passcode' | 'reply' | 'notification' | 'passthrough' | 'smime' | 'inbound';
   priority: number;
   status: TOutboxStatus;
   mail_from: string;
@@ -259,6 +260,20 @@ export type TRelayAllowTable = {
 };
 
 // An outbound connector: where mail to one recipient domain goes, and the TLS it must have.
+// A tenant's inbound route: mail from outside for its mail domain reaches the relay (its MX or its
+// gateway's inbound connector points here) and goes on to this host (lib/relay/inbound-route.ts).
+export type TInboundRouteTable = {
+  tenant_id: string;
+  host: string;
+  port: number;
+  tls: 'opportunistic' | 'required' | 'verify';
+  tls_name: string | null;
+  // 1: S/MIME mail encrypted to the tenant's own certificate is delivered decrypted (verify only).
+  decrypt: number;
+  created_at: number;
+  updated_at: number;
+};
+
 export type TConnectorTable = {
   id: string;
   tenant_id: string;
@@ -414,6 +429,7 @@ export type TDatabase = {
   relay_credentials: TRelayCredentialTable;
   relay_allow: TRelayAllowTable;
   connectors: TConnectorTable;
+  inbound_routes: TInboundRouteTable;
   mail_rules: TMailRuleTable;
   mail_rule_settings: TMailRuleSettingsTable;
   pending_envelopes: TPendingEnvelopeTable;

@@ -3,7 +3,9 @@ import { loadAdminPage } from '@/lib/admin/load-admin-page';
 import { ADMIN_BUTTON, ADMIN_INPUT, AdminShell } from '@/lib/admin/ui/admin-shell';
 import { Notice } from '@/lib/admin/ui/notice';
 import { PostButton } from '@/lib/admin/ui/post-button';
+import { inboundRouteFormProblem } from '@/lib/admin/connectors/inbound-route-form';
 import { listConnectors } from '@/lib/connectors/list-connectors';
+import { showInboundRoute } from '@/lib/relay/inbound-route';
 
 export const dynamic = 'force-dynamic';
 
@@ -22,6 +24,9 @@ export default async function AdminConnectorsPage({ params, searchParams }: TPro
   const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0]! : (v ?? '')]));
   const { ctx, tenant, session } = await loadAdminPage({ host, path: '/admin/connectors' });
   const connectors = await listConnectors({ db: ctx.db, tenant });
+  const inbound = await showInboundRoute({ db: ctx.db, tenant });
+  const inboundTyped = raw.inboundTyped === '1' ? raw : {};
+  const inboundProblem = raw.inboundTyped === '1' ? inboundRouteFormProblem(raw) : null;
   const canChange = session.admin.role !== 'auditor';
   const typed = raw.typed === '1' ? raw : {};
   const problem =
@@ -110,6 +115,81 @@ export default async function AdminConnectorsPage({ params, searchParams }: TPro
           <div>
             <button type="submit" className={ADMIN_BUTTON}>
               Add connector
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <h2 className="mt-10 text-xl font-semibold">Inbound mail</h2>
+      <p className="mt-2">
+        With an inbound route, mail from outside for {tenant.mail_domain} (its MX, or the gateway's inbound connector, points at the relay)
+        goes on to the organisation's own mail host: S/MIME signatures are checked and their certificates learned, and replies encrypted to
+        the organisation's certificate can be delivered decrypted.
+      </p>
+      {'route' in inbound ? (
+        <p className="mt-4">No inbound route: the relay refuses mail from outside senders.</p>
+      ) : (
+        <div className="mt-4 border-y border-gray-300 py-3" data-inbound-route="">
+          <p className="text-sm break-words">
+            Delivered to: {inbound.deliverTo} · TLS: {TLS[inbound.tls]}
+            {inbound.tlsName ? ` (name ${inbound.tlsName})` : ''}
+            {inbound.decrypt ? ' · S/MIME to the organisation is delivered decrypted' : ' · S/MIME delivered as it came'}
+          </p>
+          {canChange ? (
+            <PostButton
+              action="/admin/connectors/inbound/remove"
+              fields={{}}
+              text="Remove"
+              label="Remove the inbound route"
+              isDanger
+              className="mt-2"
+            />
+          ) : null}
+        </div>
+      )}
+      {canChange ? (
+        <form method="post" action="/admin/connectors/inbound" className="mt-6 grid max-w-xl gap-3">
+          <h3 className="text-lg font-semibold">{'route' in inbound ? 'Set' : 'Replace'} the inbound route</h3>
+          {inboundProblem ? (
+            <p role="alert" className="rounded-md border border-red-800 p-3 break-words text-red-800">
+              {inboundProblem}
+            </p>
+          ) : null}
+          <div>
+            <label htmlFor="i-deliverTo" className="font-medium">
+              The organisation's mail host, with an optional :port
+            </label>
+            <input id="i-deliverTo" name="deliverTo" required defaultValue={inboundTyped.deliverTo ?? ''} className={ADMIN_INPUT} />
+          </div>
+          <div>
+            <label htmlFor="i-tls" className="font-medium">
+              TLS to the mail host
+            </label>
+            <select id="i-tls" name="inboundTls" defaultValue={inboundTyped.inboundTls ?? 'verify'} className={ADMIN_INPUT}>
+              {Object.entries(TLS).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
+            <label htmlFor="i-tlsName" className="font-medium">
+              Mail host certificate name to check (verification only; empty: the host)
+            </label>
+            <input id="i-tlsName" name="inboundTlsName" defaultValue={inboundTyped.inboundTlsName ?? ''} className={ADMIN_INPUT} />
+          </div>
+          <label className="flex min-h-11 items-center gap-3">
+            <input
+              type="checkbox"
+              name="decrypt"
+              defaultChecked={raw.inboundTyped === '1' ? inboundTyped.decrypt === 'on' : true}
+              className="h-5 w-5"
+            />
+            <span>Deliver S/MIME mail encrypted to the organisation's certificate decrypted (verification only)</span>
+          </label>
+          <div>
+            <button type="submit" className={ADMIN_BUTTON}>
+              Save inbound route
             </button>
           </div>
         </form>
