@@ -187,15 +187,26 @@ describe('S/MIME signing and encryption against OpenSSL', () => {
     }
   });
 
-  it('Sealpost decrypts openssl cms -encrypt with RSA-OAEP, and refuses PKCS#1 v1.5 key transport by name', async () => {
+  it('Sealpost decrypts openssl cms -encrypt with RSA-OAEP and with PKCS#1 v1.5 key transport (the default of openssl and of mail clients); the wrong key fails closed', async () => {
     fs.writeFileSync(path.join(dir, 'plain.txt'), 'Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
     const oaep = ['-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256'];
     const enc = openssl(['cms', '-encrypt', '-in', 'plain.txt', '-aes256', '-binary', '-crlfeol', '-recip', rsa.cert, ...oaep], dir);
     const opened = await decryptMail({ raw: enc, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem });
     expect(opened.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
     const pkcs1 = openssl(['cms', '-encrypt', '-in', 'plain.txt', '-aes256', '-binary', '-crlfeol', rsa.cert], dir);
-    await expect(decryptMail({ raw: pkcs1, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem })).rejects.toThrow(
-      /PKCS#1 v1.5 key transport/,
+    const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'SMIME'], dir, pkcs1).toString();
+    expect(printed).toMatch(/keyEncryptionAlgorithm:\s*algorithm: rsaEncryption/);
+    const openedPkcs1 = await decryptMail({ raw: pkcs1, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem });
+    expect(openedPkcs1.toString()).toBe('Content-Type: text/plain\r\n\r\nfrom openssl\r\n');
+    // Another key for the same certificate: OpenSSL's implicit rejection gives a key that does not
+    // open the content, and the refusal says nothing of why.
+    const other = ca.issue({ name: 'rsa-other', email: 'bob@partner.example' });
+    await expect(decryptMail({ raw: pkcs1, certificate: pemToDer(rsa.certPem), pkcs8Pem: other.keyPem })).rejects.toThrow(
+      /^The S\/MIME envelope cannot be opened$/,
+    );
+    const gcmPkcs1 = openssl(['cms', '-encrypt', '-in', 'plain.txt', '-aes-256-gcm', '-binary', '-crlfeol', rsa.cert], dir);
+    await expect(decryptMail({ raw: gcmPkcs1, certificate: pemToDer(rsa.certPem), pkcs8Pem: rsa.keyPem })).rejects.toThrow(
+      /AES-GCM with RSA PKCS#1 v1.5 key transport, which Sealpost does not decrypt/,
     );
   });
 });

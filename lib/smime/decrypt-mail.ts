@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { AppError } from '../errors';
 import { AuthEnvelopedData, decryptAuthEnveloped } from './auth-enveloped-data';
 import { OID, parseCertificate, parseCms, pkijs, toArrayBuffer } from './cms';
@@ -19,6 +20,12 @@ export async function decryptCms({ der, certificate, pkcs8Pem }: DecryptCmsOptio
   if (info.contentType === OID.authEnvelopedData) {
     const auth = AuthEnvelopedData.fromSchema(info.content);
     const index = findRecipient(auth.recipientInfos, cert);
+    const recipient = auth.recipientInfos[index]!.value;
+    if (recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1)
+      throw new AppError(
+        'UNPROCESSABLE',
+        'The S/MIME envelope is AES-GCM with RSA PKCS#1 v1.5 key transport, which Sealpost does not decrypt: the sender must use RSA-OAEP',
+      );
     return decryptAuthEnveloped({ auth, index, recipientCertificate: cert, recipientPrivateKey: pkcs8 });
   }
   let enveloped: pkijs.EnvelopedData;
@@ -31,6 +38,9 @@ export async function decryptCms({ der, certificate, pkcs8Pem }: DecryptCmsOptio
   if (!CONTENT_CIPHERS.has(cipher as never))
     throw new AppError('BAD_REQUEST', `The S/MIME envelope uses content cipher ${cipher}: only AES-CBC is accepted`);
   const index = findRecipient(enveloped.recipientInfos, cert);
+  const recipient = enveloped.recipientInfos[index]!.value;
+  if (recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1)
+    return decryptPkcs1Transport({ enveloped, recipient, pkcs8Pem });
   try {
     const plain = await enveloped.decrypt(index, { recipientCertificate: cert, recipientPrivateKey: pkcs8 });
     return Buffer.from(plain);
@@ -39,18 +49,58 @@ export async function decryptCms({ der, certificate, pkcs8Pem }: DecryptCmsOptio
   }
 }
 
-// The index of this certificate's RecipientInfo, refused when there is none or when it uses RSA
-// PKCS#1 v1.5: WebCrypto does not have it, and Node refuses its decryption (the Marvin attack).
+// The index of this certificate's RecipientInfo, refused when there is none.
 function findRecipient(recipients: pkijs.RecipientInfo[], cert: pkijs.Certificate): number {
   const index = recipients.findIndex((r) => isFor(r, cert));
   if (index < 0) throw new AppError('UNPROCESSABLE', 'The S/MIME envelope is not addressed to this certificate');
-  const recipient = recipients[index]!.value;
-  if (recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1)
+  return index;
+}
+
+const CBC_CIPHERS: Record<string, { name: string; keyBytes: number }> = {
+  [OID.aes256Cbc]: { name: 'aes-256-cbc', keyBytes: 32 },
+  [OID.aes128Cbc]: { name: 'aes-128-cbc', keyBytes: 16 },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyBytes: 24 },
+};
+
+type DecryptPkcs1TransportOptions = { enveloped: pkijs.EnvelopedData; recipient: pkijs.KeyTransRecipientInfo; pkcs8Pem: string };
+
+// RSA PKCS#1 v1.5 key transport: what Outlook, Apple Mail, Thunderbird and `openssl cms -encrypt`
+// use unless told otherwise. WebCrypto has no such decryption, so pkijs cannot do it; Node's
+// privateDecrypt does, through OpenSSL's implicit rejection (3.2 and later: a bad padding yields a
+// key derived from the ciphertext instead of an error, so a sender learns nothing from how the
+// decryption fails — no Bleichenbacher or Marvin oracle). Node refuses the padding outright where
+// its OpenSSL lacks implicit rejection; that is reported by name. A wrong key then fails the
+// AES-CBC padding check, with the same message as any other envelope that does not open.
+function decryptPkcs1Transport({ enveloped, recipient, pkcs8Pem }: DecryptPkcs1TransportOptions): Buffer {
+  const info = enveloped.encryptedContentInfo;
+  const cipher = CBC_CIPHERS[info.contentEncryptionAlgorithm.algorithmId]!;
+  const iv = info.contentEncryptionAlgorithm.algorithmParams;
+  if (!(iv instanceof asn1js.OctetString) || iv.valueBlock.valueHexView.byteLength !== 16)
+    throw new AppError('BAD_REQUEST', 'The S/MIME envelope has no valid AES-CBC initialisation vector');
+  let key: Buffer;
+  try {
+    key = crypto.privateDecrypt(
+      { key: pkcs8Pem, padding: crypto.constants.RSA_PKCS1_PADDING },
+      Buffer.from(recipient.encryptedKey.valueBlock.valueHexView),
+    );
+  } catch (error) {
+    const refused = /RSA_PKCS1_PADDING is no longer supported/i.test((error as Error).message);
     throw new AppError(
       'UNPROCESSABLE',
-      'The S/MIME envelope uses RSA PKCS#1 v1.5 key transport, which Sealpost does not decrypt: the sender must use RSA-OAEP',
+      refused
+        ? "The S/MIME envelope uses RSA PKCS#1 v1.5 key transport, which this Node.js's OpenSSL cannot decrypt safely (no implicit rejection): the sender must use RSA-OAEP"
+        : 'The S/MIME envelope cannot be opened',
     );
-  return index;
+  }
+  try {
+    if (key.length !== cipher.keyBytes) throw new Error('key length');
+    const decipher = crypto.createDecipheriv(cipher.name, key, Buffer.from(iv.valueBlock.valueHexView));
+    return Buffer.concat([decipher.update(Buffer.from(info.getEncryptedContent())), decipher.final()]);
+  } catch {
+    throw new AppError('UNPROCESSABLE', 'The S/MIME envelope cannot be opened');
+  } finally {
+    key.fill(0);
+  }
 }
 
 // Key transport names the recipient by issuer and serial number; key agreement lists its
