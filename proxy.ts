@@ -3,7 +3,6 @@ import { authOrigin } from './lib/auth/federated/auth-host';
 import { getConfig } from './lib/env';
 import { isLocalRequest, keepOnlyServerPeerHeaders } from './lib/http/client-address';
 import { messageBodyCsp } from './lib/http/message-body-response';
-import { isScriptFreePage } from './lib/http/script-free-pages';
 
 // Next.js 16 names the file that the SPEC calls middleware.ts `proxy.ts` (same role, Node runtime).
 // It sets security headers on every response, keeps the internal tenant tree unreachable from
@@ -28,13 +27,12 @@ const CONFIG = (() => {
 })();
 const AUTH_ORIGIN = CONFIG ? authOrigin(CONFIG) : null;
 // Scripts run only with this request's nonce (Next.js puts it on its own scripts when it finds it
-// in the request's policy), and none at all on the recipient's pages, which go out without them
-// (lib/http/script-free-pages.ts). Styles may be inline (React style props); images are the portal's
+// in the request's policy). Styles may be inline (React style props); images are the portal's
 // own, inline, or https (a tenant's logo; the message frame has a stricter policy of its own).
-const contentSecurityPolicy = (nonce: string | null) =>
+const contentSecurityPolicy = (nonce: string) =>
   [
     "default-src 'self'",
-    nonce ? `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'` : "script-src 'none'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`,
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: https:",
     "font-src 'self'",
@@ -87,8 +85,7 @@ function route(request: NextRequest, csp: string): NextResponse {
 }
 
 export function proxy(request: NextRequest) {
-  const isScriptFree = isScriptFreePage({ method: request.method, pathname: request.nextUrl.pathname });
-  const csp = contentSecurityPolicy(isScriptFree ? null : crypto.randomUUID().replaceAll('-', ''));
+  const csp = contentSecurityPolicy(crypto.randomUUID().replaceAll('-', ''));
   const response = route(request, csp);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
   // The proxy's headers win over a handler's: downloads get their own policy here (nothing runs,

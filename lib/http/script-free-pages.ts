@@ -8,9 +8,9 @@ import Negotiator from 'negotiator';
 // runtime — React DOM, the router, the RSC client: 131 KB gzip with no code of ours in it,
 // measured in bench/portal — and the page's RSC payload inlined, only to hydrate a tree that has
 // nothing to hydrate. On these pages scripts/server.mjs takes the scripts out of the document
-// (serveScriptFree, below) and proxy.ts answers with `script-src 'none'`, so the page
-// that frames a stranger's mail runs no script at all. The reply page keeps its runtime: it has a
-// client component (the attachment size check before a long upload).
+// (serveScriptFree, below) and narrows its policy to `script-src 'none'`, so the page that frames
+// a stranger's mail runs no script at all. The reply page keeps its runtime: it has a client
+// component (the attachment size check before a long upload).
 
 // GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward (as the browser asks for them,
 // before the proxy's rewrite into the tenant tree).
@@ -25,9 +25,10 @@ export const isScriptFreePage = ({ method, pathname }: IsScriptFreePageOptions) 
 // tags: these patterns cannot cut into a page's content.
 const SCRIPT = /<script\b[^>]*>[\s\S]*?<\/script\s*>/gi;
 const SCRIPT_PRELOAD = /<link\b(?=[^>]*\bas="script")[^>]*>|<link\b(?=[^>]*\brel="modulepreload")[^>]*>/gi;
-// A Suspense boundary still pending (`<!--$?-->`) or left to the client (`<!--$!-->`): the
-// document needs its scripts to be complete, and keeps them.
-const NEEDS_SCRIPTS = /<!--\$[?!]-->/;
+// Documents that need their scripts to be complete, and keep them: a Suspense boundary still
+// pending (`<!--$?-->`) or left to the client (`<!--$!-->`), and Next.js's error shell, an empty
+// document that its runtime fills in (the 401, 403 and 404 a page throws are drawn that way).
+const NEEDS_SCRIPTS = /<!--\$[?!]-->|<html\b[^>]*\bid="__next_error__"/;
 
 // The document without its scripts and script preloads, or null when it cannot do without them.
 export function removeScripts(html: string): string | null {
@@ -103,7 +104,12 @@ export function serveScriptFree({ req, res, handle }: ServeScriptFreeOptions) {
     if (last !== undefined) chunks.push(toBuffer(last, encoding));
     isSending = true;
     const html = Buffer.concat(chunks).toString('utf8');
-    const body = Buffer.from(removeScripts(html) ?? html, 'utf8');
+    const stripped = removeScripts(html);
+    const body = Buffer.from(stripped ?? html, 'utf8');
+    // Nothing left to run: the policy says so too (script injection stops here, whatever else fails).
+    const csp = res.getHeader('content-security-policy');
+    if (stripped !== null && typeof csp === 'string')
+      res.setHeader('content-security-policy', csp.replace(/script-src [^;]*/, "script-src 'none'"));
     const sent = isGzipOk ? zlib.gzipSync(body) : body;
     res.removeHeader('transfer-encoding');
     if (isGzipOk) res.setHeader('content-encoding', 'gzip');
