@@ -4,6 +4,8 @@ const nextConfig: NextConfig = {
   // Native addons and Node-only mail libraries stay outside the server bundle.
   serverExternalPackages: ['better-sqlite3', 'pg', 'pino', 'mailparser', 'nodemailer', 'smtp-server', 'prom-client'],
   poweredByHeader: false,
+  // For a look inside the client chunks (what the first-load JavaScript is made of): never on by default.
+  productionBrowserSourceMaps: process.env.SEALPOST_SOURCE_MAPS === '1',
   experimental: {
     // TypeScript 7 (the native compiler) has no programmatic API; type-check through its CLI.
     useTypeScriptCli: true,

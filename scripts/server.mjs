@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
+import { isScriptFreePage, serveScriptFree } from '../lib/http/script-free-pages.ts';
 import { getMetrics, normaliseRoute, startMetricsServer } from '../lib/metrics/metrics.ts';
 import { runShutdownHooks } from '../lib/server/shutdown.ts';
 
@@ -139,6 +140,8 @@ const server = http.createServer((req, res) => {
   if (!req.url?.startsWith('/')) return void refuse(req, res, 400, 'Bad request');
   if (!admitBody(req, res)) return;
   annotate(req);
+  // The recipient's pages go out without Next.js's client runtime (lib/http/script-free-pages.ts).
+  if (isScriptFreePage({ method: req.method ?? '', pathname: req.url.split('?')[0] })) return void serveScriptFree({ req, res, handle });
   handle(req, res);
 });
 server.listen(config.PORT, config.HOST, () => {

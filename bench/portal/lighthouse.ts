@@ -6,10 +6,12 @@ import path from 'node:path';
 // it is not a devDependency and runs only with --lighthouse).
 export const LIGHTHOUSE_VERSION = '13.5.0';
 const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as const;
-// No network but loopback: nothing in the background may wait on the internet.
+// Debian's Chromium (no browser download here), headless, and nothing in the background that
+// would wait on the internet: the only network is loopback.
 const CHROME_FLAGS = [
-  '--headless=new',
+  '--headless',
   '--no-sandbox',
+  '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',

@@ -6,14 +6,14 @@ import { getTenantByHost } from '../../tenants/get-tenant-by-host';
 import { getBranding } from '../../templates/get-branding';
 import { BrandShell } from './brand-shell';
 
-export type AccessPageProps = { kind: 'unauthorized' | 'forbidden' };
+export type AccessPageProps = { kind: 'unauthorized' | 'forbidden' | 'notFound' };
 
-// The 401 and 403 pages, in the tenant's branding when the host is a tenant's, and in the
+// The 401, 403 and 404 pages, in the tenant's branding when the host is a tenant's, and in the
 // reader's language. They say what to do, and nothing about the message.
 export async function AccessPage({ kind }: AccessPageProps) {
   const { t } = await getPortalText();
-  const title = t(kind === 'unauthorized' ? 'unauthorizedTitle' : 'forbiddenTitle');
-  const body = t(kind === 'unauthorized' ? 'unauthorizedBody' : 'forbiddenBody');
+  const title = t(`${kind}Title`);
+  const body = t(`${kind}Body`);
   const ctx = await getContext();
   // Set by the proxy on its rewrite into the tenant tree (the Host header is then its own).
   const host = (await headers()).get('x-sealpost-host') ?? '';

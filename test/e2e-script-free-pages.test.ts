@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { PHONE } from './helpers/browser';
+import { cookieHeader, SETUP_TIMEOUT_MS, startPortal, type TPortal } from './helpers/portal';
+import { requestAs } from './helpers/server';
+
+// The recipient's pages go out without Next.js's client runtime (lib/http/script-free-pages.ts):
+// a browser with JavaScript on loads no script on the landing, passcode and message pages, the
+// journey works all the same, and the pages forbid scripts outright. The reply page, which has a
+// client component, keeps its runtime, as do the error pages Next.js draws in the browser.
+
+// The issue's budget for the recipient pages' first-load JavaScript; they now need none of it.
+const FIRST_LOAD_JS_BUDGET = 100 * 1024;
+
+let portal: TPortal | undefined;
+beforeAll(async () => {
+  portal = await startPortal();
+}, SETUP_TIMEOUT_MS);
+afterAll(() => portal?.stop());
+
+// Every script the page fetched (its URL and body size), and every console error.
+function watch(page: Page) {
+  const scripts: { url: string; bytes: number }[] = [];
+  const errors: string[] = [];
+  page.on('response', async (res) => {
+    if (res.request().resourceType() === 'script') scripts.push({ url: new URL(res.url()).pathname, bytes: (await res.body()).length });
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return { scripts, errors };
+}
+
+const SCRIPT_FREE_CSP = /(?:^|;\s*)script-src 'none'(?:;|$)/;
+
+describe('the recipient pages without JavaScript of their own', () => {
+  it('link → passcode → message with JavaScript on: no script fetched or run, well under the 100 KB budget, no console error', async () => {
+    const { browser, signIn, messageId } = portal!;
+    const context = await browser.newContext({ ...PHONE });
+    const page = await context.newPage();
+    const { scripts, errors } = watch(page);
+    const visited: string[] = [];
+    await signIn(page, 'bob@gmail.com', 'script-free', async (p) => {
+      visited.push(new URL(p.url()).pathname);
+      // Nothing in the document asks for a script: no <script>, no script preload.
+      await expect(p.locator('script, link[as="script"], link[rel="modulepreload"]').count()).resolves.toBe(0);
+    });
+    expect(visited).toEqual([expect.stringMatching(/^\/r\/[^/]+$/), expect.stringMatching(/^\/r\/[^/]+\/verify$/), `/m/${messageId}`]);
+    await page.waitForLoadState('networkidle');
+    expect(scripts).toEqual([]);
+    expect(scripts.reduce((n, s) => n + s.bytes, 0)).toBeLessThanOrEqual(FIRST_LOAD_JS_BUDGET);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('the pages answer with script-src none, the reply page with its nonce policy and its runtime', async () => {
+    const { browser, signIn, messageId, server, links } = portal!;
+    const host = `acme.localhost:${server.port}`;
+    const landing = await requestAs(server.port, host, new URL(links['carol@yahoo.com']!).pathname);
+    expect(landing.status).toBe(200);
+    expect(landing.headers['content-security-policy']).toMatch(SCRIPT_FREE_CSP);
+    expect(landing.body).not.toMatch(/<script\b|self\.__next_f/);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, 'carol@yahoo.com', 'script-free-csp');
+    const cookie = await cookieHeader(context);
+    const message = await requestAs(server.port, host, `/m/${messageId}`, { headers: { cookie, 'accept-encoding': 'gzip' } });
+    expect(message.status).toBe(200);
+    expect(message.headers['content-security-policy']).toMatch(SCRIPT_FREE_CSP);
+    // Compressed here, since Next.js's own compression is bypassed for these pages; sent whole.
+    expect(message.headers['content-encoding']).toBe('gzip');
+    expect(Number(message.headers['content-length'])).toBeGreaterThan(0);
+
+    const { scripts } = watch(page);
+    await page.goto(`${new URL(page.url()).origin}/m/${messageId}/reply`);
+    await page.getByRole('heading', { name: 'Re: Your statement' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    // The attachment check is a client component: the reply page still hydrates.
+    expect(scripts.some((s) => s.url.startsWith('/_next/static/'))).toBe(true);
+    const reply = await requestAs(server.port, host, `/m/${messageId}/reply`, { headers: { cookie } });
+    expect(reply.headers['content-security-policy']).toMatch(/script-src 'self' 'nonce-/);
+    await context.close();
+  });
+
+  it('the 401 and 403 a page throws (drawn by Next.js in the browser) keep their scripts; the 404 is rendered on the server', async () => {
+    const { browser, signIn, server, messageId, links } = portal!;
+    const origin = new URL(links['dave@example.org']!).origin;
+    const context = await browser.newContext({ ...PHONE });
+    const page = await context.newPage();
+    const { errors } = watch(page);
+    const noSession = await page.goto(`${origin}/m/${messageId}`);
+    expect(noSession?.status()).toBe(401);
+    await page.getByRole('heading', { name: 'Please sign in' }).waitFor();
+    await signIn(page, 'dave@example.org', 'script-free-errors');
+    const other = await page.goto(`${origin}/m/00000000-0000-4000-8000-000000000000`);
+    expect(other?.status()).toBe(403);
+    await page.getByRole('heading', { name: 'This message was not sent to you' }).waitFor();
+    // Such a page keeps the nonce policy its scripts need, and none of them is refused.
+    expect(other?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/);
+    expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    await context.close();
+
+    // No such page on a tenant host: Next.js's own 404 was drawn by its runtime, ours on the server.
+    const noJs = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const plain = await noJs.newPage();
+    const missing = await plain.goto(`${origin}/no-such-page`);
+    expect(missing?.status()).toBe(404);
+    await plain.getByRole('heading', { name: 'This page does not exist' }).waitFor();
+    await expect(plain.getByText('Acme Bank').first().isVisible()).resolves.toBe(true);
+    await noJs.close();
+    const unknownTenant = await requestAs(server.port, `nobody.localhost:${server.port}`, '/no-such-page');
+    expect(unknownTenant.status).toBe(404);
+    expect(unknownTenant.body).toContain('This page does not exist');
+  });
+});
