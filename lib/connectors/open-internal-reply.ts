@@ -1,5 +1,6 @@
 import { unwrapContentKey } from '../envelope/content-key';
-import { maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader } from '../envelope/envelope';
+import { maxEnvelopeChars, readEnvelopeHeader } from '../envelope/envelope';
+import { openEnvelopeStream } from '../envelope/open-message';
 import { getTenantKey } from '../envelope/tenant-keys';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
@@ -42,7 +43,9 @@ export async function openInternalReply({ ctx, row, now = Date.now() }: OpenInte
     const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: message.key_version });
     const contentKey = unwrapContentKey({ tenantKey, tenantId: row.tenant_id, messageId: message.id, wrapped: message.wrapped_cek });
     try {
-      return { kind: 'opened', raw: Buffer.from(await openEnvelopeWithKey({ token: envelope, header, contentKey })) };
+      const parts: Buffer[] = [];
+      for await (const part of openEnvelopeStream({ db: ctx.db, token: envelope, header, contentKey })) parts.push(part);
+      return { kind: 'opened', raw: Buffer.concat(parts) };
     } finally {
       contentKey.fill(0);
     }

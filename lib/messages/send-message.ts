@@ -3,7 +3,8 @@ import type { Transaction } from 'kysely';
 import { recordAudit } from '../audit/record-audit';
 import { DEFAULT_TEMPLATE } from '../templates/schema';
 import { wrapContentKey } from '../envelope/content-key';
-import { sealEnvelope } from '../envelope/envelope';
+import { envelopeText, prepareEnvelope } from '../envelope/envelope';
+import { sealRecords } from '../envelope/envelope-records';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import { addressDomain } from '../mail/address';
@@ -11,6 +12,7 @@ import { parseOutgoingMessage, type TParsedMessage } from '../mail/parse-message
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { enqueueMail, notifyOutbox } from '../mail/outbox';
+import { insertEnvelopeRecords } from '../store/envelope-records';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
@@ -142,7 +144,12 @@ export async function prepareMessage({
   const messageId = crypto.randomUUID();
   const contentKey = crypto.randomBytes(32);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
-  const envelope = await sealEnvelope({ mime: parsed.mime, messageId, tenantId: tenant.id, contentKey, expiresAt });
+  // Version 2 (records): a kept message's records go to envelope_records as they are sealed, a
+  // row at a time, and messages.envelope holds only the protected header; the whole token as
+  // text is made only where a mail must carry it already (attachment-only delivery, no outbox).
+  const sealer = prepareEnvelope({ messageId, tenantId: tenant.id, contentKey, expiresAt });
+  let text: Promise<string> | undefined;
+  const envelopeOnce = () => (text ??= envelopeText(sealer, parsed.mime));
   const wrappedCek = wrapContentKey({ tenantKey, tenantId: tenant.id, messageId, contentKey });
   contentKey.fill(0);
 
@@ -178,7 +185,7 @@ export async function prepareMessage({
         key_version: tenantKey.version,
         wrapped_cek: wrappedCek,
         // Attachment-only delivery keeps no copy of the mail on the server.
-        envelope: branding.policy.delivery.link ? envelope : null,
+        envelope: branding.policy.delivery.link ? `${sealer.head}.` : null,
         size_bytes: parsed.mime.length,
         template,
         restrictions,
@@ -198,9 +205,10 @@ export async function prepareMessage({
       },
       recipients,
     );
+    if (branding.policy.delivery.link) await insertEnvelopeRecords({ db: trx, messageId, records: sealRecords(sealer.keys, parsed.mime) });
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
-      if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, envelope);
+      if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, await envelopeOnce());
       for (const recipient of recipients) {
         const encrypted = smime.get(recipient.id);
         if (!encrypted) continue;
@@ -264,7 +272,16 @@ export async function prepareMessage({
         : {
             async *[Symbol.asyncIterator]() {
               for (const recipient of recipients)
-                yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+                yield await buildRecipientWrapper({
+                  ctx,
+                  tenant,
+                  branding,
+                  recipient,
+                  envelope: await envelopeOnce(),
+                  sender: parsed,
+                  expiresAt,
+                  now,
+                });
             },
           },
     },

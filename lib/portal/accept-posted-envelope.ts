@@ -1,7 +1,7 @@
 import 'server-only';
 import type { TMessageTable } from '../store/schema';
 import { maxEnvelopeChars } from '../envelope/envelope';
-import { openMessage } from '../envelope/open-message';
+import { openMessage, openMessageStream, type OpenMessageOptions } from '../envelope/open-message';
 import type { TRecipientClaims } from '../envelope/recipient-token';
 import { AppError } from '../errors';
 import { getMetrics } from '../metrics/metrics';
@@ -18,10 +18,33 @@ export type AcceptPostedEnvelopeOptions = { ctx: TContext; tenant: TTenant; enve
 export type OpenTenantEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelope: string; now?: number };
 
 // An envelope opened with this tenant's keys, within the size the configured message limit allows.
-export async function openTenantEnvelope({ ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions) {
+export const openTenantEnvelope = (options: OpenTenantEnvelopeOptions) => counted(options, openMessage);
+
+// The same, its plaintext a stream of verified pieces (a record that fails ends it with the
+// generic error, counted as a failed open).
+export async function openTenantEnvelopeStream(options: OpenTenantEnvelopeOptions) {
+  const opened = await counted(options, openMessageStream);
+  const { envelopeOpens } = getMetrics();
+  return {
+    message: opened.message,
+    plaintext: (async function* () {
+      try {
+        yield* opened.plaintext;
+      } catch (error) {
+        envelopeOpens.inc({ result: error instanceof AppError ? error.code : 'error' });
+        throw error;
+      }
+    })(),
+  };
+}
+
+async function counted<T>(
+  { ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions,
+  open: (o: OpenMessageOptions) => Promise<T>,
+): Promise<T> {
   const { envelopeOpens } = getMetrics();
   try {
-    const opened = await openMessage({
+    const opened = await open({
       db: ctx.db,
       master: ctx.master,
       tenantId: tenant.id,

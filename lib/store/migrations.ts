@@ -567,6 +567,21 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await sql`delete from rate_events where key like 'relayMessagesPerTenant:%'`.execute(db);
     },
   },
+  // Version 2 envelopes (lib/envelope/envelope-records.ts) of messages the server keeps: the
+  // records in rows of up to 1 MiB, so a message is read, opened and streamed a row at a time
+  // (messages.envelope then holds the envelope's protected header alone). Shredding deletes them.
+  '0022_chunked_envelope': {
+    async up(db: Kysely<any>) {
+      const blob = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+      await db.schema
+        .createTable('envelope_records')
+        .addColumn('message_id', 'text', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('data', blob, (c) => c.notNull())
+        .addPrimaryKeyConstraint('envelope_records_pk', ['message_id', 'seq'])
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -238,6 +238,13 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// A kept message's version 2 envelope, its records a row (up to 1 MiB) at a time, in order of seq.
+export type TEnvelopeRecordTable = {
+  message_id: string;
+  seq: number;
+  data: Buffer;
+};
+
 // Who may hand the SMTP relay mail for a tenant: a credential (AUTH) ...
 export type TRelayCredentialTable = {
   id: string;
@@ -415,6 +422,7 @@ export type TDatabase = {
   mail_rules: TMailRuleTable;
   mail_rule_settings: TMailRuleSettingsTable;
   pending_envelopes: TPendingEnvelopeTable;
+  envelope_records: TEnvelopeRecordTable;
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;
   held_envelopes: THeldEnvelopeTable;
