@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
-import { maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader, sealEnvelope } from '../../lib/envelope/envelope';
+import { maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader, sealCompactEnvelope, sealEnvelope } from '../../lib/envelope/envelope';
 import { type BenchContext, MiB, makeMime, requireGc } from './fixtures';
 
-export type OpName = 'rawEncrypt' | 'rawDecrypt' | 'seal' | 'open';
-export const OP_NAMES: readonly OpName[] = ['rawEncrypt', 'rawDecrypt', 'seal', 'open'];
+// seal/open: the envelope written today (version 2, records of 64 KiB, each with its tag);
+// sealV1/openV1: version 1 (one compact JWE), still opened for messages sent before.
+export type OpName = 'rawEncrypt' | 'rawDecrypt' | 'seal' | 'open' | 'sealV1' | 'openV1';
+export const OP_NAMES: readonly OpName[] = ['rawEncrypt', 'rawDecrypt', 'seal', 'open', 'sealV1', 'openV1'];
 
 export type ThroughputResult = {
   bytes: number;
@@ -61,17 +63,21 @@ export async function measureThroughput({ bytes, ctx, rounds, batchMs, warmupMs 
   // Inputs for the decrypt side are made once, so decrypt timings exclude encryption.
   const rawSealed = rawEncrypt(contentKey, mime);
   const token = await sealEnvelope({ mime, messageId, tenantId, contentKey });
+  const tokenV1 = await sealCompactEnvelope({ mime, messageId, tenantId, contentKey });
 
   const ops: Record<OpName, Op> = {
     rawEncrypt: () => rawEncrypt(contentKey, mime),
     rawDecrypt: () => rawDecrypt(contentKey, rawSealed),
     seal: () => sealEnvelope({ mime, messageId, tenantId, contentKey }),
     open: () => openEnvelopeWithKey({ token, header: readEnvelopeHeader({ token, tenantId, maxChars }), contentKey }),
+    sealV1: () => sealCompactEnvelope({ mime, messageId, tenantId, contentKey }),
+    openV1: () => openEnvelopeWithKey({ token: tokenV1, header: readEnvelopeHeader({ token: tokenV1, tenantId, maxChars }), contentKey }),
   };
 
   // A benchmark of a broken round trip is worthless: check both paths once, untimed.
   if (!rawDecrypt(contentKey, rawSealed).equals(mime)) throw new Error('raw AES-GCM round trip failed');
   if (!Buffer.from((await ops.open()) as Uint8Array).equals(mime)) throw new Error('envelope round trip failed');
+  if (!Buffer.from((await ops.openV1()) as Uint8Array).equals(mime)) throw new Error('version 1 round trip failed');
 
   // Warm-up doubles as calibration: each timed batch should last about `batchMs`, so that
   // 50 KiB ops are not dominated by timer resolution and 25 MiB ops run once per batch.
