@@ -380,6 +380,15 @@ describe('version 2 envelopes: records of 64 KiB, each with its own tag', () => 
     expect(released.equals(mime.subarray(0, Math.min(good * RECORD_DATA_BYTES, mime.length)))).toBe(true);
   });
 
+  it('writes base64url text of bytes cut anywhere exactly as of the bytes whole', async () => {
+    for (const sizes of [[], [0], [1], [2], [1, 1, 1], [2, 2], [1, 200_000, 2], [65_536, 65_536, 5], [49_153, 1, 98_305]]) {
+      const parts = sizes.map((n) => crypto.randomBytes(n));
+      const out: Buffer[] = [];
+      for await (const text of toBase64url(parts)) out.push(text);
+      expect(Buffer.concat(out).toString('latin1')).toBe(Buffer.concat(parts).toString('base64url'));
+    }
+  });
+
   it('refuses bytes after a last record that is full, having released the records before', async () => {
     const exact = crypto.randomBytes(2 * RECORD_DATA_BYTES);
     const { token, contentKey, header } = await seal(exact);

@@ -40,28 +40,35 @@ function recordNonce(base: Buffer, seq: number): Buffer {
 
 export type TRecordKeys = { key: Buffer; baseNonce: Buffer; aad: Buffer };
 
-export function sealRecord({ key, baseNonce, aad }: TRecordKeys, seq: number, data: Uint8Array, isLast: boolean): Buffer {
+// Seals record `seq` into `out` at `at`; returns its length.
+function sealRecordInto({ key, baseNonce, aad }: TRecordKeys, seq: number, data: Uint8Array, isLast: boolean, out: Buffer, at: number) {
   if (data.length > RECORD_DATA_BYTES) throw new EnvelopeRecordError('record too long');
   const cipher = crypto.createCipheriv('aes-256-gcm', key, recordNonce(baseNonce, seq), { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  const out = Buffer.allocUnsafe(data.length + 1 + TAG_BYTES);
-  let at = cipher.update(data).copy(out, 0);
-  at += cipher.update(isLast ? LAST : MORE).copy(out, at);
-  at += cipher.final().copy(out, at);
-  cipher.getAuthTag().copy(out, at);
-  return out;
+  let n = cipher.update(data).copy(out, at);
+  n += cipher.update(isLast ? LAST : MORE).copy(out, at + n);
+  n += cipher.final().copy(out, at + n);
+  n += cipher.getAuthTag().copy(out, at + n);
+  return n;
 }
 
-// The records of a message in memory, one at a time (each a fresh buffer of at most RECORD_BYTES).
-export function* sealRecords(keys: TRecordKeys, plaintext: Uint8Array): Generator<Buffer> {
-  let seq = 0;
-  let at = 0;
-  // Every record but the last is full; the last holds what is left (possibly nothing).
-  while (plaintext.length - at > RECORD_DATA_BYTES) {
-    yield sealRecord(keys, seq++, plaintext.subarray(at, at + RECORD_DATA_BYTES), false);
-    at += RECORD_DATA_BYTES;
+// The records of a message in memory, `perChunk` records to each buffer yielded (the store
+// writes rows of 16), sealed straight into it. Every record but the last is full; the last
+// holds what is left (possibly nothing).
+export function* sealRecords(keys: TRecordKeys, plaintext: Uint8Array, perChunk = 1): Generator<Buffer> {
+  const total = Math.floor(Math.max(plaintext.length - 1, 0) / RECORD_DATA_BYTES) + 1;
+  if (total > MAX_RECORDS) throw new EnvelopeRecordError('too many records');
+  for (let first = 0; first < total; first += perChunk) {
+    const end = Math.min(first + perChunk, total);
+    const dataEnd = Math.min(end * RECORD_DATA_BYTES, plaintext.length);
+    const out = Buffer.allocUnsafe(dataEnd - first * RECORD_DATA_BYTES + (end - first) * (TAG_BYTES + 1));
+    let at = 0;
+    for (let seq = first; seq < end; seq++) {
+      const data = plaintext.subarray(seq * RECORD_DATA_BYTES, Math.min((seq + 1) * RECORD_DATA_BYTES, plaintext.length));
+      at += sealRecordInto(keys, seq, data, seq === total - 1, out, at);
+    }
+    yield out;
   }
-  yield sealRecord(keys, seq, plaintext.subarray(at), true);
 }
 
 // The sealed length of a message of `bytes` bytes.
@@ -111,8 +118,8 @@ export async function* openRecords(keys: TRecordKeys, sealed: AsyncIterable<Uint
         const opened = openRecord(keys, seq++, record);
         filled = 0;
         isDone = opened.isLast;
-        // A copy: the record buffer is reused for the next one.
-        if (opened.data.length) yield Buffer.from(opened.data);
+        // The decrypted data is a buffer of its own (the record buffer is reused for the next one).
+        if (opened.data.length) yield opened.data;
       }
     }
   }
@@ -120,17 +127,29 @@ export async function* openRecords(keys: TRecordKeys, sealed: AsyncIterable<Uint
     // The last record is short (or the envelope was truncated: then it fails here).
     const opened = openRecord(keys, seq, record.subarray(0, filled));
     if (!opened.isLast) throw new EnvelopeRecordError('the last record is missing');
-    if (opened.data.length) yield Buffer.from(opened.data);
+    if (opened.data.length) yield opened.data;
   }
 }
 
-// base64url text of a stream of bytes, in chunks (no padding), carrying 0-2 bytes between chunks.
+// base64url text of a stream of bytes (no padding), carrying 0-2 bytes between chunks, encoded
+// 48 KiB at a time: each string made stays small enough for V8's young generation, collected
+// at once, where a string of a whole 1 MiB row would wait in large-object space for a full GC.
+const ENCODE_BYTES = 3 * 16 * 1024;
 export async function* toBase64url(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Buffer> {
   let carry = Buffer.alloc(0);
   for await (const chunk of source) {
-    const bytes = carry.length ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const whole = bytes.length - (bytes.length % 3);
-    if (whole) yield Buffer.from(bytes.subarray(0, whole).toString('base64url'), 'latin1');
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // The 1-2 bytes carried over are completed to 3 from this chunk (no copy of the chunk).
+    let from = 0;
+    if (carry.length) {
+      from = Math.min(3 - carry.length, bytes.length);
+      carry = Buffer.concat([carry, bytes.subarray(0, from)]);
+      if (carry.length < 3) continue;
+      yield Buffer.from(carry.toString('base64url'), 'latin1');
+    }
+    const whole = from + (bytes.length - from) - ((bytes.length - from) % 3);
+    for (let at = from; at < whole; at += ENCODE_BYTES)
+      yield Buffer.from(bytes.toString('base64url', at, Math.min(at + ENCODE_BYTES, whole)), 'latin1');
     carry = Buffer.from(bytes.subarray(whole));
   }
   if (carry.length) yield Buffer.from(carry.toString('base64url'), 'latin1');

@@ -97,7 +97,7 @@ export function prepareEnvelope({ messageId, tenantId, contentKey, expiresAt }: 
 export async function envelopeText(sealer: TEnvelopeSealer, mime: Uint8Array): Promise<string> {
   const token = Buffer.allocUnsafe(sealer.head.length + 1 + Math.ceil((sealedLength(mime.length) * 4) / 3));
   let at = token.write(`${sealer.head}.`, 0, 'latin1');
-  for await (const text of toBase64url(sealRecords(sealer.keys, mime))) at += text.copy(token, at);
+  for await (const text of toBase64url(sealRecords(sealer.keys, mime, 16))) at += text.copy(token, at);
   if (at !== token.length) throw new Error('envelope length mismatch');
   return token.toString('latin1');
 }

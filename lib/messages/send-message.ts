@@ -12,7 +12,7 @@ import { parseOutgoingMessage, type TParsedMessage } from '../mail/parse-message
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { enqueueMail, notifyOutbox } from '../mail/outbox';
-import { insertEnvelopeRecords } from '../store/envelope-records';
+import { insertEnvelopeRecords, RECORDS_PER_ROW } from '../store/envelope-records';
 import { insertPendingEnvelope } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
@@ -205,7 +205,8 @@ export async function prepareMessage({
       },
       recipients,
     );
-    if (branding.policy.delivery.link) await insertEnvelopeRecords({ db: trx, messageId, records: sealRecords(sealer.keys, parsed.mime) });
+    if (branding.policy.delivery.link)
+      await insertEnvelopeRecords({ db: trx, messageId, rows: sealRecords(sealer.keys, parsed.mime, RECORDS_PER_ROW) });
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
       if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, await envelopeOnce());

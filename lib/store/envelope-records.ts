@@ -4,31 +4,16 @@ import type { TDatabase } from './schema';
 type TDbLike = Kysely<TDatabase> | Transaction<TDatabase>;
 
 // The one owner of envelope_records: a kept message's version 2 envelope, its sealed records
-// (lib/envelope/envelope-records.ts) in rows of up to ROW_BYTES, so neither writing nor reading
-// a 150 MB message ever holds more than a row of it.
-const ROW_BYTES = 1024 * 1024;
+// (lib/envelope/envelope-records.ts) in rows of RECORDS_PER_ROW (1 MiB), so neither writing nor
+// reading a 150 MB message ever holds more than a row of it.
+export const RECORDS_PER_ROW = 16;
 
-export type InsertEnvelopeRecordsOptions = { db: TDbLike; messageId: string; records: Iterable<Buffer> | AsyncIterable<Buffer> };
+export type InsertEnvelopeRecordsOptions = { db: TDbLike; messageId: string; rows: Iterable<Buffer> | AsyncIterable<Buffer> };
 
-// Writes the records as they are sealed, a row at a time.
-export async function insertEnvelopeRecords({ db, messageId, records }: InsertEnvelopeRecordsOptions): Promise<void> {
-  let parts: Buffer[] = [];
-  let size = 0;
+// Writes the rows as they are sealed, one at a time.
+export async function insertEnvelopeRecords({ db, messageId, rows }: InsertEnvelopeRecordsOptions): Promise<void> {
   let seq = 0;
-  const flush = async () => {
-    await db
-      .insertInto('envelope_records')
-      .values({ message_id: messageId, seq: seq++, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, size) })
-      .execute();
-    parts = [];
-    size = 0;
-  };
-  for await (const record of records) {
-    parts.push(record);
-    size += record.length;
-    if (size >= ROW_BYTES) await flush();
-  }
-  if (parts.length) await flush();
+  for await (const data of rows) await db.insertInto('envelope_records').values({ message_id: messageId, seq: seq++, data }).execute();
 }
 
 // The sealed bytes of a message's envelope, a row at a time, in order.
@@ -41,7 +26,7 @@ export async function* readEnvelopeRecords(db: TDbLike, messageId: string): Asyn
       .where('seq', '=', seq)
       .executeTakeFirst();
     if (!row) return;
-    yield Buffer.from(row.data);
+    yield row.data;
   }
 }
 
