@@ -54,14 +54,18 @@ function sealRecordInto({ key, baseNonce, aad }: TRecordKeys, seq: number, data:
 
 // The records of a message in memory, `perChunk` records to each buffer yielded (the store
 // writes rows of 16), sealed straight into it. Every record but the last is full; the last
-// holds what is left (possibly nothing).
-export function* sealRecords(keys: TRecordKeys, plaintext: Uint8Array, perChunk = 1): Generator<Buffer> {
+// holds what is left (possibly nothing). With `reuse`, every chunk is a view of one buffer,
+// valid only until the next is asked for: the store writes each row before it asks, so sealing
+// a 25 MB message leaves no 25 MB of rows behind for the collector.
+export function* sealRecords(keys: TRecordKeys, plaintext: Uint8Array, perChunk = 1, reuse = false): Generator<Buffer> {
   const total = Math.floor(Math.max(plaintext.length - 1, 0) / RECORD_DATA_BYTES) + 1;
   if (total > MAX_RECORDS) throw new EnvelopeRecordError('too many records');
+  const chunkBytes = (n: number, dataBytes: number) => dataBytes + n * (TAG_BYTES + 1);
+  const shared = reuse ? Buffer.allocUnsafe(chunkBytes(perChunk, Math.min(plaintext.length, perChunk * RECORD_DATA_BYTES))) : null;
   for (let first = 0; first < total; first += perChunk) {
     const end = Math.min(first + perChunk, total);
-    const dataEnd = Math.min(end * RECORD_DATA_BYTES, plaintext.length);
-    const out = Buffer.allocUnsafe(dataEnd - first * RECORD_DATA_BYTES + (end - first) * (TAG_BYTES + 1));
+    const size = chunkBytes(end - first, Math.min(end * RECORD_DATA_BYTES, plaintext.length) - first * RECORD_DATA_BYTES);
+    const out = shared ? shared.subarray(0, size) : Buffer.allocUnsafe(size);
     let at = 0;
     for (let seq = first; seq < end; seq++) {
       const data = plaintext.subarray(seq * RECORD_DATA_BYTES, Math.min((seq + 1) * RECORD_DATA_BYTES, plaintext.length));

@@ -130,8 +130,8 @@ export function readEnvelopeHeader({ token, tenantId, maxChars }: ReadEnvelopeHe
 
 export const isRecordsEnvelope = (header: TEnvelopeHeader) => header.typ === RECORDS_TYP;
 
-// The record keys of a version 2 envelope, from its (already validated) header.
-// The header is read again from the token itself: it is what every record authenticates.
+// The record keys of a version 2 envelope. The header is read again from the token itself (it is
+// what every record authenticates) and must be the one the caller looked the message up by.
 export function recordKeysOf(token: string, header: TEnvelopeHeader, contentKey: Uint8Array): TRecordKeys {
   const authentic = readEnvelopeHeader({ token, tenantId: header.tnt, maxChars: token.length });
   const isSame = authentic.kid === header.kid && authentic.exp === header.exp && isRecordsEnvelope(authentic);

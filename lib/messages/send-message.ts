@@ -206,7 +206,7 @@ export async function prepareMessage({
       recipients,
     );
     if (branding.policy.delivery.link)
-      await insertEnvelopeRecords({ db: trx, messageId, rows: sealRecords(sealer.keys, parsed.mime, RECORDS_PER_ROW) });
+      await insertEnvelopeRecords({ db: trx, messageId, rows: sealRecords(sealer.keys, parsed.mime, RECORDS_PER_ROW, true) });
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
       if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, await envelopeOnce());

@@ -10,7 +10,8 @@ export const RECORDS_PER_ROW = 16;
 
 export type InsertEnvelopeRecordsOptions = { db: TDbLike; messageId: string; rows: Iterable<Buffer> | AsyncIterable<Buffer> };
 
-// Writes the rows as they are sealed, one at a time.
+// Writes the rows as they are sealed, one at a time: each is written (bound and copied by the
+// driver) before the next is asked for, so a row may be a view of a buffer the sealer reuses.
 export async function insertEnvelopeRecords({ db, messageId, rows }: InsertEnvelopeRecordsOptions): Promise<void> {
   let seq = 0;
   for await (const data of rows) await db.insertInto('envelope_records').values({ message_id: messageId, seq: seq++, data }).execute();
