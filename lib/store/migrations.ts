@@ -586,7 +586,7 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
   },
   // The signature scheme of a tenant's RSA signing key: 'pss' (RSASSA-PSS) or null (PKCS#1 v1.5,
   // what every S/MIME client verifies). An RSA-PSS key (id-RSASSA-PSS) always signs with PSS.
-  '0023_smime_signature': {
+  '0022_smime_signature': {
     async up(db: Kysely<any>) {
       await db.schema.alterTable('smime_certificates').addColumn('signature_scheme', 'text').execute();
     },
