@@ -8,7 +8,7 @@ import { getMessageHead } from '../store/messages';
 import type { TOutboxTable } from '../store/schema';
 import { getTenantById } from '../tenants/tenants';
 import { composeRecipientWrapper } from './build-recipient-wrapper';
-import { brandingForMessage } from './message-restrictions';
+import { brandingForMessage, parentAllowsReplyToReader } from './message-restrictions';
 import { shareEnvelopes, type TEnvelopeShare } from './share-envelopes';
 
 export type BuildQueuedWrapperOptions = {
@@ -54,6 +54,8 @@ export async function buildQueuedWrapper({
   const tenant = await getTenantById(ctx.db, row.tenant_id);
   if (!tenant) return { kind: 'invalid', reason: 'queued wrapper of an unknown tenant' };
   const branding = await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message });
+  const replyToReader =
+    branding.policy.replyToReader && (await parentAllowsReplyToReader({ db: ctx.db, tenantId: tenant.id, parentId: message.in_reply_to }));
   // Sent without a server copy: a template changed since to link delivery must not mail a dead link.
   const delivery = message.is_kept ? branding.policy.delivery : { link: false, attachment: true };
   let spec: ReturnType<typeof openWrapperSpec>;
@@ -65,7 +67,7 @@ export async function buildQueuedWrapper({
   const wrapper = await composeRecipientWrapper({
     ctx,
     tenant,
-    branding: { ...branding, policy: { ...branding.policy, delivery } },
+    branding: { ...branding, policy: { ...branding.policy, delivery, replyToReader } },
     recipient,
     envelope,
     sender: { sender: row.mail_from, senderName: spec.senderName, subject: spec.subject },

@@ -11,7 +11,7 @@ export const stricterRestrictions = (a: TRestrictions, b: TRestrictions): TRestr
 export type BrandingForMessageOptions = {
   db: TDb;
   tenantId: string;
-  message: Pick<TMessageTable, 'template' | 'restrictions'> & Partial<Pick<TMessageTable, 'in_reply_to'>>;
+  message: Pick<TMessageTable, 'template' | 'restrictions'>;
 };
 
 // The branding a message is read, answered and delivered under: its template's as it is now, with
@@ -22,13 +22,13 @@ export async function brandingForMessage({ db, tenantId, message }: BrandingForM
   const branding = await getBranding(db, tenantId, message.template);
   const restrictions = stricterRestrictions(branding.policy.restrictions, message.restrictions);
   const allowForward = branding.policy.allowForward && restrictions === 'none';
-  const replyToReader = branding.policy.replyToReader && (await parentAllowsReplyToReader({ db, tenantId, parentId: message.in_reply_to }));
-  return { ...branding, policy: { ...branding.policy, restrictions, allowForward, replyToReader } };
+  return { ...branding, policy: { ...branding.policy, restrictions, allowForward } };
 }
 
 // A reader's reply or forward is written with the tenant's default template; whether it names the
 // reader in Reply-To is also the choice of the template the message it answers was sent with (off
-// wins), so "answers through the portal only" can be set where the conversation starts.
+// wins), so "answers through the portal only" can be set where the conversation starts. Asked
+// only where a wrapper is built, not on every page that reads a message's branding.
 export async function parentAllowsReplyToReader({
   db,
   tenantId,

@@ -16,7 +16,7 @@ import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
 import { getBranding } from '../templates/get-branding';
-import { brandingForMessage, parentAllowsReplyToReader, stricterRestrictions } from './message-restrictions';
+import { brandingForMessage, stricterRestrictions } from './message-restrictions';
 import { sealSubject } from './message-subject';
 import { buildRecipientWrapper, newWrapperIds, queueRecipientWrapper, type TRecipientWrapper } from './build-recipient-wrapper';
 
@@ -130,15 +130,13 @@ export async function prepareMessage({
   if (replyTo?.sendCopy && !addressees.some((r) => r.address === parsed.sender)) addressees.push({ address: parsed.sender, kind: 'copy' });
 
   const templateBranding = await getBranding(ctx.db, tenant.id, template);
-  // A reply or forward keeps the restrictions of what it answers: it quotes or carries it.
-  const restrictions = parent
-    ? stricterRestrictions(
-        templateBranding.policy.restrictions,
-        (await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: parent })).policy.restrictions,
-      )
+  // A reply or forward keeps the restrictions of what it answers (it quotes or carries it), and
+  // names the reader in Reply-To only where that message's template does too.
+  const parentPolicy = parent ? (await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message: parent })).policy : undefined;
+  const restrictions = parentPolicy
+    ? stricterRestrictions(templateBranding.policy.restrictions, parentPolicy.restrictions)
     : templateBranding.policy.restrictions;
-  const replyToReader =
-    templateBranding.policy.replyToReader && (await parentAllowsReplyToReader({ db: ctx.db, tenantId: tenant.id, parentId: parent?.id }));
+  const replyToReader = templateBranding.policy.replyToReader && (parentPolicy?.replyToReader ?? true);
   const branding = { ...templateBranding, policy: { ...templateBranding.policy, restrictions, replyToReader } };
   const expiresAt = branding.policy.expiryDays ? now + branding.policy.expiryDays * 86_400_000 : null;
   const messageId = crypto.randomUUID();

@@ -20,8 +20,7 @@ export async function decryptCms({ der, certificate, pkcs8Pem }: DecryptCmsOptio
   if (info.contentType === OID.authEnvelopedData) {
     const auth = AuthEnvelopedData.fromSchema(info.content);
     const index = findRecipient(auth.recipientInfos, cert);
-    const recipient = auth.recipientInfos[index]!.value;
-    if (recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1)
+    if (isPkcs1Transport(auth.recipientInfos[index]!.value))
       throw new AppError(
         'UNPROCESSABLE',
         'The S/MIME envelope is AES-GCM with RSA PKCS#1 v1.5 key transport, which Sealpost does not decrypt: the sender must use RSA-OAEP',
@@ -39,8 +38,7 @@ export async function decryptCms({ der, certificate, pkcs8Pem }: DecryptCmsOptio
     throw new AppError('BAD_REQUEST', `The S/MIME envelope uses content cipher ${cipher}: only AES-CBC is accepted`);
   const index = findRecipient(enveloped.recipientInfos, cert);
   const recipient = enveloped.recipientInfos[index]!.value;
-  if (recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1)
-    return decryptPkcs1Transport({ enveloped, recipient, pkcs8Pem });
+  if (isPkcs1Transport(recipient)) return decryptPkcs1Transport({ enveloped, recipient, pkcs8Pem });
   try {
     const plain = await enveloped.decrypt(index, { recipientCertificate: cert, recipientPrivateKey: pkcs8 });
     return Buffer.from(plain);
@@ -55,6 +53,9 @@ function findRecipient(recipients: pkijs.RecipientInfo[], cert: pkijs.Certificat
   if (index < 0) throw new AppError('UNPROCESSABLE', 'The S/MIME envelope is not addressed to this certificate');
   return index;
 }
+
+const isPkcs1Transport = (recipient: unknown): recipient is pkijs.KeyTransRecipientInfo =>
+  recipient instanceof pkijs.KeyTransRecipientInfo && recipient.keyEncryptionAlgorithm.algorithmId === RSA_PKCS1;
 
 const CBC_CIPHERS: Record<string, { name: string; keyBytes: number }> = {
   [OID.aes256Cbc]: { name: 'aes-256-cbc', keyBytes: 32 },
