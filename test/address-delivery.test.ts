@@ -12,6 +12,7 @@ import type { TTenant } from '@/lib/tenants/tenants';
 import { HOSTILE, isRefusal, LEGITIMATE, rowMessage, type TAddressRow } from './helpers/address-table';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
 import { startSmtpSink, type TSmtpSink } from './helpers/smtp-sink';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 let ctx: TTestContext;
 let tenant: TTenant;
@@ -90,7 +91,7 @@ async function sendRow(row: TAddressRow) {
       db: ctx.db,
       master: ctx.master,
       tenantId: tenant.id,
-      token: message!.envelope,
+      token: await readStoredEnvelope(ctx.db, message!.id),
       maxChars: maxEnvelopeChars(25 * 1024 * 1024),
     });
     const mime = Buffer.from(opened.mime);

@@ -10,6 +10,7 @@ import { sendMessage } from '@/lib/messages/send-message';
 import { toMessageView } from '@/lib/messages/to-message-view';
 import { getMessage } from '@/lib/store/messages';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 const dir = new URL('./corpora/mime/mailparser-fixtures/', import.meta.url);
 const fixtures = fs
@@ -51,7 +52,7 @@ describe(`mailparser fixtures (${fixtures.length} files)`, () => {
         db: ctx.db,
         master: ctx.master,
         tenantId: tenant.id,
-        token: row!.envelope,
+        token: await readStoredEnvelope(ctx.db, row!.id),
         maxChars: maxEnvelopeChars(MAX_BYTES),
       });
       expect(Buffer.from(opened.mime).equals(parsed.mime)).toBe(true);

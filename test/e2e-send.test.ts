@@ -15,6 +15,7 @@ import { makeTempDir, sampleEml } from './helpers/context';
 import { requestAs, startServer, type TServer } from './helpers/server';
 import { startSmtpSink, type TReceivedMail, type TSmtpSink } from './helpers/smtp-sink';
 import { isPostgresRun, openInstallationDatabase, withTestDatabase } from './helpers/installation';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 const MAX = maxEnvelopeChars(25 * 1024 * 1024);
 
@@ -229,11 +230,12 @@ describe('master key rotation with keys from the environment', () => {
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
 
     const ctx = await createContext({ config: parseConfig(withTestDatabase({ ...base, SEALPOST_MASTER_KEY: newKey })) });
-    const row = await ctx.db.selectFrom('messages').select('envelope').executeTakeFirstOrThrow();
+    const row = await ctx.db.selectFrom('messages').select('id').executeTakeFirstOrThrow();
+    const envelope = await readStoredEnvelope(ctx.db, row.id);
     await ctx.db.destroy();
-    const opened = await openAs(dataDir, t.json.id, row.envelope, { SEALPOST_MASTER_KEY: newKey });
+    const opened = await openAs(dataDir, t.json.id, envelope, { SEALPOST_MASTER_KEY: newKey });
     expect(Buffer.from(opened.mime).equals(sampleEml())).toBe(true);
-    await expect(openAs(dataDir, t.json.id, row.envelope, { SEALPOST_MASTER_KEY: oldKey })).rejects.toThrow();
+    await expect(openAs(dataDir, t.json.id, envelope, { SEALPOST_MASTER_KEY: oldKey })).rejects.toThrow();
   });
 });
 
@@ -304,12 +306,13 @@ describe('end to end: POST /api/v1/messages → SMTP', () => {
     const ctx = await createContext({ config: parseConfig(withTestDatabase({ SEALPOST_DATA_DIR: dataDir })) });
     const row = await ctx.db
       .selectFrom('messages')
-      .select(['envelope', 'tenant_id', 'size_bytes'])
+      .select(['tenant_id', 'size_bytes'])
       .where('id', '=', messageId)
       .executeTakeFirstOrThrow();
+    const envelope = await readStoredEnvelope(ctx.db, messageId);
     await ctx.db.destroy();
     expect(row.size_bytes).toBe(big.length);
-    expect(Buffer.from((await openAs(dataDir, row.tenant_id, row.envelope)).mime).equals(big)).toBe(true);
+    expect(Buffer.from((await openAs(dataDir, row.tenant_id, envelope)).mime).equals(big)).toBe(true);
   });
 
   it('honours Idempotency-Key: a retry returns the same message and sends nothing more', async () => {

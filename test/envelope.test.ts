@@ -13,7 +13,20 @@ import { sendMessage } from '@/lib/messages/send-message';
 import { checkpointAfterShred, getMessage } from '@/lib/store/messages';
 import { setBranding } from '@/lib/templates/set-branding';
 import type { TTenant } from '@/lib/tenants/tenants';
+import {
+  compactSource,
+  decryptEnvelopeStream,
+  envelopeString,
+  openEnvelopeWhole,
+  PART_BYTES,
+  readEnvelopeFrame,
+  releaseEnvelopeStream,
+  sealEnvelopeParts,
+  type TEnvelopeSource,
+} from '@/lib/envelope/envelope-stream';
+import { storedEnvelopeSource } from '@/lib/store/envelope-parts';
 import { createTestContext, sampleEml, seedTenant, TEST_DIALECT, type TTestContext } from './helpers/context';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 let ctx: TTestContext;
 let tenant: TTenant;
@@ -32,8 +45,7 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 
 async function sealed(raw = sampleEml(), t = tenant) {
   const sent = await sendMessage({ ctx, tenant: t, raw, deliver: false });
-  const row = await getMessage(ctx.db, sent.messageId);
-  return { messageId: sent.messageId, token: row!.envelope!, raw };
+  return { messageId: sent.messageId, token: await readStoredEnvelope(ctx.db, sent.messageId), raw };
 }
 
 const open = (token: unknown, tenantId = tenant.id) => openMessage({ db: ctx.db, master: ctx.master, tenantId, token, maxChars: MAX });
@@ -154,6 +166,7 @@ describe('envelope', () => {
     const row = await getMessage(ctx.db, a.messageId);
     expect(row!.wrapped_cek).toBeNull();
     expect(row!.envelope).toBeNull();
+    expect(await ctx.db.selectFrom('envelope_parts').select('seq').where('message_id', '=', a.messageId).execute()).toEqual([]);
     await expectRefused(open(a.token, branded.id), 'ENVELOPE_EXPIRED');
   });
 
@@ -263,5 +276,150 @@ describe('opening agrees with jose', () => {
       (e: unknown) => e,
     );
     expect(isAppError(error) && error.code).toBe('ENVELOPE_INVALID');
+  });
+});
+
+describe('the envelope stored and opened in parts', () => {
+  const tenantId = crypto.randomUUID();
+  const jose = (token: string, key: Uint8Array) =>
+    compactDecrypt(token, key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+  const sealInParts = (mime: Uint8Array) => {
+    const contentKey = crypto.randomBytes(32);
+    const messageId = crypto.randomUUID();
+    const sealed = sealEnvelopeParts({ mime, messageId, tenantId, contentKey });
+    // Each part is a view of one reused buffer: copied here as the database driver copies it.
+    const parts = Array.from(sealed.parts, (p) => Buffer.from(p));
+    const frame = sealed.frame();
+    const source: TEnvelopeSource = {
+      frame: readEnvelopeFrame(frame)!,
+      async *ciphertext() {
+        yield* parts;
+      },
+    };
+    return { contentKey, parts, frame, source, header: readEnvelopeHeader({ token: frame, tenantId, maxChars: MAX }) };
+  };
+  const collect = async (pieces: AsyncIterable<Buffer>) => {
+    const got: Buffer[] = [];
+    for await (const p of pieces) got.push(Buffer.from(p));
+    return got;
+  };
+
+  it('a kept message stores its frame (the compact JWE without its ciphertext) and its ciphertext in rows; joined, jose opens it', async () => {
+    const raw = Buffer.concat([sampleEml(), Buffer.from(`\r\n${crypto.randomBytes(2 * PART_BYTES).toString('base64')}\r\n`)]);
+    const sent = await sendMessage({ ctx, tenant, raw, deliver: false });
+    const { envelope } = (await getMessage(ctx.db, sent.messageId))!;
+    expect(envelope!.length).toBeLessThan(400);
+    const frame = readEnvelopeFrame(envelope!)!;
+    expect(frame).not.toBeNull();
+    const rows = await ctx.db.selectFrom('envelope_parts').selectAll().where('message_id', '=', sent.messageId).orderBy('seq').execute();
+    expect(rows.map((r) => r.seq)).toEqual([0, 1, 2]);
+    expect(raw.length).toBeGreaterThan(2 * PART_BYTES);
+    expect(rows.slice(0, -1).every((r) => r.data.length === PART_BYTES)).toBe(true);
+    expect(rows.reduce((n, r) => n + r.data.length, 0)).toBe(raw.length);
+    const token = await readStoredEnvelope(ctx.db, sent.messageId);
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString());
+    expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: sent.messageId, tnt: tenant.id });
+    expect(Buffer.from((await open(token)).mime).equals(raw)).toBe(true);
+    // What a stored row holds is ciphertext: no line of the message is in it.
+    expect(rows.some((r) => r.data.includes(raw.subarray(raw.length - 200, raw.length - 100)))).toBe(false);
+  });
+
+  // Sizes around a part (768 KiB) and the base64url slices.
+  it.each([1, 2, 3, PART_BYTES - 1, PART_BYTES, PART_BYTES + 1, 2 * PART_BYTES + 2])(
+    'a %i-byte message sealed in parts: its token is the one jose opens, and both streams give it back',
+    async (size) => {
+      const mime = crypto.randomBytes(size);
+      const { contentKey, parts, source, header } = sealInParts(mime);
+      expect(parts.length).toBe(Math.ceil(size / PART_BYTES));
+      const token = await envelopeString(source);
+      expect(Buffer.from((await jose(token, contentKey)).plaintext).equals(mime)).toBe(true);
+      expect(Buffer.from(await openEnvelopeWithKey({ token, header, contentKey })).equals(mime)).toBe(true);
+      for (const stream of [decryptEnvelopeStream, releaseEnvelopeStream]) {
+        expect(Buffer.concat(await collect(stream({ source, header, contentKey }))).equals(mime)).toBe(true);
+        expect(Buffer.concat(await collect(stream({ source: compactSource(token), header, contentKey }))).equals(mime)).toBe(true);
+      }
+    },
+  );
+
+  it('a changed ciphertext row: streaming for parsing fails at the end, releasing hands out nothing at all', async () => {
+    const mime = crypto.randomBytes(3 * PART_BYTES);
+    const { contentKey, parts, source, header } = sealInParts(mime);
+    parts[2]![100]! ^= 1;
+    const parsed: Buffer[] = [];
+    await expectRefused(
+      (async () => {
+        for await (const p of decryptEnvelopeStream({ source, header, contentKey })) parsed.push(p);
+      })(),
+    );
+    expect(parsed.length).toBe(3);
+    const released: Buffer[] = [];
+    await expectRefused(
+      (async () => {
+        for await (const p of releaseEnvelopeStream({ source, header, contentKey })) released.push(p);
+      })(),
+    );
+    expect(released).toEqual([]);
+    await expectRefused(openEnvelopeWhole({ source, header, contentKey }));
+  });
+
+  it('a row changed between the check and the release: the pieces before it are authentic and it is never handed out', async () => {
+    const mime = crypto.randomBytes(3 * PART_BYTES);
+    const { contentKey, parts, frame, header } = sealInParts(mime);
+    let readings = 0;
+    const source: TEnvelopeSource = {
+      frame: readEnvelopeFrame(frame)!,
+      async *ciphertext() {
+        // The first reading (the tag's check) sees the sealed rows; the second a changed one.
+        if (readings++ === 1) parts[1] = Buffer.from(parts[1]!).fill(7, 0, 16);
+        yield* parts;
+      },
+    };
+    const released: Buffer[] = [];
+    await expectRefused(
+      (async () => {
+        for await (const p of releaseEnvelopeStream({ source, header, contentKey })) released.push(p);
+      })(),
+    );
+    expect(released.length).toBe(1);
+    expect(released[0]!.equals(mime.subarray(0, PART_BYTES))).toBe(true);
+  });
+
+  it('a row removed, added or reordered is refused; so is a frame whose header is not the one looked up', async () => {
+    const mime = crypto.randomBytes(3 * PART_BYTES);
+    const sealed = sealInParts(mime);
+    const variants = [
+      sealed.parts.slice(0, 2),
+      [...sealed.parts, Buffer.alloc(16)],
+      [sealed.parts[1]!, sealed.parts[0]!, sealed.parts[2]!],
+    ];
+    for (const parts of variants) {
+      const source: TEnvelopeSource = {
+        frame: sealed.source.frame,
+        async *ciphertext() {
+          yield* parts;
+        },
+      };
+      for (const stream of [decryptEnvelopeStream, releaseEnvelopeStream])
+        await expectRefused(collect(stream({ source, header: sealed.header, contentKey: sealed.contentKey })));
+    }
+    const another = sealInParts(mime);
+    await expectRefused(collect(releaseEnvelopeStream({ source: sealed.source, header: another.header, contentKey: sealed.contentKey })));
+  });
+
+  it('a stored frame is read as strictly as a token, and a whole token stored before parts still opens', async () => {
+    const { token, messageId, raw } = await sealed();
+    expect(readEnvelopeFrame(token)).toBeNull();
+    const frame = (await getMessage(ctx.db, messageId))!.envelope!;
+    for (const damaged of [
+      `${frame}.AAAA`,
+      frame.replace('..', '.A.'),
+      frame.slice(0, -1),
+      `${frame.split('..')[0]}..${frame.split('..')[1]}`,
+    ])
+      expect(readEnvelopeFrame(damaged)).toBeNull();
+    // A message stored whole (before migration 0023) is opened from its token.
+    const whole = storedEnvelopeSource(ctx.db, messageId, token);
+    expect(await envelopeString(whole)).toBe(token);
+    expect(Buffer.from((await open(await envelopeString(storedEnvelopeSource(ctx.db, messageId, frame)))).mime).equals(raw)).toBe(true);
   });
 });

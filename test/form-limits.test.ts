@@ -6,9 +6,10 @@ import { MAX_LARGE_UPLOADS, tryTakeUploadSlot, uploadSlotsInUse } from '@/lib/ht
 import { createRecipientToken } from '@/lib/envelope/recipient-token';
 import { sendMessage } from '@/lib/messages/send-message';
 import { receivePostedEnvelope } from '@/lib/portal/receive-posted-envelope';
-import { getMessage, listRecipients } from '@/lib/store/messages';
+import { listRecipients } from '@/lib/store/messages';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, sampleEml, seedTenant, type TTestContext } from './helpers/context';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 // A body streamed chunk by chunk, as a chunked upload arrives: it counts what the reader pulled,
 // and whether it was cancelled, so a test can tell how much of an upload was read.
@@ -199,7 +200,7 @@ describe("receivePostedEnvelope (message.html's form, streamed)", () => {
     tenant = await seedTenant(ctx);
     other = await seedTenant(ctx);
     const { messageId } = await sendMessage({ ctx, tenant, raw: sampleEml({ to: ['bob@gmail.com'] }), deliver: false });
-    envelope = (await getMessage(ctx.db, messageId))!.envelope!;
+    envelope = await readStoredEnvelope(ctx.db, messageId);
     const [recipient] = await listRecipients(ctx.db, messageId);
     rt = await createRecipientToken({
       db: ctx.db,

@@ -8,6 +8,7 @@ import { holdEnvelope } from '@/lib/store/held-envelopes';
 import { listRecipients } from '@/lib/store/messages';
 import type { TTenant } from '@/lib/tenants/tenants';
 import { createTestContext, seedTenant, type TTestContext } from './helpers/context';
+import { readStoredEnvelope } from './helpers/stored-envelope';
 
 let ctx: TTestContext;
 let tenant: TTenant;
@@ -109,7 +110,7 @@ describe("the reader's view, rendered once", () => {
     const { messageId, session } = await newMessage('No copy');
     // As for a template that delivers by attachment only: the server holds the envelope only
     // while a reader who posted it from message.html signs in and reads.
-    const { envelope } = await ctx.db.selectFrom('messages').select('envelope').where('id', '=', messageId).executeTakeFirstOrThrow();
+    const envelope = await readStoredEnvelope(ctx.db, messageId);
     await ctx.db.updateTable('messages').set({ envelope: null }).where('id', '=', messageId).execute();
     await expect(read(messageId, session)).rejects.toMatchObject({ code: 'ENVELOPE_INVALID' });
     const t0 = Date.now();

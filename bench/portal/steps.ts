@@ -5,6 +5,7 @@ import { recordAudit } from '../../lib/audit/record-audit';
 import { readRecipientSession } from '../../lib/auth/recipient-session';
 import { parseConfig } from '../../lib/env';
 import { maxEnvelopeChars } from '../../lib/envelope/envelope';
+import { envelopeString } from '../../lib/envelope/envelope-stream';
 import { openMessage } from '../../lib/envelope/open-message';
 import { sanitiseMessageHtml } from '../../lib/messages/sanitise-html';
 import { readReaderView } from '../../lib/portal/read-reader-view';
@@ -34,7 +35,8 @@ export async function timeSteps({ host, messageId, sessionValue, pageBytes, iter
   const ctx = await createContext({ config: parseConfig(process.env) });
   try {
     const tenant = (await getTenantByHost({ db: ctx.db, config: ctx.config, host }))!;
-    const { envelope } = (await findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }))!;
+    const { source } = (await findEnvelope({ ctx, message: (await getMessage(ctx.db, messageId))! }))!;
+    const envelope = await envelopeString(source);
     const maxChars = maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES);
     const { mime } = await openMessage({ db: ctx.db, master: ctx.master, tenantId: tenant.id, token: envelope, maxChars });
     const parsed = await simpleParser(Buffer.from(mime), { skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true });

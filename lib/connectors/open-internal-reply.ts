@@ -1,7 +1,9 @@
 import { unwrapContentKey } from '../envelope/content-key';
-import { maxEnvelopeChars, openEnvelopeWithKey, readEnvelopeHeader } from '../envelope/envelope';
+import { maxEnvelopeChars, readEnvelopeHeader } from '../envelope/envelope';
+import { compactSource, openEnvelopeWhole } from '../envelope/envelope-stream';
 import { getTenantKey } from '../envelope/tenant-keys';
 import type { TContext } from '../server/context';
+import { storedEnvelopeSource } from '../store/envelope-parts';
 import { getMessage } from '../store/messages';
 import { getPendingEnvelope } from '../store/pending-envelopes';
 import type { TOutboxTable } from '../store/schema';
@@ -30,11 +32,12 @@ export async function openInternalReply({ ctx, row, now = Date.now() }: OpenInte
     .where('message_id', '=', message.id)
     .executeTakeFirst();
   if (!recipient || recipient.address !== row.rcpt_to) return { kind: 'invalid', reason: 'queued reply does not match its recipient' };
-  const envelope = message.envelope ?? (await getPendingEnvelope(ctx.db, message.id));
-  if (!envelope) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
+  const pending = message.envelope ? null : await getPendingEnvelope(ctx.db, message.id);
+  if (!message.envelope && !pending) return { kind: 'cancelled', reason: 'the message is no longer held for delivery' };
   try {
+    const source = message.envelope ? storedEnvelopeSource(ctx.db, message.id, message.envelope) : compactSource(pending!);
     const header = readEnvelopeHeader({
-      token: envelope,
+      token: source.frame.text,
       tenantId: row.tenant_id,
       maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
     });
@@ -42,7 +45,7 @@ export async function openInternalReply({ ctx, row, now = Date.now() }: OpenInte
     const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: row.tenant_id, version: message.key_version });
     const contentKey = unwrapContentKey({ tenantKey, tenantId: row.tenant_id, messageId: message.id, wrapped: message.wrapped_cek });
     try {
-      return { kind: 'opened', raw: Buffer.from(await openEnvelopeWithKey({ token: envelope, header, contentKey })) };
+      return { kind: 'opened', raw: await openEnvelopeWhole({ source, header, contentKey }) };
     } finally {
       contentKey.fill(0);
     }

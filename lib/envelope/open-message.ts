@@ -2,7 +2,8 @@ import { AppError } from '../errors';
 import { getMessageHead, shredMessage, type TMessageHead } from '../store/messages';
 import type { TMessageTable } from '../store/schema';
 import { unwrapContentKey } from './content-key';
-import { envelopeInvalid, openEnvelopeWithKey, readEnvelopeHeader } from './envelope';
+import { envelopeInvalid, openEnvelopeWithKey, readEnvelopeHeader, type TEnvelopeHeader } from './envelope';
+import { decryptEnvelopeStream, releaseEnvelopeStream, type TEnvelopeSource } from './envelope-stream';
 import { isMessageOpenable } from './is-message-openable';
 import { getTenantKey, type TKeyContext } from './tenant-keys';
 
@@ -32,6 +33,30 @@ export async function assertOpenable({ db, message, now = Date.now() }: AssertOp
   return message.wrapped_cek;
 }
 
+type TUnlocked = { message: TMessageHead; contentKey: Buffer };
+
+// The message an envelope's header names, if it is this tenant's and may still be opened, and
+// its content key. The header is not authenticated yet: the decryption checks it (the AAD).
+async function unlockEnvelope({
+  db,
+  master,
+  header,
+  tenantId,
+  now,
+}: TKeyContext & { header: TEnvelopeHeader; tenantId: string; now: number }): Promise<TUnlocked> {
+  // `kid` is a bound parameter in a lookup, never part of a path or a query string. Without its
+  // stored envelope: the caller holds the one being opened.
+  const message = await getMessageHead(db, header.kid);
+  if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
+  const wrapped = await assertOpenable({ db, message, now });
+  const tenantKey = await getTenantKey({ db, master, tenantId, version: message.key_version });
+  try {
+    return { message, contentKey: unwrapContentKey({ tenantKey, tenantId, messageId: message.id, wrapped }) };
+  } catch {
+    throw envelopeInvalid();
+  }
+}
+
 // Opens an envelope from anywhere (message.html, the store): hostile until proven otherwise.
 export async function openMessage({
   db,
@@ -42,18 +67,43 @@ export async function openMessage({
   now = Date.now(),
 }: OpenMessageOptions): Promise<TOpenedMessage> {
   const header = readEnvelopeHeader({ token, tenantId, maxChars });
-  // `kid` is a bound parameter in a lookup, never part of a path or a query string. Without its
-  // stored envelope: the caller holds the one being opened.
-  const message = await getMessageHead(db, header.kid);
-  if (!message || message.tenant_id !== tenantId) throw envelopeInvalid();
-  const wrapped = await assertOpenable({ db, message, now });
-  const tenantKey = await getTenantKey({ db, master, tenantId, version: message.key_version });
-  let contentKey: Buffer;
+  const { message, contentKey } = await unlockEnvelope({ db, master, header, tenantId, now });
   try {
-    contentKey = unwrapContentKey({ tenantKey, tenantId, messageId: message.id, wrapped });
-  } catch {
-    throw envelopeInvalid();
+    return { message, mime: await openEnvelopeWithKey({ token: token as string, header, contentKey }) };
+  } finally {
+    contentKey.fill(0);
   }
-  const mime = await openEnvelopeWithKey({ token: token as string, header, contentKey });
-  return { message, mime };
+}
+
+// How a streamed envelope's plaintext is handed out (lib/envelope/envelope-stream.ts): as it is
+// decrypted, its tag checked at the end ('parse': for a reader that keeps nothing unless the
+// stream ends well), or each piece authentic when handed out ('release': two passes).
+export type TStreamMode = 'parse' | 'release';
+
+export type OpenMessageStreamOptions = TKeyContext & { tenantId: string; source: TEnvelopeSource; mode: TStreamMode; now?: number };
+
+export type TOpenedMessageStream = { message: TMessageHead; plaintext: AsyncIterable<Buffer> };
+
+// Opens an envelope as a stream: the same checks as openMessage, the ciphertext never held whole.
+export async function openMessageStream({
+  db,
+  master,
+  tenantId,
+  source,
+  mode,
+  now = Date.now(),
+}: OpenMessageStreamOptions): Promise<TOpenedMessageStream> {
+  const header = readEnvelopeHeader({ token: source.frame.text, tenantId, maxChars: source.frame.text.length });
+  const { message, contentKey } = await unlockEnvelope({ db, master, header, tenantId, now });
+  const open = mode === 'parse' ? decryptEnvelopeStream : releaseEnvelopeStream;
+  return {
+    message,
+    plaintext: (async function* () {
+      try {
+        yield* open({ source, header, contentKey });
+      } finally {
+        contentKey.fill(0);
+      }
+    })(),
+  };
 }

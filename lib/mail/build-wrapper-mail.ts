@@ -3,7 +3,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import type { TBranding } from '../templates/schema';
 import { mailMessages } from '../i18n/mail-messages';
 import type { TComposedMail } from './mail-source';
-import { renderMessageHtml, streamMessageHtml } from './templates/message-html';
+import { renderMessageHtml, streamMessageHtml, type TEnvelopeText } from './templates/message-html';
 import { renderWrapperHtml, renderWrapperText } from './templates/wrapper-mail';
 
 export type BuildWrapperMailOptions = {
@@ -16,7 +16,7 @@ export type BuildWrapperMailOptions = {
   origin: string;
   messageId: string;
   smtpMessageId: string;
-  envelope: string | Buffer;
+  envelope: TEnvelopeText;
   recipientToken: string;
   expiresAt: number | null;
   date: Date;

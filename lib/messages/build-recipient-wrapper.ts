@@ -1,6 +1,7 @@
 import type { TBranding } from '../templates/schema';
 import { createRecipientToken } from '../envelope/recipient-token';
 import { composeWrapperMail } from '../mail/build-wrapper-mail';
+import type { TEnvelopeText } from '../mail/templates/message-html';
 import { collectMail, type TComposedMail } from '../mail/mail-source';
 import { enqueueWrapper, newOutboxId, type TOutboxMail } from '../mail/outbox';
 import type { TTenantKey } from '../envelope/tenant-keys';
@@ -63,7 +64,7 @@ export type BuildRecipientWrapperOptions = {
   tenant: TTenant;
   branding: TBranding;
   recipient: TRecipientTable;
-  envelope: string | Buffer;
+  envelope: TEnvelopeText;
   sender: { sender: string; senderName: string; subject: string };
   expiresAt: number | null;
   now: number;

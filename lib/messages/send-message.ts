@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/record-audit';
 import { DEFAULT_TEMPLATE } from '../templates/schema';
 import { wrapContentKey } from '../envelope/content-key';
 import { sealEnvelope } from '../envelope/envelope';
+import { sealEnvelopeParts } from '../envelope/envelope-stream';
 import { getTenantKey } from '../envelope/tenant-keys';
 import { AppError } from '../errors';
 import { addressDomain } from '../mail/address';
@@ -11,7 +12,8 @@ import { parseOutgoingMessage, type TParsedMessage } from '../mail/parse-message
 import type { TContext } from '../server/context';
 import { getMessage, getMessageByIdempotencyKey, insertMessage, listRecipients } from '../store/messages';
 import { enqueueMail, notifyOutbox } from '../mail/outbox';
-import { insertPendingEnvelope } from '../store/pending-envelopes';
+import { insertEnvelopeParts } from '../store/envelope-parts';
+import { insertPendingEnvelope, readDeliveryEnvelope } from '../store/pending-envelopes';
 import { runTransaction } from '../store/run-transaction';
 import type { TDatabase, TRecipientTable } from '../store/schema';
 import type { TTenant } from '../tenants/tenants';
@@ -142,9 +144,14 @@ export async function prepareMessage({
   const messageId = crypto.randomUUID();
   const contentKey = crypto.randomBytes(32);
   const tenantKey = await getTenantKey({ db: ctx.db, master: ctx.master, tenantId: tenant.id });
-  const envelope = await sealEnvelope({ mime: parsed.mime, messageId, tenantId: tenant.id, contentKey, expiresAt });
+  const isKept = branding.policy.delivery.link;
+  // A kept message is sealed as it is stored, a part at a time (lib/store/envelope-parts.ts), when
+  // commit runs; attachment-only delivery keeps no copy on the server, and its wrappers carry the
+  // token made here.
+  const sealOptions = { mime: parsed.mime, messageId, tenantId: tenant.id, contentKey, expiresAt };
+  const envelope = isKept ? null : await sealEnvelope(sealOptions);
   const wrappedCek = wrapContentKey({ tenantKey, tenantId: tenant.id, messageId, contentKey });
-  contentKey.fill(0);
+  if (!isKept) contentKey.fill(0);
 
   const recipients: TRecipientTable[] = addressees.map((r) => ({
     id: crypto.randomUUID(),
@@ -169,6 +176,16 @@ export async function prepareMessage({
   const wrapped = recipients.filter((r) => !smime.has(r.id));
 
   const commit = async (trx: Transaction<TDatabase>) => {
+    let stored: string | null = null;
+    if (isKept) {
+      try {
+        const sealed = sealEnvelopeParts(sealOptions);
+        await insertEnvelopeParts({ db: trx, messageId, parts: sealed.parts });
+        stored = sealed.frame();
+      } finally {
+        contentKey.fill(0);
+      }
+    }
     await insertMessage(
       trx,
       {
@@ -178,7 +195,7 @@ export async function prepareMessage({
         key_version: tenantKey.version,
         wrapped_cek: wrappedCek,
         // Attachment-only delivery keeps no copy of the mail on the server.
-        envelope: branding.policy.delivery.link ? envelope : null,
+        envelope: stored,
         size_bytes: parsed.mime.length,
         template,
         restrictions,
@@ -200,7 +217,7 @@ export async function prepareMessage({
     );
     if (deliver) {
       // Held only until its last wrapper is out (lib/store/pending-envelopes.ts).
-      if (!branding.policy.delivery.link && wrapped.length) await insertPendingEnvelope(trx, messageId, envelope);
+      if (envelope && wrapped.length) await insertPendingEnvelope(trx, messageId, envelope);
       for (const recipient of recipients) {
         const encrypted = smime.get(recipient.id);
         if (!encrypted) continue;
@@ -263,8 +280,11 @@ export async function prepareMessage({
         ? NO_WRAPPERS
         : {
             async *[Symbol.asyncIterator]() {
+              // After commit: a kept envelope is read back from the store as its text.
+              const carried = envelope ?? (await readDeliveryEnvelope(ctx.db, messageId));
+              if (!carried) throw new AppError('ENVELOPE_INVALID', 'This message cannot be opened.');
               for (const recipient of recipients)
-                yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope, sender: parsed, expiresAt, now });
+                yield await buildRecipientWrapper({ ctx, tenant, branding, recipient, envelope: carried, sender: parsed, expiresAt, now });
             },
           },
     },

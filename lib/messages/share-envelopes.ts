@@ -1,19 +1,20 @@
 import { readDeliveryEnvelope } from '../store/pending-envelopes';
+import type { TEnvelopeText } from '../mail/templates/message-html';
 import type { TDb } from '../store/db';
 import type { TOutboxTable } from '../store/schema';
 
-export type TEnvelopeShare = { load(messageId: string): Promise<Buffer | null>; release(messageId: string): void };
+export type TEnvelopeShare = { load(messageId: string): Promise<TEnvelopeText | null>; release(messageId: string): void };
 
 export type ShareEnvelopesOptions = { db: TDb; rows: Pick<TOutboxTable, 'message_id' | 'recipient_id'>[] };
 
-// One batch's wrappers of a message share its envelope: read from the database once, held while
-// any of them is still to be sent, let go after the last. Ten recipients of a 25 MB message then
-// cost one 33 MB string, not ten read one after the other (each read also passes through the
-// database driver's own copy), which V8 would otherwise keep until its next full collection.
+// One batch's wrappers of a message share its envelope: looked up once, held while any of them
+// is still to be sent, let go after the last. A kept envelope is only its frame here (its text
+// is streamed from the store at each reading of a wrapper); one held for attachment-only
+// delivery is its bytes, read once for the batch rather than once per wrapper.
 export function shareEnvelopes({ db, rows }: ShareEnvelopesOptions): TEnvelopeShare {
   const waiting = new Map<string, number>();
   for (const r of rows) if (r.recipient_id && r.message_id) waiting.set(r.message_id, (waiting.get(r.message_id) ?? 0) + 1);
-  const loaded = new Map<string, Promise<Buffer | null>>();
+  const loaded = new Map<string, Promise<TEnvelopeText | null>>();
   return {
     load(messageId) {
       let envelope = loaded.get(messageId);

@@ -1,4 +1,6 @@
-import { simpleParser, type AddressObject } from 'mailparser';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type AddressObject, type AttachmentStream, MailParser } from 'mailparser';
 import { sanitiseMessageHtml } from './sanitise-html';
 
 export type TAddress = { name: string; address: string };
@@ -17,7 +19,8 @@ export type TMessageView = {
 };
 
 export type ToMessageViewOptions = {
-  mime: Uint8Array;
+  // The decrypted message, whole or as a stream of pieces.
+  mime: Uint8Array | AsyncIterable<Uint8Array>;
   allowRemoteImages?: boolean;
   // URL (same origin) of attachment `index`, for cid: images that were not inlined.
   attachmentUrl: (index: number) => string;
@@ -25,22 +28,66 @@ export type ToMessageViewOptions = {
 
 // Bodies larger than this are shown as text only: the sanitiser's work grows with the HTML.
 const MAX_HTML_CHARS = 4 * 1024 * 1024;
+const SLICE_BYTES = 64 * 1024;
 
-// What the reader sees of a decrypted message: headers, a sanitised HTML body (or text), and
-// the attachment list. The body is untrusted sender content from here to the sandboxed frame.
-export async function toMessageView({ mime, allowRemoteImages = false, attachmentUrl }: ToMessageViewOptions): Promise<TMessageView> {
-  const parsed = await simpleParser(Buffer.from(mime.buffer, mime.byteOffset, mime.byteLength), {
+type TParsedAttachment = { filename?: string; contentType: string; size: number; cid?: string };
+type TParsed = {
+  headers: Map<string, unknown>;
+  text?: string;
+  html?: string | false;
+  attachments: TParsedAttachment[];
+};
+
+// mailparser's streaming parser, as simpleParser drives it but with each attachment counted and
+// dropped as it passes: a 150 MB attachment costs the view its size, not its bytes. What is kept
+// is the headers and the text and HTML bodies.
+async function parseMessage(mime: ToMessageViewOptions['mime']): Promise<TParsed> {
+  const source =
+    mime instanceof Uint8Array
+      ? (function* () {
+          for (let at = 0; at < mime.length; at += SLICE_BYTES)
+            yield Buffer.from(mime.buffer, mime.byteOffset + at, Math.min(SLICE_BYTES, mime.length - at));
+        })()
+      : mime;
+  const parser = new MailParser({
     // html-to-text on hostile markup is the known stack/CPU bomb (htmllargecallstack.eml).
     skipHtmlToText: true,
     skipTextLinks: true,
     skipImageLinks: true,
     maxHtmlLengthToParse: MAX_HTML_CHARS,
+    checksumAlgo: false,
   });
+  const parsed: TParsed = { headers: new Map(), attachments: [] };
+  parser.on('headers', (headers: Map<string, unknown>) => (parsed.headers = headers));
+  parser.on('data', (data: { type: string }) => {
+    if (data.type === 'text') {
+      const text = data as { text?: string; html?: string | false };
+      parsed.text = text.text;
+      parsed.html = text.html;
+      return;
+    }
+    if (data.type !== 'attachment') return;
+    const attachment = data as unknown as AttachmentStream;
+    const entry: TParsedAttachment = { filename: attachment.filename, contentType: attachment.contentType, size: 0, cid: attachment.cid };
+    parsed.attachments.push(entry);
+    const content = attachment.content as Readable;
+    content.on('data', (chunk: Buffer) => (entry.size += chunk.length));
+    content.once('end', () => attachment.release?.());
+  });
+  await pipeline(Readable.from(source, { objectMode: false }), parser);
+  return parsed;
+}
+
+// What the reader sees of a decrypted message: headers, a sanitised HTML body (or text), and
+// the attachment list. The body is untrusted sender content from here to the sandboxed frame.
+export async function toMessageView({ mime, allowRemoteImages = false, attachmentUrl }: ToMessageViewOptions): Promise<TMessageView> {
+  const parsed = await parseMessage(mime);
+  const header = <T>(name: string) => parsed.headers.get(name) as T | undefined;
   const attachments = parsed.attachments.map((a, index) => ({
     index,
     filename: safeFilename(a.filename, index, a.contentType),
     contentType: safeContentType(a.contentType),
-    size: a.size ?? a.content.length,
+    size: a.size,
     contentId: a.cid ?? null,
   }));
   const byCid = new Map(attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.index]));
@@ -55,13 +102,14 @@ export async function toMessageView({ mime, allowRemoteImages = false, attachmen
         },
       })
     : null;
+  const date = header<Date>('date');
   return {
-    subject: parsed.subject ?? '',
-    from: addresses(parsed.from),
-    to: addresses(parsed.to),
-    cc: addresses(parsed.cc),
-    date: parsed.date && !Number.isNaN(parsed.date.getTime()) ? parsed.date.toISOString() : null,
-    messageIdHeader: parsed.messageId ?? null,
+    subject: header<string>('subject') ?? '',
+    from: addresses(header<AddressObject>('from')),
+    to: addresses(header<AddressObject | AddressObject[]>('to')),
+    cc: addresses(header<AddressObject | AddressObject[]>('cc')),
+    date: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
+    messageIdHeader: header<string>('message-id') ?? null,
     text: parsed.text ?? '',
     html: sanitised?.html ?? null,
     hasRemoteImages: sanitised?.hasRemoteImages ?? false,

@@ -1,12 +1,14 @@
 import 'server-only';
 import type { TMessageTable } from '../store/schema';
 import { maxEnvelopeChars } from '../envelope/envelope';
-import { openMessage } from '../envelope/open-message';
+import { compactSource, type TEnvelopeSource } from '../envelope/envelope-stream';
+import { openMessage, openMessageStream, type TStreamMode } from '../envelope/open-message';
 import type { TRecipientClaims } from '../envelope/recipient-token';
 import { AppError } from '../errors';
 import { getMetrics } from '../metrics/metrics';
 import type { TContext } from '../server/context';
 import { getHeldEnvelope, holdEnvelope } from '../store/held-envelopes';
+import { storedEnvelopeSource } from '../store/envelope-parts';
 import { getMessage } from '../store/messages';
 import type { TTenant } from '../tenants/tenants';
 
@@ -47,8 +49,36 @@ export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now 
   return claims;
 }
 
+export type OpenTenantEnvelopeStreamOptions = { ctx: TContext; tenant: TTenant; source: TEnvelopeSource; mode: TStreamMode; now?: number };
+
+// The same as a stream (lib/envelope/envelope-stream.ts), counted once it ends, well or not.
+export async function openTenantEnvelopeStream({ ctx, tenant, source, mode, now }: OpenTenantEnvelopeStreamOptions) {
+  const { envelopeOpens } = getMetrics();
+  const counted = (error?: unknown) =>
+    envelopeOpens.inc({ result: error === undefined ? 'ok' : error instanceof AppError ? error.code : 'error' });
+  let opened: Awaited<ReturnType<typeof openMessageStream>>;
+  try {
+    opened = await openMessageStream({ db: ctx.db, master: ctx.master, tenantId: tenant.id, source, mode, now });
+  } catch (error) {
+    counted(error);
+    throw error;
+  }
+  return {
+    message: opened.message,
+    plaintext: (async function* () {
+      try {
+        yield* opened.plaintext;
+      } catch (error) {
+        counted(error);
+        throw error;
+      }
+      counted();
+    })(),
+  };
+}
+
 // The envelope a reader may open: the stored one (heldUntil null), or one held for them from
-// message.html (until heldUntil).
+// message.html (until heldUntil). A source: a stored one is read a row at a time as it opens.
 export async function findEnvelope({
   ctx,
   message,
@@ -57,8 +87,8 @@ export async function findEnvelope({
   ctx: TContext;
   message: Pick<TMessageTable, 'id' | 'envelope'>;
   now?: number;
-}): Promise<{ envelope: string; heldUntil: number | null } | null> {
-  if (message.envelope) return { envelope: message.envelope, heldUntil: null };
+}): Promise<{ source: TEnvelopeSource; heldUntil: number | null } | null> {
+  if (message.envelope) return { source: storedEnvelopeSource(ctx.db, message.id, message.envelope), heldUntil: null };
   const held = await getHeldEnvelope({ db: ctx.db, messageId: message.id, now });
-  return held ? { envelope: held.envelope, heldUntil: held.expiresAt } : null;
+  return held ? { source: compactSource(held.envelope), heldUntil: held.expiresAt } : null;
 }

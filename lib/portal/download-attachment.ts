@@ -4,28 +4,29 @@ import { type AttachmentStream, MailParser } from 'mailparser';
 import { recordAudit } from '../audit/record-audit';
 import { AppError } from '../errors';
 import { safeContentType, safeFilename } from '../messages/to-message-view';
-import { openForReader, type OpenForReaderOptions } from './open-for-reader';
+import { openTenantEnvelopeStream } from './accept-posted-envelope';
+import { authoriseReader, findReaderEnvelope, type OpenForReaderOptions } from './open-for-reader';
 
 export type DownloadAttachmentOptions = OpenForReaderOptions & { index: string };
 
-// The decrypted message goes into the parser a slice at a time.
-const SLICE_BYTES = 64 * 1024;
-
-// One attachment of a reader's message, decoded as the client reads it: the parser streams the
-// attachment's content with back-pressure and drains the parts around it, so a 150 MB attachment
-// is never held decoded (simpleParser would hold every attachment whole). The decrypted message
-// itself is held while it is read: the envelope is one AES-GCM message, and no plaintext may be
-// handed out before its tag is checked at the end.
+// One attachment of a reader's message, decrypted and decoded as the client reads it. The
+// envelope streams in twice (lib/envelope/envelope-stream.ts): a first pass checks its one tag,
+// keeping a keyed hash of each ciphertext piece; the second decrypts each piece only if it is
+// the one that was checked, into mailparser's streaming parser, which streams the attachment's
+// content with back-pressure and drains the parts around it. Nothing unauthenticated reaches
+// the client, and a 150 MB message is never held: not sealed, not decrypted, not decoded.
 export async function downloadAttachment({ index, ...options }: DownloadAttachmentOptions) {
   const i = /^\d{1,4}$/.test(index) ? Number(index) : -1;
-  const opened = await openForReader(options);
-  const found = i < 0 ? null : await findAttachment({ mime: opened.mime, index: i });
+  const { session, message } = await authoriseReader(options);
+  const { source } = await findReaderEnvelope({ ctx: options.ctx, message });
+  const opened = await openTenantEnvelopeStream({ ctx: options.ctx, tenant: options.tenant, source, mode: 'release' });
+  const found = i < 0 ? null : await findAttachment({ plaintext: opened.plaintext, index: i });
   if (!found) throw new AppError('NOT_FOUND', 'No such attachment');
   await recordAudit(options.ctx.db, {
     tenantId: options.tenant.id,
     messageId: opened.message.id,
     type: 'downloaded',
-    actor: opened.session.address,
+    actor: session.address,
     data: { index: i },
   });
   return {
@@ -35,18 +36,12 @@ export async function downloadAttachment({ index, ...options }: DownloadAttachme
   };
 }
 
-type FindAttachmentOptions = { mime: Uint8Array; index: number };
+type FindAttachmentOptions = { plaintext: AsyncIterable<Buffer>; index: number };
 
-// Numbered as simpleParser numbers them (the message view's attachment list): in the order the
-// parser meets them. Resolves at the wanted one's start, or null once the message has none.
-function findAttachment({ mime, index }: FindAttachmentOptions): Promise<{ attachment: AttachmentStream; content: Readable } | null> {
-  const source = Readable.from(
-    (function* () {
-      for (let at = 0; at < mime.length; at += SLICE_BYTES)
-        yield Buffer.from(mime.buffer, mime.byteOffset + at, Math.min(SLICE_BYTES, mime.length - at));
-    })(),
-    { objectMode: false },
-  );
+// Numbered as the message view numbers them: in the order the parser meets them. Resolves at the
+// wanted one's start, or null once the message has none.
+function findAttachment({ plaintext, index }: FindAttachmentOptions): Promise<{ attachment: AttachmentStream; content: Readable } | null> {
+  const source = Readable.from(plaintext, { objectMode: false });
   const parser = new MailParser({ skipHtmlToText: true, skipTextLinks: true, skipImageLinks: true, checksumAlgo: false });
   let seen = 0;
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { mayReadInSession } from '../messages/conversation';
 import type { TContext } from '../server/context';
 import { getMessage } from '../store/messages';
-import { findEnvelope, openTenantEnvelope } from './accept-posted-envelope';
+import { findEnvelope, openTenantEnvelopeStream } from './accept-posted-envelope';
 import type { TTenant } from '../tenants/tenants';
 
 export type OpenForReaderOptions = { ctx: TContext; tenant: TTenant; messageId: string; sessionValue: string | undefined };
@@ -33,10 +33,19 @@ export async function findReaderEnvelope({ ctx, message, now }: Parameters<typeo
 }
 
 // Every decryption of a whole message for a reader goes through here (the rendered view of it,
-// lib/portal/read-reader-view.ts, through authoriseReader). Nothing else decrypts for a reader.
+// lib/portal/read-reader-view.ts, and attachment downloads stream it, through authoriseReader).
+// Nothing else decrypts for a reader. The message is joined once its tag verified.
 export async function openForReader(options: OpenForReaderOptions) {
   const { session, message } = await authoriseReader(options);
-  const { envelope } = await findReaderEnvelope({ ctx: options.ctx, message });
-  const opened = await openTenantEnvelope({ ctx: options.ctx, tenant: options.tenant, envelope });
-  return { session, message, mime: opened.mime };
+  const { source } = await findReaderEnvelope({ ctx: options.ctx, message });
+  const opened = await openTenantEnvelopeStream({ ctx: options.ctx, tenant: options.tenant, source, mode: 'parse' });
+  const pieces: Buffer[] = [];
+  try {
+    for await (const piece of opened.plaintext) pieces.push(piece);
+  } catch (error) {
+    // Nothing that failed authentication stays in memory.
+    for (const piece of pieces) piece.fill(0);
+    throw error;
+  }
+  return { session, message, mime: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };
 }

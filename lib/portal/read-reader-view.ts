@@ -7,7 +7,7 @@ import { logger } from '../logger';
 import { SANITISER_VERSION } from '../messages/sanitise-html';
 import { type TMessageView, toMessageView } from '../messages/to-message-view';
 import { getReaderView, putReaderView } from '../store/reader-views';
-import { openTenantEnvelope } from './accept-posted-envelope';
+import { openTenantEnvelopeStream } from './accept-posted-envelope';
 import { authoriseReader, findReaderEnvelope, type OpenForReaderOptions } from './open-for-reader';
 
 // The stored view's own format: bump when TMessageView changes shape.
@@ -44,9 +44,12 @@ export async function readReaderView({ allowRemoteImages, now = Date.now(), ...o
       logger.warn({ messageId: message.id }, 'reader view unreadable; rendering it again');
     }
   }
-  const { envelope, heldUntil } = await findReaderEnvelope({ ctx, message, now });
-  const opened = await openTenantEnvelope({ ctx, tenant, envelope });
-  const view = await toMessageView({ mime: opened.mime, allowRemoteImages, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` });
+  const { source, heldUntil } = await findReaderEnvelope({ ctx, message, now });
+  // Decrypted as it is read into mailparser's streaming parser, attachments counted and dropped
+  // as they pass: the view of a 150 MB message holds its headers and bodies only. The tag is
+  // checked at the end of the stream; a view is kept only if it verified.
+  const opened = await openTenantEnvelopeStream({ ctx, tenant, source, mode: 'parse', now });
+  const view = await toMessageView({ mime: opened.plaintext, allowRemoteImages, attachmentUrl: (i) => `/m/${messageId}/attachments/${i}` });
   const sealed = sealBytes({ key, plaintext: Buffer.from(JSON.stringify(view), 'utf8'), aad });
   await putReaderView({
     db: ctx.db,

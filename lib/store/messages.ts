@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { deleteEnvelopeParts } from './envelope-parts';
 import { deleteHeldEnvelope } from './held-envelopes';
 import { deleteReaderViews } from './reader-views';
 import type { TDatabase, TMessageTable, TRecipientTable } from './schema';
@@ -71,6 +72,7 @@ export async function shredMessage(db: TDbLike, id: string, fields: { revoked_at
     .where('id', '=', id)
     .executeTakeFirst();
   await deleteHeldEnvelope(db, id);
+  await deleteEnvelopeParts(db, id);
   await deleteReaderViews(db, id);
   await db.deleteFrom('pending_envelopes').where('message_id', '=', id).execute();
   // Wrappers not yet sent are never built now; one a worker holds right now it cancels itself.

@@ -591,6 +591,20 @@ const createMigrations = (dialect: TDialectName): Record<string, Migration> => (
       await db.schema.alterTable('smime_certificates').addColumn('signature_scheme', 'text').execute();
     },
   },
+  // A kept message's envelope ciphertext in rows of 768 KiB (lib/store/envelope-parts.ts), its
+  // frame (the compact JWE without its ciphertext) in messages.envelope: a 150 MB message is
+  // stored, read and streamed a row at a time. Messages stored before keep their whole token.
+  '0023_envelope_parts': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('envelope_parts')
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('data', dialect === 'postgres' ? sql`bytea` : sql`blob`, (c) => c.notNull())
+        .addPrimaryKeyConstraint('envelope_parts_pk', ['message_id', 'seq'])
+        .execute();
+    },
+  },
 });
 
 export const createMigrationProvider = (dialect: TDialectName): MigrationProvider => ({

@@ -1,14 +1,20 @@
 import { sql, type Transaction } from 'kysely';
+import { envelopeText, readEnvelopeFrame } from '../envelope/envelope-stream';
+import type { TEnvelopeText } from '../mail/templates/message-html';
 import type { TDb } from './db';
+import { storedEnvelopeSource } from './envelope-parts';
 import { runTransaction } from './run-transaction';
 import type { TDatabase } from './schema';
 
 // The envelope of an attachment-only message lives here only while a wrapper of it waits in the
 // outbox: such a tenant keeps no copy on the server once its mail is out.
 
-// The one envelope a message's wrappers carry (kept on the server, or held for its delivery), as
-// latin1 bytes. SQLite hands the TEXT over cast to a BLOB, so no 33 MB string is made on the way.
-export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<Buffer | null> {
+// The one envelope a message's wrappers carry (kept on the server, or held for its delivery).
+// A kept one is not loaded: each reading of a wrapper (DKIM, then sending) streams its text from
+// the store a row at a time, so ten recipients of a 25 MB message hold a row, not a copy. One
+// held (or kept whole, from before parts) as latin1 bytes: SQLite hands the TEXT over cast to a
+// BLOB, so no 33 MB string is made on the way.
+export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<TEnvelopeText | null> {
   const column = (table: 'messages' | 'pending_envelopes') =>
     db.dialectName === 'sqlite'
       ? sql<Buffer | null>`CAST(${sql.ref(`${table}.envelope`)} AS BLOB)`.as('envelope')
@@ -19,8 +25,18 @@ export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<
     (await db.selectFrom('pending_envelopes').select(column('pending_envelopes')).where('message_id', '=', messageId).executeTakeFirst())
       ?.envelope ??
     null;
+  if (found === null) return null;
+  const text = typeof found === 'string' ? found : found.length <= MAX_FRAME_CHARS ? found.toString('latin1') : null;
+  const frame = kept?.envelope && text !== null ? readEnvelopeFrame(text) : null;
+  if (frame) {
+    const source = storedEnvelopeSource(db, messageId, frame.text);
+    return { head: frame.text.slice(0, 4096), open: () => envelopeText(source) };
+  }
   return typeof found === 'string' ? Buffer.from(found, 'latin1') : found;
 }
+
+// A frame is its header (at most 1 KiB), the IV and the tag.
+const MAX_FRAME_CHARS = 2048;
 
 export const insertPendingEnvelope = (db: Transaction<TDatabase> | TDb, messageId: string, envelope: string) =>
   db.insertInto('pending_envelopes').values({ message_id: messageId, envelope }).execute();

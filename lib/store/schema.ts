@@ -239,6 +239,14 @@ export type TPendingEnvelopeTable = {
   envelope: string;
 };
 
+// A kept message's envelope ciphertext, a row (up to 768 KiB) at a time in order of seq; its
+// frame is messages.envelope (lib/store/envelope-parts.ts).
+export type TEnvelopePartTable = {
+  message_id: string;
+  seq: number;
+  data: Buffer;
+};
+
 // Who may hand the SMTP relay mail for a tenant: a credential (AUTH) ...
 export type TRelayCredentialTable = {
   id: string;
@@ -433,6 +441,7 @@ export type TDatabase = {
   mail_rules: TMailRuleTable;
   mail_rule_settings: TMailRuleSettingsTable;
   pending_envelopes: TPendingEnvelopeTable;
+  envelope_parts: TEnvelopePartTable;
   federated_signins: TFederatedSignInTable;
   identity_providers: TIdentityProviderTable;
   held_envelopes: THeldEnvelopeTable;

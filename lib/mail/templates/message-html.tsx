@@ -8,11 +8,16 @@ export type TMessageHtmlContent = {
   tenantName: string;
   senderLabel: string;
   origin: string;
-  // The compact token; as latin1 bytes when the caller holds it so (the outbox worker does).
-  envelope: string | Buffer;
+  envelope: TEnvelopeText;
   recipientToken: string;
   expiresAt: number | null;
 };
+
+// The envelope token: as text, as latin1 bytes (one held for attachment-only delivery, as the
+// outbox worker reads it), or one the server keeps, its text streamed anew from the store each
+// time the mail is read (lib/store/envelope-parts.ts): `head` is its first characters.
+export type TEnvelopeStream = { head: string; open(): AsyncIterable<Buffer> };
+export type TEnvelopeText = string | Buffer | TEnvelopeStream;
 
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
 // to the tenant's portal with a plain form, so it works with JavaScript off and runs no script.
@@ -89,21 +94,18 @@ const ENVELOPE_SLOT = 'SEALPOST-ENVELOPE-SLOT';
 // encoding makes of each (base64 text, wrapped lines) stays in V8's young generation.
 const SLICE_BYTES = 3 * (1 << 14);
 
-export type TMessageHtml = { before: Buffer; envelope: Buffer; after: Buffer };
+export type TMessageHtml = { before: Buffer; envelope: Buffer | TEnvelopeStream; after: Buffer };
 
 // The page is rendered once around a slot; the envelope (up to 33 MB of base64url, which needs
 // no escaping) is put in the slot as bytes rather than passed through React, which would copy
 // it several times.
 export async function renderMessageHtml({ envelope: token, ...content }: TMessageHtmlContent): Promise<TMessageHtml> {
-  const envelope = Buffer.isBuffer(token) ? token : Buffer.from(token, 'latin1');
+  const envelope = typeof token === 'string' ? Buffer.from(token, 'latin1') : token;
+  const start = Buffer.isBuffer(envelope) ? envelope.subarray(0, 4096).toString('latin1') : envelope.head;
   const page = await renderStaticHtml(<MessageHtml {...content} envelope={ENVELOPE_SLOT} />);
   const [before, after, ...rest] = page.split(ENVELOPE_SLOT);
-  if (
-    before === undefined ||
-    after === undefined ||
-    rest.length ||
-    !/^[A-Za-z0-9_.-]*$/.test(envelope.subarray(0, 4096).toString('latin1'))
-  ) {
+  // The streamed ciphertext is base64url text by construction (envelopeText).
+  if (before === undefined || after === undefined || rest.length || !/^[A-Za-z0-9_.-]*$/.test(start)) {
     throw new Error('message.html could not hold the envelope');
   }
   return { before: Buffer.from(before, 'utf8'), envelope, after: Buffer.from(after, 'utf8') };
@@ -113,10 +115,11 @@ export async function renderMessageHtml({ envelope: token, ...content }: TMessag
 // second copy of its envelope (the attachment is read once to DKIM-sign the mail and once to send it).
 export function streamMessageHtml({ before, envelope, after }: TMessageHtml): Readable {
   return Readable.from(
-    (function* () {
+    (async function* () {
       yield before;
       // A multiple of 3 bytes: the base64 encoder keeps no view of a slice past its own call.
-      for (let at = 0; at < envelope.length; at += SLICE_BYTES) yield envelope.subarray(at, at + SLICE_BYTES);
+      for await (const text of Buffer.isBuffer(envelope) ? [envelope] : envelope.open())
+        for (let at = 0; at < text.length; at += SLICE_BYTES) yield text.subarray(at, at + SLICE_BYTES);
       yield after;
     })(),
     { objectMode: false },

@@ -1,0 +1,237 @@
+import crypto from 'node:crypto';
+import { ENVELOPE_TYP, envelopeInvalid, readEnvelopeHeader, type TEnvelopeHeader } from './envelope';
+
+// The envelope is one compact JWE (alg dir, enc A256GCM): one IV, one ciphertext, one tag over
+// all of it. This module seals and opens it as a stream, so a 150 MB message is never held as
+// ciphertext, as base64url text nor (where the reader allows) as plaintext, and the format stays
+// the very JWE jose opens: only how the bytes are carried changes.
+//
+// The frame is the compact token with its ciphertext left out: `<protected>..<iv>..<tag>`. A
+// kept message stores its frame (messages.envelope) and its ciphertext in rows of PART_BYTES
+// (envelope_parts); message.html still carries the whole token, streamed from both.
+
+const IV_CHARS = 16; // 12 bytes
+const TAG_CHARS = 22; // 16 bytes
+// A multiple of 3: each row is whole base64url text of its own (no bytes carried to the next).
+export const PART_BYTES = 3 * (1 << 18);
+// Base64url text is decoded this many characters at a time (a multiple of 4).
+const SLICE_CHARS = 1 << 20;
+
+export type TEnvelopeFrame = { protectedSegment: string; iv: Buffer; tag: Buffer; text: string };
+
+// An envelope to open or to carry: its frame, and its ciphertext, cut the same way at each reading.
+export type TEnvelopeSource = { frame: TEnvelopeFrame; ciphertext(): AsyncIterable<Buffer> };
+
+type TSplit = { frame: TEnvelopeFrame; ctStart: number; ctEnd: number };
+
+// The shape of a compact token (or frame), strictly: five segments, the second empty, an IV of
+// 12 bytes and a tag of 16, in strict base64url. Null for anything else.
+function splitCompact(token: string): TSplit | null {
+  const d1 = token.indexOf('.');
+  const d3 = token.indexOf('.', d1 + 2);
+  const d4 = token.indexOf('.', d3 + 1);
+  const isShapeValid =
+    d1 > 0 &&
+    token[d1 + 1] === '.' &&
+    d3 === d1 + 2 + IV_CHARS &&
+    d4 > d3 &&
+    token.lastIndexOf('.') === d4 &&
+    token.length - d4 - 1 === TAG_CHARS &&
+    (d4 - d3 - 1) % 4 !== 1;
+  if (!isShapeValid) return null;
+  const protectedSegment = token.slice(0, d1);
+  const ivText = token.slice(d1 + 2, d3);
+  const tagText = token.slice(d4 + 1);
+  const iv = decodeStrict(ivText);
+  const tag = decodeStrict(tagText);
+  if (iv?.length !== 12 || tag?.length !== 16) return null;
+  return { frame: { protectedSegment, iv, tag, text: `${protectedSegment}..${ivText}..${tagText}` }, ctStart: d3 + 1, ctEnd: d4 };
+}
+
+// A frame as stored (messages.envelope of a message whose ciphertext is in envelope_parts), or
+// null for a whole token (a message stored before parts, or any envelope posted or held).
+export function readEnvelopeFrame(text: string): TEnvelopeFrame | null {
+  const split = splitCompact(text);
+  return split && split.ctStart === split.ctEnd ? split.frame : null;
+}
+
+// A whole compact token as a source: its ciphertext decoded a slice at a time, strictly. Node's
+// decoder skips characters outside the alphabet, so any such character (whitespace, '=',
+// non-ASCII) leaves a slice short and is refused; '+' and '/' it reads as '-' and '_', which
+// decode to the very bytes sealed, which the tag then authenticates.
+export function compactSource(token: string): TEnvelopeSource {
+  const split = splitCompact(token);
+  if (!split) throw envelopeInvalid();
+  const { ctStart, ctEnd } = split;
+  return {
+    frame: split.frame,
+    async *ciphertext() {
+      for (let at = ctStart; at < ctEnd; at += SLICE_CHARS) {
+        const end = Math.min(at + SLICE_CHARS, ctEnd);
+        const expected = Math.floor(((end - at) * 3) / 4);
+        const bytes = Buffer.allocUnsafe(expected);
+        if (bytes.write(token.slice(at, end), 0, expected, 'base64url') !== expected) throw envelopeInvalid();
+        yield bytes;
+      }
+    },
+  };
+}
+
+export type SealEnvelopePartsOptions = {
+  mime: Uint8Array;
+  messageId: string;
+  tenantId: string;
+  contentKey: Uint8Array;
+  expiresAt?: number | null;
+};
+
+export type TSealedParts = {
+  // The ciphertext, PART_BYTES at a time: each part is a view of one reused buffer, valid until
+  // the next is asked for (the caller writes each before it asks again).
+  parts: Generator<Buffer>;
+  // The frame, once every part was taken.
+  frame(): string;
+};
+
+// Seals as sealEnvelope does (the same header, a fresh IV), handing the ciphertext out in parts.
+export function sealEnvelopeParts({ mime, messageId, tenantId, contentKey, expiresAt }: SealEnvelopePartsOptions): TSealedParts {
+  const header: TEnvelopeHeader = { alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: messageId, tnt: tenantId };
+  if (expiresAt) header.exp = Math.floor(expiresAt / 1000);
+  const protectedSegment = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
+  let frame: string | null = null;
+  return {
+    parts: (function* () {
+      const part = Buffer.allocUnsafe(Math.min(PART_BYTES, Math.max(mime.length, 1)));
+      for (let from = 0; from < mime.length; from += PART_BYTES) {
+        const end = Math.min(from + PART_BYTES, mime.length);
+        // AES-GCM's update returns as many bytes as it is given.
+        const length = cipher.update(mime.subarray(from, end)).copy(part, 0);
+        yield part.subarray(0, length);
+      }
+      cipher.final();
+      frame = `${protectedSegment}..${iv.toString('base64url')}..${cipher.getAuthTag().toString('base64url')}`;
+    })(),
+    frame() {
+      if (!frame) throw new Error('the envelope is not sealed yet');
+      return frame;
+    },
+  };
+}
+
+// The protected header a frame carries is the one the caller looked the key up with.
+function assertFrameHeader(frame: TEnvelopeFrame, header: TEnvelopeHeader) {
+  const authentic = readEnvelopeHeader({ token: frame.text, tenantId: header.tnt, maxChars: frame.text.length });
+  if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
+}
+
+function decipherFor(frame: TEnvelopeFrame, contentKey: Uint8Array) {
+  if (contentKey.length !== 32) throw envelopeInvalid();
+  // RFC 7516 §5.2: the AAD is the ASCII protected header segment, the key is the content key itself.
+  const decipher = crypto.createDecipheriv('aes-256-gcm', contentKey, frame.iv, { authTagLength: 16 });
+  decipher.setAAD(Buffer.from(frame.protectedSegment, 'latin1'));
+  decipher.setAuthTag(frame.tag);
+  return decipher;
+}
+
+export type OpenEnvelopeStreamOptions = { source: TEnvelopeSource; header: TEnvelopeHeader; contentKey: Uint8Array };
+
+// The plaintext as it is decrypted, BEFORE the tag is checked: the stream ends with the one
+// generic error if the tag fails. Only for a reader that keeps nothing of what it read unless
+// the stream ends without error (the message view: parsed as it streams, stored only after).
+export async function* decryptEnvelopeStream({ source, header, contentKey }: OpenEnvelopeStreamOptions): AsyncGenerator<Buffer> {
+  assertFrameHeader(source.frame, header);
+  const decipher = decipherFor(source.frame, contentKey);
+  for await (const piece of source.ciphertext()) yield decipher.update(piece);
+  try {
+    decipher.final();
+  } catch {
+    throw envelopeInvalid();
+  }
+}
+
+// The plaintext, each piece authentic when it is handed out: the tag is checked in a first
+// pass that keeps nothing but a keyed hash of each ciphertext piece; the second pass decrypts
+// a piece only if it is the very piece the first pass authenticated. What a client receives
+// (an attachment download of 150 MB) is never unauthenticated, and never held whole.
+export async function* releaseEnvelopeStream({ source, header, contentKey }: OpenEnvelopeStreamOptions): AsyncGenerator<Buffer> {
+  assertFrameHeader(source.frame, header);
+  const hashKey = crypto.randomBytes(32);
+  const digests: Buffer[] = [];
+  const checking = decipherFor(source.frame, contentKey);
+  for await (const piece of source.ciphertext()) {
+    digests.push(crypto.createHmac('sha256', hashKey).update(piece).digest());
+    checking.update(piece).fill(0);
+  }
+  try {
+    checking.final();
+  } catch {
+    throw envelopeInvalid();
+  }
+  const decipher = decipherFor(source.frame, contentKey);
+  let index = 0;
+  for await (const piece of source.ciphertext()) {
+    const expected = digests[index++];
+    const digest = crypto.createHmac('sha256', hashKey).update(piece).digest();
+    if (!expected || !crypto.timingSafeEqual(expected, digest)) throw envelopeInvalid();
+    yield decipher.update(piece);
+  }
+  if (index !== digests.length) throw envelopeInvalid();
+  try {
+    decipher.final();
+  } catch {
+    throw envelopeInvalid();
+  }
+}
+
+// The whole plaintext, once its tag verified (replies and forwards quote or carry it whole).
+export async function openEnvelopeWhole(options: OpenEnvelopeStreamOptions): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  try {
+    for await (const piece of decryptEnvelopeStream(options)) pieces.push(piece);
+  } catch (error) {
+    for (const piece of pieces) piece.fill(0);
+    throw error;
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+// Base64url text is written this many bytes at a time (a multiple of 3).
+const ENCODE_BYTES = 3 * (1 << 14);
+
+// The whole compact token as latin1 bytes, a piece at a time: what message.html carries.
+export async function* envelopeText(source: TEnvelopeSource): AsyncGenerator<Buffer> {
+  const { frame } = source;
+  const ivEnd = frame.text.indexOf('.', frame.protectedSegment.length + 2);
+  yield Buffer.from(frame.text.slice(0, ivEnd + 1), 'latin1');
+  let carry = Buffer.alloc(0);
+  for await (const chunk of source.ciphertext()) {
+    let bytes = chunk;
+    if (carry.length) {
+      bytes = Buffer.concat([carry, chunk]);
+      carry = Buffer.alloc(0);
+    }
+    const whole = bytes.length - (bytes.length % 3);
+    for (let at = 0; at < whole; at += ENCODE_BYTES)
+      yield Buffer.from(bytes.toString('base64url', at, Math.min(at + ENCODE_BYTES, whole)), 'latin1');
+    if (whole < bytes.length) carry = Buffer.from(bytes.subarray(whole));
+  }
+  if (carry.length) yield Buffer.from(carry.toString('base64url'), 'latin1');
+  yield Buffer.from(frame.text.slice(ivEnd + 1), 'latin1');
+}
+
+// The whole compact token as a string (a reply's envelope, a test's).
+export async function envelopeString(source: TEnvelopeSource): Promise<string> {
+  const pieces: Buffer[] = [];
+  for await (const piece of envelopeText(source)) pieces.push(piece);
+  return Buffer.concat(pieces).toString('latin1');
+}
+
+// The IV and tag are short: strict base64url (Node's decoder alone would accept + / and skip =).
+function decodeStrict(text: string): Buffer | null {
+  if (text.length % 4 === 1 || text.includes('+') || text.includes('/') || text.includes('=')) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === Math.floor((text.length * 3) / 4) ? bytes : null;
+}
