@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
-import { isScriptFreePage, serveScriptFree } from '../lib/http/script-free-pages.ts';
+import { isScriptFreePage, readBuildStylesheets, serveScriptFree } from '../lib/http/script-free-pages.ts';
 import { getMetrics, normaliseRoute, startMetricsServer } from '../lib/metrics/metrics.ts';
 import { runShutdownHooks } from '../lib/server/shutdown.ts';
 
@@ -133,6 +133,9 @@ function timeRequest(req, res) {
   );
 }
 
+// The build's stylesheet, inlined into the recipient's pages (not under `next dev`, which rebuilds it).
+const readStylesheet = dev ? undefined : readBuildStylesheets(root);
+
 const server = http.createServer((req, res) => {
   timeRequest(req, res);
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
@@ -141,7 +144,8 @@ const server = http.createServer((req, res) => {
   if (!admitBody(req, res)) return;
   annotate(req);
   // The recipient's pages go out without Next.js's client runtime (lib/http/script-free-pages.ts).
-  if (isScriptFreePage({ method: req.method ?? '', pathname: req.url.split('?')[0] })) return void serveScriptFree({ req, res, handle });
+  if (isScriptFreePage({ method: req.method ?? '', pathname: req.url.split('?')[0] }))
+    return void serveScriptFree({ req, res, handle, readStylesheet });
   handle(req, res);
 });
 server.listen(config.PORT, config.HOST, () => {

@@ -18,17 +18,21 @@ beforeAll(async () => {
 }, SETUP_TIMEOUT_MS);
 afterAll(() => portal?.stop());
 
-// Every script the page fetched (its URL and body size), and every console error.
+// Every script the page fetched (its URL and body size), every stylesheet, and every console error.
 function watch(page: Page) {
   const scripts: { url: string; bytes: number }[] = [];
+  const stylesheets: string[] = [];
   const errors: string[] = [];
+  page.on('request', (req) => {
+    if (req.resourceType() === 'stylesheet') stylesheets.push(new URL(req.url()).pathname);
+  });
   page.on('response', async (res) => {
     if (res.request().resourceType() === 'script') scripts.push({ url: new URL(res.url()).pathname, bytes: (await res.body()).length });
   });
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  return { scripts, errors };
+  return { scripts, stylesheets, errors };
 }
 
 const SCRIPT_FREE_CSP = /(?:^|;\s*)script-src 'none'(?:;|$)/;
@@ -38,16 +42,22 @@ describe('the recipient pages without JavaScript of their own', () => {
     const { browser, signIn, messageId } = portal!;
     const context = await browser.newContext({ ...PHONE });
     const page = await context.newPage();
-    const { scripts, errors } = watch(page);
+    const { scripts, stylesheets, errors } = watch(page);
     const visited: string[] = [];
     await signIn(page, 'bob@gmail.com', 'script-free', async (p) => {
       visited.push(new URL(p.url()).pathname);
       // Nothing in the document asks for a script: no <script>, no script preload.
       await expect(p.locator('script, link[as="script"], link[rel="modulepreload"]').count()).resolves.toBe(0);
+      // The stylesheet is inside the document (no request to wait for, no unstyled layout to redo),
+      // and applied: the header has the tenant's colour behind it (unstyled, it would be transparent).
+      await expect(p.locator('link[rel="stylesheet"]').count()).resolves.toBe(0);
+      await expect(p.locator('head style').count()).resolves.toBeGreaterThan(0);
+      await expect(p.locator('header').evaluate((h) => getComputedStyle(h).backgroundColor)).resolves.not.toBe('rgba(0, 0, 0, 0)');
     });
     expect(visited).toEqual([expect.stringMatching(/^\/r\/[^/]+$/), expect.stringMatching(/^\/r\/[^/]+\/verify$/), `/m/${messageId}`]);
     await page.waitForLoadState('networkidle');
     expect(scripts).toEqual([]);
+    expect(stylesheets).toEqual([]);
     expect(scripts.reduce((n, s) => n + s.bytes, 0)).toBeLessThanOrEqual(FIRST_LOAD_JS_BUDGET);
     expect(errors).toEqual([]);
     await context.close();
@@ -60,6 +70,9 @@ describe('the recipient pages without JavaScript of their own', () => {
     expect(landing.status).toBe(200);
     expect(landing.headers['content-security-policy']).toMatch(SCRIPT_FREE_CSP);
     expect(landing.body).not.toMatch(/<script\b|self\.__next_f/);
+    // Its stylesheet is inlined, so nothing tells the browser to fetch it as well.
+    expect(landing.body).not.toMatch(/<link\b[^>]*rel="stylesheet"/);
+    expect(String(landing.headers.link ?? '')).not.toMatch(/\.css>/);
 
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isScriptFreePage, removeScripts } from '@/lib/http/script-free-pages';
+import { inlineStylesheets, isScriptFreePage, readBuildStylesheets, removeScripts, withoutPreloads } from '@/lib/http/script-free-pages';
 
 // Which requests go out without scripts, and what of a page is taken out (lib/http/script-free-pages.ts).
 describe('script-free recipient pages', () => {
@@ -46,5 +49,60 @@ describe('script-free recipient pages', () => {
     ],
   ])('keeps the scripts of a document %s (it needs them to be complete)', (_kind, html) => {
     expect(removeScripts(html)).toBeNull();
+  });
+});
+
+// The build's stylesheet inside the document: no render-blocking request, and no unstyled layout at
+// DOMContentLoaded (which comes before a linked stylesheet now that nothing runs) to be redone.
+describe('the stylesheet inlined into the script-free pages', () => {
+  const CSS = 'body{margin:0}.p-4{padding:1rem}';
+  const read = (href: string) => (href === '/_next/static/chunks/a.css' ? CSS : null);
+  const head = (links: string) =>
+    `<!DOCTYPE html><html><head><meta charSet="utf-8"/>${links}<title>T</title></head><body><p>x</p></body></html>`;
+
+  it('puts the stylesheet in a <style> where its <link> was, and names it', () => {
+    const html = head('<link rel="stylesheet" href="/_next/static/chunks/a.css" nonce="n" data-precedence="next"/>');
+    expect(inlineStylesheets({ html, readStylesheet: read })).toEqual({
+      html: head(`<style>${CSS}</style>`),
+      inlined: ['/_next/static/chunks/a.css'],
+    });
+  });
+
+  it.each([
+    ['a stylesheet it cannot read', '<link rel="stylesheet" href="/_next/static/chunks/b.css"/>'],
+    ['a stylesheet from elsewhere', '<link rel="stylesheet" href="https://cdn.example/a.css"/>'],
+    ['a path out of the build', '<link rel="stylesheet" href="/_next/static/../../etc/a.css"/>'],
+    ['a link that is not a stylesheet', '<link rel="icon" href="/_next/static/chunks/a.css"/>'],
+  ])('leaves %s as it is', (_kind, link) => {
+    expect(inlineStylesheets({ html: head(link), readStylesheet: read })).toEqual({ html: head(link), inlined: [] });
+  });
+
+  it('keeps the link when the CSS would end the <style> early', () => {
+    const html = head('<link rel="stylesheet" href="/_next/static/chunks/a.css"/>');
+    expect(inlineStylesheets({ html, readStylesheet: () => 'a{}</STYLE><script>x()</script>' }).inlined).toEqual([]);
+  });
+
+  it('reads the build stylesheets from .next/static, never outside it', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sealpost-css-'));
+    fs.mkdirSync(path.join(root, '.next', 'static', 'chunks'), { recursive: true });
+    fs.writeFileSync(path.join(root, '.next', 'static', 'chunks', 'a.css'), CSS);
+    fs.writeFileSync(path.join(root, 'secret.css'), 'no');
+    const readStylesheet = readBuildStylesheets(root);
+    expect(readStylesheet('/_next/static/chunks/a.css')).toBe(CSS);
+    expect(readStylesheet('/_next/static/chunks/missing.css')).toBeNull();
+    expect(readStylesheet('/_next/static/../../secret.css')).toBeNull();
+    expect(readStylesheet('/secret.css')).toBeNull();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['</_next/static/chunks/a.css>; rel=preload; as="style"; nonce="n"', undefined],
+    [
+      '</_next/static/chunks/a.css>; rel=preload; as="style", </_next/static/media/f.woff2>; rel=preload; as="font"',
+      '</_next/static/media/f.woff2>; rel=preload; as="font"',
+    ],
+    ['</_next/static/chunks/b.css>; rel=preload; as="style"', '</_next/static/chunks/b.css>; rel=preload; as="style"'],
+  ])('drops the preload of an inlined stylesheet from the Link header: %s', (link, expected) => {
+    expect(withoutPreloads(link, ['/_next/static/chunks/a.css'])).toBe(expected);
   });
 });

@@ -24,15 +24,26 @@ const CHROME_FLAGS = [
 export type TLighthouseScores = {
   page: string;
   scores: Record<string, number | null>;
+  fcpMs: number | null;
   lcpMs: number | null;
   tbtMs: number | null;
   cls: number | null;
+  speedIndexMs: number | null;
   // Scored audits of these categories that fell short, by id: where the points went.
   shortfalls: string[];
   consoleErrors: string[];
 };
 
-export type RunLighthouseOptions = { page: string; url: string; cookie?: string; outDir: string; chromePath: string; timeoutMs?: number };
+// run: which of several runs of the same page this is (names the report file apart).
+export type RunLighthouseOptions = {
+  page: string;
+  url: string;
+  cookie?: string;
+  outDir: string;
+  chromePath: string;
+  run?: number;
+  timeoutMs?: number;
+};
 
 // One Lighthouse mobile run (its default: Moto G power emulation, simulated slow 4G) through the
 // lighthouse CLI. The tenant host is a *.localhost name, which Chromium resolves to loopback.
@@ -42,9 +53,10 @@ export async function runLighthouse({
   cookie,
   outDir,
   chromePath,
+  run = 1,
   timeoutMs = 120_000,
 }: RunLighthouseOptions): Promise<TLighthouseScores> {
-  const report = path.join(outDir, `lighthouse-${page}.json`);
+  const report = path.join(outDir, `lighthouse-${page}-${run}.json`);
   const args = [
     '--yes',
     `lighthouse@${LIGHTHOUSE_VERSION}`,
@@ -83,10 +95,19 @@ export async function runLighthouse({
     scores: Object.fromEntries(
       CATEGORIES.map((c) => [c, typeof lhr.categories?.[c]?.score === 'number' ? Math.round(lhr.categories[c].score * 100) : null]),
     ),
+    fcpMs: audit('first-contentful-paint'),
     lcpMs: audit('largest-contentful-paint'),
     tbtMs: audit('total-blocking-time'),
     cls: audit('cumulative-layout-shift'),
+    speedIndexMs: audit('speed-index'),
     shortfalls: [...new Set(shortfalls)],
     consoleErrors,
   };
+}
+
+// Of several runs of one page, the one with the median performance score (the middle of three):
+// a whole run, so its metrics belong together.
+export function medianRun(runs: TLighthouseScores[]): TLighthouseScores {
+  const sorted = [...runs].sort((a, b) => (a.scores.performance ?? 0) - (b.scores.performance ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

@@ -1,5 +1,7 @@
 // Portal benchmark: `npm run bench:portal` (add `-- --lighthouse` for Lighthouse mobile scores,
-// `-- --cluster` for two instances on PostgreSQL behind nginx against one).
+// `-- --cluster` for two instances on PostgreSQL behind nginx against one). `-- --lighthouse-only`
+// signs the readers in and runs only Lighthouse; `--lighthouse-runs=3` runs each page three times
+// and reports the median run; `--lighthouse-out=<dir>` keeps the JSON reports there.
 //
 // The production server (`next start` on the last build) with a throwaway data dir and a real
 // SMTP sink on loopback: a tenant, a ~50 KB HTML statement sent with the `sealpost` CLI, and
@@ -22,7 +24,7 @@ import { measureCluster, type TClusterFigures } from './cluster';
 import { makeStatementEml } from './fixture';
 import { measurePage, type TPageWeight } from './first-load-js';
 import { sendThroughCli, signIn, type TReader } from './journey';
-import { LIGHTHOUSE_VERSION, runLighthouse, type TLighthouseScores } from './lighthouse';
+import { LIGHTHOUSE_VERSION, medianRun, runLighthouse, type TLighthouseScores } from './lighthouse';
 import { runLoad, summarise, type TLoadRound, type TLoadSummary } from './load';
 import { timeSteps, type TStepTiming } from './steps';
 
@@ -124,6 +126,63 @@ function printLoad(label: string, s: TLoadSummary) {
 // A summary for the JSON line: its rounds under a shorter name.
 const forJson = ({ roundsReqPerSec, ...rest }: TLoadSummary) => ({ ...rest, rounds: roundsReqPerSec });
 
+const LIGHTHOUSE_SKIPPED = `skipped (run with --lighthouse; fetches lighthouse@${LIGHTHOUSE_VERSION} with npx on first use)`;
+const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+type TLighthouseTarget = { origin: string; reader: TReader; messagePath: string; outDir: string; runs: number };
+
+// The three recipient pages, `runs` times each (page after page, so drift falls on all alike);
+// per page the median run, or why there is none.
+async function lighthouseRuns({ origin, reader, messagePath, outDir, runs }: TLighthouseTarget): Promise<TLighthouseScores[] | string> {
+  try {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
+    const pages = [
+      { page: 'landing', url: `${origin}${reader.landingPath}` },
+      // The passcode page as the landing page's form leaves the reader on it (a code was sent).
+      { page: 'passcode', url: `${origin}${reader.verifyPath}` },
+      { page: 'message', url: `${origin}${messagePath}`, cookie: reader.cookie },
+    ];
+    const all = new Map<string, TLighthouseScores[]>(pages.map((p) => [p.page, []]));
+    for (let run = 1; run <= runs; run++) {
+      for (const p of pages) all.get(p.page)!.push(await runLighthouse({ ...p, outDir, chromePath: CHROMIUM, run }));
+    }
+    if (runs > 1) {
+      for (const [page, list] of all)
+        console.log(`  ${page.padEnd(9)} performance by run: ${list.map((l) => l.scores.performance ?? '?').join(' / ')}`);
+    }
+    return pages.map((p) => medianRun(all.get(p.page)!));
+  } catch (error) {
+    return `failed: ${(error as Error).message}`;
+  }
+}
+
+function printLighthouse(lighthouse: TLighthouseScores[] | string) {
+  console.log(
+    `\nLighthouse mobile${typeof lighthouse === 'string' ? `: ${lighthouse}` : ` (lighthouse ${LIGHTHOUSE_VERSION}, ${CHROMIUM})`}`,
+  );
+  if (typeof lighthouse === 'string') return;
+  const msOf = (n: number | null) => `${n?.toFixed(0) ?? '?'} ms`;
+  for (const l of lighthouse) {
+    const s = Object.entries(l.scores)
+      .map(([k, v]) => `${k} ${v ?? '?'}`)
+      .join(', ');
+    console.log(
+      `  ${l.page.padEnd(9)} ${s}   FCP ${msOf(l.fcpMs)}, LCP ${msOf(l.lcpMs)}, TBT ${msOf(l.tbtMs)}, CLS ${l.cls?.toFixed(3) ?? '?'}, SI ${msOf(l.speedIndexMs)}`,
+    );
+    if (l.shortfalls.length) console.log(`            short of 0.9: ${l.shortfalls.join(', ')}`);
+    for (const e of l.consoleErrors) console.log(`            console error: ${e}`);
+  }
+}
+
+const isLighthouseMet = (lighthouse: TLighthouseScores[]) =>
+  lighthouse.every((l) => LIGHTHOUSE_TARGETED.every((c) => (l.scores[c] ?? 0) >= TARGET_LIGHTHOUSE));
+
+function printLighthouseVerdict(lighthouse: TLighthouseScores[]) {
+  console.log(
+    `${isLighthouseMet(lighthouse) ? 'PASS' : 'FAIL'} Lighthouse mobile: ${lighthouse.map((l) => `${l.page} ${LIGHTHOUSE_TARGETED.map((c) => `${c} ${l.scores[c] ?? '?'}`).join(' / ')}`).join('; ')} (target >= ${TARGET_LIGHTHOUSE} each)`,
+  );
+}
+
 function printWeights(weights: TPageWeight[]) {
   console.log('\nFirst-load JavaScript of the recipient pages (gzip at zlib default, as served; each chunk once per page)');
   for (const w of weights) {
@@ -135,7 +194,11 @@ function printWeights(weights: TPageWeight[]) {
 }
 
 async function main() {
-  const withLighthouse = process.argv.includes('--lighthouse');
+  const isLighthouseOnly = process.argv.includes('--lighthouse-only');
+  const withLighthouse = isLighthouseOnly || process.argv.includes('--lighthouse');
+  const lighthouseRunCount = Math.max(1, Number(argValue('lighthouse-runs') ?? 1) || 1);
+  const lighthouseOut = argValue('lighthouse-out');
+  if (lighthouseOut) fs.mkdirSync(lighthouseOut, { recursive: true });
   const withCluster = process.argv.includes('--cluster');
   assertCurrentBuild();
   console.log(`Sealpost portal bench: node ${process.version}, ${os.platform()} ${os.arch()}, ${os.availableParallelism()} CPUs`);
@@ -169,6 +232,21 @@ async function main() {
     console.log(
       `Readers: ${READERS} signed in through landing → passcode → code from the mail subject → sign-in; ${CONNECTIONS} connections share their ${READERS} session cookies (${CONNECTIONS / READERS} each)`,
     );
+
+    const lighthouseTarget: TLighthouseTarget = {
+      origin: `http://${host}`,
+      reader: signedIn[0]!,
+      messagePath: `/m/${messageId}`,
+      outDir: lighthouseOut ?? dataDir,
+      runs: lighthouseRunCount,
+    };
+    if (isLighthouseOnly) {
+      const lighthouse = await lighthouseRuns(lighthouseTarget);
+      printLighthouse(lighthouse);
+      if (typeof lighthouse !== 'string') printLighthouseVerdict(lighthouse);
+      console.log(JSON.stringify({ node: process.version, cpus: os.availableParallelism(), lighthouse }));
+      return;
+    }
 
     const bareChild = await spawnSelf<{ port: number }>(BARE_MODE, { ...env, SEALPOST_BENCH_BARE: 'render' });
     cleanups.push(() => stopChild(bareChild.child));
@@ -249,37 +327,8 @@ async function main() {
     );
     for (const s of steps) console.log(`  ${s.step.padEnd(42)} ${ms(s.meanMs)}`);
 
-    let lighthouse: TLighthouseScores[] | string =
-      `skipped (run with --lighthouse; fetches lighthouse@${LIGHTHOUSE_VERSION} with npx on first use)`;
-    if (withLighthouse) {
-      const origin = `http://${host}`;
-      try {
-        if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
-        lighthouse = [
-          await runLighthouse({ page: 'landing', url: `${origin}${reader.landingPath}`, outDir: dataDir, chromePath: CHROMIUM }),
-          // The passcode page as the landing page's form leaves the reader on it (a code was sent).
-          await runLighthouse({ page: 'passcode', url: `${origin}${reader.verifyPath}`, outDir: dataDir, chromePath: CHROMIUM }),
-          await runLighthouse({ page: 'message', url: `${origin}${path}`, cookie: reader.cookie, outDir: dataDir, chromePath: CHROMIUM }),
-        ];
-      } catch (error) {
-        lighthouse = `failed: ${(error as Error).message}`;
-      }
-    }
-    console.log(
-      `\nLighthouse mobile${typeof lighthouse === 'string' ? `: ${lighthouse}` : ` (lighthouse ${LIGHTHOUSE_VERSION}, ${CHROMIUM})`}`,
-    );
-    if (typeof lighthouse !== 'string') {
-      for (const l of lighthouse) {
-        const s = Object.entries(l.scores)
-          .map(([k, v]) => `${k} ${v ?? '?'}`)
-          .join(', ');
-        console.log(
-          `  ${l.page.padEnd(9)} ${s}   LCP ${l.lcpMs?.toFixed(0) ?? '?'} ms, TBT ${l.tbtMs?.toFixed(0) ?? '?'} ms, CLS ${l.cls?.toFixed(3) ?? '?'}`,
-        );
-        if (l.shortfalls.length) console.log(`            short of 0.9: ${l.shortfalls.join(', ')}`);
-        for (const e of l.consoleErrors) console.log(`            console error: ${e}`);
-      }
-    }
+    const lighthouse = withLighthouse ? await lighthouseRuns(lighthouseTarget) : LIGHTHOUSE_SKIPPED;
+    printLighthouse(lighthouse);
 
     // The cluster last: its instances, nginx and database come and go while the servers above idle.
     let cluster: TClusterFigures | string = 'skipped (run with --cluster; needs PostgreSQL on 127.0.0.1:5432 and nginx)';
@@ -307,9 +356,7 @@ async function main() {
 
     const verdicts = {
       firstLoadJs: weights.every((w) => w.scriptGzipBytes <= TARGET_FIRST_LOAD_JS_BYTES),
-      ...(typeof lighthouse === 'string'
-        ? {}
-        : { lighthouse: lighthouse.every((l) => LIGHTHOUSE_TARGETED.every((c) => (l.scores[c] ?? 0) >= TARGET_LIGHTHOUSE)) }),
+      ...(typeof lighthouse === 'string' ? {} : { lighthouse: isLighthouseMet(lighthouse) }),
       ratio: ratio >= TARGET_RATIO,
       p99: portal.p99Ms <= TARGET_P99_OVER_P50 * portal.p50Ms,
       ...(typeof cluster === 'string'
@@ -323,11 +370,7 @@ async function main() {
     console.log(
       `${verdicts.firstLoadJs ? 'PASS' : 'FAIL'} first-load JavaScript: ${weights.map((w) => `${w.page} ${kb(w.scriptGzipBytes)}`).join(', ')} gzip (target <= ${kb(TARGET_FIRST_LOAD_JS_BYTES)} each)`,
     );
-    if (typeof lighthouse !== 'string') {
-      console.log(
-        `${verdicts.lighthouse ? 'PASS' : 'FAIL'} Lighthouse mobile: ${lighthouse.map((l) => `${l.page} ${LIGHTHOUSE_TARGETED.map((c) => `${c} ${l.scores[c] ?? '?'}`).join(' / ')}`).join('; ')} (target >= ${TARGET_LIGHTHOUSE} each)`,
-      );
-    }
+    if (typeof lighthouse !== 'string') printLighthouseVerdict(lighthouse);
     console.log(
       `${verdicts.ratio ? 'PASS' : 'FAIL'} portal throughput: ${ratio.toFixed(3)} of the bare server rendering each view (${portal.reqPerSec.toFixed(0)} / ${baseline.reqPerSec.toFixed(0)} req/s; target >= ${TARGET_RATIO}); ${(portal.reqPerSec / cached.reqPerSec).toFixed(3)} of the bare server with the kept view (${cached.reqPerSec.toFixed(0)} req/s)`,
     );
