@@ -117,4 +117,50 @@ describe('message view', () => {
     const allowed = await toMessageView({ mime, allowRemoteImages: true, attachmentUrl: (i) => `/attachments/${i}` });
     expect(allowed.html).toContain('src="https://tracker.example/p.gif"');
   });
+
+  it('shows inline (cid:) images as data: URLs, within bounds; an active type, an oversized image or a malformed id never', async () => {
+    const png = (bytes: number) => Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(bytes - 8, 1)]);
+    const part = (cid: string, type: string, content: Buffer) =>
+      [`--r`, `Content-Type: ${type}`, `Content-ID: <${cid}>`, 'Content-Transfer-Encoding: base64', '', content.toString('base64')].join(
+        '\r\n',
+      );
+    const images = [
+      part('logo@x', 'image/png', png(100)),
+      part('svg@x', 'image/svg+xml', Buffer.from('<svg onload="alert(1)"/>')),
+      part('big@x', 'image/png', png(1024 * 1024 + 1)),
+      ...[1, 2, 3, 4, 5].map((n) => part(`m${n}@x`, 'image/png', png(1000 * 1000))),
+    ];
+    const refs = ['logo@x', 'logo@x', 'svg@x', 'big@x', '%E0%A4%A', 'm1@x', 'm2@x', 'm3@x', 'm4@x', 'm5@x'];
+    const html = refs.map((cid, i) => `<img alt="i${i}" src="cid:${cid}">`).join('');
+    const mime = Buffer.from(
+      [
+        'From: a@acme.example',
+        'To: bob@gmail.com',
+        'Subject: s',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/related; boundary="r"',
+        '',
+        '--r',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+        ...images,
+        '--r--',
+        '',
+      ].join('\r\n'),
+    );
+    const view = await toMessageView({ mime, attachmentUrl: (i) => `/attachments/${i}` });
+    const src = (alt: string) => new RegExp(`<img alt="${alt}"(?: src="([^"]*)")?`).exec(view.html!)?.[1];
+    // A small PNG, twice: the same data: URL, its bytes exactly.
+    expect(src('i0')).toBe(`data:image/png;base64,${png(100).toString('base64')}`);
+    expect(src('i1')).toBe(src('i0'));
+    // SVG (active content) and an image over 1 MiB stay attachments; a malformed id matches none.
+    expect(src('i2')).toBe('/attachments/1');
+    expect(src('i3')).toBe('/attachments/2');
+    expect(src('i4')).toBeUndefined();
+    // At most 4 MiB of inline images per message: the fifth megabyte image is not inlined.
+    expect([5, 6, 7, 8].map((i) => src(`i${i}`)?.startsWith('data:image/png;base64,'))).toEqual([true, true, true, true]);
+    expect(src('i9')).toBe('/attachments/7');
+    expect(view.attachments.map((a) => a.size)).toEqual([100, 24, 1024 * 1024 + 1, 1e6, 1e6, 1e6, 1e6, 1e6]);
+  });
 });

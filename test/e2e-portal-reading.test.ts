@@ -46,9 +46,21 @@ describe('the recipient journey in Chromium', () => {
         `To: ${to}`,
         'Subject: Your statement',
         'MIME-Version: 1.0',
+        'Content-Type: multipart/related; boundary="rel"',
+        '',
+        '--rel',
         'Content-Type: text/html; charset=utf-8',
         '',
-        '<h2>Monthly balance</h2><p>Account <b>12345678</b> holds 1,234.56.</p><script>parent.postMessage("ran","*")</script>',
+        '<img src="cid:logo@acme.example" alt="Acme Bank logo" width="40" height="40"><h2>Monthly balance</h2><p>Account <b>12345678</b> holds 1,234.56.</p><script>parent.postMessage("ran","*")</script>',
+        '--rel',
+        'Content-Type: image/png',
+        'Content-ID: <logo@acme.example>',
+        'Content-Disposition: inline; filename="logo.png"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        // A 1×1 PNG, as a signature logo is sent.
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+        '--rel--',
         '',
       ].join('\r\n'),
     );
@@ -63,6 +75,10 @@ describe('the recipient journey in Chromium', () => {
     const frame = page.frameLocator('iframe[title="Message body"]');
     await expect(frame.locator('h2').textContent()).resolves.toBe('Monthly balance');
     await expect(frame.locator('body').textContent()).resolves.toContain('Account 12345678 holds 1,234.56.');
+    // The inline (cid:) logo is shown: the frame loads data: images only, and it is one.
+    const logo = frame.locator('img[alt="Acme Bank logo"]');
+    await expect(logo.getAttribute('src')).resolves.toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
+    await expect(logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBe(1);
     await shot(page, 'html-body-message');
     // The page holds the body's address, not the body: it is sent once, in its own response.
     const html = await page.content();

@@ -30,7 +30,15 @@ export type ToMessageViewOptions = {
 const MAX_HTML_CHARS = 4 * 1024 * 1024;
 const SLICE_BYTES = 64 * 1024;
 
-type TParsedAttachment = { filename?: string; contentType: string; size: number; cid?: string };
+// Inline images (a Content-ID and a type the body frame shows) are shown as data: URLs, each up to
+// MAX_INLINE_IMAGE_BYTES and all of a message's together up to MAX_INLINE_IMAGES_BYTES: the body's
+// frame loads nothing but data: images (no origin of ours: a same-origin URL would not carry the
+// reader's session there). Larger ones stay in the attachment list only.
+const INLINE_IMAGE_TYPE = /^image\/(png|jpeg|gif|webp)$/i;
+const MAX_INLINE_IMAGE_BYTES = 1024 * 1024;
+const MAX_INLINE_IMAGES_BYTES = 4 * 1024 * 1024;
+
+type TParsedAttachment = { filename?: string; contentType: string; size: number; cid?: string; inline?: Buffer[] };
 type TParsed = {
   headers: Map<string, unknown>;
   text?: string;
@@ -69,9 +77,15 @@ async function parseMessage(mime: ToMessageViewOptions['mime']): Promise<TParsed
     if (data.type !== 'attachment') return;
     const attachment = data as unknown as AttachmentStream;
     const entry: TParsedAttachment = { filename: attachment.filename, contentType: attachment.contentType, size: 0, cid: attachment.cid };
+    if (entry.cid && INLINE_IMAGE_TYPE.test(entry.contentType)) entry.inline = [];
     parsed.attachments.push(entry);
     const content = attachment.content as Readable;
-    content.on('data', (chunk: Buffer) => (entry.size += chunk.length));
+    content.on('data', (chunk: Buffer) => {
+      entry.size += chunk.length;
+      if (!entry.inline) return;
+      if (entry.size <= MAX_INLINE_IMAGE_BYTES) entry.inline.push(chunk);
+      else entry.inline = undefined;
+    });
     content.once('end', () => attachment.release?.());
   });
   await pipeline(Readable.from(source, { objectMode: false }), parser);
@@ -91,14 +105,27 @@ export async function toMessageView({ mime, allowRemoteImages = false, attachmen
     contentId: a.cid ?? null,
   }));
   const byCid = new Map(attachments.filter((a) => a.contentId).map((a) => [a.contentId!.toLowerCase(), a.index]));
+  let inlineBudget = MAX_INLINE_IMAGES_BYTES;
+  const dataUrls = new Map<number, string>();
+  // An image referred to more than once is made into a data: URL once (and counted once).
+  const inlineUrl = (index: number) => {
+    const found = dataUrls.get(index);
+    if (found) return found;
+    const image = parsed.attachments[index];
+    if (!image?.inline || image.size > inlineBudget) return null;
+    inlineBudget -= image.size;
+    const url = `data:${image.contentType.toLowerCase()};base64,${Buffer.concat(image.inline).toString('base64')}`;
+    dataUrls.set(index, url);
+    return url;
+  };
   const rawHtml = typeof parsed.html === 'string' && parsed.html.length <= MAX_HTML_CHARS ? parsed.html : null;
   const sanitised = rawHtml
     ? sanitiseMessageHtml({
         html: rawHtml,
         allowRemoteImages,
         cidUrl: (cid) => {
-          const index = byCid.get(decodeURIComponent(cid).replace(/^<|>$/g, '').toLowerCase());
-          return index === undefined ? null : attachmentUrl(index);
+          const index = byCid.get(decodeCid(cid).replace(/^<|>$/g, '').toLowerCase());
+          return index === undefined ? null : (inlineUrl(index) ?? attachmentUrl(index));
         },
       })
     : null;
@@ -115,6 +142,15 @@ export async function toMessageView({ mime, allowRemoteImages = false, attachmen
     hasRemoteImages: sanitised?.hasRemoteImages ?? false,
     attachments,
   };
+}
+
+// A cid: URL's id is URL-encoded (RFC 2392); a malformed escape is taken as written.
+function decodeCid(cid: string): string {
+  try {
+    return decodeURIComponent(cid);
+  } catch {
+    return cid;
+  }
 }
 
 function addresses(field: AddressObject | AddressObject[] | undefined): TAddress[] {

@@ -11,7 +11,8 @@ import { openTenantEnvelopeStream } from './accept-posted-envelope';
 import { authoriseReader, findReaderEnvelope, type OpenForReaderOptions } from './open-for-reader';
 
 // The stored view's own format: bump when TMessageView changes shape.
-const VIEW_FORMAT = 1;
+// 2: inline (cid:) images as data: URLs.
+const VIEW_FORMAT = 2;
 const VIEW_VERSION = `${VIEW_FORMAT}.${SANITISER_VERSION}`;
 
 export type ReadReaderViewOptions = OpenForReaderOptions & { allowRemoteImages: boolean; now?: number };
