@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
-import { ENVELOPE_TYP, envelopeInvalid, readEnvelopeHeader, type TEnvelopeHeader } from './envelope';
+import { ENVELOPE_TYP, envelopeInvalid, readEnvelopeHeader, splitCompact, type TEnvelopeFrame, type TEnvelopeHeader } from './envelope';
+
+export type { TEnvelopeFrame };
 
 // The envelope is one compact JWE (alg dir, enc A256GCM): one IV, one ciphertext, one tag over
 // all of it. This module seals and opens it as a stream, so a 150 MB message is never held as
@@ -10,43 +12,13 @@ import { ENVELOPE_TYP, envelopeInvalid, readEnvelopeHeader, type TEnvelopeHeader
 // kept message stores its frame (messages.envelope) and its ciphertext in rows of PART_BYTES
 // (envelope_parts); message.html still carries the whole token, streamed from both.
 
-const IV_CHARS = 16; // 12 bytes
-const TAG_CHARS = 22; // 16 bytes
 // A multiple of 3: each row is whole base64url text of its own (no bytes carried to the next).
 export const PART_BYTES = 3 * (1 << 18);
 // Base64url text is decoded this many characters at a time (a multiple of 4).
 const SLICE_CHARS = 1 << 20;
 
-export type TEnvelopeFrame = { protectedSegment: string; iv: Buffer; tag: Buffer; text: string };
-
 // An envelope to open or to carry: its frame, and its ciphertext, cut the same way at each reading.
 export type TEnvelopeSource = { frame: TEnvelopeFrame; ciphertext(): AsyncIterable<Buffer> };
-
-type TSplit = { frame: TEnvelopeFrame; ctStart: number; ctEnd: number };
-
-// The shape of a compact token (or frame), strictly: five segments, the second empty, an IV of
-// 12 bytes and a tag of 16, in strict base64url. Null for anything else.
-function splitCompact(token: string): TSplit | null {
-  const d1 = token.indexOf('.');
-  const d3 = token.indexOf('.', d1 + 2);
-  const d4 = token.indexOf('.', d3 + 1);
-  const isShapeValid =
-    d1 > 0 &&
-    token[d1 + 1] === '.' &&
-    d3 === d1 + 2 + IV_CHARS &&
-    d4 > d3 &&
-    token.lastIndexOf('.') === d4 &&
-    token.length - d4 - 1 === TAG_CHARS &&
-    (d4 - d3 - 1) % 4 !== 1;
-  if (!isShapeValid) return null;
-  const protectedSegment = token.slice(0, d1);
-  const ivText = token.slice(d1 + 2, d3);
-  const tagText = token.slice(d4 + 1);
-  const iv = decodeStrict(ivText);
-  const tag = decodeStrict(tagText);
-  if (iv?.length !== 12 || tag?.length !== 16) return null;
-  return { frame: { protectedSegment, iv, tag, text: `${protectedSegment}..${ivText}..${tagText}` }, ctStart: d3 + 1, ctEnd: d4 };
-}
 
 // A frame as stored (messages.envelope of a message whose ciphertext is in envelope_parts), or
 // null for a whole token (a message stored before parts, or any envelope posted or held).
@@ -227,11 +199,4 @@ export async function envelopeString(source: TEnvelopeSource): Promise<string> {
   const pieces: Buffer[] = [];
   for await (const piece of envelopeText(source)) pieces.push(piece);
   return Buffer.concat(pieces).toString('latin1');
-}
-
-// The IV and tag are short: strict base64url (Node's decoder alone would accept + / and skip =).
-function decodeStrict(text: string): Buffer | null {
-  if (text.length % 4 === 1 || text.includes('+') || text.includes('/') || text.includes('=')) return null;
-  const bytes = Buffer.from(text, 'base64url');
-  return bytes.length === Math.floor((text.length * 3) / 4) ? bytes : null;
 }
