@@ -1,5 +1,14 @@
 import crypto from 'node:crypto';
-import { ENVELOPE_TYP, envelopeInvalid, readEnvelopeHeader, splitCompact, type TEnvelopeFrame, type TEnvelopeHeader } from './envelope';
+import {
+  assertFrameHeader,
+  decipherFor,
+  envelopeInvalid,
+  splitCompact,
+  startSealing,
+  type SealEnvelopeOptions,
+  type TEnvelopeFrame,
+  type TEnvelopeHeader,
+} from './envelope';
 
 export type { TEnvelopeFrame };
 
@@ -49,13 +58,7 @@ export function compactSource(token: string): TEnvelopeSource {
   };
 }
 
-export type SealEnvelopePartsOptions = {
-  mime: Uint8Array;
-  messageId: string;
-  tenantId: string;
-  contentKey: Uint8Array;
-  expiresAt?: number | null;
-};
+export type SealEnvelopePartsOptions = SealEnvelopeOptions;
 
 export type TSealedParts = {
   // The ciphertext, PART_BYTES at a time: each part is a view of one reused buffer, valid until
@@ -66,13 +69,8 @@ export type TSealedParts = {
 };
 
 // Seals as sealEnvelope does (the same header, a fresh IV), handing the ciphertext out in parts.
-export function sealEnvelopeParts({ mime, messageId, tenantId, contentKey, expiresAt }: SealEnvelopePartsOptions): TSealedParts {
-  const header: TEnvelopeHeader = { alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: messageId, tnt: tenantId };
-  if (expiresAt) header.exp = Math.floor(expiresAt / 1000);
-  const protectedSegment = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
-  const iv = crypto.randomBytes(12);
-  const cipher = crypto.createCipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
-  cipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
+export function sealEnvelopeParts({ mime, ...options }: SealEnvelopePartsOptions): TSealedParts {
+  const { protectedSegment, iv, cipher } = startSealing(options);
   let frame: string | null = null;
   return {
     parts: (function* () {
@@ -91,21 +89,6 @@ export function sealEnvelopeParts({ mime, messageId, tenantId, contentKey, expir
       return frame;
     },
   };
-}
-
-// The protected header a frame carries is the one the caller looked the key up with.
-function assertFrameHeader(frame: TEnvelopeFrame, header: TEnvelopeHeader) {
-  const authentic = readEnvelopeHeader({ token: frame.text, tenantId: header.tnt, maxChars: frame.text.length });
-  if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
-}
-
-function decipherFor(frame: TEnvelopeFrame, contentKey: Uint8Array) {
-  if (contentKey.length !== 32) throw envelopeInvalid();
-  // RFC 7516 §5.2: the AAD is the ASCII protected header segment, the key is the content key itself.
-  const decipher = crypto.createDecipheriv('aes-256-gcm', contentKey, frame.iv, { authTagLength: 16 });
-  decipher.setAAD(Buffer.from(frame.protectedSegment, 'latin1'));
-  decipher.setAuthTag(frame.tag);
-  return decipher;
 }
 
 export type OpenEnvelopeStreamOptions = { source: TEnvelopeSource; header: TEnvelopeHeader; contentKey: Uint8Array };
@@ -159,10 +142,13 @@ export async function* releaseEnvelopeStream({ source, header, contentKey }: Ope
 }
 
 // The whole plaintext, once its tag verified (replies and forwards quote or carry it whole).
-export async function openEnvelopeWhole(options: OpenEnvelopeStreamOptions): Promise<Buffer> {
+export const openEnvelopeWhole = (options: OpenEnvelopeStreamOptions) => joinVerified(decryptEnvelopeStream(options));
+
+// A decrypt stream's pieces joined once it ended well; nothing that failed is left in memory.
+export async function joinVerified(plaintext: AsyncIterable<Buffer>): Promise<Buffer> {
   const pieces: Buffer[] = [];
   try {
-    for await (const piece of decryptEnvelopeStream(options)) pieces.push(piece);
+    for await (const piece of plaintext) pieces.push(piece);
   } catch (error) {
     for (const piece of pieces) piece.fill(0);
     throw error;

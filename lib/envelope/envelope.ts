@@ -29,10 +29,9 @@ export type SealEnvelopeOptions = {
   expiresAt?: number | null;
 };
 
-// Produces a compact JWE that jose (and any RFC 7516 implementation) opens; the tests check it
-// with jose's compactDecrypt. Written on node:crypto for the reason given at openEnvelopeWithKey:
-// jose's JavaScript base64url made sealing a 25 MB message take 0.6 s and 11x its size in memory.
-export async function sealEnvelope({ mime, messageId, tenantId, contentKey, expiresAt }: SealEnvelopeOptions): Promise<string> {
+// The header, a fresh IV and the cipher every envelope is sealed with (whole, or in parts:
+// lib/envelope/envelope-stream.ts). RFC 7516 §5.1: the AAD is the ASCII protected header segment.
+export function startSealing({ messageId, tenantId, contentKey, expiresAt }: Omit<SealEnvelopeOptions, 'mime'>) {
   const header: TEnvelopeHeader = { alg: 'dir', enc: 'A256GCM', typ: ENVELOPE_TYP, kid: messageId, tnt: tenantId };
   if (expiresAt) header.exp = Math.floor(expiresAt / 1000);
   // No `zip`: compressing secret-bearing content invites size oracles, and decompression bombs.
@@ -40,6 +39,14 @@ export async function sealEnvelope({ mime, messageId, tenantId, contentKey, expi
   const iv = crypto.randomBytes(12);
   const cipher = crypto.createCipheriv('aes-256-gcm', contentKey, iv, { authTagLength: 16 });
   cipher.setAAD(Buffer.from(protectedSegment, 'latin1'));
+  return { protectedSegment, iv, cipher };
+}
+
+// Produces a compact JWE that jose (and any RFC 7516 implementation) opens; the tests check it
+// with jose's compactDecrypt. Written on node:crypto for the reason given at openEnvelopeWithKey:
+// jose's JavaScript base64url made sealing a 25 MB message take 0.6 s and 11x its size in memory.
+export async function sealEnvelope({ mime, ...options }: SealEnvelopeOptions): Promise<string> {
+  const { protectedSegment, iv, cipher } = startSealing(options);
   // The token is written into one buffer, a slice of ciphertext at a time, and made a string once:
   // sealing a 25 MB message holds the message, that buffer and the string, never the whole
   // ciphertext nor its base64url text as well (GCM's ciphertext is as long as its plaintext, and
@@ -130,22 +137,19 @@ const SLICE_CHARS = 1 << 20;
 // agrees with jose's compactDecrypt at every size. Not jose itself: jose 6 on Node 24 decodes base64url
 // in JavaScript (Uint8Array.fromBase64 is not there yet): a 25 MB envelope opened at 4% of raw
 // AES-GCM speed and peaked at 11x its size (bench/envelope). RFC 7516 §5.2: the AAD is the ASCII
-// protected header segment, the key is the content key itself.
+// protected header segment, the key is the content key itself (decipherFor).
 export async function openEnvelopeWithKey({ token, header, contentKey }: OpenEnvelopeWithKeyOptions): Promise<Uint8Array> {
   const split = splitCompact(token);
-  if (!split || contentKey.length !== 32) throw envelopeInvalid();
+  if (!split) throw envelopeInvalid();
   const { frame, ctStart, ctEnd } = split;
-  const authentic = readEnvelopeHeader({ token, tenantId: header.tnt, maxChars: token.length });
-  if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
+  assertFrameHeader(frame, header);
+  const decipher = decipherFor(frame, contentKey);
 
   const ctChars = ctEnd - ctStart;
   const plaintext = Buffer.allocUnsafe(Math.floor((ctChars * 3) / 4));
   const slice = Buffer.allocUnsafe(Math.floor((Math.min(SLICE_CHARS, ctChars) * 3) / 4));
   let written = 0;
   try {
-    const decipher = crypto.createDecipheriv('aes-256-gcm', contentKey, frame.iv, { authTagLength: 16 });
-    decipher.setAAD(Buffer.from(frame.protectedSegment, 'latin1'));
-    decipher.setAuthTag(frame.tag);
     for (let at = ctStart; at < ctEnd; at += SLICE_CHARS) {
       const end = Math.min(at + SLICE_CHARS, ctEnd);
       // Node's decoder skips characters outside the alphabet, so any such character (whitespace,
@@ -163,6 +167,22 @@ export async function openEnvelopeWithKey({ token, header, contentKey }: OpenEnv
   }
   if (written !== plaintext.length) throw envelopeInvalid();
   return plaintext;
+}
+
+// The protected header a token or frame carries is the one the caller looked the key up with
+// (it is authenticated by the tag as the AAD).
+export function assertFrameHeader(frame: TEnvelopeFrame, header: TEnvelopeHeader) {
+  const authentic = readEnvelopeHeader({ token: frame.text, tenantId: header.tnt, maxChars: frame.text.length });
+  if (authentic.kid !== header.kid || authentic.exp !== header.exp) throw envelopeInvalid();
+}
+
+// RFC 7516 §5.2: the AAD is the ASCII protected header segment, the key is the content key itself.
+export function decipherFor(frame: TEnvelopeFrame, contentKey: Uint8Array) {
+  if (contentKey.length !== 32) throw envelopeInvalid();
+  const decipher = crypto.createDecipheriv('aes-256-gcm', contentKey, frame.iv, { authTagLength: 16 });
+  decipher.setAAD(Buffer.from(frame.protectedSegment, 'latin1'));
+  decipher.setAuthTag(frame.tag);
+  return decipher;
 }
 
 // The IV and tag are short: strict base64url (Node's decoder alone would accept + / and skip =).

@@ -21,7 +21,6 @@ export type OpenTenantEnvelopeOptions = { ctx: TContext; tenant: TTenant; envelo
 
 // An envelope opened with this tenant's keys, within the size the configured message limit allows.
 export async function openTenantEnvelope({ ctx, tenant, envelope, now }: OpenTenantEnvelopeOptions) {
-  const { envelopeOpens } = getMetrics();
   try {
     const opened = await openMessage({
       db: ctx.db,
@@ -31,13 +30,17 @@ export async function openTenantEnvelope({ ctx, tenant, envelope, now }: OpenTen
       maxChars: maxEnvelopeChars(ctx.config.SEALPOST_MAX_MESSAGE_BYTES),
       now,
     });
-    envelopeOpens.inc({ result: 'ok' });
+    countOpen();
     return opened;
   } catch (error) {
-    envelopeOpens.inc({ result: error instanceof AppError ? error.code : 'error' });
+    countOpen(error);
     throw error;
   }
 }
+
+// The envelope-opens counter: ok, or the error's code.
+const countOpen = (error?: unknown) =>
+  getMetrics().envelopeOpens.inc({ result: error === undefined ? 'ok' : error instanceof AppError ? error.code : 'error' });
 
 export async function acceptPostedEnvelope({ ctx, tenant, envelope, claims, now = Date.now() }: AcceptPostedEnvelopeOptions) {
   const opened = await openTenantEnvelope({ ctx, tenant, envelope, now });
@@ -53,14 +56,11 @@ export type OpenTenantEnvelopeStreamOptions = { ctx: TContext; tenant: TTenant; 
 
 // The same as a stream (lib/envelope/envelope-stream.ts), counted once it ends, well or not.
 export async function openTenantEnvelopeStream({ ctx, tenant, source, mode, now }: OpenTenantEnvelopeStreamOptions) {
-  const { envelopeOpens } = getMetrics();
-  const counted = (error?: unknown) =>
-    envelopeOpens.inc({ result: error === undefined ? 'ok' : error instanceof AppError ? error.code : 'error' });
   let opened: Awaited<ReturnType<typeof openMessageStream>>;
   try {
     opened = await openMessageStream({ db: ctx.db, master: ctx.master, tenantId: tenant.id, source, mode, now });
   } catch (error) {
-    counted(error);
+    countOpen(error);
     throw error;
   }
   return {
@@ -69,10 +69,10 @@ export async function openTenantEnvelopeStream({ ctx, tenant, source, mode, now 
       try {
         yield* opened.plaintext;
       } catch (error) {
-        counted(error);
+        countOpen(error);
         throw error;
       }
-      counted();
+      countOpen();
     })(),
   };
 }

@@ -1,5 +1,6 @@
 import 'server-only';
 import { readRecipientSession } from '../auth/recipient-session';
+import { joinVerified } from '../envelope/envelope-stream';
 import { assertOpenable } from '../envelope/open-message';
 import { AppError } from '../errors';
 import { mayReadInSession } from '../messages/conversation';
@@ -39,13 +40,5 @@ export async function openForReader(options: OpenForReaderOptions) {
   const { session, message } = await authoriseReader(options);
   const { source } = await findReaderEnvelope({ ctx: options.ctx, message });
   const opened = await openTenantEnvelopeStream({ ctx: options.ctx, tenant: options.tenant, source, mode: 'parse' });
-  const pieces: Buffer[] = [];
-  try {
-    for await (const piece of opened.plaintext) pieces.push(piece);
-  } catch (error) {
-    // Nothing that failed authentication stays in memory.
-    for (const piece of pieces) piece.fill(0);
-    throw error;
-  }
-  return { session, message, mime: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };
+  return { session, message, mime: await joinVerified(opened.plaintext) };
 }

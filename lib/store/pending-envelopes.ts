@@ -19,19 +19,18 @@ export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<
     db.dialectName === 'sqlite'
       ? sql<Buffer | null>`CAST(${sql.ref(`${table}.envelope`)} AS BLOB)`.as('envelope')
       : sql<string | null>`${sql.ref(`${table}.envelope`)}`.as('envelope');
-  const kept = await db.selectFrom('messages').select(column('messages')).where('id', '=', messageId).executeTakeFirst();
+  const kept =
+    (await db.selectFrom('messages').select(column('messages')).where('id', '=', messageId).executeTakeFirst())?.envelope ?? null;
+  const short = kept !== null && kept.length <= MAX_FRAME_CHARS ? (typeof kept === 'string' ? kept : kept.toString('latin1')) : null;
+  if (short !== null && readEnvelopeFrame(short)) {
+    const source = storedEnvelopeSource(db, messageId, short);
+    return { head: short, open: () => envelopeText(source) };
+  }
   const found =
-    kept?.envelope ??
+    kept ??
     (await db.selectFrom('pending_envelopes').select(column('pending_envelopes')).where('message_id', '=', messageId).executeTakeFirst())
       ?.envelope ??
     null;
-  if (found === null) return null;
-  const text = typeof found === 'string' ? found : found.length <= MAX_FRAME_CHARS ? found.toString('latin1') : null;
-  const frame = kept?.envelope && text !== null ? readEnvelopeFrame(text) : null;
-  if (frame) {
-    const source = storedEnvelopeSource(db, messageId, frame.text);
-    return { head: frame.text.slice(0, 4096), open: () => envelopeText(source) };
-  }
   return typeof found === 'string' ? Buffer.from(found, 'latin1') : found;
 }
 
