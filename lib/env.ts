@@ -98,6 +98,9 @@ export const ZEnv = z
     // SEALPOST_METRICS_HOST says otherwise (a scraper on another machine).
     SEALPOST_METRICS_PORT: optional(z.union([z.literal('off'), ZPort])).default('off'),
     SEALPOST_METRICS_HOST: optional(z.union([z.ipv4(), z.ipv6()])).default('127.0.0.1'),
+    // The recipient's pages rendered at once by one instance; the rest wait their turn in order
+    // (lib/http/page-admission.ts).
+    SEALPOST_PAGE_CONCURRENCY: optional(z.coerce.number().int().min(1).max(1000)).default(4),
     SEALPOST_RELAY_MAX_CONNECTIONS: optional(z.coerce.number().int().min(1).max(10_000)).default(100),
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
     // Federated sign-in: one host for every tenant, registered once with each provider.

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
 import { isScriptFreePage, readBuildStylesheets, serveScriptFree } from '../lib/http/script-free-pages.ts';
+import { createPageAdmission } from '../lib/http/page-admission.ts';
 import { getMetrics, normaliseRoute, startMetricsServer } from '../lib/metrics/metrics.ts';
 import { runShutdownHooks } from '../lib/server/shutdown.ts';
 
@@ -136,6 +137,13 @@ function timeRequest(req, res) {
 // The build's stylesheet, inlined into the recipient's pages (not under `next dev`, which rebuilds it).
 const readStylesheet = dev ? undefined : readBuildStylesheets(root);
 
+// The recipient's pages, a few at a time and first come first served (fair latency at the peak);
+// more than a proxy would wait out already waiting: 503 at once.
+const pages = createPageAdmission({ concurrency: config.SEALPOST_PAGE_CONCURRENCY, maxWaiting: 1000 });
+getMetrics().pagesWaiting.collect = function collect() {
+  this.set(pages.waiting);
+};
+
 const server = http.createServer((req, res) => {
   timeRequest(req, res);
   // Only origin-form targets (`/path`): an absolute-form one (`GET http://elsewhere/`), which no
@@ -145,7 +153,7 @@ const server = http.createServer((req, res) => {
   annotate(req);
   // The recipient's pages go out without Next.js's client runtime (lib/http/script-free-pages.ts).
   if (isScriptFreePage({ method: req.method ?? '', pathname: req.url.split('?')[0] }))
-    return void serveScriptFree({ req, res, handle, readStylesheet });
+    return void pages.admit(res, () => serveScriptFree({ req, res, handle, readStylesheet }));
   handle(req, res);
 });
 server.listen(config.PORT, config.HOST, () => {

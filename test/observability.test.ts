@@ -144,6 +144,8 @@ describe('observability of a running instance', () => {
     expect(after).toMatch(/^sealpost_outbox_depth \d+$/m);
     expect(after).toMatch(/^sealpost_outbox_oldest_age_seconds [\d.]+$/m);
     expect(after).toMatch(/^process_resident_memory_bytes \d+/m);
+    // Recipient pages waiting for their turn to render (lib/http/page-admission.ts): none now.
+    expect(after).toMatch(/^sealpost_pages_waiting 0$/m);
   });
 
   it('the listener is on loopback only by default', async () => {

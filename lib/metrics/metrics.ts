@@ -41,6 +41,12 @@ function createMetrics() {
         this.set((await readOutbox()).oldestAgeSeconds);
       },
     }),
+    // Set at scrape time by scripts/server.mjs, which queues them (lib/http/page-admission.ts).
+    pagesWaiting: new client.Gauge({
+      name: 'sealpost_pages_waiting',
+      help: 'Recipient pages waiting for their turn to render',
+      registers: [registry],
+    }),
     deliveries: new client.Counter({
       name: 'sealpost_deliveries_total',
       help: 'Outbox delivery attempts by kind of mail and result (sent, retried, bounced, failed, cancelled)',
