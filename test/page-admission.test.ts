@@ -28,6 +28,7 @@ async function startBench({ concurrency, maxWaiting }: { concurrency: number; ma
   const server = http.createServer((req, res) => {
     const name = (req.url ?? '/').slice(1);
     admission.admit(res, () => {
+      if (name.startsWith('throw')) throw new Error('render failed');
       started.push(name);
       running += 1;
       peak = Math.max(peak, running);
@@ -129,6 +130,15 @@ describe('page admission', () => {
     const client = await ask(bench.port, 'gone');
     await until(() => bench!.started.length === 1);
     client.leave();
+    const next = get(bench.port, 'next');
+    await until(() => bench!.started.includes('next'));
+    bench.finish('next');
+    expect((await next).body).toBe('page next');
+  });
+
+  it('a render that throws before answering gets a 500, and the next page still renders', async () => {
+    bench = await startBench({ concurrency: 1, maxWaiting: 100 });
+    expect((await get(bench.port, 'throw')).status).toBe(500);
     const next = get(bench.port, 'next');
     await until(() => bench!.started.includes('next'));
     bench.finish('next');

@@ -42,7 +42,13 @@ export function createPageAdmission({ concurrency, maxWaiting }: CreatePageAdmis
           new Promise<void>((resolve) => {
             if (res.closed || res.destroyed) return resolve();
             res.once('close', () => resolve());
-            render();
+            try {
+              render();
+            } catch {
+              // A render that fails before it has answered still answers, and frees its slot.
+              if (res.headersSent) res.destroy();
+              else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Internal error');
+            }
           }),
         { signal: gone.signal },
       )
