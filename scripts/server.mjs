@@ -17,7 +17,7 @@ import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
 import { isScriptFreePage, readBuildStylesheets, serveScriptFree } from '../lib/http/script-free-pages.ts';
 import { createPageAdmission } from '../lib/http/page-admission.ts';
-import { getMetrics, normaliseRoute, startMetricsServer } from '../lib/metrics/metrics.ts';
+import { getMetrics, normaliseRoute, setPagesWaitingProbe, startMetricsServer } from '../lib/metrics/metrics.ts';
 import { runShutdownHooks } from '../lib/server/shutdown.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -140,9 +140,7 @@ const readStylesheet = dev ? undefined : readBuildStylesheets(root);
 // The recipient's pages, a few at a time and first come first served (fair latency at the peak);
 // more than a proxy would wait out already waiting: 503 at once.
 const pages = createPageAdmission({ concurrency: config.SEALPOST_PAGE_CONCURRENCY, maxWaiting: 1000 });
-getMetrics().pagesWaiting.collect = function collect() {
-  this.set(pages.waiting);
-};
+setPagesWaitingProbe(() => pages.waiting);
 
 const server = http.createServer((req, res) => {
   timeRequest(req, res);

@@ -15,9 +15,11 @@ function createMetrics() {
   client.collectDefaultMetrics({ register: registry });
   const outboxProbes: Array<() => Promise<{ depth: number; oldestAgeSeconds: number }>> = [];
   const readOutbox = async () => (outboxProbes[0] ? outboxProbes[0]() : { depth: 0, oldestAgeSeconds: 0 });
+  const pageProbes: Array<() => number> = [];
   return {
     registry,
     outboxProbes,
+    pageProbes,
     httpDuration: new client.Histogram({
       name: 'sealpost_http_request_duration_seconds',
       help: 'HTTP requests by route (ids replaced by :id), method and status',
@@ -41,11 +43,13 @@ function createMetrics() {
         this.set((await readOutbox()).oldestAgeSeconds);
       },
     }),
-    // Set at scrape time by scripts/server.mjs, which queues them (lib/http/page-admission.ts).
     pagesWaiting: new client.Gauge({
       name: 'sealpost_pages_waiting',
       help: 'Recipient pages waiting for their turn to render',
       registers: [registry],
+      collect() {
+        this.set(pageProbes[0]?.() ?? 0);
+      },
     }),
     deliveries: new client.Counter({
       name: 'sealpost_deliveries_total',
@@ -88,6 +92,14 @@ export function setOutboxProbe(probe: () => Promise<{ depth: number; oldestAgeSe
   const { outboxProbes } = getMetrics();
   outboxProbes.length = 0;
   outboxProbes.push(probe);
+}
+
+// How many recipient pages wait to render, read at scrape time (scripts/server.mjs queues them:
+// lib/http/page-admission.ts).
+export function setPagesWaitingProbe(probe: () => number): void {
+  const { pageProbes } = getMetrics();
+  pageProbes.length = 0;
+  pageProbes.push(probe);
 }
 
 // Path segments kept as they are; anything else (ids, tokens, hosts, providers) becomes ":id",
