@@ -1,8 +1,18 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inlineStylesheets, isScriptFreePage, readBuildStylesheets, removeScripts, withoutPreloads } from '@/lib/http/script-free-pages';
+import {
+  ATTACHMENT_CHECK,
+  inlineStylesheets,
+  isScriptFreePage,
+  pageScriptFor,
+  readBuildStylesheets,
+  removeScripts,
+  withScript,
+  withoutPreloads,
+} from '@/lib/http/script-free-pages';
 
 // Which requests go out without scripts, and what of a page is taken out (lib/http/script-free-pages.ts).
 describe('script-free recipient pages', () => {
@@ -13,7 +23,8 @@ describe('script-free recipient pages', () => {
     ['GET', '/m/1b2c/forward', true],
     ['HEAD', '/m/1b2c', false],
     ['POST', '/r/abc/passcode', false],
-    ['GET', '/m/1b2c/reply', false],
+    ['GET', '/m/1b2c/reply', true],
+    ['POST', '/m/1b2c/reply/send', false],
     ['GET', '/m/1b2c/body', false],
     ['GET', '/m/1b2c/attachments/0', false],
     ['GET', '/admin', false],
@@ -32,6 +43,17 @@ describe('script-free recipient pages', () => {
       '<!DOCTYPE html><html><head><link rel="stylesheet" href="/a.css"/><title>T</title></head>' +
         '<body><p>a &lt;script&gt;alert(1)&lt;/script&gt; b</p><form action="/r/t/passcode" method="post"><button>Go</button></form></body></html>',
     );
+  });
+
+  it('the reply page alone carries a script of its own, allowed by its hash, put last in the body', () => {
+    const hash = crypto.createHash('sha256').update(ATTACHMENT_CHECK).digest('base64');
+    expect(pageScriptFor('/m/1b2c/reply')).toEqual({ text: ATTACHMENT_CHECK, source: `'sha256-${hash}'` });
+    expect(pageScriptFor('/m/1b2c/reply/')).not.toBeNull();
+    for (const other of ['/m/1b2c', '/m/1b2c/forward', '/r/abc/verify', '/m/reply', '/m/1b2c/reply/send'])
+      expect(pageScriptFor(other)).toBeNull();
+    expect(withScript('<html><body><p>a</p></body></html>', 'x()')).toBe('<html><body><p>a</p><script>x()</script></body></html>');
+    // Nothing in it could end the element early.
+    expect(ATTACHMENT_CHECK).not.toMatch(/<\/|<!--/);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -11,12 +12,31 @@ import Negotiator from 'negotiator';
 // measured in bench/portal — and the page's RSC payload inlined, only to hydrate a tree that has
 // nothing to hydrate. On these pages scripts/server.mjs takes the scripts out of the document
 // (serveScriptFree, below) and narrows its policy to `script-src 'none'`, so the page that frames
-// a stranger's mail runs no script at all. The reply page keeps its runtime: it has a client
-// component (the attachment size check before a long upload).
+// a stranger's mail runs no script at all.
+//
+// The reply page's one enhancement, refusing files over the limits before a long upload the
+// server would refuse anyway, is ATTACHMENT_CHECK below: ten lines put into the document in place
+// of the runtime (132 KB gzip for it, when it was a client component), allowed by their hash alone.
 
-// GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward (as the browser asks for them,
-// before the proxy's rewrite into the tenant tree).
-const SCRIPT_FREE_PAGE = /^\/(?:r\/[^/]+(?:\/verify)?|m\/[^/]+(?:\/forward)?)\/?$/;
+// GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward, /m/<id>/reply (as the browser asks
+// for them, before the proxy's rewrite into the tenant tree).
+const SCRIPT_FREE_PAGE = /^\/(?:r\/[^/]+(?:\/verify)?|m\/[^/]+(?:\/forward|\/reply)?)\/?$/;
+const REPLY_PAGE = /^\/m\/[^/]+\/reply\/?$/;
+
+// With JavaScript on, a file input that names its limits (data-max-files, data-max-bytes, and the
+// sentence data-refusal) refuses files over them in the page, and the text written beside them
+// stays. Without JavaScript the server's check is the only one. Hand-written rather than a client
+// component: React and Next.js's runtime for one change listener was the page's whole 132 KB.
+export const ATTACHMENT_CHECK =
+  "document.addEventListener('change',function(e){var i=e.target,d=i&&i.dataset;if(!d||!d.maxBytes)return;" +
+  'var n=0,t=0,f=i.files||[];for(;n<f.length;n++)t+=f[n].size;' +
+  "i.setCustomValidity(f.length>Number(d.maxFiles)||t>Number(d.maxBytes)?d.refusal||'':'');i.reportValidity()});";
+const ATTACHMENT_CHECK_SOURCE = `'sha256-${crypto.createHash('sha256').update(ATTACHMENT_CHECK).digest('base64')}'`;
+
+// The script a page carries in place of the runtime (its text, and the CSP source allowing it), if any.
+export function pageScriptFor(pathname: string): { text: string; source: string } | null {
+  return REPLY_PAGE.test(pathname) ? { text: ATTACHMENT_CHECK, source: ATTACHMENT_CHECK_SOURCE } : null;
+}
 
 export type IsScriptFreePageOptions = { method: string; pathname: string };
 
@@ -31,6 +51,13 @@ const SCRIPT_PRELOAD = /<link\b(?=[^>]*\bas="script")[^>]*>|<link\b(?=[^>]*\brel
 // pending (`<!--$?-->`) or left to the client (`<!--$!-->`), and Next.js's error shell, an empty
 // document that its runtime fills in (the 401, 403 and 404 a page throws are drawn that way).
 const NEEDS_SCRIPTS = /<!--\$[?!]-->|<html\b[^>]*\bid="__next_error__"/;
+
+// The document with one inline script put last in its body (a script-free document's only one).
+export function withScript(html: string, text: string): string {
+  const at = html.lastIndexOf('</body>');
+  const tag = `<script>${text}</script>`;
+  return at < 0 ? html + tag : html.slice(0, at) + tag + html.slice(at);
+}
 
 // The document without its scripts and script preloads, or null when it cannot do without them.
 export function removeScripts(html: string): string | null {
@@ -117,6 +144,8 @@ const toBuffer = (chunk: TChunk, encoding?: BufferEncoding | TCallback) =>
   typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : Buffer.from(chunk);
 
 export function serveScriptFree({ req, res, handle, readStylesheet }: ServeScriptFreeOptions) {
+  // Read before Next.js handles the request (its proxy rewrites it into the tenant tree).
+  const script = pageScriptFor((req.url ?? '').split('?')[0] ?? '');
   const isGzipOk = new Negotiator(req).encoding(['gzip', 'identity']) === 'gzip';
   // Next.js would compress the document before it reaches us: it is compressed here instead.
   delete req.headers['accept-encoding'];
@@ -163,7 +192,8 @@ export function serveScriptFree({ req, res, handle, readStylesheet }: ServeScrip
     if (last !== undefined) chunks.push(toBuffer(last, encoding));
     isSending = true;
     const html = Buffer.concat(chunks).toString('utf8');
-    const stripped = removeScripts(html);
+    const removed = removeScripts(html);
+    const stripped = removed !== null && script ? withScript(removed, script.text) : removed;
     const styled = stripped !== null && readStylesheet ? inlineStylesheets({ html: stripped, readStylesheet }) : null;
     const body = Buffer.from(styled?.html ?? stripped ?? html, 'utf8');
     const link = res.getHeader('link');
@@ -172,10 +202,11 @@ export function serveScriptFree({ req, res, handle, readStylesheet }: ServeScrip
       if (rest === undefined) res.removeHeader('link');
       else res.setHeader('link', rest);
     }
-    // Nothing left to run: the policy says so too (script injection stops here, whatever else fails).
+    // Nothing left to run but the page's own script, if any: the policy says so too (script
+    // injection stops here, whatever else fails).
     const csp = res.getHeader('content-security-policy');
     if (stripped !== null && typeof csp === 'string')
-      res.setHeader('content-security-policy', csp.replace(/script-src [^;]*/, "script-src 'none'"));
+      res.setHeader('content-security-policy', csp.replace(/script-src [^;]*/, `script-src ${script?.source ?? "'none'"}`));
     const sent = isGzipOk ? zlib.gzipSync(body) : body;
     res.removeHeader('transfer-encoding');
     if (isGzipOk) res.setHeader('content-encoding', 'gzip');
