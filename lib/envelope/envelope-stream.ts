@@ -156,14 +156,15 @@ export async function joinVerified(plaintext: AsyncIterable<Buffer>): Promise<Bu
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
-// Base64url text is written this many bytes at a time (a multiple of 3).
+// Base64url text is made this many bytes at a time (a multiple of 3).
 const ENCODE_BYTES = 3 * (1 << 14);
 
-// The whole compact token as latin1 bytes, a piece at a time: what message.html carries.
-export async function* envelopeText(source: TEnvelopeSource): AsyncGenerator<Buffer> {
+// The whole compact token as text, a piece at a time: what message.html carries (its base64
+// encoder reads each piece through one reused buffer, lib/mail/base64-lines.ts).
+export async function* envelopeTextPieces(source: TEnvelopeSource): AsyncGenerator<string> {
   const { frame } = source;
   const ivEnd = frame.text.indexOf('.', frame.protectedSegment.length + 2);
-  yield Buffer.from(frame.text.slice(0, ivEnd + 1), 'latin1');
+  yield frame.text.slice(0, ivEnd + 1);
   let carry = Buffer.alloc(0);
   for await (const chunk of source.ciphertext()) {
     let bytes = chunk;
@@ -172,17 +173,16 @@ export async function* envelopeText(source: TEnvelopeSource): AsyncGenerator<Buf
       carry = Buffer.alloc(0);
     }
     const whole = bytes.length - (bytes.length % 3);
-    for (let at = 0; at < whole; at += ENCODE_BYTES)
-      yield Buffer.from(bytes.toString('base64url', at, Math.min(at + ENCODE_BYTES, whole)), 'latin1');
+    for (let at = 0; at < whole; at += ENCODE_BYTES) yield bytes.toString('base64url', at, Math.min(at + ENCODE_BYTES, whole));
     if (whole < bytes.length) carry = Buffer.from(bytes.subarray(whole));
   }
-  if (carry.length) yield Buffer.from(carry.toString('base64url'), 'latin1');
-  yield Buffer.from(frame.text.slice(ivEnd + 1), 'latin1');
+  if (carry.length) yield carry.toString('base64url');
+  yield frame.text.slice(ivEnd + 1);
 }
 
 // The whole compact token as a string (a reply's envelope, a test's).
 export async function envelopeString(source: TEnvelopeSource): Promise<string> {
-  const pieces: Buffer[] = [];
-  for await (const piece of envelopeText(source)) pieces.push(piece);
-  return Buffer.concat(pieces).toString('latin1');
+  const pieces: string[] = [];
+  for await (const piece of envelopeTextPieces(source)) pieces.push(piece);
+  return pieces.join('');
 }

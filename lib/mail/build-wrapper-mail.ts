@@ -74,18 +74,8 @@ export async function composeWrapperMail(o: BuildWrapperMailOptions): Promise<TC
     open: () =>
       new MailComposer({
         ...mail,
-        attachments: messageHtml
-          ? [
-              {
-                filename: 'message.html',
-                contentType: 'text/html; charset=utf-8',
-                // As when it was built whole (a stream's content cannot be inspected, and nodemailer
-                // would fall back to quoted-printable).
-                contentTransferEncoding: 'base64' as const,
-                content: streamMessageHtml(messageHtml),
-              },
-            ]
-          : [],
+        // The attachment's whole part, encoded as it streams (lib/mail/base64-lines.ts).
+        attachments: messageHtml ? [{ raw: streamMessageHtml(messageHtml) }] : [],
       })
         .compile()
         .createReadStream(),

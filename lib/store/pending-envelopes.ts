@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { envelopeText, readEnvelopeFrame } from '../envelope/envelope-stream';
+import { envelopeTextPieces, readEnvelopeFrame } from '../envelope/envelope-stream';
 import type { TEnvelopeText } from '../mail/templates/message-html';
 import type { TDb } from './db';
 import { storedEnvelopeSource } from './envelope-parts';
@@ -24,7 +24,7 @@ export async function readDeliveryEnvelope(db: TDb, messageId: string): Promise<
   const short = kept !== null && kept.length <= MAX_FRAME_CHARS ? (typeof kept === 'string' ? kept : kept.toString('latin1')) : null;
   if (short !== null && readEnvelopeFrame(short)) {
     const source = storedEnvelopeSource(db, messageId, short);
-    return { head: short, open: () => envelopeText(source) };
+    return { head: short, open: () => envelopeTextPieces(source) };
   }
   const found =
     kept ??

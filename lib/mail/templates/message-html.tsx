@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { base64Lines } from '../base64-lines';
 import type { TBranding } from '../../templates/schema';
 import { formatMailDate, mailMessages } from '../../i18n/mail-messages';
 import { BrandHeader, MAIL_FONT, renderStaticHtml } from './brand-header';
@@ -16,7 +17,7 @@ export type TMessageHtmlContent = {
 // The envelope token: as text, as latin1 bytes (one held for attachment-only delivery, as the
 // outbox worker reads it), or one the server keeps, its text streamed anew from the store each
 // time the mail is read (lib/store/envelope-parts.ts): `head` is its first characters.
-export type TEnvelopeStream = { head: string; open(): AsyncIterable<Buffer> };
+export type TEnvelopeStream = { head: string; open(): AsyncIterable<Buffer | string> };
 export type TEnvelopeText = string | Buffer | TEnvelopeStream;
 
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
@@ -90,8 +91,8 @@ function MessageHtml({
 }
 
 const ENVELOPE_SLOT = 'SEALPOST-ENVELOPE-SLOT';
-// The envelope goes into the attachment in slices of this many bytes: small enough that what
-// encoding makes of each (base64 text, wrapped lines) stays in V8's young generation.
+// An envelope held whole goes into the attachment in slices of this many bytes: small enough that
+// what encoding makes of each (base64 text, wrapped lines) stays in V8's young generation.
 const SLICE_BYTES = 3 * (1 << 14);
 
 export type TMessageHtml = { before: Buffer; envelope: Buffer | TEnvelopeStream; after: Buffer };
@@ -111,17 +112,33 @@ export async function renderMessageHtml({ envelope: token, ...content }: TMessag
   return { before: Buffer.from(before, 'utf8'), envelope, after: Buffer.from(after, 'utf8') };
 }
 
-// message.html as a stream, a view of the envelope's bytes at a time: a wrapper never holds a
-// second copy of its envelope (the attachment is read once to DKIM-sign the mail and once to send it).
+// message.html as the attachment's whole MIME part (its fields, then the page in base64 lines),
+// a view of the envelope's bytes at a time: a wrapper never holds a second copy of its envelope
+// (the attachment is read once to DKIM-sign the mail and once to send it).
 export function streamMessageHtml({ before, envelope, after }: TMessageHtml): Readable {
   return Readable.from(
     (async function* () {
-      yield before;
-      // A multiple of 3 bytes: the base64 encoder keeps no view of a slice past its own call.
-      for await (const text of Buffer.isBuffer(envelope) ? [envelope] : envelope.open())
-        for (let at = 0; at < text.length; at += SLICE_BYTES) yield text.subarray(at, at + SLICE_BYTES);
-      yield after;
+      yield MESSAGE_HTML_FIELDS;
+      yield* base64Lines(
+        (async function* () {
+          yield before;
+          yield* Buffer.isBuffer(envelope) ? sliced(envelope) : envelope.open();
+          yield after;
+        })(),
+      );
     })(),
     { objectMode: false },
   );
+}
+
+// What nodemailer writes for a text/html attachment named message.html, encoded in base64.
+const MESSAGE_HTML_FIELDS = Buffer.from(
+  'Content-Type: text/html; charset=utf-8; name=message.html\r\nContent-Transfer-Encoding: base64\r\n' +
+    'Content-Disposition: attachment; filename=message.html\r\n\r\n',
+  'latin1',
+);
+
+// A whole envelope held as bytes, a slice at a time: each slice's lines are a buffer of their own.
+function* sliced(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += SLICE_BYTES) yield bytes.subarray(at, at + SLICE_BYTES);
 }
