@@ -9,7 +9,7 @@ export type TPageWeight = {
   scripts: string[];
   scriptBytes: number;
   scriptGzipBytes: number;
-  // Inline <script> bodies: Next's RSC payload, which repeats what the HTML already shows.
+  // Inline <script> bodies (Next's RSC payload, on a page that keeps its runtime; the reply page's check).
   inlineScriptBytes: number;
   inlineScriptGzipBytes: number;
   forms: number;

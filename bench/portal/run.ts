@@ -188,7 +188,7 @@ function printWeights(weights: TPageWeight[]) {
   for (const w of weights) {
     console.log(
       `  ${w.page.padEnd(9)} ${kb(w.scriptGzipBytes).padStart(9)} gzip in ${String(w.scripts.length).padStart(2)} scripts (${kb(w.scriptBytes)} raw)` +
-        `   + inline RSC payload ${kb(w.inlineScriptGzipBytes)} gzip (${kb(w.inlineScriptBytes)} raw)   HTML ${kb(w.htmlGzipBytes)} gzip (${kb(w.htmlBytes)} raw)   ${w.forms} form(s)`,
+        `   + inline scripts ${kb(w.inlineScriptGzipBytes)} gzip (${kb(w.inlineScriptBytes)} raw)   HTML ${kb(w.htmlGzipBytes)} gzip (${kb(w.htmlBytes)} raw)   ${w.forms} form(s)`,
     );
   }
 }
@@ -298,14 +298,14 @@ async function main() {
       await measurePage({ port: server.port, host, page: 'landing', path: reader.landingPath, cache }),
       await measurePage({ port: server.port, host, page: 'passcode', path: reader.verifyPath, cache }),
       await measurePage({ port: server.port, host, page: 'message', path, cookie: reader.cookie, cache }),
+      // Its one script is inline: the attachment check (lib/http/script-free-pages.ts).
+      await measurePage({ port: server.port, host, page: 'reply', path: `${path}/reply`, cookie: reader.cookie, cache }),
     ];
-    // The reply page keeps Next.js's runtime (a client component checks attachment sizes): shown, not targeted.
-    const replyWeight = await measurePage({ port: server.port, host, page: 'reply', path: `${path}/reply`, cookie: reader.cookie, cache });
-    printWeights([...weights, replyWeight]);
+    printWeights(weights);
     console.log(
       "  Without JavaScript: the sign-in above used only these pages' HTML forms and redirects, and every page renders on the server.",
     );
-    for (const w of [...weights, replyWeight]) if (w.status !== 200) throw new Error(`${w.page} page: HTTP ${w.status}`);
+    for (const w of weights) if (w.status !== 200) throw new Error(`${w.page} page: HTTP ${w.status}`);
 
     // The servers are idle now: time the page's steps one by one for the why behind the figures.
     const stepsEnv = {
@@ -355,7 +355,7 @@ async function main() {
     }
 
     const verdicts = {
-      firstLoadJs: weights.every((w) => w.scriptGzipBytes <= TARGET_FIRST_LOAD_JS_BYTES),
+      firstLoadJs: weights.every((w) => w.scriptGzipBytes + w.inlineScriptGzipBytes <= TARGET_FIRST_LOAD_JS_BYTES),
       ...(typeof lighthouse === 'string' ? {} : { lighthouse: isLighthouseMet(lighthouse) }),
       ratio: ratio >= TARGET_RATIO,
       p99: portal.p99Ms <= TARGET_P99_OVER_P50 * portal.p50Ms,
@@ -368,7 +368,7 @@ async function main() {
     };
     console.log('');
     console.log(
-      `${verdicts.firstLoadJs ? 'PASS' : 'FAIL'} first-load JavaScript: ${weights.map((w) => `${w.page} ${kb(w.scriptGzipBytes)}`).join(', ')} gzip (target <= ${kb(TARGET_FIRST_LOAD_JS_BYTES)} each)`,
+      `${verdicts.firstLoadJs ? 'PASS' : 'FAIL'} first-load JavaScript: ${weights.map((w) => `${w.page} ${kb(w.scriptGzipBytes + w.inlineScriptGzipBytes)}`).join(', ')} gzip, inline scripts included (target <= ${kb(TARGET_FIRST_LOAD_JS_BYTES)} each)`,
     );
     if (typeof lighthouse !== 'string') printLighthouseVerdict(lighthouse);
     console.log(
@@ -411,7 +411,7 @@ async function main() {
           bare: { p50Ms: single.bare.p50Ms, p99Ms: single.bare.p99Ms, reqPerSec: single.bare.reqPerSec },
         },
         firstLoadJs: Object.fromEntries(
-          [...weights, replyWeight].map((w) => [
+          weights.map((w) => [
             w.page,
             { gzip: w.scriptGzipBytes, raw: w.scriptBytes, scripts: w.scripts.length, inlineGzip: w.inlineScriptGzipBytes },
           ]),
