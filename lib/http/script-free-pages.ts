@@ -15,7 +15,7 @@ import Negotiator from 'negotiator';
 // a stranger's mail runs no script at all.
 //
 // The reply page's one enhancement, refusing files over the limits before a long upload the
-// server would refuse anyway, is ATTACHMENT_CHECK below: ten lines put into the document in place
+// server would refuse anyway, is ATTACHMENT_CHECK below: a few lines put into the document in place
 // of the runtime (132 KB gzip for it, when it was a client component), allowed by their hash alone.
 
 // GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward, /m/<id>/reply (as the browser asks
