@@ -18,9 +18,9 @@ import Negotiator from 'negotiator';
 // server would refuse anyway, is ATTACHMENT_CHECK below: a few lines put into the document in place
 // of the runtime (132 KB gzip for it, when it was a client component), allowed by their hash alone.
 
-// GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward, /m/<id>/reply (as the browser asks
-// for them, before the proxy's rewrite into the tenant tree).
-const SCRIPT_FREE_PAGE = /^\/(?:r\/[^/]+(?:\/verify)?|m\/[^/]+(?:\/forward|\/reply)?)\/?$/;
+// GET /r/<token>, /r/<token>/verify, /m/<id>, /m/<id>/forward, and /m/<id>/reply with its check
+// (as the browser asks for them, before the proxy's rewrite into the tenant tree).
+const SCRIPT_FREE_PAGE = /^\/(?:r\/[^/]+(?:\/verify)?|m\/[^/]+(?:\/forward)?)\/?$/;
 const REPLY_PAGE = /^\/m\/[^/]+\/reply\/?$/;
 
 // With JavaScript on, a file input that names its limits (data-max-files, data-max-bytes, and the
@@ -40,7 +40,8 @@ export function pageScriptFor(pathname: string): { text: string; source: string 
 
 export type IsScriptFreePageOptions = { method: string; pathname: string };
 
-export const isScriptFreePage = ({ method, pathname }: IsScriptFreePageOptions) => method === 'GET' && SCRIPT_FREE_PAGE.test(pathname);
+export const isScriptFreePage = ({ method, pathname }: IsScriptFreePageOptions) =>
+  method === 'GET' && (SCRIPT_FREE_PAGE.test(pathname) || REPLY_PAGE.test(pathname));
 
 // React escapes `<` in every text and attribute value it renders, and Next.js escapes it inside
 // the JSON its inline scripts carry, so in its output `<script` and `</script>` are only ever

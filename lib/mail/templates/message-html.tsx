@@ -17,7 +17,7 @@ export type TMessageHtmlContent = {
 // The envelope token: as text, as latin1 bytes (one held for attachment-only delivery, as the
 // outbox worker reads it), or one the server keeps, its text streamed anew from the store each
 // time the mail is read (lib/store/envelope-parts.ts): `head` is its first characters.
-export type TEnvelopeStream = { head: string; open(): AsyncIterable<Buffer | string> };
+export type TEnvelopeStream = { head: string; open(): AsyncIterable<string> };
 export type TEnvelopeText = string | Buffer | TEnvelopeStream;
 
 // message.html: opened from disk, it holds the envelope and the recipient token and posts them
@@ -119,16 +119,18 @@ export function streamMessageHtml({ before, envelope, after }: TMessageHtml): Re
   return Readable.from(
     (async function* () {
       yield MESSAGE_HTML_FIELDS;
-      yield* base64Lines(
-        (async function* () {
-          yield before;
-          yield* Buffer.isBuffer(envelope) ? sliced(envelope) : envelope.open();
-          yield after;
-        })(),
-      );
+      yield* base64Lines(pagePieces({ before, envelope, after }));
     })(),
     { objectMode: false },
   );
+}
+
+// The page's bytes: around the envelope, a slice (or a piece of its streamed text) at a time.
+async function* pagePieces({ before, envelope, after }: TMessageHtml): AsyncGenerator<Buffer | string> {
+  yield before;
+  if (Buffer.isBuffer(envelope)) for (let at = 0; at < envelope.length; at += SLICE_BYTES) yield envelope.subarray(at, at + SLICE_BYTES);
+  else yield* envelope.open();
+  yield after;
 }
 
 // What nodemailer writes for a text/html attachment named message.html, encoded in base64.
@@ -137,8 +139,3 @@ const MESSAGE_HTML_FIELDS = Buffer.from(
     'Content-Disposition: attachment; filename=message.html\r\n\r\n',
   'latin1',
 );
-
-// A whole envelope held as bytes, a slice at a time: each slice's lines are a buffer of their own.
-function* sliced(bytes: Buffer): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += SLICE_BYTES) yield bytes.subarray(at, at + SLICE_BYTES);
-}
