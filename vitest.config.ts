@@ -21,6 +21,7 @@ const NO_DATABASE = [
   'test/corpus-xss.test.ts',
   'test/errors.test.ts',
   'test/is-message-openable.test.ts',
+  'test/layout-stylesheets.test.ts',
   'test/parse-message.test.ts',
   'test/portal-i18n.test.ts',
 ];

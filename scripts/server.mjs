@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proxyAddr from 'proxy-addr';
 import { ConfigError, mailDeliveryProblem, parseConfig } from '../lib/env.ts';
+import { publishLayoutStylesheets } from '../lib/http/layout-stylesheets.ts';
 import { isScriptFreePage, readBuildStylesheets, serveScriptFree } from '../lib/http/script-free-pages.ts';
 import { createPageAdmission } from '../lib/http/page-admission.ts';
 import { getMetrics, normaliseRoute, setPagesWaitingProbe, startMetricsServer } from '../lib/metrics/metrics.ts';
@@ -136,6 +137,9 @@ function timeRequest(req, res) {
 
 // The build's stylesheet, inlined into the recipient's pages (not under `next dev`, which rebuilds it).
 const readStylesheet = dev ? undefined : readBuildStylesheets(root);
+// Which they are, for the pages route handlers render themselves (Next.js 16 builds `next dev`'s
+// output into .next/dev).
+publishLayoutStylesheets({ distDir: path.join(root, '.next', ...(dev ? ['dev'] : [])), isDev: dev });
 
 // The recipient's pages, a few at a time and first come first served (fair latency at the peak);
 // more than a proxy would wait out already waiting: 503 at once.

@@ -25,7 +25,17 @@ function importsOf(rel: string): string[] {
 }
 
 // Each kind of route enters through one of these (lib/http).
-const WRAPPERS = ['adminRoute', 'portalForm', 'portalGet', 'authHost', 'apiRoute', 'publicApiRoute', 'mailboxRoute', 'unproxiedPost'];
+const WRAPPERS = [
+  'adminRoute',
+  'portalForm',
+  'portalGet',
+  'portalPage',
+  'authHost',
+  'apiRoute',
+  'publicApiRoute',
+  'mailboxRoute',
+  'unproxiedPost',
+];
 const METHODS = 'GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS';
 
 describe('the layers', () => {

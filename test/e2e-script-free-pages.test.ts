@@ -8,7 +8,7 @@ import { requestAs } from './helpers/server';
 // a browser with JavaScript on loads no script on the landing, passcode and message pages, the
 // journey works all the same, and the pages forbid scripts outright. The reply page carries one
 // inline script (its attachment check) in place of the runtime; the error pages Next.js draws in
-// the browser keep theirs.
+// the browser keep theirs (the message page draws its own, on the server).
 
 // The issue's budget for the recipient pages' first-load JavaScript; they now need none of it.
 const FIRST_LOAD_JS_BUDGET = 100 * 1024;
@@ -108,21 +108,37 @@ describe('the recipient pages without JavaScript of their own', () => {
     await context.close();
   });
 
-  it('the 401 and 403 a page throws (drawn by Next.js in the browser) keep their scripts; the 404 is rendered on the server', async () => {
+  it("the message page's 401 and 403 are whole pages that read without JavaScript; those the reply page throws (drawn by Next.js in the browser) keep their scripts; the 404 is rendered on the server", async () => {
     const { browser, signIn, server, messageId, links } = portal!;
     const origin = new URL(links['dave@example.org']!).origin;
+    const someoneElses = '00000000-0000-4000-8000-000000000000';
+    // No session, JavaScript off: the tenant's page saying what to do, and no script anywhere.
+    const noScript = await browser.newContext({ ...PHONE, javaScriptEnabled: false });
+    const plainPage = await noScript.newPage();
+    const noSession = await plainPage.goto(`${origin}/m/${messageId}`);
+    expect(noSession?.status()).toBe(401);
+    await plainPage.getByRole('heading', { name: 'Please sign in' }).waitFor();
+    await expect(plainPage.getByText('Acme Bank').first().isVisible()).resolves.toBe(true);
+    expect(noSession?.headers()['content-security-policy']).toMatch(SCRIPT_FREE_CSP);
+    await expect(plainPage.locator('script').count()).resolves.toBe(0);
+    await noScript.close();
+
     const context = await browser.newContext({ ...PHONE });
     const page = await context.newPage();
-    const { errors } = watch(page);
-    const noSession = await page.goto(`${origin}/m/${messageId}`);
-    expect(noSession?.status()).toBe(401);
-    await page.getByRole('heading', { name: 'Please sign in' }).waitFor();
+    const { scripts, errors } = watch(page);
     await signIn(page, 'dave@example.org', 'script-free-errors');
-    const other = await page.goto(`${origin}/m/00000000-0000-4000-8000-000000000000`);
+    const other = await page.goto(`${origin}/m/${someoneElses}`);
     expect(other?.status()).toBe(403);
     await page.getByRole('heading', { name: 'This message was not sent to you' }).waitFor();
-    // Such a page keeps the nonce policy its scripts need, and none of them is refused.
-    expect(other?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/);
+    expect(await other?.text()).toContain('This message was not sent to you');
+    expect(other?.headers()['content-security-policy']).toMatch(SCRIPT_FREE_CSP);
+    expect(scripts).toEqual([]);
+    // The reply page is drawn by the App Router: its 403 is Next.js's error shell, which keeps the
+    // nonce policy its scripts need, and none of them is refused.
+    const otherReply = await page.goto(`${origin}/m/${someoneElses}/reply`);
+    expect(otherReply?.status()).toBe(403);
+    await page.getByRole('heading', { name: 'This message was not sent to you' }).waitFor();
+    expect(otherReply?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/);
     expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
     await context.close();
 
@@ -137,5 +153,9 @@ describe('the recipient pages without JavaScript of their own', () => {
     const unknownTenant = await requestAs(server.port, `nobody.localhost:${server.port}`, '/no-such-page');
     expect(unknownTenant.status).toBe(404);
     expect(unknownTenant.body).toContain('This page does not exist');
+    const unknownTenantMessage = await requestAs(server.port, `nobody.localhost:${server.port}`, `/m/${messageId}`);
+    expect(unknownTenantMessage.status).toBe(404);
+    expect(unknownTenantMessage.body).toContain('This page does not exist');
+    expect(unknownTenantMessage.body).not.toContain('Acme Bank');
   });
 });

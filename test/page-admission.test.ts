@@ -1,4 +1,5 @@
-import http from 'node:http';
+import { EventEmitter } from 'node:events';
+import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -143,6 +144,38 @@ describe('page admission', () => {
     bench = await startBench({ concurrency: 1, maxWaiting: 100 });
     expect((await get(bench.port, 'throw')).status).toBe(500);
     await expectAnotherPageRenders(bench);
+  });
+
+  it('starts one render per event loop turn, so the connections waiting to be accepted get in between renders', async () => {
+    // Node.js accepts one new connection per turn: four renders started in one turn would keep a
+    // reader who is connecting waiting for all four.
+    const admission = createPageAdmission({ concurrency: 4, maxWaiting: 100 });
+    const events: string[] = [];
+    const answered: Promise<void>[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) {
+      // A response as the admission sees one: it closes once answered.
+      const res = Object.assign(new EventEmitter(), { closed: false, destroyed: false, headersSent: false });
+      answered.push(new Promise((resolve) => res.once('close', resolve)));
+      admission.admit(res as unknown as ServerResponse, () => {
+        events.push(`render ${name}`);
+        // What the event loop does next after this render: I/O, then this probe, in the next turn.
+        setImmediate(() => events.push(`turn after ${name}`));
+        res.closed = true;
+        res.emit('close');
+      });
+    }
+    await Promise.all(answered);
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual([
+      'render a',
+      'turn after a',
+      'render b',
+      'turn after b',
+      'render c',
+      'turn after c',
+      'render d',
+      'turn after d',
+    ]);
   });
 
   it('with too many already waiting: 503 at once, with Retry-After, and nothing rendered for it', async () => {

@@ -4,6 +4,7 @@ import { isAppError, type TErrorCode } from '../errors';
 
 // A message that can no longer be opened: revoked, expired, or no longer held.
 const GONE: TErrorCode[] = ['ENVELOPE_REVOKED', 'ENVELOPE_EXPIRED', 'ENVELOPE_INVALID'];
+export const isGoneError = (error: unknown) => isAppError(error) && GONE.includes(error.code);
 
 export type LoadForPageOptions = {
   // Where a page whose message is gone sends the reader: a route that answers with the state's
@@ -21,7 +22,7 @@ export async function loadForPage<T>(load: () => Promise<T>, { goneTo }: LoadFor
       if (error.code === 'NOT_FOUND') notFound();
       if (error.code === 'UNAUTHORIZED') unauthorized();
       if (error.code === 'FORBIDDEN') forbidden();
-      if (goneTo && GONE.includes(error.code)) redirect(goneTo);
+      if (goneTo && isGoneError(error)) redirect(goneTo);
     }
     throw error;
   }

@@ -35,3 +35,6 @@ export function portalText(locale: TPortalLocale) {
     code ? (code in messages.errors ? errors(code as keyof typeof messages.errors) : errors('other')) : null;
   return { locale, t, errorText };
 }
+
+// The portal's translator, as pages rendered from plain data take it.
+export type TPortalT = ReturnType<typeof portalText>['t'];

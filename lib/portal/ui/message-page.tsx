@@ -1,67 +1,82 @@
-import { getPortalText } from '@/lib/i18n/portal-i18n';
-import { BrandShell, BUTTON } from '@/lib/portal/ui/brand-shell';
-import { loadMessagePage } from '@/lib/portal/load-message-page';
-import { recordAudit } from '@/lib/audit/record-audit';
-import { listOwnReplies } from '@/lib/messages/conversation';
-import { watermarkText } from '@/lib/portal/read-message-body';
-import { RestrictionNotice, Watermarked } from '@/lib/portal/ui/restriction-notice';
+import 'server-only';
+import type { TPortalT } from '../../i18n/portal-i18n';
+import type { TOwnReply } from '../../messages/conversation';
+import type { TMessageView } from '../../messages/to-message-view';
+import type { TBranding } from '../../templates/schema';
+import { BrandShell, BUTTON } from './brand-shell';
+import { RestrictionNotice, Watermarked } from './restriction-notice';
 
-export const dynamic = 'force-dynamic';
-
-type TProps = {
-  params: Promise<{ host: string; id: string }>;
-  searchParams: Promise<{ images?: string; replied?: string; copied?: string; forwarded?: string }>;
+export type MessagePageProps = {
+  t: TPortalT;
+  id: string;
+  tenantName: string;
+  // The message's own template: its look and policy.
+  branding: TBranding;
+  view: TMessageView;
+  // Who is reading, and the message their session was opened for.
+  reader: { address: string; messageId: string };
+  // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
+  isOwnReply: boolean;
+  replies: TOwnReply[];
+  allowImages: boolean;
+  // What the last step did (the forms' redirects say so in the query).
+  notices: { replied: boolean; forwarded: boolean; copied: boolean };
+  // Do Not Forward: the reader's address and the time over a text body.
+  watermark: string | null;
 };
 
 const formatSize = (n: number) =>
   n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-// GET /m/<id> – the decrypted message, for its signed-in recipient
-export default async function MessagePage({ params, searchParams }: TProps) {
-  const { host, id } = await params;
-  const query = await searchParams;
-  const allowImages = query.images === '1';
-  const { ctx, tenant, opened, view, branding } = await loadMessagePage({ host, id, allowRemoteImages: allowImages });
-  const { t } = await getPortalText();
-  await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: opened.session.address });
-  // Reading a reply of one's own: a way back, a copy, and no replying to oneself.
-  const isOwnReply = opened.message.sender === opened.session.address;
-  const replies = isOwnReply ? [] : await listOwnReplies({ ctx, message: opened.message, address: opened.session.address });
-  // The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no forms) of its
-  // own document, /m/<id>/body, under its own CSP that loads nothing but inline images, and
-  // remote ones only once allowed.
-  const bodyUrl = `/m/${id}/body${allowImages ? '?images=1' : ''}`;
-  // Do Not Forward: the reader's address and the time over the body, and a notice in print.
+const people = (list: { name: string; address: string }[]) => list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
+
+const NOTICE = 'mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900';
+
+// GET /m/<id>: the decrypted message, for its signed-in recipient (lib/http/message-page-response.ts
+// loads it). The body is the sender's HTML: a sandboxed frame (no scripts, no same-origin, no
+// forms) of its own document, /m/<id>/body, under its own CSP that loads nothing but inline
+// images, and remote ones only once allowed.
+export function MessagePage({
+  t,
+  id,
+  tenantName,
+  branding,
+  view,
+  reader,
+  isOwnReply,
+  replies,
+  allowImages,
+  notices,
+  watermark,
+}: MessagePageProps) {
   const isRestricted = branding.policy.restrictions === 'do-not-forward';
-  const watermark = isRestricted ? watermarkText({ address: opened.session.address, now: Date.now() }) : null;
-  const people = (list: { name: string; address: string }[]) =>
-    list.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', ');
+  const bodyUrl = `/m/${id}/body${allowImages ? '?images=1' : ''}`;
   return (
-    <BrandShell branding={branding} tenantName={tenant.name} privacyLabel={t('privacy')}>
+    <BrandShell branding={branding} tenantName={tenantName} privacyLabel={t('privacy')}>
       {isRestricted ? <p className="hidden print:block">{t('printNotice')}</p> : null}
       <div className={isRestricted ? 'print:hidden' : undefined}>
         <RestrictionNotice
           restrictions={branding.policy.restrictions}
           text={{ title: t('restrictedTitle'), body: t('restrictedBody'), limits: t('restrictedLimits'), encryptOnly: t('encryptOnly') }}
         />
-        {query.replied === '1' ? (
-          <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+        {notices.replied ? (
+          <p role="status" className={NOTICE}>
             {t('replySent')}
           </p>
         ) : null}
-        {query.forwarded === '1' ? (
-          <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
+        {notices.forwarded ? (
+          <p role="status" className={NOTICE}>
             {t('forwardSent')}
           </p>
         ) : null}
-        {query.copied === '1' ? (
-          <p role="status" className="mb-4 rounded-md border border-green-300 bg-green-50 p-3 text-green-900">
-            {t('copySent', { address: opened.session.address })}
+        {notices.copied ? (
+          <p role="status" className={NOTICE}>
+            {t('copySent', { address: reader.address })}
           </p>
         ) : null}
         {isOwnReply ? (
           <p className="mb-4">
-            <a className="inline-flex min-h-11 items-center underline" href={`/m/${opened.session.messageId}`}>
+            <a className="inline-flex min-h-11 items-center underline" href={`/m/${reader.messageId}`}>
               {t('backToMessage')}
             </a>
           </p>
@@ -157,20 +172,23 @@ export default async function MessagePage({ params, searchParams }: TProps) {
               {t('conversation')}
             </h2>
             <ul className="mt-2 space-y-3">
-              {replies.map((r) => (
-                <li key={r.id} className="rounded-md border border-gray-300 bg-white p-3">
-                  {r.isKept ? (
-                    <a className="inline-flex min-h-11 items-center underline break-words" href={`/m/${r.id}`}>
-                      {t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}
-                    </a>
-                  ) : (
-                    <p className="break-words">
-                      {t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') })}
-                    </p>
-                  )}
-                  {r.isKept ? null : <p className="mt-1 text-sm text-gray-700">{t('replyKeptNot')}</p>}
-                </li>
-              ))}
+              {replies.map((r) => {
+                const said = t('replyOn', { date: new Date(r.createdAt).toUTCString(), recipients: r.recipients.join(', ') });
+                return (
+                  <li key={r.id} className="rounded-md border border-gray-300 bg-white p-3">
+                    {r.isKept ? (
+                      <a className="inline-flex min-h-11 items-center underline break-words" href={`/m/${r.id}`}>
+                        {said}
+                      </a>
+                    ) : (
+                      <>
+                        <p className="break-words">{said}</p>
+                        <p className="mt-1 text-sm text-gray-700">{t('replyKeptNot')}</p>
+                      </>
+                    )}
+                  </li>
+                );
+              })}
             </ul>
           </section>
         ) : null}
