@@ -41,7 +41,10 @@ describe('the root layout stylesheets', () => {
   it('are none without a manifest, or with one that is damaged or names anything but a CSS file under static/', () => {
     expect(readLayoutStylesheets(makeTempDir())).toEqual([]);
     const damaged = distWith({});
-    fs.writeFileSync(path.join(damaged, 'server', 'app', 'page_client-reference-manifest.js'), 'globalThis.__RSC_MANIFEST["/page"] = {not json');
+    fs.writeFileSync(
+      path.join(damaged, 'server', 'app', 'page_client-reference-manifest.js'),
+      'globalThis.__RSC_MANIFEST["/page"] = {not json',
+    );
     expect(readLayoutStylesheets(damaged)).toEqual([]);
     const hostile = distWith({
       '[project]/app/layout': [
