@@ -1,33 +1,23 @@
 import 'server-only';
 import { recordAudit } from '../audit/record-audit';
-import { sessionCookieName } from '../auth/recipient-session';
-import { isAppError } from '../errors';
 import { listOwnReplies } from '../messages/conversation';
 import { brandingForMessage } from '../messages/message-restrictions';
 import { watermarkText } from '../portal/read-message-body';
 import { readReaderView } from '../portal/read-reader-view';
-import { AccessView, type TAccessKind } from '../portal/ui/access-page';
+import { sessionCookieValue } from '../portal/request-session';
 import { MessagePage } from '../portal/ui/message-page';
-import { getBranding } from '../templates/get-branding';
 import { isGoneError } from './load-for-page';
 import type { TPortalPageContext } from './portal-page';
 
 export type MessagePageResponseOptions = TPortalPageContext<{ host: string; id: string }>;
 
-const ACCESS: Partial<Record<string, { status: number; kind: TAccessKind }>> = {
-  NOT_FOUND: { status: 404, kind: 'notFound' },
-  UNAUTHORIZED: { status: 401, kind: 'unauthorized' },
-  FORBIDDEN: { status: 403, kind: 'forbidden' },
-};
-
 // GET /m/<id>, the page every reader opens, and the one the morning's peak asks for most: rendered
 // here from the reader's kept view in one synchronous pass of react-dom/server (portalPage),
 // rather than by the App Router, whose server-components render and its second pass to HTML cost
 // each view more than the rest of its work together (bench/portal). Like the App Router's pages
-// it is the whole document, without a script, and its refusals are whole pages too: 401 and 403
-// in the tenant's branding (drawn on the server, so they read without JavaScript), 404, and a
-// message no longer readable sent on to its gone page (/m/<id>/gone), which says why with its
-// own status.
+// it is the whole document, without a script, and its refusals are whole pages too (404, 401,
+// 403: portalPage), and a message no longer readable is sent on to its gone page (/m/<id>/gone),
+// which says why with its own status.
 export async function messagePageResponse({
   request,
   params: { id },
@@ -38,19 +28,17 @@ export async function messagePageResponse({
 }: MessagePageResponseOptions): Promise<Response> {
   const query = request.nextUrl.searchParams;
   const allowImages = query.get('images') === '1';
-  let opened: Awaited<ReturnType<typeof readReaderView>>;
-  try {
-    const sessionValue = request.cookies.get(sessionCookieName(ctx.config))?.value;
-    opened = await readReaderView({ ctx, tenant, messageId: id, sessionValue, allowRemoteImages: allowImages });
-  } catch (error) {
-    const access = isAppError(error) ? ACCESS[error.code] : undefined;
-    if (access) {
-      const branding = await getBranding(ctx.db, tenant.id);
-      return page(access.status, <AccessView kind={access.kind} t={t} tenant={{ name: tenant.name, branding }} />);
-    }
-    if (isGoneError(error)) return new Response(null, { status: 307, headers: { location: `/m/${id}/gone` } });
+  const opened = await readReaderView({
+    ctx,
+    tenant,
+    messageId: id,
+    sessionValue: await sessionCookieValue(ctx),
+    allowRemoteImages: allowImages,
+  }).catch((error: unknown) => {
+    if (isGoneError(error)) return null;
     throw error;
-  }
+  });
+  if (!opened) return new Response(null, { status: 307, headers: { location: `/m/${id}/gone` } });
   const { session, message, view } = opened;
   const branding = await brandingForMessage({ db: ctx.db, tenantId: tenant.id, message });
   await recordAudit(ctx.db, { tenantId: tenant.id, messageId: id, type: 'viewed', actor: session.address });
